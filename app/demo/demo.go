@@ -1,0 +1,263 @@
+// Package demo loads a true-to-life data set for London's policing and crime
+// funding (see shared SCENARIO.md): MOPAC's Police and Crime Plan 2022-25, its
+// programmes and funding lines, and one user per role.
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"granttrack/app/auth"
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// Password is every demo user's password; the demo is for trying out, not
+// for real data.
+const Password = "granttrack-demo"
+
+// User is one demo sign-in.
+type User struct {
+	Email, Name string
+	Role        models.Role
+}
+
+// Users are the demo sign-ins: one per role plus a second finance officer,
+// so that maker-checker can be tried.
+var Users = []User{
+	{"admin@granttrack.example", "Amina Okafor", models.RoleAdmin},
+	{"finance@granttrack.example", "Fiona Marsh", models.RoleFinanceOfficer},
+	{"finance2@granttrack.example", "Tomasz Nowak", models.RoleFinanceOfficer},
+	{"board@granttrack.example", "Bola Adeyemi", models.RoleBoardMember},
+	{"auditor@granttrack.example", "Priya Raman", models.RoleAuditor},
+}
+
+var actor = models.SystemActor("demo data")
+
+// Load stores the demo data unless it is already there, and reports whether
+// it loaded anything. A second run keeps the data as it is.
+func Load(ctx context.Context, st *store.Store) (bool, error) {
+	if _, err := st.UserByEmail(ctx, Users[0].Email); err == nil {
+		return false, nil
+	} else if models.ErrorCode(err) != models.ENOTFOUND {
+		return false, err
+	}
+	// All or nothing: a failed load leaves no half of the demo behind.
+	err := st.InTx(ctx, func(ctx context.Context, st *store.Store) error {
+		l := &loader{ctx: ctx, st: st, orgs: map[string]int64{}, progs: map[string]int64{}, lines: map[string]int64{}}
+		l.users()
+		l.organisations()
+		l.programmes()
+		l.fundingLines()
+		l.awards()
+		return l.err
+	})
+	return err == nil, err
+}
+
+// loader keeps the first error so the data reads as a list, not a ladder of checks.
+type loader struct {
+	ctx   context.Context
+	st    *store.Store
+	err   error
+	orgs  map[string]int64
+	progs map[string]int64
+	lines map[string]int64
+}
+
+func (l *loader) fail(what string, err error) {
+	if err != nil && l.err == nil {
+		l.err = fmt.Errorf("%s: %w", what, err)
+	}
+}
+
+func (l *loader) users() {
+	hash, err := auth.HashPassword(Password)
+	l.fail("hash password", err)
+	for _, u := range Users {
+		if l.err != nil {
+			return
+		}
+		l.fail(u.Email, l.st.CreateUser(l.ctx, actor, &models.User{Email: u.Email, Name: u.Name, Role: u.Role, PasswordHash: hash, Active: true}))
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (l *loader) organisations() {
+	orgs := []models.OrganisationInput{
+		{Name: "Mayor's Office for Policing and Crime", OrgID: ptr("GB-GOR-PC390"), Borough: ptr("City of London"), IsFunder: true},
+		{Name: "London Violence Reduction Unit", OrgID: ptr("GB-GOR-PC391"), IsFunder: true},
+		{Name: "Metropolitan Police Service", OrgID: ptr("GB-GOR-PC392"), Borough: ptr("Westminster"), IsRecipient: true},
+		{Name: "London Borough of Lambeth", OrgID: ptr("GB-LAE-LBH"), Borough: ptr("Lambeth"), IsRecipient: true},
+		{Name: "London Borough of Southwark", OrgID: ptr("GB-LAE-SWK"), Borough: ptr("Southwark"), IsRecipient: true},
+		{Name: "London Borough of Hackney", OrgID: ptr("GB-LAE-HCK"), Borough: ptr("Hackney"), IsRecipient: true},
+		{Name: "London Borough of Newham", OrgID: ptr("GB-LAE-NWM"), Borough: ptr("Newham"), IsRecipient: true},
+		{Name: "Galop", OrgID: ptr("GB-CHC-1077810"), CharityNumber: ptr("1077810"), Borough: ptr("Lambeth"), IsRecipient: true},
+		{Name: "Southside Youth Futures (fictional)", OrgID: ptr("GB-CHC-1190001"), CharityNumber: ptr("1190001"), Borough: ptr("Southwark"), IsRecipient: true},
+		{Name: "Safe Homes Advocacy Network (fictional)", OrgID: ptr("GB-CHC-1185522"), CharityNumber: ptr("1185522"), Borough: ptr("Newham"), IsRecipient: true},
+		{Name: "Allyship Learning Ltd (fictional)", OrgID: ptr("GB-COH-01234567"), CompanyNumber: ptr("01234567"), Borough: ptr("Camden"), IsSupplier: true},
+		{Name: "Evidence and Insight Research Ltd (fictional)", OrgID: ptr("GB-COH-09876543"), CompanyNumber: ptr("09876543"), Borough: ptr("Islington"), IsSupplier: true},
+	}
+	for _, in := range orgs {
+		if l.err != nil {
+			return
+		}
+		o, err := in.Validate()
+		l.fail(in.Name, err)
+		if l.err == nil {
+			l.fail(in.Name, l.st.CreateOrganisation(l.ctx, actor, o))
+			l.orgs[o.Name] = o.ID
+		}
+	}
+}
+
+const plan = "Police and Crime Plan 2022-25"
+
+func (l *loader) programmes() {
+	for _, in := range []models.ProgrammeInput{
+		{Code: "VIOLENCE", Name: "Reducing and preventing violence", Plan: plan,
+			Description: "Violence affecting young people, violence against women and girls, reoffending by the most violent, hate crime and terrorism."},
+		{Code: "TRUST", Name: "Increasing trust and confidence in the Met", Plan: plan,
+			Description: "Raising public trust in the Metropolitan Police Service, with a focus on Black Londoners, stop and search and use of force."},
+		{Code: "VICTIMS", Name: "Better supporting victims", Plan: plan,
+			Description: "Including repeat victims of domestic abuse and sexual violence."},
+		{Code: "EXPLOITATION", Name: "Protecting people from being exploited or harmed", Plan: plan,
+			Description: "Including drug-related exploitation such as county lines."},
+	} {
+		if l.err != nil {
+			return
+		}
+		p, err := in.Validate()
+		l.fail(in.Code, err)
+		if l.err == nil {
+			l.fail(in.Code, l.st.CreateProgramme(l.ctx, actor, p))
+			l.progs[p.Code] = p.ID
+		}
+	}
+}
+
+type lineSpec struct {
+	in        models.FundingLineInput
+	programme string
+	funder    string
+	supplier  string
+	status    []models.FundingLineStatus // the transitions to walk
+}
+
+var (
+	mopac = "Mayor's Office for Policing and Crime"
+	vru   = "London Violence Reduction Unit"
+	live  = []models.FundingLineStatus{models.StatusApproved, models.StatusActive}
+)
+
+func (l *loader) fundingLines() {
+	specs := []lineSpec{
+		{in: models.FundingLineInput{Code: "DRUG-SUPPLY", Kind: "allocation", Budget: "2000000.00", StartsOn: "2022-04-01", EndsOn: "2025-03-31",
+			Title:       "Tackling drug supply",
+			Description: "Additional funding from MOPAC to the Met for resources to tackle the supply of drugs across London, announced with the Police and Crime Plan 2022-25."},
+			programme: "EXPLOITATION", funder: mopac, status: live},
+		{in: models.FundingLineInput{Code: "ALLYSHIP-TRAINING", Kind: "contract", Budget: "25000.00", StartsOn: "2024-04-15", EndsOn: "2024-09-30",
+			Title:       "Anti-racism allyship training for the London Policing Board",
+			Description: "A facilitator to run a session on anti-racism allyship for members of the London Policing Board. Advertised March 2024.",
+			Tender:      &models.TenderInput{Reference: ptr("MOPAC-T-2024-017"), MinValue: ptr("10000.00"), MaxValue: ptr("25000.00"), ClosesOn: ptr("2024-04-02")}},
+			programme: "TRUST", funder: mopac, supplier: "Allyship Learning Ltd (fictional)", status: live},
+		{in: models.FundingLineInput{Code: "HATE-CRIME-SUPPORT", Kind: "grant", Budget: "450000.00", StartsOn: "2023-04-01", EndsOn: "2025-03-31",
+			Title:       "Hate crime support: LGBTQ+ anti-violence groups",
+			Description: "City Hall funding for LGBTQ+ anti-violence groups to root out hate crime, with more recording and a push for more prosecutions."},
+			programme: "VIOLENCE", funder: mopac, status: live},
+		{in: models.FundingLineInput{Code: "VICTIMS-SERVICES", Kind: "grant", Budget: "750000.00", StartsOn: "2022-10-01", EndsOn: "2025-03-31",
+			Title:       "Victims' services review and borough delivery",
+			Description: "The biggest review of victims' services in London, with borough delivery of support for repeat victims of domestic abuse."},
+			programme: "VICTIMS", funder: mopac, status: live},
+		{in: models.FundingLineInput{Code: "VAWG-STRATEGY", Kind: "grant", Budget: "1200000.00", StartsOn: "2023-04-01", EndsOn: "2026-03-31",
+			Title:       "Violence against women and girls: refreshed strategy",
+			Description: "Work that challenges misogynistic attitudes, under the refreshed VAWG strategy."},
+			programme: "VIOLENCE", funder: mopac, status: live},
+		{in: models.FundingLineInput{Code: "TRUST-ACTION-PLAN", Kind: "allocation", Budget: "600000.00", StartsOn: "2023-04-01", EndsOn: "2025-03-31",
+			Title:       "Trust and confidence action plan",
+			Description: "Aimed at Black Londoners' trust in the Met; stop and search and use of force are its focus."},
+			programme: "TRUST", funder: mopac, status: live},
+		{in: models.FundingLineInput{Code: "VRU-KNIFE-CRIME-RESEARCH", Kind: "contract", Budget: "60000.00", StartsOn: "2024-01-08", EndsOn: "2024-12-20",
+			Title:       "Research into the drivers of knife crime",
+			Description: "A VRU-commissioned report on knife crime and the drivers of violent crime in London.",
+			Tender:      &models.TenderInput{Reference: ptr("VRU-T-2023-044"), MinValue: ptr("40000.00"), MaxValue: ptr("60000.00"), ClosesOn: ptr("2023-11-30")}},
+			programme: "VIOLENCE", funder: vru, supplier: "Evidence and Insight Research Ltd (fictional)", status: live},
+		{in: models.FundingLineInput{Code: "VRU-YOUTH-DIVERSION", Kind: "grant", Budget: "900000.00", StartsOn: "2025-04-01", EndsOn: "2026-03-31",
+			Title:       "Youth diversion in high-harm boroughs",
+			Description: "Proposed VRU grants to borough partnerships for diversion of young people at risk of violence."},
+			programme: "VIOLENCE", funder: vru, status: nil},
+	}
+	for _, sp := range specs {
+		if l.err != nil {
+			return
+		}
+		sp.in.ProgrammeID, sp.in.FunderID = l.progs[sp.programme], l.orgs[sp.funder]
+		if sp.supplier != "" {
+			sp.in.Tender.AwardedSupplierID = ptr(l.orgs[sp.supplier])
+		}
+		fl, err := sp.in.Validate()
+		l.fail(sp.in.Code, err)
+		if l.err != nil {
+			return
+		}
+		l.fail(sp.in.Code, l.st.CreateFundingLine(l.ctx, actor, fl))
+		for _, to := range sp.status {
+			if l.err == nil {
+				_, err := l.st.ChangeFundingLineStatus(l.ctx, actor, fl.ID, to)
+				l.fail(sp.in.Code+" "+string(to), err)
+			}
+		}
+		l.lines[fl.Code] = fl.ID
+	}
+}
+
+func (l *loader) awards() {
+	type spec struct {
+		line, recipient string
+		in              models.AwardInput
+	}
+	for _, sp := range []spec{
+		{"DRUG-SUPPLY", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-DS-2022-001", Amount: "1500000.00",
+			AwardedOn: "2022-05-16", StartsOn: "2022-06-01", EndsOn: "2025-03-31", TrancheCount: 3,
+			Purpose: "Dedicated resources to disrupt drug supply lines into London, including county lines."}},
+		{"DRUG-SUPPLY", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-DS-2024-002", Amount: "250000.00",
+			AwardedOn: "2024-04-10", StartsOn: "2024-04-15", EndsOn: "2025-03-31",
+			Purpose: "Supplementary allocation for drug-supply enforcement in the 12 Basic Command Units."}},
+		{"ALLYSHIP-TRAINING", "Allyship Learning Ltd (fictional)", models.AwardInput{Reference: "MOPAC-T-2024-017-A", Amount: "18500.00",
+			AwardedOn: "2024-04-12", StartsOn: "2024-04-15", EndsOn: "2024-09-30",
+			Purpose: "Anti-racism allyship session for members of the London Policing Board."}},
+		{"HATE-CRIME-SUPPORT", "Galop", models.AwardInput{Reference: "MOPAC-HC-2023-001", Amount: "300000.00",
+			AwardedOn: "2023-04-03", StartsOn: "2023-04-01", EndsOn: "2025-03-31", TrancheCount: 8,
+			Purpose: "Casework and advocacy for LGBTQ+ victims of hate crime; better recording and support towards prosecution."}},
+		{"HATE-CRIME-SUPPORT", "Southside Youth Futures (fictional)", models.AwardInput{Reference: "MOPAC-HC-2023-002", Amount: "120000.00",
+			AwardedOn: "2023-05-02", StartsOn: "2023-06-01", EndsOn: "2025-03-31", TrancheCount: 7,
+			Purpose: "Hate crime awareness and reporting with young people in Southwark."}},
+		{"VICTIMS-SERVICES", "London Borough of Lambeth", models.AwardInput{Reference: "MOPAC-VS-2022-001", Amount: "250000.00",
+			AwardedOn: "2022-10-03", StartsOn: "2022-10-01", EndsOn: "2025-03-31", TrancheCount: 10,
+			Purpose: "Independent domestic violence advisers for repeat victims."}},
+		{"VICTIMS-SERVICES", "Safe Homes Advocacy Network (fictional)", models.AwardInput{Reference: "MOPAC-VS-2023-002", Amount: "185000.00",
+			AwardedOn: "2023-07-03", StartsOn: "2023-07-01", EndsOn: "2025-03-31", TrancheCount: 7,
+			Purpose: "Advocacy for victims of sexual violence in Newham."}},
+		{"VAWG-STRATEGY", "London Borough of Hackney", models.AwardInput{Reference: "MOPAC-VAWG-2023-001", Amount: "400000.00",
+			AwardedOn: "2023-04-17", StartsOn: "2023-05-01", EndsOn: "2026-03-31", TrancheCount: 12,
+			Purpose: "Schools programme challenging misogynistic attitudes."}},
+		{"TRUST-ACTION-PLAN", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-TR-2023-001", Amount: "450000.00",
+			AwardedOn: "2023-04-03", StartsOn: "2023-04-01", EndsOn: "2025-03-31", TrancheCount: 4,
+			Purpose: "Community scrutiny of stop and search and use of force."}},
+		{"VRU-KNIFE-CRIME-RESEARCH", "Evidence and Insight Research Ltd (fictional)", models.AwardInput{Reference: "VRU-T-2023-044-A", Amount: "52750.00",
+			AwardedOn: "2023-12-18", StartsOn: "2024-01-08", EndsOn: "2024-12-20",
+			Tranches: []models.TrancheInput{{DueOn: "2024-03-29", Amount: "15825.00"}, {DueOn: "2024-07-31", Amount: "15825.00"}, {DueOn: "2024-12-20", Amount: "21100.00"}},
+			Purpose:  "Report on knife crime and the drivers of violent crime."}},
+	} {
+		if l.err != nil {
+			return
+		}
+		sp.in.RecipientID = l.orgs[sp.recipient]
+		a, err := sp.in.Validate(l.lines[sp.line])
+		l.fail(sp.in.Reference, err)
+		if l.err == nil {
+			l.fail(sp.in.Reference, l.st.CreateAward(l.ctx, actor, a))
+		}
+	}
+}

@@ -1,0 +1,420 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/auth"
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+func (s *Server) healthz(c *fiber.Ctx) error { return c.JSON(health{Status: "ok"}) }
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if err := s.store.Ping(c.UserContext()); err != nil {
+		return err
+	}
+	return c.JSON(health{Status: "ready"})
+}
+
+// pageOf reads page and per_page (default 50, at most store.MaxPerPage).
+func pageOf(c *fiber.Ctx, p *models.Problems) store.Page {
+	pg := store.Page{Number: 1, PerPage: 50}
+	if v := c.Query("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			p.Add("page", "must be a whole number from 1")
+		}
+		pg.Number = n
+	}
+	if v := c.Query("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxPerPage {
+			p.Add("per_page", "must be a whole number from 1 to %d", store.MaxPerPage)
+		}
+		pg.PerPage = n
+	}
+	return pg
+}
+
+func queryID(c *fiber.Ctx, name string, p *models.Problems) int64 {
+	v := c.Query(name)
+	if v == "" {
+		return 0
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		p.Add(name, "must be a positive whole number")
+	}
+	return id
+}
+
+func created(c *fiber.Ctx, location string, body any) error {
+	c.Location(location)
+	return c.Status(fiber.StatusCreated).JSON(body)
+}
+
+// Programmes.
+
+func (s *Server) listProgrammes(c *fiber.Ctx) error {
+	ps, err := s.store.Programmes(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := list[programmeJSON]{Items: []programmeJSON{}, Page: 1, PerPage: len(ps), Total: len(ps)}
+	for _, p := range ps {
+		out.Items = append(out.Items, toProgrammeJSON(p))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) createProgramme(c *fiber.Ctx) error {
+	var in models.ProgrammeInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateProgramme(c.UserContext(), actorOf(c), p); err != nil {
+		return err
+	}
+	return created(c, "/api/v1/programmes/"+strconv.FormatInt(p.ID, 10), toProgrammeJSON(p))
+}
+
+func (s *Server) getProgramme(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.store.Programme(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toProgrammeJSON(p))
+}
+
+func (s *Server) updateProgramme(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in models.ProgrammeInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	if err := s.store.UpdateProgramme(c.UserContext(), actorOf(c), id, p); err != nil {
+		return err
+	}
+	return c.JSON(toProgrammeJSON(p))
+}
+
+// Organisations.
+
+func (s *Server) listOrganisations(c *fiber.Ctx) error {
+	var p models.Problems
+	f := store.OrganisationFilter{Role: c.Query("role"), Page: pageOf(c, &p)}
+	switch f.Role {
+	case "", "funder", "recipient", "supplier":
+	default:
+		p.Add("role", "must be funder, recipient or supplier")
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	os, total, err := s.store.Organisations(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := list[organisationJSON]{Items: []organisationJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	for _, o := range os {
+		out.Items = append(out.Items, toOrganisationJSON(o))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) createOrganisation(c *fiber.Ctx) error {
+	var in models.OrganisationInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	o, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateOrganisation(c.UserContext(), actorOf(c), o); err != nil {
+		return err
+	}
+	return created(c, "/api/v1/organisations/"+strconv.FormatInt(o.ID, 10), toOrganisationJSON(o))
+}
+
+func (s *Server) getOrganisation(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	o, err := s.store.Organisation(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toOrganisationJSON(o))
+}
+
+func (s *Server) updateOrganisation(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in models.OrganisationInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	o, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	if err := s.store.UpdateOrganisation(c.UserContext(), actorOf(c), id, o); err != nil {
+		return err
+	}
+	return c.JSON(toOrganisationJSON(o))
+}
+
+// Funding lines.
+
+// fundingLineFilter reads the list filters shared by the API and the web list.
+func fundingLineFilter(c *fiber.Ctx) (store.FundingLineFilter, error) {
+	var p models.Problems
+	f := store.FundingLineFilter{
+		ProgrammeID: queryID(c, "programme_id", &p),
+		Status:      models.FundingLineStatus(c.Query("status")),
+		Kind:        models.FundingLineKind(c.Query("kind")),
+		Page:        pageOf(c, &p),
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		p.Add("status", "must be one of draft, approved, active, closed or cancelled")
+	}
+	if f.Kind != "" && !f.Kind.Valid() {
+		p.Add("kind", "must be one of grant, contract or allocation")
+	}
+	if v := c.Query("fy"); v != "" {
+		fy, err := models.ParseFinancialYear(v)
+		if err != nil {
+			p.Add("fy", "%s", models.ErrorMessage(err))
+		} else {
+			f.Year = &fy
+		}
+	}
+	return f, p.Err()
+}
+
+func (s *Server) listFundingLines(c *fiber.Ctx) error {
+	f, err := fundingLineFilter(c)
+	if err != nil {
+		return err
+	}
+	fls, total, err := s.store.FundingLines(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(fls))
+	for i, fl := range fls {
+		ids[i] = fl.ID
+	}
+	totals, err := s.store.LineTotals(c.UserContext(), ids...)
+	if err != nil {
+		return err
+	}
+	out := list[fundingLineJSON]{Items: []fundingLineJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	for _, fl := range fls {
+		t := totals[fl.ID]
+		out.Items = append(out.Items, toFundingLineJSON(fl, &t))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) fundingLineWithTotals(c *fiber.Ctx, fl *models.FundingLine) error {
+	totals, err := s.store.LineTotals(c.UserContext(), fl.ID)
+	if err != nil {
+		return err
+	}
+	t := totals[fl.ID]
+	return c.JSON(toFundingLineJSON(fl, &t))
+}
+
+func (s *Server) createFundingLine(c *fiber.Ctx) error {
+	var in models.FundingLineInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	fl, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateFundingLine(c.UserContext(), actorOf(c), fl); err != nil {
+		return err
+	}
+	c.Status(fiber.StatusCreated).Location("/api/v1/funding-lines/" + strconv.FormatInt(fl.ID, 10))
+	return s.fundingLineWithTotals(c, fl)
+}
+
+func (s *Server) getFundingLine(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	fl, err := s.store.FundingLine(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return s.fundingLineWithTotals(c, fl)
+}
+
+func (s *Server) updateFundingLine(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in models.FundingLineInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	fl, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	if err := s.store.UpdateFundingLine(c.UserContext(), actorOf(c), id, fl); err != nil {
+		return err
+	}
+	return s.fundingLineWithTotals(c, fl)
+}
+
+func (s *Server) changeFundingLineStatus(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in statusInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	to := models.FundingLineStatus(strings.TrimSpace(in.Status))
+	if !to.Valid() {
+		var p models.Problems
+		p.Add("status", "must be one of draft, approved, active, closed or cancelled")
+		return p.Err()
+	}
+	fl, err := s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to)
+	if err != nil {
+		return err
+	}
+	return s.fundingLineWithTotals(c, fl)
+}
+
+// Awards.
+
+func (s *Server) listAwards(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.FundingLine(c.UserContext(), id); err != nil {
+		return err
+	}
+	as, err := s.store.Awards(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	out := list[awardJSON]{Items: []awardJSON{}, Page: 1, PerPage: len(as), Total: len(as)}
+	for _, a := range as {
+		out.Items = append(out.Items, toAwardJSON(a))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) createAward(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in models.AwardInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	a, err := in.Validate(id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateAward(c.UserContext(), actorOf(c), a); err != nil {
+		return err
+	}
+	return created(c, "/api/v1/awards/"+strconv.FormatInt(a.ID, 10), toAwardJSON(a))
+}
+
+func (s *Server) getAward(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.Award(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toAwardJSON(a))
+}
+
+// Users.
+
+func (s *Server) listUsers(c *fiber.Ctx) error {
+	us, err := s.store.Users(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := list[userJSON]{Items: []userJSON{}, Page: 1, PerPage: len(us), Total: len(us)}
+	for _, u := range us {
+		out.Items = append(out.Items, toUserJSON(u))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) createUser(c *fiber.Ctx) error {
+	var in userCreateInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, verr := in.Validate()
+	var p models.Problems
+	if verr != nil {
+		p = append(p, verr.(*models.Error).Fields...)
+	}
+	if msg := auth.CheckPassword(in.Password); msg != "" {
+		p.Add("password", "%s", msg)
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash = hash
+	if err := s.store.CreateUser(c.UserContext(), actorOf(c), u); err != nil {
+		return err
+	}
+	return created(c, "/api/v1/users/"+strconv.FormatInt(u.ID, 10), toUserJSON(u))
+}
+
+func (s *Server) verifyAudit(c *fiber.Ctx) error {
+	st, err := s.store.VerifyAuditChain(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}

@@ -1,0 +1,186 @@
+package server
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/models"
+)
+
+// The API's JSON shapes: snake_case, money as two-decimal strings, dates as
+// YYYY-MM-DD. They are kept apart from the database models so that neither
+// constrains the other.
+
+func money(d decimal.Decimal) Money { return Money(models.FormatMoney(d)) }
+
+func optMoney(d *decimal.Decimal) *Money {
+	if d == nil {
+		return nil
+	}
+	m := money(*d)
+	return &m
+}
+
+type programmeJSON struct {
+	ID          int64     `json:"id"`
+	Code        string    `json:"code"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Plan        string    `json:"plan"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func toProgrammeJSON(p *models.Programme) programmeJSON {
+	return programmeJSON{ID: p.ID, Code: p.Code, Name: p.Name, Description: p.Description, Plan: p.Plan,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+type organisationJSON struct {
+	ID            int64     `json:"id"`
+	Name          string    `json:"name"`
+	OrgID         *string   `json:"org_id"`
+	CharityNumber *string   `json:"charity_number"`
+	CompanyNumber *string   `json:"company_number"`
+	Borough       *string   `json:"borough"`
+	IsFunder      bool      `json:"is_funder"`
+	IsRecipient   bool      `json:"is_recipient"`
+	IsSupplier    bool      `json:"is_supplier"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+func toOrganisationJSON(o *models.Organisation) organisationJSON {
+	return organisationJSON{ID: o.ID, Name: o.Name, OrgID: o.OrgID, CharityNumber: o.CharityNumber,
+		CompanyNumber: o.CompanyNumber, Borough: o.Borough, IsFunder: o.IsFunder, IsRecipient: o.IsRecipient,
+		IsSupplier: o.IsSupplier, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+}
+
+type tenderJSON struct {
+	Reference         *string `json:"reference"`
+	MinValue          *Money  `json:"min_value"`
+	MaxValue          *Money  `json:"max_value"`
+	ClosesOn          *Date   `json:"closes_on"`
+	AwardedSupplierID *int64  `json:"awarded_supplier_id"`
+}
+
+type totalsJSON struct {
+	Budget      Money `json:"budget"`
+	Committed   Money `json:"committed"`
+	Uncommitted Money `json:"uncommitted"`
+	Pending     Money `json:"pending"`
+	Spent       Money `json:"spent"`
+	Remaining   Money `json:"remaining"`
+}
+
+func toTotalsJSON(t models.LineTotals) totalsJSON {
+	return totalsJSON{Budget: money(t.Budget), Committed: money(t.Committed), Uncommitted: money(t.Uncommitted()),
+		Pending: money(t.Pending), Spent: money(t.Spent), Remaining: money(t.Remaining())}
+}
+
+type fundingLineJSON struct {
+	ID          int64                    `json:"id"`
+	Code        string                   `json:"code"`
+	Title       string                   `json:"title"`
+	Description string                   `json:"description"`
+	Kind        models.FundingLineKind   `json:"kind"`
+	ProgrammeID int64                    `json:"programme_id"`
+	FunderID    int64                    `json:"funder_id"`
+	Budget      Money                    `json:"budget"`
+	Currency    string                   `json:"currency"`
+	StartsOn    Date                     `json:"starts_on"`
+	EndsOn      Date                     `json:"ends_on"`
+	Status      models.FundingLineStatus `json:"status"`
+	Tender      *tenderJSON              `json:"tender"`
+	Totals      *totalsJSON              `json:"totals,omitempty"`
+	CreatedAt   time.Time                `json:"created_at"`
+	UpdatedAt   time.Time                `json:"updated_at"`
+}
+
+func toFundingLineJSON(fl *models.FundingLine, totals *models.LineTotals) fundingLineJSON {
+	out := fundingLineJSON{ID: fl.ID, Code: fl.Code, Title: fl.Title, Description: fl.Description, Kind: fl.Kind,
+		ProgrammeID: fl.ProgrammeID, FunderID: fl.FunderID, Budget: money(fl.Budget), Currency: fl.Currency,
+		StartsOn: date(fl.StartsOn), EndsOn: date(fl.EndsOn), Status: fl.Status, CreatedAt: fl.CreatedAt, UpdatedAt: fl.UpdatedAt}
+	if fl.Kind == models.KindContract {
+		out.Tender = &tenderJSON{Reference: fl.TenderReference, MinValue: optMoney(fl.TenderMinValue),
+			MaxValue: optMoney(fl.TenderMaxValue), ClosesOn: optDate(fl.TenderClosesOn), AwardedSupplierID: fl.AwardedSupplierID}
+	}
+	if totals != nil {
+		t := toTotalsJSON(*totals)
+		out.Totals = &t
+	}
+	return out
+}
+
+type trancheJSON struct {
+	ID     int64 `json:"id"`
+	Seq    int   `json:"seq"`
+	DueOn  Date  `json:"due_on"`
+	Amount Money `json:"amount"`
+}
+
+type awardJSON struct {
+	ID            int64         `json:"id"`
+	FundingLineID int64         `json:"funding_line_id"`
+	RecipientID   int64         `json:"recipient_id"`
+	Reference     string        `json:"reference"`
+	Purpose       string        `json:"purpose"`
+	Amount        Money         `json:"amount"`
+	AwardedOn     Date          `json:"awarded_on"`
+	StartsOn      Date          `json:"starts_on"`
+	EndsOn        Date          `json:"ends_on"`
+	Tranches      []trancheJSON `json:"tranches"`
+	CreatedAt     time.Time     `json:"created_at"`
+}
+
+func toAwardJSON(a *models.Award) awardJSON {
+	out := awardJSON{ID: a.ID, FundingLineID: a.FundingLineID, RecipientID: a.RecipientID, Reference: a.Reference,
+		Purpose: a.Purpose, Amount: money(a.Amount), AwardedOn: date(a.AwardedOn), StartsOn: date(a.StartsOn),
+		EndsOn: date(a.EndsOn), Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt}
+	for _, t := range a.Tranches {
+		out.Tranches = append(out.Tranches, trancheJSON{ID: t.ID, Seq: t.Seq, DueOn: date(t.DueOn), Amount: money(t.Amount)})
+	}
+	return out
+}
+
+type userJSON struct {
+	ID        int64       `json:"id"`
+	Email     string      `json:"email"`
+	Name      string      `json:"name"`
+	Role      models.Role `json:"role"`
+	Active    bool        `json:"active"`
+	CreatedAt time.Time   `json:"created_at"`
+}
+
+func toUserJSON(u *models.User) userJSON {
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Active: u.Active, CreatedAt: u.CreatedAt}
+}
+
+type userCreateInput struct {
+	models.UserInput
+	Password string `json:"password"`
+}
+
+type statusInput struct {
+	Status string `json:"status"`
+}
+
+type health struct {
+	Status string `json:"status"`
+}
+
+type fundingLineQuery struct {
+	ProgrammeID int64  `query:"programme_id"`
+	Status      string `query:"status"`
+	Kind        string `query:"kind"`
+	FY          string `query:"fy" doc:"financial year, e.g. 2024-25"`
+	Page        int    `query:"page"`
+	PerPage     int    `query:"per_page"`
+}
+
+type organisationQuery struct {
+	Role    string `query:"role" doc:"funder, recipient or supplier"`
+	Page    int    `query:"page"`
+	PerPage int    `query:"per_page"`
+}

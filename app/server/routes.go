@@ -1,0 +1,116 @@
+package server
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// Route is one JSON API operation. The list of routes is the single source
+// for registering handlers, the OpenAPI document and the role matrix.
+type Route struct {
+	Method  string
+	Path    string // Fiber syntax, e.g. /api/v1/funding-lines/:id
+	Summary string
+	// Roles may call the route; nil means no sign-in is needed.
+	Roles    []models.Role
+	Query    any // a struct with `query` tags, for the document
+	Request  any // the body type, for the document
+	Response any // the success body type, for the document
+	Status   int // success status; 200 when zero
+	Handler  fiber.Handler
+}
+
+// Role sets used by the matrix; see README.md.
+var (
+	everyone = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer, models.RoleBoardMember, models.RoleAuditor}
+	writers  = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer}
+	admins   = []models.Role{models.RoleAdmin}
+)
+
+// Routes returns the API's routes.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) apiRoutes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/healthz", Summary: "Liveness: the process answers", Response: health{}, Handler: s.healthz},
+		{Method: "GET", Path: "/readyz", Summary: "Readiness: the database answers", Response: health{}, Handler: s.readyz},
+		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This document", Handler: s.openapi},
+
+		{Method: "GET", Path: "/api/v1/programmes", Summary: "List programmes", Roles: everyone, Response: list[programmeJSON]{}, Handler: s.listProgrammes},
+		{Method: "POST", Path: "/api/v1/programmes", Summary: "Create a programme", Roles: writers, Request: models.ProgrammeInput{}, Response: programmeJSON{}, Status: 201, Handler: s.createProgramme},
+		{Method: "GET", Path: "/api/v1/programmes/:id", Summary: "Get a programme", Roles: everyone, Response: programmeJSON{}, Handler: s.getProgramme},
+		{Method: "PUT", Path: "/api/v1/programmes/:id", Summary: "Replace a programme's details", Roles: writers, Request: models.ProgrammeInput{}, Response: programmeJSON{}, Handler: s.updateProgramme},
+
+		{Method: "GET", Path: "/api/v1/organisations", Summary: "List organisations", Roles: everyone, Query: organisationQuery{}, Response: list[organisationJSON]{}, Handler: s.listOrganisations},
+		{Method: "POST", Path: "/api/v1/organisations", Summary: "Create an organisation", Roles: writers, Request: models.OrganisationInput{}, Response: organisationJSON{}, Status: 201, Handler: s.createOrganisation},
+		{Method: "GET", Path: "/api/v1/organisations/:id", Summary: "Get an organisation", Roles: everyone, Response: organisationJSON{}, Handler: s.getOrganisation},
+		{Method: "PUT", Path: "/api/v1/organisations/:id", Summary: "Replace an organisation's details", Roles: writers, Request: models.OrganisationInput{}, Response: organisationJSON{}, Handler: s.updateOrganisation},
+
+		{Method: "GET", Path: "/api/v1/funding-lines", Summary: "List funding lines with their totals", Roles: everyone, Query: fundingLineQuery{}, Response: list[fundingLineJSON]{}, Handler: s.listFundingLines},
+		{Method: "POST", Path: "/api/v1/funding-lines", Summary: "Create a funding line (in draft)", Roles: writers, Request: models.FundingLineInput{}, Response: fundingLineJSON{}, Status: 201, Handler: s.createFundingLine},
+		{Method: "GET", Path: "/api/v1/funding-lines/:id", Summary: "Get a funding line with budget, committed, pending, spent and remaining", Roles: everyone, Response: fundingLineJSON{}, Handler: s.getFundingLine},
+		{Method: "PUT", Path: "/api/v1/funding-lines/:id", Summary: "Replace a funding line's details", Roles: writers, Request: models.FundingLineInput{}, Response: fundingLineJSON{}, Handler: s.updateFundingLine},
+		{Method: "POST", Path: "/api/v1/funding-lines/:id/status", Summary: "Move a funding line to its next status", Roles: writers, Request: statusInput{}, Response: fundingLineJSON{}, Handler: s.changeFundingLineStatus},
+		{Method: "GET", Path: "/api/v1/funding-lines/:id/awards", Summary: "List a funding line's awards with tranches", Roles: everyone, Response: list[awardJSON]{}, Handler: s.listAwards},
+		{Method: "POST", Path: "/api/v1/funding-lines/:id/awards", Summary: "Award part of a funding line to a recipient", Roles: writers, Request: models.AwardInput{}, Response: awardJSON{}, Status: 201, Handler: s.createAward},
+		{Method: "GET", Path: "/api/v1/awards/:id", Summary: "Get an award with its tranches", Roles: everyone, Response: awardJSON{}, Handler: s.getAward},
+
+		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
+		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
+		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
+	}
+}
+
+func (s *Server) registerAPI() {
+	s.routes = s.apiRoutes()
+	for _, r := range s.routes {
+		handlers := []fiber.Handler{}
+		if r.Roles != nil {
+			handlers = append(handlers, s.bearerAuth, s.allow(r.Roles))
+		}
+		handlers = append(handlers, r.Handler)
+		s.app.Add(r.Method, r.Path, handlers...)
+	}
+}
+
+// allow refuses a signed-in user whose role is not among roles, and records
+// the refusal in the audit trail.
+func (s *Server) allow(roles []models.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		u := currentUser(c)
+		if u == nil {
+			return models.Errorf(models.EUNAUTHORIZED, "Sign in first.")
+		}
+		if slices.Contains(roles, u.Role) {
+			return c.Next()
+		}
+		err := s.store.RecordEvent(c.UserContext(), actorOf(c), store.Change{
+			Action: "authz.denied", Entity: "route", EntityID: 0,
+			After: map[string]any{"method": c.Method(), "path": c.Path(), "role": u.Role},
+		})
+		if err != nil {
+			return err
+		}
+		return models.Errorf(models.EFORBIDDEN, "Your role (%s) may not do this.", strings.ReplaceAll(string(u.Role), "_", " "))
+	}
+}
+
+// bearerAuth signs in an API client by its token.
+func (s *Server) bearerAuth(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return models.Errorf(models.EUNAUTHORIZED, "Send an API token as 'Authorization: Bearer <token>'.")
+	}
+	u, err := s.store.UserByToken(c.UserContext(), strings.TrimSpace(token))
+	if err != nil {
+		return err
+	}
+	c.Locals(localUser, u)
+	return c.Next()
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"granttrack/models"
+)
+
+// constraintErrors turn a violated constraint, picked by name, into the
+// message and field a user sees.
+var constraintErrors = map[string]struct {
+	code, field, message string
+}{
+	"users_email_key":                        {models.ECONFLICT, "email", "a user with this email already exists"},
+	"organisations_org_id_key":               {models.ECONFLICT, "org_id", "an organisation with this org-id already exists"},
+	"organisations_name_key":                 {models.ECONFLICT, "name", "an organisation with this name already exists"},
+	"programmes_code_key":                    {models.ECONFLICT, "code", "a programme with this code already exists"},
+	"funding_lines_code_key":                 {models.ECONFLICT, "code", "a funding line with this code already exists"},
+	"awards_reference_key":                   {models.ECONFLICT, "reference", "an award with this reference already exists"},
+	"funding_lines_programme_id_fkey":        {models.EINVALID, "programme_id", "no such programme"},
+	"funding_lines_funder_id_fkey":           {models.EINVALID, "funder_id", "no such organisation"},
+	"funding_lines_awarded_supplier_id_fkey": {models.EINVALID, "tender.awarded_supplier_id", "no such organisation"},
+	"awards_recipient_id_fkey":               {models.EINVALID, "recipient_id", "no such organisation"},
+	"awards_funding_line_id_fkey":            {models.ENOTFOUND, "", "no such funding line"},
+	"awards_within_budget":                   {models.ECONFLICT, "amount", "the awards on this funding line would exceed its budget"},
+	"awards_line_open":                       {models.ECONFLICT, "", "awards can only be made on an approved or active funding line"},
+	"tranches_sum_to_award":                  {models.EINVALID, "tranches", "the tranches must add up to the award to the penny"},
+	"funding_lines_status_transition":        {models.EINVALID, "status", "that status change is not allowed"},
+	"funding_lines_tender_band_check":        {models.EINVALID, "tender.max_value", "the tender's maximum must be at least its minimum"},
+	"funding_lines_tender_kind_check":        {models.EINVALID, "tender", "only a contract has a tender"},
+	"spend_entries_append_only":              {models.ECONFLICT, "", "the spend ledger is append-only; record a reversal instead"},
+	"spend_entries_maker_checker":            {models.EFORBIDDEN, "", "spend must be approved by someone other than the person who recorded it"},
+	"audit_events_append_only":               {models.ECONFLICT, "", "the audit trail is append-only"},
+}
+
+// translate turns a driver error into a coded error; coded errors and nil
+// pass through unchanged.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var coded *models.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	if ce, ok := constraintErrors[pgErr.ConstraintName]; ok {
+		e := &models.Error{Code: ce.code, Message: upperFirst(ce.message) + ".", Err: err}
+		if ce.field != "" {
+			e.Fields = []models.FieldError{{Field: ce.field, Message: ce.message}}
+		}
+		return e
+	}
+	switch pgErr.Code {
+	case "23505":
+		return &models.Error{Code: models.ECONFLICT, Message: "That already exists.", Err: err}
+	case "23503":
+		return &models.Error{Code: models.EINVALID, Message: "That refers to something that does not exist.", Err: err}
+	case "23514", "23502", "22001", "22003":
+		return &models.Error{Code: models.EINVALID, Message: "The input breaks a rule of the ledger.", Err: err}
+	case "40001", "40P01":
+		return &models.Error{Code: models.ECONFLICT, Message: "Another change got there first; please try again.", Err: err}
+	}
+	return err
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

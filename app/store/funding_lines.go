@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"granttrack/models"
+)
+
+// CreateFundingLine stores a new funding line in draft; ECONFLICT when its
+// code is taken, EINVALID when its programme or funder does not exist.
+func (s *Store) CreateFundingLine(ctx context.Context, actor models.Actor, fl *models.FundingLine) error {
+	fl.Status = models.StatusDraft
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(fl).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "funding_line.create", Entity: "funding_line", EntityID: fl.ID, After: fl})
+	})
+}
+
+// UpdateFundingLine replaces a funding line's details (not its status). A
+// budget below what is already awarded is refused with ECONFLICT.
+func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id int64, fl *models.FundingLine) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		before, err := lockFundingLine(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		committed, err := committedOn(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if fl.Budget.LessThan(committed) {
+			return &models.Error{Code: models.ECONFLICT,
+				Message: "The budget cannot be less than what is already awarded.",
+				Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.FormatMoney(committed) +
+					", the total already awarded on " + before.Code}}}
+		}
+		fl.ID, fl.Status, fl.CreatedAt, fl.Currency = id, before.Status, before.CreatedAt, before.Currency
+		if _, err := tx.NewUpdate().Model(fl).
+			Column("code", "title", "description", "kind", "programme_id", "funder_id", "budget", "starts_on", "ends_on",
+				"tender_reference", "tender_min_value", "tender_max_value", "tender_closes_on", "awarded_supplier_id").
+			Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "funding_line.update", Entity: "funding_line", EntityID: id, Before: before, After: fl})
+	})
+}
+
+// ChangeFundingLineStatus moves a funding line to a new status; EINVALID
+// when the transition is not allowed.
+func (s *Store) ChangeFundingLineStatus(ctx context.Context, actor models.Actor, id int64, to models.FundingLineStatus) (*models.FundingLine, error) {
+	var fl *models.FundingLine
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		before, err := lockFundingLine(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := models.CheckTransition(before.Status, to); err != nil {
+			return err
+		}
+		after := *before
+		after.Status = to
+		if _, err := tx.NewUpdate().Model(&after).Column("status").Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		fl = &after
+		return s.audit(ctx, tx, actor, Change{Action: "funding_line.status", Entity: "funding_line", EntityID: id,
+			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": to}})
+	})
+	return fl, err
+}
+
+func lockFundingLine(ctx context.Context, tx bun.Tx, id int64) (*models.FundingLine, error) {
+	fl := new(models.FundingLine)
+	if err := tx.NewSelect().Model(fl).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+		return nil, notFound(err, "Funding line", id)
+	}
+	return fl, nil
+}
+
+func committedOn(ctx context.Context, db bun.IDB, lineID int64) (decimal.Decimal, error) {
+	var committed decimal.Decimal
+	err := db.NewRaw("SELECT coalesce(sum(amount), 0) FROM awards WHERE funding_line_id = ?", lineID).Scan(ctx, &committed)
+	return committed, err
+}
+
+// FundingLine returns one funding line; ENOTFOUND if none.
+func (s *Store) FundingLine(ctx context.Context, id int64) (*models.FundingLine, error) {
+	fl := new(models.FundingLine)
+	if err := s.db.NewSelect().Model(fl).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "Funding line", id)
+	}
+	return fl, nil
+}
+
+// FundingLineFilter narrows a list of funding lines. A financial year keeps
+// the lines whose period overlaps it.
+type FundingLineFilter struct {
+	ProgrammeID int64
+	Status      models.FundingLineStatus
+	Kind        models.FundingLineKind
+	Year        *models.FinancialYear
+	Page        Page
+}
+
+// FundingLines lists funding lines by code, with the total before paging.
+func (s *Store) FundingLines(ctx context.Context, f FundingLineFilter) ([]*models.FundingLine, int, error) {
+	var fls []*models.FundingLine
+	q := s.db.NewSelect().Model(&fls).Order("code")
+	if f.ProgrammeID != 0 {
+		q = q.Where("programme_id = ?", f.ProgrammeID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Year != nil {
+		q = q.Where("starts_on <= ? AND ends_on >= ?", f.Year.End(), f.Year.Start())
+	}
+	total, err := f.Page.apply(q).ScanAndCount(ctx)
+	return fls, int(total), translate(err)
+}
+
+// LineTotals returns the money figures of each funding line asked for.
+func (s *Store) LineTotals(ctx context.Context, ids ...int64) (map[int64]models.LineTotals, error) {
+	out := make(map[int64]models.LineTotals, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID        int64
+		Budget    decimal.Decimal
+		Committed decimal.Decimal
+		Pending   decimal.Decimal
+		Spent     decimal.Decimal
+	}
+	err := s.db.NewRaw(`
+		SELECT fl.id, fl.budget,
+			coalesce((SELECT sum(a.amount) FROM awards a WHERE a.funding_line_id = fl.id), 0) AS committed,
+			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'pending'), 0) AS pending,
+			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'approved'), 0) AS spent
+		FROM funding_lines fl WHERE fl.id IN (?)`, bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, translate(err)
+	}
+	for _, r := range rows {
+		out[r.ID] = models.LineTotals{Budget: r.Budget, Committed: r.Committed, Pending: r.Pending, Spent: r.Spent}
+	}
+	return out, nil
+}

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"granttrack/app"
+	"granttrack/app/auth"
+	"granttrack/app/demo"
+	"granttrack/migrations"
+	"granttrack/models"
+)
+
+const usage = `granttrack: grant funding tracker
+
+Usage:
+  granttrack demo    [--addr 127.0.0.1:8080] [--data-dir var]   serve with the demo data loaded
+  granttrack serve   [--addr 127.0.0.1:8080] [--data-dir var]   serve the web app and API
+  granttrack migrate up|down|status [--data-dir var]
+  granttrack user add --email E --name N --role R            password from stdin, or generated
+  granttrack token create --email E [--name N]                prints a new API token
+  granttrack audit verify                                     checks the audit trail's hash chain
+
+Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
+`
+
+// Main runs one subcommand and returns the process exit code. It is the whole
+// program, so tests can run it without building a binary.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cfg, err := app.LoadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "granttrack:", err)
+		return 2
+	}
+	cmd := &command{ctx: ctx, cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr}
+	run := map[string]func([]string) error{
+		"serve":   func(a []string) error { return cmd.serve(a, false) },
+		"demo":    func(a []string) error { return cmd.serve(a, true) },
+		"migrate": cmd.migrate,
+		"user":    cmd.user,
+		"token":   cmd.token,
+		"audit":   cmd.audit,
+	}[args[0]]
+	if run == nil {
+		fmt.Fprintf(stderr, "granttrack: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err := run(args[1:]); err != nil {
+		var usageErr usageError
+		if errors.As(err, &usageErr) {
+			fmt.Fprintf(stderr, "granttrack: %v\n", err)
+			return 2
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "granttrack:", describe(err))
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// describe shows a coded error's message and fields the way a person reads them.
+func describe(err error) string {
+	var me *models.Error
+	if !errors.As(err, &me) || me.Code == models.EINTERNAL {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(me.Message)
+	for _, f := range me.Fields {
+		fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
+	}
+	return b.String()
+}
+
+type command struct {
+	ctx            context.Context
+	cfg            app.Config
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (c *command) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&c.cfg.DataDir, "data-dir", c.cfg.DataDir, "data directory of the private PostgreSQL cluster (GRANTTRACK_DATA_DIR)")
+	return fs
+}
+
+func (c *command) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: c.cfg.LogLevel}))
+}
+
+// open starts or reaches the database and migrates it.
+func (c *command) open() (*app.App, error) {
+	a, err := app.Open(c.ctx, c.cfg, c.logger())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Migrate(c.ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (c *command) serve(args []string, withDemo bool) error {
+	name := "serve"
+	if withDemo {
+		name = "demo"
+	}
+	fs := c.flags(name)
+	fs.StringVar(&c.cfg.Addr, "addr", c.cfg.Addr, "address to serve on (GRANTTRACK_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if withDemo {
+		loaded, err := demo.Load(c.ctx, a.Store)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if loaded {
+			fmt.Fprintln(c.stdout, "Demo data loaded.")
+		} else {
+			fmt.Fprintln(c.stdout, "Demo data already present; kept as it is.")
+		}
+	}
+	srv, err := a.Server()
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Listen(c.cfg.Addr) }()
+	fmt.Fprintf(c.stdout, "granttrack is ready at http://%s/ (started in %s)\n", c.cfg.Addr, time.Since(start).Round(time.Millisecond))
+	if withDemo {
+		fmt.Fprintln(c.stdout, "Demo sign-ins (password "+demo.Password+"):")
+		for _, u := range demo.Users {
+			fmt.Fprintf(c.stdout, "  %-17s %s\n", u.Role, u.Email)
+		}
+		fmt.Fprintln(c.stdout, "API token: granttrack token create --email "+demo.Users[1].Email)
+	}
+	fmt.Fprintln(c.stdout, "Press Ctrl-C to stop.")
+	select {
+	case err := <-errc:
+		return err
+	case <-c.ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "Stopped.")
+	return nil
+}
+
+func (c *command) migrate(args []string) error {
+	if len(args) == 0 {
+		return usageError{"migrate needs up, down or status"}
+	}
+	fs := c.flags("migrate " + args[0])
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	a, err := app.Open(c.ctx, c.cfg, c.logger())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	db := a.Store.DB()
+	switch args[0] {
+	case "up":
+		g, err := migrations.Up(c.ctx, db)
+		if err != nil {
+			return err
+		}
+		if g.IsZero() {
+			fmt.Fprintln(c.stdout, "Nothing to migrate: the schema is up to date.")
+		} else {
+			fmt.Fprintf(c.stdout, "Migrated to group %d: %s\n", g.ID, g.Migrations)
+		}
+	case "down":
+		g, err := migrations.Down(c.ctx, db)
+		if err != nil {
+			return err
+		}
+		if g.IsZero() {
+			fmt.Fprintln(c.stdout, "Nothing to roll back.")
+		} else {
+			fmt.Fprintf(c.stdout, "Rolled back group %d: %s\n", g.ID, g.Migrations)
+		}
+	case "status":
+		ms, err := migrations.Status(c.ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			state := "pending"
+			if m.IsApplied() {
+				state = fmt.Sprintf("applied (group %d)", m.GroupID)
+			}
+			fmt.Fprintf(c.stdout, "%s  %s\n", m.Name, state)
+		}
+	default:
+		return usageError{fmt.Sprintf("migrate %q: use up, down or status", args[0])}
+	}
+	return nil
+}
+
+func (c *command) user(args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usageError{"user needs add"}
+	}
+	fs := c.flags("user add")
+	var in models.UserInput
+	fs.StringVar(&in.Email, "email", "", "email address")
+	fs.StringVar(&in.Name, "name", "", "full name")
+	fs.StringVar(&in.Role, "role", "", "admin, finance_officer, board_member or auditor")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	u, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	password, generated, err := c.readPassword()
+	if err != nil {
+		return err
+	}
+	if u.PasswordHash, err = auth.HashPassword(password); err != nil {
+		return err
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Store.CreateUser(c.ctx, models.SystemActor("user add"), u); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Added %s (%s) as %s.\n", u.Name, u.Email, u.Role)
+	if generated {
+		fmt.Fprintf(c.stdout, "Password (shown once): %s\n", password)
+	}
+	return nil
+}
+
+// readPassword takes the first line of standard input as the password, or
+// generates one when standard input is a terminal or empty.
+func (c *command) readPassword() (password string, generated bool, err error) {
+	if c.stdin != nil && !isTerminal(c.stdin) {
+		line, err := bufio.NewReader(c.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", false, err
+		}
+		if line = strings.TrimRight(line, "\r\n"); line != "" {
+			if msg := auth.CheckPassword(line); msg != "" {
+				return "", false, models.Errorf(models.EINVALID, "The password %s.", msg)
+			}
+			return line, false, nil
+		}
+	}
+	return auth.NewPassword(), true, nil
+}
+
+func (c *command) token(args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"token needs create"}
+	}
+	fs := c.flags("token create")
+	email := fs.String("email", "", "the user the token acts as")
+	name := fs.String("name", "", "what the token is for")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *email == "" {
+		return usageError{"token create needs --email"}
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Store.UserByEmail(c.ctx, *email)
+	if err != nil {
+		return err
+	}
+	token := auth.NewAPIToken()
+	if _, err := a.Store.CreateAPIToken(c.ctx, models.SystemActor("token create"), u.ID, *name, token); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, token)
+	return nil
+}
+
+func (c *command) audit(args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return usageError{"audit needs verify"}
+	}
+	fs := c.flags("audit verify")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	st, err := a.Store.VerifyAuditChain(c.ctx)
+	if err != nil {
+		return err
+	}
+	if !st.OK {
+		return fmt.Errorf("audit chain BROKEN at sequence %d: %s", st.BrokenSeq, st.Reason)
+	}
+	fmt.Fprintf(c.stdout, "audit chain OK: %d events, head %d %s\n", st.Count, st.HeadSeq, st.HeadHash)
+	return nil
+}

@@ -1,0 +1,356 @@
+package models
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Inputs are what a person or a client sends: text as typed, checked by
+// Validate into a model. The JSON API and the web forms share them, so a rule
+// is written once and every bad field is reported together.
+
+// ParseDate parses a calendar date in the form 2024-04-01.
+func ParseDate(s string) (time.Time, error) {
+	t, err := time.Parse(DateLayout, s)
+	if err != nil {
+		return time.Time{}, Errorf(EINVALID, "must be a date written as YYYY-MM-DD, for example 2024-04-01")
+	}
+	return t, nil
+}
+
+// collector gathers field problems while turning input text into values.
+type collector struct{ Problems }
+
+func (c *collector) text(field, v string, required bool, max int) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case required && v == "":
+		c.Add(field, "is required")
+	case len(v) > max:
+		c.Add(field, "must be at most %d characters", max)
+	}
+	return v
+}
+
+func (c *collector) optionalText(field string, v *string, max int) *string {
+	if v == nil {
+		return nil
+	}
+	s := c.text(field, *v, false, max)
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (c *collector) code(field, v string) string {
+	v = strings.ToUpper(c.text(field, v, true, 40))
+	if v == "" || c.Has(field) {
+		return v
+	}
+	for i, r := range v {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' && i > 0) {
+			c.Add(field, "may hold only letters, digits and hyphens, for example DRUG-SUPPLY")
+			break
+		}
+	}
+	return v
+}
+
+func (c *collector) date(field, v string) time.Time {
+	if strings.TrimSpace(v) == "" {
+		c.Add(field, "is required")
+		return time.Time{}
+	}
+	t, err := ParseDate(strings.TrimSpace(v))
+	if err != nil {
+		c.Add(field, "%s", ErrorMessage(err))
+	}
+	return t
+}
+
+func (c *collector) optionalDate(field string, v *string) *time.Time {
+	if v == nil || strings.TrimSpace(*v) == "" {
+		return nil
+	}
+	t := c.date(field, *v)
+	return &t
+}
+
+func (c *collector) money(field, v string, parse func(string) (decimal.Decimal, error)) decimal.Decimal {
+	if v == "" {
+		c.Add(field, "is required")
+		return decimal.Zero
+	}
+	d, err := parse(v)
+	if err != nil {
+		c.Add(field, "%s", ErrorMessage(err))
+	}
+	return d
+}
+
+func (c *collector) optionalMoney(field string, v *string) *decimal.Decimal {
+	if v == nil || *v == "" {
+		return nil
+	}
+	d := c.money(field, *v, ParseNonNegativeMoney)
+	return &d
+}
+
+func (c *collector) id(field string, v int64) int64 {
+	if v <= 0 {
+		c.Add(field, "is required")
+	}
+	return v
+}
+
+func (c *collector) dateOrder(startField string, start time.Time, endField string, end time.Time) {
+	if !c.Has(startField) && !c.Has(endField) && end.Before(start) {
+		c.Add(endField, "must be on or after %s", start.Format(DateLayout))
+	}
+}
+
+// OrganisationInput creates or replaces an organisation.
+type OrganisationInput struct {
+	Name          string  `json:"name" form:"name"`
+	OrgID         *string `json:"org_id" form:"org_id"`
+	CharityNumber *string `json:"charity_number" form:"charity_number"`
+	CompanyNumber *string `json:"company_number" form:"company_number"`
+	Borough       *string `json:"borough" form:"borough"`
+	IsFunder      bool    `json:"is_funder" form:"is_funder"`
+	IsRecipient   bool    `json:"is_recipient" form:"is_recipient"`
+	IsSupplier    bool    `json:"is_supplier" form:"is_supplier"`
+}
+
+// Validate returns the organisation the input describes, or an EINVALID error
+// naming every bad field. The org-id is stored in its canonical form.
+func (in OrganisationInput) Validate() (*Organisation, error) {
+	var c collector
+	o := &Organisation{
+		Name:          c.text("name", in.Name, true, 200),
+		CharityNumber: c.optionalText("charity_number", in.CharityNumber, 20),
+		CompanyNumber: c.optionalText("company_number", in.CompanyNumber, 20),
+		Borough:       c.optionalText("borough", in.Borough, 100),
+		IsFunder:      in.IsFunder,
+		IsRecipient:   in.IsRecipient,
+		IsSupplier:    in.IsSupplier,
+	}
+	if raw := c.optionalText("org_id", in.OrgID, 100); raw != nil {
+		id, err := NormaliseOrgID(*raw)
+		if err != nil {
+			c.Add("org_id", "%s", ErrorMessage(err))
+		} else {
+			o.OrgID = &id
+		}
+	}
+	if !o.IsFunder && !o.IsRecipient && !o.IsSupplier {
+		c.Add("is_funder", "choose at least one of funder, recipient or supplier")
+	}
+	return o, c.Err()
+}
+
+// ProgrammeInput creates or replaces a programme.
+type ProgrammeInput struct {
+	Code        string `json:"code" form:"code"`
+	Name        string `json:"name" form:"name"`
+	Description string `json:"description" form:"description"`
+	Plan        string `json:"plan" form:"plan"`
+}
+
+// Validate returns the programme the input describes, or an EINVALID error.
+func (in ProgrammeInput) Validate() (*Programme, error) {
+	var c collector
+	p := &Programme{
+		Code:        c.code("code", in.Code),
+		Name:        c.text("name", in.Name, true, 200),
+		Description: c.text("description", in.Description, false, 4000),
+		Plan:        c.text("plan", in.Plan, true, 200),
+	}
+	return p, c.Err()
+}
+
+// TenderInput is the tender of a contract-kind funding line.
+type TenderInput struct {
+	Reference         *string `json:"reference" form:"tender_reference"`
+	MinValue          *string `json:"min_value" form:"tender_min_value"`
+	MaxValue          *string `json:"max_value" form:"tender_max_value"`
+	ClosesOn          *string `json:"closes_on" form:"tender_closes_on"`
+	AwardedSupplierID *int64  `json:"awarded_supplier_id" form:"awarded_supplier_id"`
+}
+
+func (t *TenderInput) empty() bool {
+	return t == nil || (t.Reference == nil && t.MinValue == nil && t.MaxValue == nil && t.ClosesOn == nil && t.AwardedSupplierID == nil)
+}
+
+// FundingLineInput creates or replaces a funding line. Status is changed
+// separately, through its transitions.
+type FundingLineInput struct {
+	Code        string       `json:"code" form:"code"`
+	Title       string       `json:"title" form:"title"`
+	Description string       `json:"description" form:"description"`
+	Kind        string       `json:"kind" form:"kind"`
+	ProgrammeID int64        `json:"programme_id" form:"programme_id"`
+	FunderID    int64        `json:"funder_id" form:"funder_id"`
+	Budget      string       `json:"budget" form:"budget"`
+	Currency    string       `json:"currency" form:"currency"`
+	StartsOn    string       `json:"starts_on" form:"starts_on"`
+	EndsOn      string       `json:"ends_on" form:"ends_on"`
+	Tender      *TenderInput `json:"tender" form:"-"`
+}
+
+// Validate returns the funding line the input describes (in draft), or an
+// EINVALID error naming every bad field.
+func (in FundingLineInput) Validate() (*FundingLine, error) {
+	var c collector
+	fl := &FundingLine{
+		Code:        c.code("code", in.Code),
+		Title:       c.text("title", in.Title, true, 200),
+		Description: c.text("description", in.Description, false, 4000),
+		Kind:        FundingLineKind(strings.TrimSpace(in.Kind)),
+		ProgrammeID: c.id("programme_id", in.ProgrammeID),
+		FunderID:    c.id("funder_id", in.FunderID),
+		Budget:      c.money("budget", in.Budget, ParseNonNegativeMoney),
+		Currency:    "GBP",
+		StartsOn:    c.date("starts_on", in.StartsOn),
+		EndsOn:      c.date("ends_on", in.EndsOn),
+		Status:      StatusDraft,
+	}
+	if in.Currency != "" && in.Currency != "GBP" {
+		c.Add("currency", "only GBP is supported")
+	}
+	if fl.Kind == "" {
+		c.Add("kind", "is required: one of grant, contract or allocation")
+	} else if !fl.Kind.Valid() {
+		c.Add("kind", "must be one of grant, contract or allocation")
+	}
+	c.dateOrder("starts_on", fl.StartsOn, "ends_on", fl.EndsOn)
+	if t := in.Tender; !t.empty() {
+		if fl.Kind != KindContract {
+			c.Add("tender", "only a contract has a tender")
+		}
+		fl.TenderReference = c.optionalText("tender.reference", t.Reference, 100)
+		fl.TenderMinValue = c.optionalMoney("tender.min_value", t.MinValue)
+		fl.TenderMaxValue = c.optionalMoney("tender.max_value", t.MaxValue)
+		fl.TenderClosesOn = c.optionalDate("tender.closes_on", t.ClosesOn)
+		if t.AwardedSupplierID != nil && *t.AwardedSupplierID > 0 {
+			fl.AwardedSupplierID = t.AwardedSupplierID
+		}
+		if (fl.TenderMinValue == nil) != (fl.TenderMaxValue == nil) && !c.Has("tender.min_value") && !c.Has("tender.max_value") {
+			c.Add("tender.max_value", "give both the lowest and the highest value of the tender's band")
+		}
+		if fl.TenderMinValue != nil && fl.TenderMaxValue != nil && fl.TenderMinValue.GreaterThan(*fl.TenderMaxValue) {
+			c.Add("tender.max_value", "must be at least the minimum value %s", FormatMoney(*fl.TenderMinValue))
+		}
+	}
+	return fl, c.Err()
+}
+
+// TrancheInput is one scheduled payment of an award.
+type TrancheInput struct {
+	DueOn  string `json:"due_on"`
+	Amount string `json:"amount"`
+}
+
+// AwardInput commits part of a funding line to a recipient. Either Tranches
+// lists the payments, which must add up to Amount, or TrancheCount splits the
+// amount into that many quarterly payments from StartsOn (one when neither is
+// given).
+type AwardInput struct {
+	RecipientID  int64          `json:"recipient_id" form:"recipient_id"`
+	Reference    string         `json:"reference" form:"reference"`
+	Purpose      string         `json:"purpose" form:"purpose"`
+	Amount       string         `json:"amount" form:"amount"`
+	AwardedOn    string         `json:"awarded_on" form:"awarded_on"`
+	StartsOn     string         `json:"starts_on" form:"starts_on"`
+	EndsOn       string         `json:"ends_on" form:"ends_on"`
+	TrancheCount int            `json:"tranche_count" form:"tranche_count"`
+	Tranches     []TrancheInput `json:"tranches" form:"-"`
+}
+
+// MaxTranches bounds how finely an award can be split.
+const MaxTranches = 60
+
+// Validate returns the award the input describes for the funding line, with
+// its tranches, or an EINVALID error naming every bad field.
+func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
+	var c collector
+	a := &Award{
+		FundingLineID: fundingLineID,
+		RecipientID:   c.id("recipient_id", in.RecipientID),
+		Reference:     strings.ToUpper(c.text("reference", in.Reference, true, 60)),
+		Purpose:       c.text("purpose", in.Purpose, false, 4000),
+		Amount:        c.money("amount", in.Amount, ParsePositiveMoney),
+		AwardedOn:     c.date("awarded_on", in.AwardedOn),
+		StartsOn:      c.date("starts_on", in.StartsOn),
+		EndsOn:        c.date("ends_on", in.EndsOn),
+	}
+	c.dateOrder("starts_on", a.StartsOn, "ends_on", a.EndsOn)
+	switch {
+	case len(in.Tranches) > 0 && in.TrancheCount > 0:
+		c.Add("tranche_count", "give either tranches or tranche_count, not both")
+	case len(in.Tranches) > MaxTranches || in.TrancheCount > MaxTranches:
+		c.Add("tranches", "an award may have at most %d tranches", MaxTranches)
+	case in.TrancheCount < 0:
+		c.Add("tranche_count", "must be a positive number")
+	case len(in.Tranches) > 0:
+		total := decimal.Zero
+		for i, t := range in.Tranches {
+			field := "tranches[" + strconv.Itoa(i) + "]"
+			tr := &Tranche{
+				Seq:    i + 1,
+				DueOn:  c.date(field+".due_on", t.DueOn),
+				Amount: c.money(field+".amount", t.Amount, ParsePositiveMoney),
+			}
+			total = total.Add(tr.Amount)
+			a.Tranches = append(a.Tranches, tr)
+		}
+		if !c.Has("amount") && len(c.Problems) == 0 && !total.Equal(a.Amount) {
+			c.Add("tranches", "the tranches add up to %s but the award is %s; they must match to the penny",
+				FormatMoney(total), FormatMoney(a.Amount))
+		}
+	default:
+		n := max(in.TrancheCount, 1)
+		if len(c.Problems) == 0 {
+			parts, err := SplitEven(a.Amount, n)
+			if err != nil {
+				c.Add("amount", "%s", ErrorMessage(err))
+			}
+			for i, p := range parts {
+				a.Tranches = append(a.Tranches, &Tranche{Seq: i + 1, DueOn: a.StartsOn.AddDate(0, 3*i, 0), Amount: p})
+			}
+		}
+	}
+	return a, c.Err()
+}
+
+// UserInput creates a user.
+type UserInput struct {
+	Email string `json:"email" form:"email"`
+	Name  string `json:"name" form:"name"`
+	Role  string `json:"role" form:"role"`
+}
+
+// Validate returns the user the input describes (without a password), or an
+// EINVALID error naming every bad field.
+func (in UserInput) Validate() (*User, error) {
+	var c collector
+	u := &User{
+		Email:  strings.ToLower(c.text("email", in.Email, true, 200)),
+		Name:   c.text("name", in.Name, true, 200),
+		Role:   Role(strings.TrimSpace(in.Role)),
+		Active: true,
+	}
+	if !c.Has("email") {
+		at := strings.Index(u.Email, "@")
+		if at < 1 || at == len(u.Email)-1 || strings.ContainsAny(u.Email, " \t<>") {
+			c.Add("email", "must be an email address such as name@example.org")
+		}
+	}
+	if !u.Role.Valid() {
+		c.Add("role", "must be one of admin, finance_officer, board_member or auditor")
+	}
+	return u, c.Err()
+}
