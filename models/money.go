@@ -12,9 +12,10 @@ import (
 const MaxIntegerDigits = 13
 
 // ParseMoney parses a GBP amount written as a plain decimal: an optional
-// minus sign, ASCII digits, and at most two decimal places. Anything else is
-// refused with an EINVALID error a finance officer can act on; nothing is
-// ever rounded.
+// leading minus sign, the digits 0-9, and at most one decimal point followed
+// by one or two digits. Anything else is refused with an EINVALID error a
+// finance officer can act on; nothing is ever rounded, because a silently
+// rounded amount is a wrong amount. Messages name no field: the caller does.
 func ParseMoney(s string) (decimal.Decimal, error) {
 	bad := func(msg string) (decimal.Decimal, error) {
 		return decimal.Zero, &Error{Code: EINVALID, Message: msg}
@@ -22,30 +23,35 @@ func ParseMoney(s string) (decimal.Decimal, error) {
 	if s == "" {
 		return bad("must be an amount such as 1250.00")
 	}
-	if strings.TrimSpace(s) != s || strings.ContainsFunc(s, unicode.IsSpace) {
+	// Whole-string checks first, so that "£1,000" is reported for its
+	// currency symbol, the most useful thing to fix.
+	switch {
+	case strings.ContainsFunc(s, unicode.IsSpace):
 		return bad("must not contain spaces")
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Sc, r) }):
+		return bad("must be a plain number without a currency symbol, such as 1250.00")
+	case strings.Contains(s, ","):
+		return bad("must be written without thousands separators, such as 1250000.00")
+	case strings.ContainsFunc(s, func(r rune) bool { return r > unicode.MaxASCII && unicode.IsDigit(r) }):
+		return bad("must be written with the ASCII digits 0-9")
+	case strings.HasPrefix(s, "+"):
+		return bad("must not start with a plus sign; write 1250.00 or -1250.00")
 	}
 	body := strings.TrimPrefix(s, "-")
-	switch {
-	case strings.ContainsAny(body, "£$€"):
-		return bad("must be a plain number without a currency symbol, such as 1250.00")
-	case strings.Contains(body, ","):
-		return bad("must be written without thousands separators, such as 1250000.00")
-	case strings.HasPrefix(body, "+"), strings.HasPrefix(body, "-"):
-		return bad("must be a plain number such as 1250.00")
+	if body == "" {
+		return bad("must be an amount such as 1250.00")
 	}
 	whole, frac, hasPoint := strings.Cut(body, ".")
 	for _, r := range whole + frac {
-		if r >= '0' && r <= '9' {
-			continue
-		}
-		if unicode.IsDigit(r) {
-			return bad("must be written with the digits 0-9")
-		}
-		if r == '.' {
+		switch {
+		case r >= '0' && r <= '9':
+		case r == '.':
 			return bad("must have at most one decimal point")
+		case r == '-':
+			return bad("may have a minus sign only at the start, such as -1250.00")
+		default:
+			return bad("must be a plain number such as 1250.00 (no letters, exponents or symbols)")
 		}
-		return bad("must be a plain number such as 1250.00 (no letters, exponents or symbols)")
 	}
 	switch {
 	case whole == "":
@@ -53,33 +59,42 @@ func ParseMoney(s string) (decimal.Decimal, error) {
 	case hasPoint && frac == "":
 		return bad("must have digits after the decimal point, such as 5.00")
 	case len(frac) > 2:
-		return bad("has more than two decimal places; amounts are in pounds and pence and are never rounded")
+		return bad("has more than two decimal places; amounts are pounds and pence and will not be rounded")
 	case len(strings.TrimLeft(whole, "0")) > MaxIntegerDigits:
+		// Leading zeros are harmless; the bound is on the value.
 		return bad("is too large: at most 13 digits before the decimal point")
 	}
 	d, err := decimal.NewFromString(s)
-	if err != nil {
+	if err != nil { // unreachable after the checks above; kept as a guard
 		return bad("must be a plain number such as 1250.00")
 	}
 	return d, nil
 }
 
-// ParsePositiveMoney parses an amount that must be greater than zero.
+// ParsePositiveMoney parses an amount that must be greater than zero, such as
+// an award or a tranche.
 func ParsePositiveMoney(s string) (decimal.Decimal, error) {
 	d, err := ParseMoney(s)
-	if err == nil && !d.IsPositive() {
+	if err != nil {
+		return decimal.Zero, err
+	}
+	if !d.IsPositive() {
 		return decimal.Zero, &Error{Code: EINVALID, Message: "must be greater than zero"}
 	}
-	return d, err
+	return d, nil
 }
 
-// ParseNonNegativeMoney parses an amount that must not be negative.
+// ParseNonNegativeMoney parses an amount that may be zero but not negative,
+// such as a budget.
 func ParseNonNegativeMoney(s string) (decimal.Decimal, error) {
 	d, err := ParseMoney(s)
-	if err == nil && d.IsNegative() {
+	if err != nil {
+		return decimal.Zero, err
+	}
+	if d.IsNegative() {
 		return decimal.Zero, &Error{Code: EINVALID, Message: "must not be negative"}
 	}
-	return d, err
+	return d, nil
 }
 
 // FormatMoney writes an amount with exactly two decimals, as the API sends it.

@@ -2,86 +2,108 @@ package models
 
 import (
 	"regexp"
-	"sort"
 	"strings"
 )
 
 // orgIDList describes one org-id.guide register: the shape of its
-// identifiers and an example for the error message.
+// identifiers, in words and with an example for the error message.
 type orgIDList struct {
+	prefix  string
 	name    string
 	pattern *regexp.Regexp
+	format  string
 	example string
-	// canonical tidies a valid identifier, e.g. pads a company number.
+	// canonical tidies an identifier before it is checked, e.g. pads a
+	// company number; nil when no tidying applies.
 	canonical func(string) string
 }
 
-// orgIDLists are the registers granttrack accepts, keyed by prefix. Patterns
-// follow the registers' published number formats.
-var orgIDLists = map[string]orgIDList{
-	"GB-CHC":   {"Charity Commission for England and Wales", regexp.MustCompile(`^[0-9]{6,7}$`), "GB-CHC-1077810", nil},
-	"GB-SC":    {"Office of the Scottish Charity Regulator", regexp.MustCompile(`^SC[0-9]{6}$`), "GB-SC-SC012345", nil},
-	"GB-NIC":   {"Charity Commission for Northern Ireland", regexp.MustCompile(`^[0-9]{6}$`), "GB-NIC-100001", nil},
-	"GB-COH":   {"Companies House", regexp.MustCompile(`^([0-9]{8}|[A-Z]{2}[0-9]{6})$`), "GB-COH-01234567", padCompanyNumber},
-	"GB-LAE":   {"Local authorities in England", regexp.MustCompile(`^[A-Z]{3,4}$`), "GB-LAE-LBH", nil},
-	"GB-LAS":   {"Local authorities in Scotland", regexp.MustCompile(`^[A-Z]{3,4}$`), "GB-LAS-EDH", nil},
-	"GB-LAW":   {"Local authorities in Wales", regexp.MustCompile(`^[A-Z]{3,4}$`), "GB-LAW-CRF", nil},
-	"GB-LANI":  {"Local authorities in Northern Ireland", regexp.MustCompile(`^[A-Z]{3,4}$`), "GB-LANI-BFS", nil},
-	"GB-GOR":   {"UK government organisation register", regexp.MustCompile(`^[A-Z]{1,3}[0-9]{1,6}$`), "GB-GOR-PB188", nil},
-	"GB-PLA":   {"Police authorities", regexp.MustCompile(`^[A-Z0-9]{2,10}$`), "GB-PLA-MPS", nil},
-	"GB-MPR":   {"Mutuals Public Register", regexp.MustCompile(`^[0-9]{1,6}[A-Z]{0,2}$`), "GB-MPR-12345R", nil},
-	"GB-EDU":   {"Department for Education schools register (URN)", regexp.MustCompile(`^[0-9]{6}$`), "GB-EDU-100000", nil},
-	"GB-NHS":   {"NHS organisation data service", regexp.MustCompile(`^[A-Z0-9]{3,6}$`), "GB-NHS-RJ1", nil},
-	"GB-UKPRN": {"UK Register of Learning Providers", regexp.MustCompile(`^1[0-9]{7}$`), "GB-UKPRN-10001234", nil},
+// orgIDLists are the registers granttrack accepts, sorted by prefix. Any
+// other prefix is refused rather than stored unchecked: a mistyped prefix
+// would silently break matching with 360Giving data.
+var orgIDLists = []orgIDList{
+	{"GB-CHC", "Charity Commission for England and Wales", regexp.MustCompile(`^[0-9]{6,7}$`), "6 or 7 digits", "GB-CHC-1077810", nil},
+	{"GB-COH", "Companies House", regexp.MustCompile(`^([0-9]{8}|[A-Z]{2}[0-9]{6})$`),
+		"8 digits, or 2 letters and 6 digits (a shorter all-digit number is padded with leading zeros)", "GB-COH-01234567", padCompanyNumber},
+	{"GB-EDU", "Department for Education schools register", regexp.MustCompile(`^[0-9]{6}$`), "the school's 6-digit URN", "GB-EDU-100000", nil},
+	{"GB-GOR", "UK government organisation register", regexp.MustCompile(`^[A-Z]{1,3}[0-9]{1,6}$`), "1 to 3 letters then up to 6 digits", "GB-GOR-PB188", nil},
+	{"GB-LAE", "Local authorities in England", regexp.MustCompile(`^[A-Z]{3,4}$`), "a 3 or 4 letter council code", "GB-LAE-LBH", nil},
+	{"GB-LANI", "Local authorities in Northern Ireland", regexp.MustCompile(`^[A-Z]{3,4}$`), "a 3 or 4 letter council code", "GB-LANI-BFS", nil},
+	{"GB-LAS", "Local authorities in Scotland", regexp.MustCompile(`^[A-Z]{3,4}$`), "a 3 or 4 letter council code", "GB-LAS-EDH", nil},
+	{"GB-LAW", "Local authorities in Wales", regexp.MustCompile(`^[A-Z]{3,4}$`), "a 3 or 4 letter council code", "GB-LAW-CRF", nil},
+	{"GB-MPR", "Mutuals Public Register", regexp.MustCompile(`^[A-Z]{0,2}[0-9]{1,6}[A-Z]{0,2}$`), "the register number, digits with optional letters such as IP or R", "GB-MPR-12345R", nil},
+	{"GB-NHS", "NHS organisation data service", regexp.MustCompile(`^[A-Z0-9]{3,6}$`), "the 3 to 6 character ODS code", "GB-NHS-RJ1", nil},
+	{"GB-NIC", "Charity Commission for Northern Ireland", regexp.MustCompile(`^[0-9]{6}$`), "6 digits", "GB-NIC-100001", nil},
+	{"GB-PLA", "Police authorities", regexp.MustCompile(`^[A-Z0-9]{2,10}$`), "2 to 10 letters or digits", "GB-PLA-MPS", nil},
+	{"GB-SC", "Office of the Scottish Charity Regulator", regexp.MustCompile(`^SC[0-9]{6}$`), "SC followed by 6 digits", "GB-SC-SC012345", nil},
+	{"GB-UKPRN", "UK Register of Learning Providers", regexp.MustCompile(`^1[0-9]{7}$`), "8 digits starting with 1", "GB-UKPRN-10001234", nil},
 }
 
+// padCompanyNumber restores the leading zeros that spreadsheets strip from
+// all-digit company numbers.
 func padCompanyNumber(n string) string {
-	if len(n) < 8 && strings.Trim(n, "0123456789") == "" {
+	if len(n) < 8 && asciiDigits(n) { // asciiDigits rejects ""
 		return strings.Repeat("0", 8-len(n)) + n
 	}
 	return n
 }
 
+// orgIDPrefixList returns the supported prefixes for messages, e.g.
+// "GB-CHC, GB-COH, ...".
+func orgIDPrefixList() string {
+	names := make([]string, len(orgIDLists))
+	for i, l := range orgIDLists {
+		names[i] = l.prefix
+	}
+	return strings.Join(names, ", ")
+}
+
 // NormaliseOrgID checks a 360Giving organisation identifier against its
-// register's format and returns it in canonical form: the prefix upper-case,
-// Companies House numbers padded to eight characters with leading zeros.
+// register's format and returns it in canonical form: surrounding spaces
+// removed, upper-case (every supported register writes its letters in
+// capitals, so "gb-sc-sc012345" is unambiguous), and Companies House numbers
+// padded to eight characters. The error is EINVALID with a message giving
+// the expected format and an example.
 func NormaliseOrgID(s string) (string, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	var prefix string
-	for p := range orgIDLists {
-		if strings.HasPrefix(s, p+"-") && len(p) > len(prefix) {
-			prefix = p
+	// A list code is the country and the register, e.g. GB-CHC; the rest is
+	// the identifier within that register.
+	country, rest, _ := strings.Cut(s, "-")
+	register, id, hasID := strings.Cut(rest, "-")
+	prefix := country + "-" + register
+	var list *orgIDList
+	for i := range orgIDLists {
+		if orgIDLists[i].prefix == prefix {
+			list = &orgIDLists[i]
+			break
 		}
 	}
-	if prefix == "" {
-		return "", Errorf(EINVALID, "must start with a known register prefix (%s), for example GB-CHC-1077810", strings.Join(orgIDPrefixes(), ", "))
+	if list == nil {
+		return "", Errorf(EINVALID, "must start with a supported register prefix (%s) followed by the number, for example GB-CHC-1077810",
+			orgIDPrefixList())
 	}
-	list := orgIDLists[prefix]
-	id := strings.TrimPrefix(s, prefix+"-")
+	if !hasID || id == "" {
+		return "", Errorf(EINVALID, "must have the %s number after %s-: %s, for example %s",
+			list.name, list.prefix, list.format, list.example)
+	}
 	if list.canonical != nil {
 		id = list.canonical(id)
 	}
 	if !list.pattern.MatchString(id) {
-		return "", Errorf(EINVALID, "is not a valid %s identifier; expected a form like %s", list.name, list.example)
+		return "", Errorf(EINVALID, "is not a valid %s identifier: after %s- it must be %s, for example %s",
+			list.name, list.prefix, list.format, list.example)
 	}
-	return prefix + "-" + id, nil
+	return list.prefix + "-" + id, nil
 }
 
-// OrgIDForCharity returns the org-id of a charity registered in England and Wales.
+// OrgIDForCharity returns the org-id of a charity registered in England and
+// Wales, given its charity number.
 func OrgIDForCharity(number string) (string, error) {
 	return NormaliseOrgID("GB-CHC-" + strings.TrimSpace(number))
 }
 
-// OrgIDForCompany returns the org-id of a company registered at Companies House.
+// OrgIDForCompany returns the org-id of a company registered at Companies
+// House, given its company number.
 func OrgIDForCompany(number string) (string, error) {
 	return NormaliseOrgID("GB-COH-" + strings.TrimSpace(number))
-}
-
-func orgIDPrefixes() []string {
-	out := make([]string, 0, len(orgIDLists))
-	for p := range orgIDLists {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,7 +1,7 @@
 package models
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/shopspring/decimal"
 )
@@ -9,45 +9,51 @@ import (
 var penny = decimal.New(1, -2)
 
 // SplitLargestRemainder splits total into parts proportional to weights, to
-// the penny, so that the parts add up to total exactly. Each part is first
-// rounded down to a penny; the pennies left over go one each to the parts
-// with the largest remainders (ties to the earlier part).
+// the penny, so that the parts add up to total exactly (Hamilton's method).
+// Each part is first rounded down to a penny; the pennies left over go one
+// each to the parts with the largest remainders, ties to the earlier part, so
+// the result is deterministic. A zero weight always gets a zero part.
 func SplitLargestRemainder(total decimal.Decimal, weights []decimal.Decimal) ([]decimal.Decimal, error) {
 	if len(weights) == 0 {
 		return nil, Errorf(EINVALID, "there must be at least one part")
 	}
-	if total.IsNegative() || !total.Equal(total.Truncate(2)) {
-		return nil, Errorf(EINVALID, "the amount to split must be pounds and pence and not negative")
+	if total.IsNegative() {
+		return nil, Errorf(EINVALID, "the amount to split must not be negative")
+	}
+	if !total.Equal(total.Truncate(2)) {
+		return nil, Errorf(EINVALID, "the amount to split has more than two decimal places; it must be pounds and pence")
 	}
 	sum := decimal.Zero
 	for _, w := range weights {
 		if w.IsNegative() {
-			return nil, Errorf(EINVALID, "weights must not be negative")
+			return nil, Errorf(EINVALID, "the shares must not be negative")
 		}
 		sum = sum.Add(w)
 	}
 	if sum.IsZero() {
-		return nil, Errorf(EINVALID, "weights must not all be zero")
+		return nil, Errorf(EINVALID, "the shares must not all be zero")
 	}
-	pennies := total.Shift(2) // whole pennies
+	// Work in whole pennies. pennies×w÷sum is split exactly into an integer
+	// quotient and a remainder; all remainders share the divisor sum, so they
+	// compare directly and nothing is ever rounded.
+	pennies := total.Shift(2)
 	parts := make([]decimal.Decimal, len(weights))
 	rem := make([]decimal.Decimal, len(weights))
 	given := decimal.Zero
 	for i, w := range weights {
-		// Exact: pennies × w ÷ sum as quotient and remainder, no rounding.
-		q, r := pennies.Mul(w).QuoRem(sum, 0)
-		parts[i], rem[i] = q, r
-		given = given.Add(q)
+		parts[i], rem[i] = pennies.Mul(w).QuoRem(sum, 0)
+		given = given.Add(parts[i])
 	}
 	order := make([]int, len(weights))
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return rem[order[a]].GreaterThan(rem[order[b]]) })
-	left := pennies.Sub(given).IntPart()
-	for k := int64(0); k < left; k++ {
-		i := order[k%int64(len(order))]
-		parts[i] = parts[i].Add(decimal.NewFromInt(1))
+	slices.SortStableFunc(order, func(a, b int) int { return rem[b].Cmp(rem[a]) })
+	// Fewer pennies are left than there are parts with a remainder, since
+	// each remainder is below one penny.
+	left := int(pennies.Sub(given).IntPart())
+	for _, i := range order[:left] {
+		parts[i] = parts[i].Add(decimal.NewFromInt(1)) // one penny
 	}
 	for i := range parts {
 		parts[i] = parts[i].Mul(penny)

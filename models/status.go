@@ -1,6 +1,9 @@
 package models
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // FundingLineStatus is where a funding line is in its life.
 type FundingLineStatus string
@@ -16,7 +19,7 @@ const (
 )
 
 // nextStatuses lists the legal transitions; the database trigger
-// funding_line_status_guard holds the same table.
+// funding_line_status_guard holds the same table, so change both together.
 var nextStatuses = map[FundingLineStatus][]FundingLineStatus{
 	StatusDraft:    {StatusApproved, StatusCancelled},
 	StatusApproved: {StatusActive, StatusCancelled},
@@ -37,37 +40,51 @@ func (s FundingLineStatus) Valid() bool {
 	return false
 }
 
-// Next returns the statuses s may move to.
-func (s FundingLineStatus) Next() []FundingLineStatus { return nextStatuses[s] }
+// Next returns the statuses s may move to, in life-cycle order; none for a
+// final or unknown status. The slice is the caller's own.
+func (s FundingLineStatus) Next() []FundingLineStatus { return slices.Clone(nextStatuses[s]) }
 
-// CanTransitionTo reports whether s may move to t.
+// CanTransitionTo reports whether s may move to t. Staying put is not a
+// transition.
 func (s FundingLineStatus) CanTransitionTo(t FundingLineStatus) bool {
-	for _, n := range nextStatuses[s] {
-		if n == t {
-			return true
-		}
+	return slices.Contains(nextStatuses[s], t)
+}
+
+func joinStatuses(ss []FundingLineStatus, last string) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = string(s)
 	}
-	return false
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + last + " " + names[len(names)-1]
 }
 
 // CheckTransition returns nil when from may move to to, or an EINVALID error
-// naming both and the legal next statuses.
+// on the status field naming both statuses and what from may become instead.
 func CheckTransition(from, to FundingLineStatus) error {
 	if from.CanTransitionTo(to) {
 		return nil
 	}
-	next := from.Next()
-	if len(next) == 0 {
-		return &Error{Code: EINVALID, Message: "A " + string(from) + " funding line cannot change status.",
-			Fields: []FieldError{{Field: "status", Message: "a " + string(from) + " funding line cannot change status"}}}
+	var msg string
+	switch {
+	case !from.Valid():
+		msg = "cannot change from " + quoteStatus(from) + ", which is not a funding line status"
+	case !to.Valid():
+		msg = "cannot change from " + string(from) + " to " + quoteStatus(to) + ", which is not a status; it must be one of " +
+			joinStatuses(AllFundingLineStatuses(), "or")
+	case len(from.Next()) == 0:
+		msg = "cannot change from " + string(from) + " to " + string(to) + ": " + string(from) + " is final"
+	default:
+		msg = "cannot change from " + string(from) + " to " + string(to) + "; from " + string(from) +
+			" it can only become " + joinStatuses(from.Next(), "or")
 	}
-	names := make([]string, len(next))
-	for i, n := range next {
-		names[i] = string(n)
-	}
-	msg := "cannot change from " + string(from) + " to " + string(to) + "; it can become " + strings.Join(names, " or ")
 	return &Error{Code: EINVALID, Message: "A funding line " + msg + ".", Fields: []FieldError{{Field: "status", Message: msg}}}
 }
+
+// quoteStatus shows an unknown status in quotes, so an empty one is visible.
+func quoteStatus(s FundingLineStatus) string { return `"` + string(s) + `"` }
 
 // FundingLineKind says what sort of funding a line is.
 type FundingLineKind string

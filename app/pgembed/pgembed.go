@@ -1,19 +1,26 @@
 // Package pgembed runs granttrack's private PostgreSQL cluster from the
-// PostgreSQL binaries on the machine: created on first use, listening only on
-// a Unix socket inside the data dir, stopped with the process that started it.
+// PostgreSQL server binaries installed on the machine, so that granttrack
+// needs no separately administered database server. The cluster is created on
+// first use in DataDir/pg, listens only on a Unix socket inside that directory
+// (so it can never collide with another server's TCP port or be reached from
+// the network), and is stopped by the process that started it.
 package pgembed
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,36 +29,62 @@ import (
 
 // Options say where the cluster lives and how it runs.
 type Options struct {
-	DataDir  string                           // granttrack's data dir; the cluster is DataDir/pg
-	Database string                           // database to create if missing; default "granttrack"
-	Logf     func(format string, args ...any) // progress messages; may be nil
-	// Fast trades durability for speed (fsync off): for tests only.
+	// DataDir is granttrack's data dir; the cluster lives in DataDir/pg and
+	// its server log in DataDir/pg.log.
+	DataDir string
+	// Logf receives progress messages (cluster created, started, reused).
+	// It may be nil.
+	Logf func(format string, args ...any)
+	// Database is the database Start makes sure exists; default "granttrack".
+	Database string
+	// Fast turns off fsync, synchronous_commit and full_page_writes. A crash
+	// of the machine can then corrupt the cluster, which only throw-away test
+	// clusters can afford; it applies only when this process starts the server.
 	Fast bool
 }
 
-// Cluster is a running private PostgreSQL server.
+// Cluster is a running private PostgreSQL server, started by this process or
+// found already running in the same data dir.
 type Cluster struct {
 	pgdata   string
 	database string
-	cmd      *exec.Cmd // nil when another process owns the server
-	done     chan struct{}
-	stopped  bool
+	srv      *server // nil when the server was already running (not ours to stop)
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
-// User is the role every private cluster is created with.
+// User is the superuser role every private cluster is created with. The
+// server trusts every local connection: only users who can reach the socket
+// inside the 0700 data dir can connect at all.
 const User = "granttrack"
 
-// searchDirs are where PostgreSQL's server binaries are looked for after PATH.
-var searchDirs = "/usr/lib/postgresql/*/bin"
+// port is fixed: the socket lives in the cluster's own directory, so clusters
+// never compete for it.
+const port = "5432"
 
-// ErrNoBinaries says PostgreSQL's server binaries are not installed.
-var ErrNoBinaries = errors.New("the PostgreSQL server binaries (initdb, postgres) were not found: " +
-	"install them with 'apt-get install postgresql', or set DATABASE_URL to use an existing PostgreSQL server")
+// maxSocketPath is the longest Unix socket path Linux accepts (sun_path is
+// 108 bytes including the terminating NUL).
+const maxSocketPath = 107
 
-// Start finds or starts the cluster in opts.DataDir, creating it on first use,
-// and makes sure opts.Database exists. A cluster already running in the same
-// data dir, started by another granttrack process, is reused, not restarted.
+// searchGlob is where PostgreSQL server binaries are looked for after
+// pg_config and PATH: Debian and Ubuntu install each major version there
+// without putting initdb or postgres on PATH. Tests replace it.
+var searchGlob = "/usr/lib/postgresql/*/bin"
+
+// ErrNoBinaries says the PostgreSQL server binaries are not installed. Its
+// text tells the operator the two ways forward.
+var ErrNoBinaries = errors.New("PostgreSQL server binaries were not found; install them with `apt-get install postgresql` or set DATABASE_URL to use an existing server")
+
+// Start finds or starts the cluster in opts.DataDir, creating it on first
+// use, and makes sure opts.Database exists. A server already running in the
+// same data dir (started by another granttrack process, or earlier by this
+// one) is reused rather than started twice; the returned Cluster then does
+// not own it and Stop leaves it running.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("pgembed: Options.DataDir is empty")
+	}
 	if opts.Database == "" {
 		opts.Database = "granttrack"
 	}
@@ -61,114 +94,207 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	dataDir, err := filepath.Abs(opts.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pgembed: data dir: %w", err)
+	}
+	c := &Cluster{pgdata: filepath.Join(dataDir, "pg"), database: opts.Database}
+	// Checked up front because postgres would otherwise fail with a message
+	// about the socket that does not say what to change.
+	if sock := filepath.Join(c.pgdata, ".s.PGSQL."+port); len(sock) > maxSocketPath {
+		return nil, fmt.Errorf("pgembed: data dir %s is too deep: the server's socket path %s would be %d bytes, more than the %d Unix sockets allow; use a shorter data dir",
+			dataDir, sock, len(sock), maxSocketPath)
+	}
+	// pgx reads a comma in the host as a list of hosts, with no escape.
+	if strings.Contains(dataDir, ",") {
+		return nil, fmt.Errorf("pgembed: data dir %s contains a comma, which PostgreSQL connection strings cannot express; use another data dir", dataDir)
 	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("pgembed: data dir: %w", err)
 	}
-	// One process at a time decides whether to start the server.
-	unlock, err := lockFile(filepath.Join(dataDir, "pgembed.lock"))
+
+	// Two granttrack processes starting at once must not both decide the
+	// server is down and both start one: the lock makes find-or-start atomic.
+	unlock, err := lockFile(ctx, filepath.Join(dataDir, "pgembed.lock"))
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
 
-	c := &Cluster{pgdata: filepath.Join(dataDir, "pg"), database: opts.Database}
-	if c.running(ctx) {
-		logf("using the PostgreSQL cluster already running in %s", c.pgdata)
+	if pid, ok := c.running(ctx); ok {
+		logf("pgembed: using the PostgreSQL server already running in %s (pid %d)", c.pgdata, pid)
 	} else {
-		bin, err := findBinaries()
-		if err != nil {
+		if err := c.create(ctx, opts.Fast, logf); err != nil {
 			return nil, err
 		}
-		cred, err := serverCredential()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := os.Stat(filepath.Join(c.pgdata, "PG_VERSION")); err != nil {
-			logf("creating a PostgreSQL cluster in %s", c.pgdata)
-			if err := c.initdb(ctx, bin, cred); err != nil {
-				return nil, err
-			}
-		}
-		if err := c.start(ctx, bin, cred, opts.Fast); err != nil {
-			return nil, err
-		}
-		logf("started PostgreSQL in %s", c.pgdata)
 	}
 	if err := c.ensureDatabase(ctx, opts.Database); err != nil {
-		c.Stop()
+		_ = c.Stop()
 		return nil, err
 	}
 	return c, nil
 }
 
-// DSN returns the connection string of the cluster's database.
+// DSN returns the connection string of the cluster's database (Options.Database).
 func (c *Cluster) DSN() string { return c.DSNFor(c.database) }
 
-// DSNFor returns the connection string of another database on the cluster.
+// DSNFor returns the connection string of any database on the cluster, in
+// the keyword form pgx and libpq accept. The host is the socket directory;
+// values are quoted when they contain spaces or quotes.
 func (c *Cluster) DSNFor(dbname string) string {
-	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable", c.pgdata, User, dbname)
+	return fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=disable",
+		dsnValue(c.pgdata), port, User, dsnValue(dbname))
 }
 
-// Owned reports whether this process started the server (and so stops it).
-func (c *Cluster) Owned() bool { return c.cmd != nil }
+// Owned reports whether this process started the server, and so whether
+// Stop will stop it.
+func (c *Cluster) Owned() bool { return c.srv != nil }
 
-// DataDir returns the cluster's PGDATA.
+// DataDir returns the cluster's PGDATA directory (Options.DataDir/pg).
 func (c *Cluster) DataDir() string { return c.pgdata }
 
-// Stop shuts the server down if this process started it: a fast shutdown
-// (SIGINT), then an immediate one (SIGQUIT) if it has not ended in 30 s.
-// It waits for the server to exit, and is safe to call twice.
+// Stop shuts the server down if this process started it, and does nothing
+// otherwise: a server found running belongs to the process that started it.
+// It asks for a fast shutdown (SIGINT: sessions are ended, everything is
+// written), and if the server has not exited after 30 s, an immediate one
+// (SIGQUIT); as a last resort it kills the server's whole process group. It
+// returns once the server has exited, and is safe to call more than once.
 func (c *Cluster) Stop() error {
-	if c.cmd == nil || c.stopped {
+	if c.srv == nil {
 		return nil
 	}
-	c.stopped = true
-	_ = c.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-c.done:
-		return nil
-	case <-time.After(30 * time.Second):
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-c.done:
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		return errors.New("pgembed: PostgreSQL did not stop in time and was killed")
-	}
+	c.stopOnce.Do(func() { c.stopErr = c.srv.stop() })
+	return c.stopErr
 }
 
-// findBinaries returns the directory holding initdb and postgres: PATH first,
-// then the newest version under /usr/lib/postgresql.
-func findBinaries() (string, error) {
+// create initialises the cluster if needed and starts its server.
+func (c *Cluster) create(ctx context.Context, fast bool, logf func(string, ...any)) error {
+	dataVersion := ""
+	if b, err := os.ReadFile(filepath.Join(c.pgdata, "PG_VERSION")); err == nil {
+		dataVersion = strings.TrimSpace(string(b))
+	}
+	bin, binVersion, err := findBinaries(dataVersion)
+	if err != nil {
+		return err
+	}
+	as, err := serverUser()
+	if err != nil {
+		return err
+	}
+	if err := c.prepareDir(as, logf); err != nil {
+		return err
+	}
+	if dataVersion == "" {
+		begin := time.Now()
+		if err := c.initdb(ctx, bin, as); err != nil {
+			return err
+		}
+		logf("pgembed: created a PostgreSQL %s cluster in %s in %v", binVersion, c.pgdata, time.Since(begin).Round(time.Millisecond))
+	}
+	begin := time.Now()
+	if err := c.start(ctx, bin, as, fast); err != nil {
+		return err
+	}
+	logf("pgembed: started PostgreSQL %s in %s (pid %d) in %v", binVersion, c.pgdata, c.srv.pid, time.Since(begin).Round(time.Millisecond))
+	return nil
+}
+
+// findBinaries returns the directory holding initdb and postgres, and their
+// major version. It asks pg_config, then PATH, then the newest version under
+// searchGlob. When the cluster already exists (dataVersion is its
+// PG_VERSION), only binaries of that major version can run it, so the first
+// candidate of that version wins.
+func findBinaries(dataVersion string) (dir, version string, err error) {
+	var candidates []string
+	if p, err := exec.LookPath("pg_config"); err == nil {
+		if out, err := exec.Command(p, "--bindir").Output(); err == nil {
+			candidates = append(candidates, strings.TrimSpace(string(out)))
+		}
+	}
 	if p, err := exec.LookPath("initdb"); err == nil {
-		dir := filepath.Dir(p)
-		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
-			return dir, nil
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real // initdb finds postgres next to its real path, so must we
 		}
+		candidates = append(candidates, filepath.Dir(p))
 	}
-	matches, _ := filepath.Glob(searchDirs)
-	sort.Slice(matches, func(i, j int) bool { return versionOf(matches[i]) > versionOf(matches[j]) })
-	for _, dir := range matches {
-		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
-			return dir, nil
+	globbed, _ := filepath.Glob(searchGlob)
+	sort.SliceStable(globbed, func(i, j int) bool {
+		return versionLess(filepath.Base(filepath.Dir(globbed[j])), filepath.Base(filepath.Dir(globbed[i])))
+	})
+	candidates = append(candidates, globbed...)
+
+	seen := map[string]bool{}
+	var found []string // "version (dir)", for the mismatch message
+	for _, d := range candidates {
+		if d == "" || seen[d] || !isExecutable(filepath.Join(d, "initdb")) || !isExecutable(filepath.Join(d, "postgres")) {
+			continue
 		}
+		seen[d] = true
+		v, err := serverVersion(filepath.Join(d, "postgres"))
+		if err != nil {
+			continue
+		}
+		if dataVersion == "" || v == dataVersion {
+			return d, v, nil
+		}
+		found = append(found, fmt.Sprintf("%s (%s)", v, d))
 	}
-	return "", ErrNoBinaries
+	if len(found) > 0 {
+		return "", "", fmt.Errorf("pgembed: the cluster was created by PostgreSQL %s, but only PostgreSQL %s is installed; install PostgreSQL %s's server binaries or upgrade the cluster with pg_upgrade",
+			dataVersion, strings.Join(found, ", "), dataVersion)
+	}
+	return "", "", ErrNoBinaries
 }
 
-func versionOf(binDir string) int {
-	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
-	return v
+// serverVersion returns the major version of a postgres binary as
+// PG_VERSION spells it ("15", "9.6").
+func serverVersion(postgres string) (string, error) {
+	out, err := exec.Command(postgres, "--version").Output() // allowed as root
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(string(out)) // postgres (PostgreSQL) 15.18 (Debian ...)
+	if len(f) < 3 {
+		return "", fmt.Errorf("pgembed: unexpected %s --version output %q", postgres, out)
+	}
+	parts := strings.Split(f[2], ".")
+	if n, err := strconv.Atoi(parts[0]); err == nil && n < 10 && len(parts) > 1 {
+		return parts[0] + "." + parts[1], nil // before 10 the major version had two parts
+	}
+	return strings.TrimRightFunc(parts[0], func(r rune) bool { return r < '0' || r > '9' }), nil
 }
 
-// serverCredential returns who the server runs as: this process's user, or,
-// when that is root (which PostgreSQL refuses), the postgres user or nobody.
-func serverCredential() (*syscall.Credential, error) {
+// versionLess orders version directory names numerically ("9.6" < "10" < "15").
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+func isExecutable(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+}
+
+// runAs is the unprivileged user the server runs as when granttrack runs as
+// root, because PostgreSQL refuses to run as root.
+type runAs struct {
+	uid, gid   uint32
+	name, home string
+}
+
+// serverUser returns nil when granttrack is not root (the server runs as
+// granttrack's own user), else the postgres user, else nobody.
+func serverUser() (*runAs, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -177,130 +303,254 @@ func serverCredential() (*syscall.Credential, error) {
 		if err != nil {
 			continue
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+		uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+		gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		home := u.HomeDir
+		if st, err := os.Stat(home); err != nil || !st.IsDir() {
+			home = "/"
+		}
+		return &runAs{uid: uint32(uid), gid: uint32(gid), name: name, home: home}, nil
 	}
-	return nil, errors.New("pgembed: running as root, and there is no 'postgres' or 'nobody' user to run PostgreSQL as")
+	return nil, errors.New("pgembed: running as root, which PostgreSQL refuses, and there is no 'postgres' or 'nobody' user to run it as")
 }
 
-// command prepares one of the PostgreSQL programs, as cred when set.
-func command(ctx context.Context, bin, name string, cred *syscall.Credential, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
-	if cred != nil {
-		cmd.Env = append(cmd.Env, "HOME=/tmp")
-	}
-	cmd.Dir = "/"
-	return cmd
-}
-
-func (c *Cluster) initdb(ctx context.Context, bin string, cred *syscall.Credential) error {
+// prepareDir creates PGDATA. When the server runs as another user it hands
+// PGDATA to that user (all of it: a cluster restored or copied by root would
+// otherwise be unreadable) and makes every parent directory searchable by it.
+func (c *Cluster) prepareDir(as *runAs, logf func(string, ...any)) error {
 	if err := os.MkdirAll(c.pgdata, 0o700); err != nil {
 		return fmt.Errorf("pgembed: %w", err)
 	}
-	if cred != nil {
-		if err := giveTo(c.pgdata, cred); err != nil {
+	if as == nil {
+		return nil
+	}
+	err := filepath.WalkDir(c.pgdata, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
 			return err
 		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Uid == as.uid && st.Gid == as.gid {
+			return nil
+		}
+		return os.Lchown(path, int(as.uid), int(as.gid))
+	})
+	if err != nil {
+		return fmt.Errorf("pgembed: giving %s to user %s: %w", c.pgdata, as.name, err)
 	}
-	cmd := command(ctx, bin, "initdb", cred, "-D", c.pgdata, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("pgembed: initdb failed: %w\n%s", err, out)
+	// postgres insists on 0700 or 0750 for PGDATA.
+	if st, err := os.Stat(c.pgdata); err == nil && st.Mode().Perm()&0o027 != 0 {
+		if err := os.Chmod(c.pgdata, 0o700); err != nil {
+			return fmt.Errorf("pgembed: %w", err)
+		}
 	}
-	return nil
-}
-
-// giveTo hands dir to the server's user and makes sure that user can reach
-// it through every parent directory (adding only the search bit).
-func giveTo(dir string, cred *syscall.Credential) error {
-	if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
-		return fmt.Errorf("pgembed: %w", err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("pgembed: %w", err)
-	}
-	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+	// The server must reach PGDATA through every parent; temp dirs and home
+	// dirs are often 0700. Only the search bit is added, never read.
+	for p := filepath.Dir(c.pgdata); ; p = filepath.Dir(p) {
 		st, err := os.Stat(p)
 		if err != nil {
 			return fmt.Errorf("pgembed: %w", err)
 		}
-		if st.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(p, st.Mode().Perm()|0o001); err != nil {
-				return fmt.Errorf("pgembed: %s must be searchable by the PostgreSQL user: %w", p, err)
+		if perm := st.Mode().Perm(); perm&0o001 == 0 {
+			if err := os.Chmod(p, perm|0o001); err != nil {
+				return fmt.Errorf("pgembed: %s must be searchable by user %s: %w", p, as.name, err)
 			}
+			logf("pgembed: made %s searchable by others (o+x) so that PostgreSQL, running as %s, can reach %s", p, as.name, c.pgdata)
 		}
-		if p == "/" {
+		if p == filepath.Dir(p) {
 			return nil
 		}
 	}
 }
 
-func (c *Cluster) start(ctx context.Context, bin string, cred *syscall.Credential, fast bool) error {
-	if cred != nil { // a data dir copied in by root must belong to the server's user
-		if err := giveTo(c.pgdata, cred); err != nil {
-			return err
+// command prepares one of the PostgreSQL programs, run as `as` when set.
+func command(bin, name string, as *runAs, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	// PG* variables meant for clients (PGPORT, PGDATA, ...) would change the
+	// server's settings; a C locale keeps initdb and the server independent
+	// of the machine's locales.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PG") && !strings.HasPrefix(kv, "LC_") && !strings.HasPrefix(kv, "LANG=") {
+			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, "LC_ALL=C", "LANG=C")
+	if as != nil {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: as.uid, Gid: as.gid} // Groups nil: drops root's groups
+		cmd.Env = append(cmd.Env, "HOME="+as.home, "USER="+as.name, "LOGNAME="+as.name)
+	}
+	// The working directory may be one the server's user cannot enter
+	// (root's home), which initdb reports as an error.
+	cmd.Dir = "/"
+	return cmd
+}
+
+func (c *Cluster) initdb(ctx context.Context, bin string, as *runAs) error {
+	cmd := command(bin, "initdb", as, "-D", c.pgdata, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	out, err := runCtx(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("pgembed: initdb %s failed: %w\n%s", c.pgdata, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// runCtx runs cmd, killing it if ctx ends first, and returns its output.
+func runCtx(ctx context.Context, cmd *exec.Cmd) ([]byte, error) {
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		return []byte(out.String()), err
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-exited
+		return []byte(out.String()), ctx.Err()
+	}
+}
+
+// server is a postgres process started by this process.
+type server struct {
+	pid     int
+	done    chan struct{} // closed once the process has exited and been reaped
+	waitErr error         // set before done is closed
+}
+
+func (c *Cluster) start(ctx context.Context, bin string, as *runAs, fast bool) error {
 	logPath := filepath.Join(filepath.Dir(c.pgdata), "pg.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("pgembed: %w", err)
 	}
-	defer logFile.Close()
+	defer logFile.Close() // the child has its own copy
+	logStart, _ := logFile.Seek(0, io.SeekEnd)
+
 	args := []string{"-D", c.pgdata,
-		"-c", "listen_addresses=", "-c", "unix_socket_directories=" + c.pgdata, "-c", "port=5432",
-		"-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "timezone=UTC"}
+		"-c", "listen_addresses=", // no TCP: nothing outside this machine, or outside the data dir's permissions, can connect
+		"-c", "unix_socket_directories=" + gucListItem(c.pgdata),
+		"-c", "port=" + port,
+		"-c", "max_connections=200",
+		"-c", "shared_buffers=128MB",
+		"-c", "timezone=UTC",
+	}
 	if fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	// Not CommandContext: the server must outlive the start-up context.
-	cmd := command(context.Background(), bin, "postgres", cred, args...)
+	cmd := command(bin, "postgres", as, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group keeps a terminal's Ctrl-C from reaching the
-	// server before granttrack has closed its connections; Pdeathsig gives it
-	// a fast shutdown if granttrack dies without stopping it.
+	// server directly, so granttrack can close its connections and stop it in
+	// order. Pdeathsig still gives it a fast shutdown if granttrack dies
+	// without stopping it (Go sets it after switching credentials, which
+	// would otherwise clear it).
 	cmd.SysProcAttr.Setpgid = true
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGINT
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("pgembed: start postgres: %w", err)
+	srv, err := launch(cmd)
+	if err != nil {
+		return fmt.Errorf("pgembed: starting %s: %w", cmd.Path, err)
 	}
-	c.cmd, c.done = cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); close(c.done) }()
+	c.srv = srv
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if c.ping(ctx, "postgres") == nil {
+		err := c.ping(ctx, "postgres")
+		if err == nil {
 			return nil
 		}
 		select {
-		case <-c.done:
-			c.cmd = nil
-			return fmt.Errorf("pgembed: PostgreSQL exited during start-up; its log (%s) ends:\n%s", logPath, tail(logPath, 20))
+		case <-srv.done:
+			c.srv = nil
+			return fmt.Errorf("pgembed: PostgreSQL exited during start-up (%v); %s says:\n%s", srv.waitErr, logPath, tailFrom(logPath, logStart, 20))
 		case <-ctx.Done():
-			c.Stop()
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+			_ = c.Stop()
+			return fmt.Errorf("pgembed: waiting for PostgreSQL to start: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			c.Stop()
-			return fmt.Errorf("pgembed: PostgreSQL did not accept connections within 60 s; see %s", logPath)
+			_ = c.Stop()
+			return fmt.Errorf("pgembed: PostgreSQL did not accept connections within 60 s (%v); %s says:\n%s", err, logPath, tailFrom(logPath, logStart, 20))
 		}
 	}
 }
 
-// running reports whether a server is already answering in this data dir.
-func (c *Cluster) running(ctx context.Context) bool {
+// launch starts cmd from a goroutine locked to its OS thread, which stays
+// blocked waiting for the process until it exits. Linux delivers Pdeathsig
+// when the thread that forked the child ends, not the process, and the Go
+// runtime may end idle threads; the locked, waiting thread lives exactly as
+// long as granttrack does or the server does.
+func launch(cmd *exec.Cmd) (*server, error) {
+	started := make(chan error, 1)
+	srv := &server{done: make(chan struct{})}
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		srv.pid = cmd.Process.Pid
+		started <- nil
+		srv.waitErr = cmd.Wait()
+		close(srv.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+func (s *server) stop() error {
+	select {
+	case <-s.done:
+		return fmt.Errorf("pgembed: PostgreSQL had already exited: %v", s.waitErr)
+	default:
+	}
+	_ = syscall.Kill(s.pid, syscall.SIGINT) // fast shutdown
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(30 * time.Second):
+	}
+	_ = syscall.Kill(s.pid, syscall.SIGQUIT) // immediate shutdown
+	select {
+	case <-s.done:
+		return errors.New("pgembed: PostgreSQL ignored a fast shutdown for 30 s and was shut down immediately")
+	case <-time.After(10 * time.Second):
+	}
+	// Its children (each in a session of its own) notice the postmaster's
+	// death and exit by themselves.
+	_ = syscall.Kill(s.pid, syscall.SIGKILL)
+	<-s.done
+	return errors.New("pgembed: PostgreSQL did not shut down and was killed")
+}
+
+// running reports whether a server is already answering in this data dir,
+// and its pid. A postmaster.pid naming a dead process is stale; postgres
+// itself deals with it on start.
+func (c *Cluster) running(ctx context.Context) (int, bool) {
 	b, err := os.ReadFile(filepath.Join(c.pgdata, "postmaster.pid"))
 	if err != nil {
-		return false
+		return 0, false
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if err != nil || syscall.Kill(pid, 0) != nil && !errors.Is(syscall.Kill(pid, 0), syscall.EPERM) {
-		return false // a stale pid file; postgres itself deals with it
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 0 {
+		return 0, false
 	}
-	return c.ping(ctx, "postgres") == nil
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return 0, false
+	}
+	return pid, c.ping(ctx, "postgres") == nil
 }
 
 func (c *Cluster) ping(ctx context.Context, db string) error {
@@ -318,17 +568,21 @@ func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("pgembed: connect: %w", err)
 	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+	defer conn.Close(context.Background())
+	exists := func() (bool, error) {
+		var ok bool
+		err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&ok)
+		return ok, err
+	}
+	ok, err := exists()
+	if err != nil {
 		return fmt.Errorf("pgembed: %w", err)
 	}
-	if exists {
+	if ok {
 		return nil
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		var exists bool // another process may have created it meanwhile
-		if conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists) == nil && exists {
+		if ok, _ := exists(); ok { // another process using the same server created it meanwhile
 			return nil
 		}
 		return fmt.Errorf("pgembed: create database %s: %w", name, err)
@@ -336,23 +590,63 @@ func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
-func lockFile(path string) (func(), error) {
+// lockFile takes an exclusive flock on path, waiting for it as long as ctx
+// allows, and returns its release. The descriptor is close-on-exec, so the
+// server does not inherit the lock.
+func lockFile(ctx context.Context, path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("pgembed: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("pgembed: lock %s: %w", path, err)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("pgembed: lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("pgembed: waiting for %s (another granttrack is starting PostgreSQL): %w", path, ctx.Err())
+		case <-time.After(25 * time.Millisecond):
+		}
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
+		_ = f.Close()
 	}, nil
 }
 
-func tail(path string, lines int) string {
-	b, _ := os.ReadFile(path)
+// dsnValue quotes a keyword/value connection string value when needed.
+func dsnValue(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n\r'\\") {
+		return s
+	}
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// gucListItem quotes a directory for a list setting such as
+// unix_socket_directories, which splits on commas and trims spaces.
+func gucListItem(s string) string {
+	if !strings.ContainsAny(s, " \t\"") {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// tailFrom returns the last lines of what was written to path after offset:
+// this start's part of the server log.
+func tailFrom(path string, offset int64, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	if offset > 0 && offset <= int64(len(b)) {
+		b = b[offset:]
+	}
 	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	if len(all) > lines {
 		all = all[len(all)-lines:]

@@ -1,16 +1,26 @@
-// Package pgtest gives each test package a fresh, real PostgreSQL database:
-// on the server named by TEST_DATABASE_URL, or else on a private cluster
-// started for the package and stopped after it. There is no mock.
+// Package pgtest gives each test package a fresh, real PostgreSQL database,
+// because granttrack's queries are only worth testing against the server
+// they will run on: there is no mock. The database is created on the server
+// named by TEST_DATABASE_URL when that is set (a shared CI server, say), or
+// else on a private cluster started for the package in a temp dir and thrown
+// away after it.
+//
+// Use it from TestMain:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
 package pgtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,68 +31,150 @@ import (
 
 var dsn string
 
-// DSN returns the connection string of this test package's database.
+// DSN returns the connection string of this test package's fresh database.
+// It is empty outside Main.
 func DSN() string { return dsn }
 
-// Main runs the package's tests against a fresh database and exits.
+// Main runs a test package against a fresh real PostgreSQL database and
+// exits; call it from TestMain:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
 func Main(m *testing.M) { MainWith(m, nil) }
 
-// MainWith is Main with setup run on the fresh database before the tests
-// (migrations, usually).
+// MainWith is Main with setup run on the fresh database before any test
+// (usually to apply migrations, which pgtest leaves to its caller so that it
+// does not depend on them). A failing setup fails the package.
 func MainWith(m *testing.M, setup func(ctx context.Context, dsn string) error) {
 	os.Exit(run(m, setup))
 }
 
+// run is Main without the exit, so that the deferred clean-up runs.
 func run(m *testing.M, setup func(ctx context.Context, dsn string) error) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	name := "granttrack_test_" + randomHex(6)
-	adminDSN := os.Getenv("TEST_DATABASE_URL")
-	var cluster *pgembed.Cluster
-	if adminDSN == "" {
-		dir, err := os.MkdirTemp("", "granttrack-pgtest-")
+	name := "granttrack_test_" + randomHex(8)
+
+	if server := os.Getenv("TEST_DATABASE_URL"); server != "" {
+		drop, err := createOn(ctx, server, name)
 		if err != nil {
 			return fail(err)
 		}
-		defer os.RemoveAll(dir)
-		cluster, err = pgembed.Start(ctx, pgembed.Options{DataDir: dir, Fast: true})
+		defer func() {
+			if err := drop(); err != nil {
+				fmt.Fprintln(os.Stderr, "pgtest:", err)
+			}
+		}()
+	} else {
+		teardown, err := startPrivate(ctx, name)
 		if err != nil {
 			return fail(err)
 		}
-		defer cluster.Stop()
-		adminDSN = cluster.DSNFor("postgres")
+		defer teardown()
 	}
-	admin, err := pgx.Connect(ctx, adminDSN)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return fail(err)
-	}
-	defer func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close(context.Background())
-	}()
-	if dsn, err = withDatabase(adminDSN, name); err != nil {
-		return fail(err)
-	}
+
 	if setup != nil {
 		if err := setup(ctx, dsn); err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("setup of database %s: %w", name, err))
 		}
 	}
 	return m.Run()
 }
 
-// withDatabase points a connection string, URL or keyword form, at another database.
+// createOn creates database name on the server, points dsn at it, and
+// returns what drops it.
+func createOn(ctx context.Context, server, name string) (drop func() error, err error) {
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return nil, fmt.Errorf("TEST_DATABASE_URL: %w", err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, fmt.Errorf("TEST_DATABASE_URL: %w", err)
+	}
+	if dsn, err = withDatabase(server, name); err != nil {
+		return nil, err
+	}
+	return func() error {
+		// A new connection: the tests may have run for longer than the
+		// server keeps an idle one. FORCE ends sessions tests left open.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, server)
+		if err != nil {
+			return fmt.Errorf("dropping %s: %w", name, err)
+		}
+		defer admin.Close(context.Background())
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("dropping %s: %w", name, err)
+		}
+		return nil
+	}, nil
+}
+
+// startPrivate starts a throw-away cluster holding database name, points
+// dsn at it, and returns what stops the cluster and deletes it.
+func startPrivate(ctx context.Context, name string) (teardown func(), err error) {
+	dir, err := os.MkdirTemp("", "granttrack-pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	// MkdirTemp makes it 0700; when the tests run as root, the server runs
+	// as the postgres user, which must be able to enter it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, Database: name, Fast: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	dsn = cluster.DSN()
+
+	stopped := make(chan struct{})
+	teardown = func() {
+		close(stopped)
+		if err := cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest:", err)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest:", err)
+		}
+	}
+	// An interrupted run (Ctrl-C, or go test killing a hung binary with
+	// SIGTERM) would skip the deferred teardown. The server would still shut
+	// itself down when this process dies, but the cluster's files would stay
+	// in the temp dir.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(os.Stderr, "pgtest: %v: stopping the test cluster in %s\n", sig, dir)
+			_ = cluster.Stop()
+			_ = os.RemoveAll(dir)
+			os.Exit(1)
+		case <-stopped:
+			signal.Stop(sigs)
+		}
+	}()
+	return teardown, nil
+}
+
+// withDatabase points a connection string, URL or keyword/value form, at
+// another database.
 func withDatabase(base, name string) (string, error) {
 	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
 		u, err := url.Parse(base)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("TEST_DATABASE_URL: %w", err)
 		}
 		u.Path = "/" + name
+		u.RawPath = ""
 		return u.String(), nil
+	}
+	if strings.TrimSpace(base) == "" {
+		return "", errors.New("empty connection string")
 	}
 	return base + " dbname=" + name, nil // a later keyword overrides an earlier one
 }

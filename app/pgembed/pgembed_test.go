@@ -1,0 +1,396 @@
+package pgembed
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// start starts a cluster in dir for a test and stops it when the test ends,
+// whatever happens, so that a failing test leaves no server behind.
+func start(t *testing.T, dir string, fast bool) *Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{DataDir: dir, Fast: fast, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	return c
+}
+
+func connect(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect %q: %v", dsn, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// postmasterPID reads the pid the running server wrote into its data dir.
+func postmasterPID(t *testing.T, c *Cluster) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.DataDir(), "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// serverProcesses lists the live processes of a server: those whose command
+// line names its data dir (the postmaster), whose working directory is the
+// data dir (postgres works there, and its children inherit it), or whose
+// parent is the postmaster (backends and auxiliary processes rewrite their
+// command lines to "postgres: ..."; each calls setsid, so the process group
+// does not find them). Zombies are dead and not counted.
+func serverProcesses(t *testing.T, pgdata string, postmaster int) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// pid (comm) state ppid pgrp ...; comm may contain spaces.
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) < 3 || fields[0] == "Z" || fields[0] == "X" {
+			continue
+		}
+		ppid, _ := strconv.Atoi(fields[1])
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		cmd := strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))
+		if strings.Contains(cmd, pgdata) || cwd == pgdata || (postmaster > 0 && (pid == postmaster || ppid == postmaster)) {
+			found = append(found, fmt.Sprintf("%d %s", pid, cmd))
+		}
+	}
+	return found
+}
+
+func TestStartReuseStopRestart(t *testing.T) {
+	dir := t.TempDir() // 0700 under /tmp: as root, the server's user must still get in
+	ctx := context.Background()
+
+	begin := time.Now()
+	owner := start(t, dir, false)
+	t.Logf("cold start (initdb + start + create database): %v", time.Since(begin))
+	if !owner.Owned() {
+		t.Fatal("first Start in a fresh dir: Owned() = false, want true")
+	}
+	if want := filepath.Join(dir, "pg"); owner.DataDir() != want {
+		t.Errorf("DataDir() = %q, want %q", owner.DataDir(), want)
+	}
+	conn := connect(t, owner.DSN())
+	var db, role string
+	if err := conn.QueryRow(ctx, "SELECT current_database(), current_user").Scan(&db, &role); err != nil {
+		t.Fatal(err)
+	}
+	if db != "granttrack" || role != User {
+		t.Errorf("connected to database %q as %q, want granttrack as %q", db, role, User)
+	}
+	var fsync, listen string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('fsync'), current_setting('listen_addresses')").Scan(&fsync, &listen); err != nil {
+		t.Fatal(err)
+	}
+	if fsync != "on" || listen != "" {
+		t.Errorf("fsync = %q, listen_addresses = %q; want on and empty", fsync, listen)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives a restart')"); err != nil {
+		t.Fatal(err)
+	}
+	pid := postmasterPID(t, owner)
+	if os.Geteuid() == 0 {
+		// PostgreSQL refuses root, so the server must run as postgres (or nobody).
+		st, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uid := st.Sys().(*syscall.Stat_t).Uid; uid == 0 {
+			t.Errorf("postmaster %d runs as root", pid)
+		} else if u, err := user.LookupId(strconv.Itoa(int(uid))); err == nil {
+			t.Logf("running as root; the server runs as %s", u.Username)
+		}
+	}
+
+	// A second Start on the same dir, here from the same process, must find
+	// the running server, not start another, and must not stop it.
+	begin = time.Now()
+	again := start(t, dir, false)
+	t.Logf("Start reusing a running server: %v", time.Since(begin))
+	if again.Owned() {
+		t.Fatal("second Start on a running cluster: Owned() = true, want false")
+	}
+	if got := postmasterPID(t, again); got != pid {
+		t.Fatalf("second Start: postmaster pid %d, want the first one, %d", got, pid)
+	}
+	if err := again.Stop(); err != nil {
+		t.Fatalf("Stop of a reused cluster: %v", err)
+	}
+	if err := connect(t, again.DSN()).Ping(ctx); err != nil {
+		t.Fatalf("the server stopped when a Cluster that does not own it was stopped: %v", err)
+	}
+	conn.Close(ctx)
+
+	if procs := serverProcesses(t, owner.DataDir(), pid); len(procs) < 2 {
+		t.Fatalf("the process scan finds only %q for a running server; it could not see a leftover one", procs)
+	}
+	begin = time.Now()
+	if err := owner.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	t.Logf("Stop: %v", time.Since(begin))
+	if procs := serverProcesses(t, owner.DataDir(), pid); len(procs) > 0 {
+		t.Fatalf("after Stop, server processes remain:\n%s", strings.Join(procs, "\n"))
+	}
+	if err := owner.Stop(); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(owner.DataDir(), "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after a clean Stop, postmaster.pid: %v; want it removed", err)
+	}
+
+	begin = time.Now()
+	restarted := start(t, dir, false)
+	t.Logf("warm start (existing cluster): %v", time.Since(begin))
+	if !restarted.Owned() {
+		t.Fatal("Start after Stop: Owned() = false, want true")
+	}
+	var v string
+	if err := connect(t, restarted.DSN()).QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil {
+		t.Fatalf("reading the table written before the restart: %v", err)
+	}
+	if v != "survives a restart" {
+		t.Errorf("read %q after restart", v)
+	}
+	pid = postmasterPID(t, restarted)
+	if err := restarted.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if procs := serverProcesses(t, restarted.DataDir(), pid); len(procs) > 0 {
+		t.Fatalf("after Stop, server processes remain:\n%s", strings.Join(procs, "\n"))
+	}
+}
+
+func TestConcurrentStartsShareOneServer(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	clusters := make([]*Cluster, 3)
+	errs := make([]error, 3)
+	for i := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			clusters[i], errs[i] = Start(ctx, Options{DataDir: dir, Database: fmt.Sprintf("db%d", i), Fast: true})
+		}()
+	}
+	wg.Wait()
+	owners := 0
+	for i, c := range clusters {
+		if errs[i] != nil {
+			t.Fatalf("Start %d: %v", i, errs[i])
+		}
+		t.Cleanup(func() { _ = c.Stop() })
+		if c.Owned() {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Fatalf("%d of 3 simultaneous Starts own a server, want exactly 1", owners)
+	}
+	for i, c := range clusters {
+		if err := connect(t, c.DSN()).Ping(context.Background()); err != nil {
+			t.Errorf("database db%d: %v", i, err)
+		}
+	}
+}
+
+func TestFastSettings(t *testing.T) {
+	c := start(t, filepath.Join(t.TempDir(), `data dir with 'quotes' "double" and \back\slashes`), true)
+	var fsync, sc, fpw string
+	err := connect(t, c.DSN()).QueryRow(context.Background(),
+		"SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')").Scan(&fsync, &sc, &fpw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fsync != "off" || sc != "off" || fpw != "off" {
+		t.Errorf("Fast: fsync=%s synchronous_commit=%s full_page_writes=%s, want all off", fsync, sc, fpw)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMissingBinaries hides every PostgreSQL installation: Start must fail
+// with the message that tells the operator what to do.
+func TestMissingBinaries(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	old := searchGlob
+	searchGlob = filepath.Join(t.TempDir(), "*", "bin")
+	t.Cleanup(func() { searchGlob = old })
+
+	c, err := Start(context.Background(), Options{DataDir: t.TempDir()})
+	if err == nil {
+		_ = c.Stop()
+		t.Fatal("Start with no PostgreSQL binaries anywhere succeeded")
+	}
+	if !errors.Is(err, ErrNoBinaries) {
+		t.Errorf("error %v is not ErrNoBinaries", err)
+	}
+	for _, want := range []string{"PostgreSQL server binaries were not found", "apt-get install postgresql", "DATABASE_URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+// TestFindBinaries checks the search order with fake installations.
+func TestFindBinaries(t *testing.T) {
+	root := t.TempDir()
+	for _, v := range []string{"9.6", "10", "15", "16", "17"} {
+		bin := filepath.Join(root, v, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		minor := v + ".1"
+		if v == "17" { // an unfinished installation: no postgres
+			writeScript(t, filepath.Join(bin, "initdb"), "exit 0")
+			continue
+		}
+		writeScript(t, filepath.Join(bin, "initdb"), "exit 0")
+		writeScript(t, filepath.Join(bin, "postgres"), fmt.Sprintf("echo 'postgres (PostgreSQL) %s (Test)'", minor))
+	}
+	path := t.TempDir()
+	t.Setenv("PATH", path)
+	old := searchGlob
+	searchGlob = filepath.Join(root, "*", "bin")
+	t.Cleanup(func() { searchGlob = old })
+
+	for _, tc := range []struct{ data, wantDir, wantVersion string }{
+		{"", "16", "16"},      // the newest complete installation
+		{"15", "15", "15"},    // an existing cluster needs its own major version
+		{"9.6", "9.6", "9.6"}, // two-part major versions
+	} {
+		dir, v, err := findBinaries(tc.data)
+		if err != nil {
+			t.Errorf("findBinaries(%q): %v", tc.data, err)
+			continue
+		}
+		if want := filepath.Join(root, tc.wantDir, "bin"); dir != want || v != tc.wantVersion {
+			t.Errorf("findBinaries(%q) = %s, %s; want %s, %s", tc.data, dir, v, want, tc.wantVersion)
+		}
+	}
+	if _, _, err := findBinaries("14"); err == nil || !strings.Contains(err.Error(), "created by PostgreSQL 14") {
+		t.Errorf("findBinaries for a version 14 cluster: %v, want a version mismatch error", err)
+	}
+
+	// pg_config on PATH comes first.
+	writeScript(t, filepath.Join(path, "pg_config"), "echo "+filepath.Join(root, "10", "bin"))
+	if dir, _, err := findBinaries(""); err != nil || dir != filepath.Join(root, "10", "bin") {
+		t.Errorf("with pg_config on PATH: %s, %v; want pg_config's bindir", dir, err)
+	}
+}
+
+func writeScript(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDataDirWithComma(t *testing.T) {
+	_, err := Start(context.Background(), Options{DataDir: filepath.Join(t.TempDir(), "a,b")})
+	if err == nil || !strings.Contains(err.Error(), "comma") {
+		t.Fatalf("Start in a data dir with a comma: %v", err)
+	}
+}
+
+func TestDataDirTooDeep(t *testing.T) {
+	deep := filepath.Join(t.TempDir(), strings.Repeat("d", 110))
+	_, err := Start(context.Background(), Options{DataDir: deep})
+	if err == nil || !strings.Contains(err.Error(), "too deep") {
+		t.Fatalf("Start in a data dir too deep for a socket: %v", err)
+	}
+}
+
+// TestServerStopsWhenOwnerDies starts a cluster in a child process, kills
+// that process with SIGKILL (no chance to call Stop), and checks that the
+// server shuts itself down: Pdeathsig must survive the switch to the
+// postgres user.
+func TestServerStopsWhenOwnerDies(t *testing.T) {
+	if dir := os.Getenv("PGEMBED_TEST_OWNER_DIR"); dir != "" {
+		// The child: start, report, and wait to be killed.
+		c, err := Start(context.Background(), Options{DataDir: dir, Fast: true})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println("ready", c.Owned())
+		select {}
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServerStopsWhenOwnerDies$")
+	cmd.Env = append(os.Environ(), "PGEMBED_TEST_OWNER_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if strings.TrimSpace(line) != "ready true" {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("child: %q", line)
+	}
+	c := &Cluster{pgdata: filepath.Join(dir, "pg")}
+	pid := postmasterPID(t, c)
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGQUIT) }) // if the test fails
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for len(serverProcesses(t, c.pgdata, pid)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after its owner died, server processes remain:\n%s", strings.Join(serverProcesses(t, c.pgdata, pid), "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "pg.log"))
+	if !strings.Contains(string(log), "fast shutdown request") {
+		t.Errorf("the server did not log a fast shutdown; its log:\n%s", log)
+	}
+}
