@@ -1,18 +1,19 @@
 DROP TABLE IF EXISTS audit_head;
 DROP TABLE IF EXISTS audit_events;
-DROP FUNCTION IF EXISTS audit_events_append_only();
 DROP TABLE IF EXISTS measurements;
 DROP TABLE IF EXISTS indicators;
 DROP TABLE IF EXISTS spend_entries;
-DROP FUNCTION IF EXISTS spend_entries_append_only();
 DROP TABLE IF EXISTS tranches;
 DROP TABLE IF EXISTS awards;
-DROP FUNCTION IF EXISTS tranches_sum_to_award();
-DROP FUNCTION IF EXISTS awards_within_budget();
 DROP TABLE IF EXISTS funding_lines;
-DROP FUNCTION IF EXISTS funding_line_status_guard();
 DROP TABLE IF EXISTS programmes;
 DROP TABLE IF EXISTS organisations;
 DROP TABLE IF EXISTS sessions;
 DROP TABLE IF EXISTS api_tokens;
 DROP TABLE IF EXISTS users;
+-- Functions last: triggers on the tables above depend on them.
+DROP FUNCTION IF EXISTS audit_events_append_only();
+DROP FUNCTION IF EXISTS spend_entries_append_only();
+DROP FUNCTION IF EXISTS tranches_sum_to_award();
+DROP FUNCTION IF EXISTS awards_within_budget();
+DROP FUNCTION IF EXISTS funding_line_status_guard();

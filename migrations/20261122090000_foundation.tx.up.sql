@@ -1,6 +1,8 @@
 -- The foundation schema. Every rule that protects money is a constraint or a
 -- trigger here as well as Go code, so a bug or a stray SQL session cannot
--- break it. Amounts are numeric(15,2): 13 integer digits and pence.
+-- break it. Amounts are numeric(15,2): 13 integer digits and pence. numeric
+-- admits 'NaN', which compares greater than every number, so each check
+-- refuses it explicitly.
 
 CREATE TABLE users (
     id            bigserial PRIMARY KEY,
@@ -67,14 +69,14 @@ CREATE TABLE funding_lines (
     kind                text NOT NULL CHECK (kind IN ('grant', 'contract', 'allocation')),
     programme_id        bigint NOT NULL REFERENCES programmes (id),
     funder_id           bigint NOT NULL REFERENCES organisations (id),
-    budget              numeric(15,2) NOT NULL CHECK (budget >= 0),
+    budget              numeric(15,2) NOT NULL CHECK (budget >= 0 AND budget <> 'NaN'),
     currency            text NOT NULL DEFAULT 'GBP' CHECK (currency = 'GBP'),
     starts_on           date NOT NULL,
     ends_on             date NOT NULL,
     status              text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'approved', 'active', 'closed', 'cancelled')),
     tender_reference    text,
-    tender_min_value    numeric(15,2) CHECK (tender_min_value >= 0),
-    tender_max_value    numeric(15,2) CHECK (tender_max_value >= 0),
+    tender_min_value    numeric(15,2) CHECK (tender_min_value >= 0 AND tender_min_value <> 'NaN'),
+    tender_max_value    numeric(15,2) CHECK (tender_max_value >= 0 AND tender_max_value <> 'NaN'),
     tender_closes_on    date,
     awarded_supplier_id bigint REFERENCES organisations (id),
     created_at          timestamptz NOT NULL DEFAULT now(),
@@ -111,7 +113,7 @@ CREATE TABLE awards (
     recipient_id    bigint NOT NULL REFERENCES organisations (id),
     reference       text NOT NULL CHECK (btrim(reference) <> ''),
     purpose         text NOT NULL DEFAULT '',
-    amount          numeric(15,2) NOT NULL CHECK (amount > 0),
+    amount          numeric(15,2) NOT NULL CHECK (amount > 0 AND amount <> 'NaN'),
     awarded_on      date NOT NULL,
     starts_on       date NOT NULL,
     ends_on         date NOT NULL,
@@ -158,7 +160,7 @@ CREATE TABLE tranches (
     award_id bigint NOT NULL REFERENCES awards (id),
     seq      int NOT NULL CHECK (seq >= 1),
     due_on   date NOT NULL,
-    amount   numeric(15,2) NOT NULL CHECK (amount > 0),
+    amount   numeric(15,2) NOT NULL CHECK (amount > 0 AND amount <> 'NaN'),
     CONSTRAINT tranches_award_seq_key UNIQUE (award_id, seq)
 );
 
@@ -196,7 +198,7 @@ CREATE TABLE spend_entries (
     award_id         bigint REFERENCES awards (id),
     tranche_id       bigint REFERENCES tranches (id),
     payee_id         bigint NOT NULL REFERENCES organisations (id),
-    amount           numeric(15,2) NOT NULL CHECK (amount <> 0),
+    amount           numeric(15,2) NOT NULL CHECK (amount <> 0 AND amount <> 'NaN'),
     incurred_on      date NOT NULL,
     category         text NOT NULL CHECK (category IN ('staff', 'services', 'equipment', 'training', 'research', 'grant_payment', 'other')),
     reference        text NOT NULL DEFAULT '',
@@ -259,9 +261,9 @@ CREATE TABLE indicators (
     name            text NOT NULL CHECK (btrim(name) <> ''),
     unit            text NOT NULL CHECK (unit IN ('count', 'percent', 'gbp', 'rate_per_1000')),
     direction       text NOT NULL CHECK (direction IN ('higher_is_better', 'lower_is_better')),
-    baseline_value  numeric(20,4),
+    baseline_value  numeric(20,4) CHECK (baseline_value <> 'NaN'),
     baseline_on     date,
-    target_value    numeric(20,4),
+    target_value    numeric(20,4) CHECK (target_value <> 'NaN'),
     target_on       date,
     frequency       text NOT NULL CHECK (frequency IN ('monthly', 'quarterly', 'annual')),
     created_at      timestamptz NOT NULL DEFAULT now(),
@@ -273,7 +275,7 @@ CREATE TABLE measurements (
     indicator_id  bigint NOT NULL REFERENCES indicators (id),
     period_start  date NOT NULL,
     period_end    date NOT NULL,
-    value         numeric(20,4) NOT NULL,
+    value         numeric(20,4) NOT NULL CHECK (value <> 'NaN'),
     source        text NOT NULL DEFAULT '',
     extracted_on  date,
     method_note   text NOT NULL DEFAULT '',

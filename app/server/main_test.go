@@ -199,7 +199,7 @@ func (e *env) mustStatus(r response, want int) {
 func (e *env) count(table string) int {
 	e.t.Helper()
 	var n int
-	if err := e.st.DB().NewRaw("SELECT count(*) FROM " + table).Scan(context.Background(), &n); err != nil {
+	if err := e.st.DB().NewRaw("SELECT count(*) FROM "+table).Scan(context.Background(), &n); err != nil {
 		e.t.Fatal(err)
 	}
 	return n

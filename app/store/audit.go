@@ -116,7 +116,7 @@ func (s *Store) VerifyAuditChain(ctx context.Context) (ChainStatus, error) {
 		var expect int64 = 1
 		for rows.Next() {
 			var ev models.AuditEvent
-			if err := s.bun.ScanRows(ctx, rows, &ev); err != nil {
+			if err := s.bun.ScanRow(ctx, rows, &ev); err != nil {
 				return err
 			}
 			st.Count++

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -151,8 +152,13 @@ func (c *command) serve(args []string, withDemo bool) error {
 	if err != nil {
 		return err
 	}
+	// Listen before saying "ready", so the address answers when we say it does.
+	ln, err := net.Listen("tcp", c.cfg.Addr)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Listen(c.cfg.Addr) }()
+	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(c.stdout, "granttrack is ready at http://%s/ (started in %s)\n", c.cfg.Addr, time.Since(start).Round(time.Millisecond))
 	if withDemo {
 		fmt.Fprintln(c.stdout, "Demo sign-ins (password "+demo.Password+"):")

@@ -1,0 +1,266 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"granttrack/app/pgtest"
+	"granttrack/app/store"
+	"granttrack/migrations"
+	"granttrack/models"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.MainWith(m, func(ctx context.Context, dsn string) error {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		_, err = migrations.Up(ctx, st.DB())
+		return err
+	})
+}
+
+var seq atomic.Int64
+
+func unique(prefix string) string { return fmt.Sprintf("%s%d", prefix, seq.Add(1)) }
+
+var actor = models.SystemActor("test")
+
+func MustStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// line makes an active funding line with the budget and returns it.
+func line(t *testing.T, st *store.Store, budget string) *models.FundingLine {
+	t.Helper()
+	ctx := context.Background()
+	p := &models.Programme{Code: unique("P"), Name: "P", Plan: "Plan"}
+	o := &models.Organisation{Name: unique("Org "), IsFunder: true, IsRecipient: true}
+	if err := st.CreateProgramme(ctx, actor, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateOrganisation(ctx, actor, o); err != nil {
+		t.Fatal(err)
+	}
+	fl, err := models.FundingLineInput{Code: unique("L"), Title: "L", Kind: "grant", ProgrammeID: p.ID, FunderID: o.ID,
+		Budget: budget, StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateFundingLine(ctx, actor, fl); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
+		if _, err := st.ChangeFundingLineStatus(ctx, actor, fl.ID, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fl
+}
+
+// raw runs SQL as a stray session would, bypassing Go.
+func raw(st *store.Store, query string, args ...any) error {
+	_, err := st.DB().NewRaw(query, args...).Exec(context.Background())
+	return err
+}
+
+// tamper runs SQL with the append-only triggers switched off, as a
+// superuser with bad intent could, and returns an undo.
+func tamper(t *testing.T, st *store.Store, query string, args ...any) {
+	t.Helper()
+	err := st.DB().RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+			return err
+		}
+		_, err := tx.NewRaw(query, args...).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDatabaseRefusesWhatGoRefuses(t *testing.T) {
+	st := MustStore(t)
+	fl := line(t, st, "100.00")
+	var recipient int64 = fl.FunderID
+	tests := []struct {
+		name, sql, want string
+	}{
+		{"ErrAwardOverBudget", fmt.Sprintf(`INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on)
+			VALUES (%d, %d, '%s', 100.01, '2024-04-01', '2024-04-01', '2024-05-01')`, fl.ID, recipient, unique("R")), "awards_within_budget"},
+		{"ErrTranchesDoNotAddUp", fmt.Sprintf(`WITH a AS (INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on)
+			VALUES (%d, %d, '%s', 50.00, '2024-04-01', '2024-04-01', '2024-05-01') RETURNING id)
+			INSERT INTO tranches (award_id, seq, due_on, amount) SELECT id, 1, '2024-04-01', 49.99 FROM a`, fl.ID, recipient, unique("R")), "tranches_sum_to_award"},
+		{"ErrIllegalStatus", fmt.Sprintf(`UPDATE funding_lines SET status = 'draft' WHERE id = %d`, fl.ID), "funding_lines_status_transition"},
+		{"ErrNaNBudget", fmt.Sprintf(`UPDATE funding_lines SET budget = 'NaN' WHERE id = %d`, fl.ID), "funding_lines_budget_check"},
+		{"ErrInfiniteBudget", fmt.Sprintf(`UPDATE funding_lines SET budget = 'Infinity' WHERE id = %d`, fl.ID), ""},
+		{"ErrNaNAward", fmt.Sprintf(`INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on)
+			VALUES (%d, %d, '%s', 'NaN', '2024-04-01', '2024-04-01', '2024-05-01')`, fl.ID, recipient, unique("R")), "awards_amount_check"},
+		{"ErrAuditUpdate", `UPDATE audit_events SET actor = 'someone else'`, "append-only"},
+		{"ErrAuditDelete", `DELETE FROM audit_events`, "append-only"},
+		{"ErrAuditTruncate", `TRUNCATE audit_events`, "append-only"},
+	}
+	for _, tc := range tests {
+		if tc.sql == "" {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			err := raw(st, tc.sql)
+			if err == nil {
+				t.Fatal("the database accepted it")
+			}
+			var pgErr *pgconn.PgError
+			if tc.want != "" && (!errors.As(err, &pgErr) || !strings.Contains(pgErr.ConstraintName+" "+pgErr.Message, tc.want)) {
+				t.Fatalf("err = %v, want constraint %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAwardInGoNamesTheShortfall(t *testing.T) {
+	st := MustStore(t)
+	fl := line(t, st, "1000.00")
+	a, err := models.AwardInput{RecipientID: fl.FunderID, Reference: unique("A"), Amount: "1200.50",
+		AwardedOn: "2024-04-01", StartsOn: "2024-04-01", EndsOn: "2024-06-30"}.Validate(fl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.CreateAward(context.Background(), actor, a)
+	if models.ErrorCode(err) != models.ECONFLICT || !strings.Contains(models.ErrorMessage(err), "200.50 over") {
+		t.Fatalf("err = %v", err)
+	}
+	// The budget cannot drop below what is awarded.
+	a.Amount, a.Tranches = decimal.RequireFromString("600.00"), []*models.Tranche{{Seq: 1, DueOn: a.StartsOn, Amount: decimal.RequireFromString("600.00")}}
+	if err := st.CreateAward(context.Background(), actor, a); err != nil {
+		t.Fatal(err)
+	}
+	fl.Budget = decimal.RequireFromString("599.99")
+	err = st.UpdateFundingLine(context.Background(), actor, fl.ID, fl)
+	if models.ErrorCode(err) != models.ECONFLICT {
+		t.Fatalf("err = %v", err)
+	}
+	totals, err := st.LineTotals(context.Background(), fl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := totals[fl.ID]; got.Budget.String() != "1000" || got.Committed.String() != "600" {
+		t.Fatalf("totals = %+v", got)
+	}
+}
+
+// TestAuditChain checks that every change was audited, that the chain
+// verifies, and that verify catches an altered, a deleted, a reordered and a
+// truncated event; each tamper is undone before the next.
+func TestAuditChain(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	line(t, st, "10.00")
+	st0, err := st.VerifyAuditChain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st0.OK || st0.Count < 5 || st0.HeadSeq != st0.Count || len(st0.HeadHash) != 64 {
+		t.Fatalf("status = %+v", st0)
+	}
+	var actions []string
+	if err := st.DB().NewRaw("SELECT action FROM audit_events ORDER BY seq").Scan(ctx, &actions); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"programme.create", "organisation.create", "funding_line.create", "funding_line.status"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("no %s event in %v", want, actions)
+		}
+	}
+	type event struct {
+		Seq                                        int64
+		OccurredAt                                 string
+		Actor, Action, Entity, EntityID, RequestID string
+		Before, After                              *string
+		PrevHash, Hash                             []byte
+	}
+	load := func(seq int64) event {
+		var e event
+		err := st.DB().NewRaw(`SELECT seq, occurred_at::text, actor, action, entity, entity_id, request_id, before::text, after::text, prev_hash, hash
+			FROM audit_events WHERE seq = ?`, seq).Scan(ctx, &e.Seq, &e.OccurredAt, &e.Actor, &e.Action, &e.Entity, &e.EntityID, &e.RequestID, &e.Before, &e.After, &e.PrevHash, &e.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	restore := func(e event) {
+		tamper(t, st, "DELETE FROM audit_events WHERE seq = ?", e.Seq)
+		tamper(t, st, `INSERT INTO audit_events (seq, occurred_at, actor, action, entity, entity_id, request_id, before, after, prev_hash, hash)
+			VALUES (?, ?::timestamptz, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)`,
+			e.Seq, e.OccurredAt, e.Actor, e.Action, e.Entity, e.EntityID, e.RequestID, e.Before, e.After, e.PrevHash, e.Hash)
+	}
+	mustBreakAt := func(seq int64, reason string) {
+		t.Helper()
+		got, err := st.VerifyAuditChain(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.OK || got.BrokenSeq != seq || !strings.Contains(got.Reason, reason) {
+			t.Fatalf("verify = %+v, want broken at %d (%s)", got, seq, reason)
+		}
+	}
+	mustVerify := func() {
+		t.Helper()
+		if got, err := st.VerifyAuditChain(ctx); err != nil || !got.OK {
+			t.Fatalf("after restoring: %+v %v", got, err)
+		}
+	}
+	second, third := load(2), load(3)
+
+	t.Run("ErrAlteredEvent", func(t *testing.T) {
+		tamper(t, st, `UPDATE audit_events SET after = jsonb_set(after, '{budget}', '"99.00"') WHERE seq = 2`)
+		mustBreakAt(2, "altered")
+		restore(second)
+		mustVerify()
+	})
+	t.Run("ErrAlteredActor", func(t *testing.T) {
+		tamper(t, st, `UPDATE audit_events SET actor = 'mallory' WHERE seq = 3`)
+		mustBreakAt(3, "altered")
+		restore(third)
+		mustVerify()
+	})
+	t.Run("ErrDeletedEvent", func(t *testing.T) {
+		tamper(t, st, `DELETE FROM audit_events WHERE seq = 2`)
+		mustBreakAt(3, "missing")
+		restore(second)
+		mustVerify()
+	})
+	t.Run("ErrReorderedEvents", func(t *testing.T) {
+		// Swap the contents of events 2 and 3, keeping sequence numbers.
+		tamper(t, st, `UPDATE audit_events SET seq = seq + 1000000 WHERE seq IN (2, 3)`)
+		tamper(t, st, `UPDATE audit_events SET seq = CASE seq WHEN 1000002 THEN 3 ELSE 2 END WHERE seq IN (1000002, 1000003)`)
+		mustBreakAt(2, "")
+		tamper(t, st, `DELETE FROM audit_events WHERE seq IN (2, 3)`)
+		restore(second)
+		restore(third)
+		mustVerify()
+	})
+	t.Run("ErrTruncatedChain", func(t *testing.T) {
+		last := load(st0.HeadSeq)
+		tamper(t, st, `DELETE FROM audit_events WHERE seq = ?`, last.Seq)
+		mustBreakAt(last.Seq, "missing from the end")
+		restore(last)
+		mustVerify()
+	})
+}
