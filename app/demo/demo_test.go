@@ -1,0 +1,70 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"granttrack/app/demo"
+	"granttrack/app/pgtest"
+	"granttrack/app/store"
+	"granttrack/migrations"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.MainWith(m, func(ctx context.Context, dsn string) error {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		_, err = migrations.Up(ctx, st.DB())
+		return err
+	})
+}
+
+func TestLoadOnceWithTheScenario(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	loaded, err := demo.Load(ctx, st)
+	if err != nil || !loaded {
+		t.Fatalf("first load: %v %v", loaded, err)
+	}
+	count := func(q string) int {
+		var n int
+		if err := st.DB().NewRaw(q).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count("SELECT count(*) FROM audit_events")
+	loaded, err = demo.Load(ctx, st)
+	if err != nil || loaded {
+		t.Fatalf("second load should keep the data: %v %v", loaded, err)
+	}
+	if after := count("SELECT count(*) FROM audit_events"); after != before {
+		t.Fatalf("second load changed the audit trail: %d → %d", before, after)
+	}
+	if n := count("SELECT count(*) FROM programmes"); n != 4 {
+		t.Fatalf("%d programmes, want the plan's 4", n)
+	}
+	if n := count("SELECT count(DISTINCT role) FROM users"); n != 4 {
+		t.Fatalf("%d roles among demo users, want 4", n)
+	}
+	if n := count("SELECT count(*) FROM users WHERE role = 'finance_officer'"); n != 2 {
+		t.Fatalf("%d finance officers, want 2 for maker-checker", n)
+	}
+	var budget, band string
+	if err := st.DB().NewRaw("SELECT budget::text FROM funding_lines WHERE code = 'DRUG-SUPPLY'").Scan(ctx, &budget); err != nil || budget != "2000000.00" {
+		t.Fatalf("DRUG-SUPPLY budget %q %v", budget, err)
+	}
+	if err := st.DB().NewRaw("SELECT tender_min_value::text || '-' || tender_max_value::text FROM funding_lines WHERE code = 'ALLYSHIP-TRAINING'").Scan(ctx, &band); err != nil || band != "10000.00-25000.00" {
+		t.Fatalf("allyship band %q %v", band, err)
+	}
+	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
+		t.Fatalf("audit chain after demo: %+v %v", status, err)
+	}
+}
