@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"granttrack/app/pgembed"
 	"granttrack/app/server"
 	"granttrack/app/store"
 	"granttrack/migrations"
+	"granttrack/models"
 )
 
 // Config is granttrack's configuration, read from the environment and flags.
@@ -24,6 +27,7 @@ type Config struct {
 	Addr          string // where to serve HTTP
 	SecureCookies bool   // set when served over HTTPS
 	LogLevel      slog.Level
+	ApprovalLimit decimal.Decimal // spend above this needs an admin's approval
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -45,6 +49,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		cfg.SecureCookies = true
 	default:
 		return cfg, fmt.Errorf("GRANTTRACK_SECURE_COOKIES must be true or false, not %q", v)
+	}
+	cfg.ApprovalLimit = models.DefaultApprovalLimit
+	if v := getenv("GRANTTRACK_APPROVAL_LIMIT"); v != "" {
+		limit, err := models.ParsePositiveMoney(v)
+		if err != nil {
+			return cfg, fmt.Errorf("GRANTTRACK_APPROVAL_LIMIT %s", models.ErrorMessage(err))
+		}
+		cfg.ApprovalLimit = limit
 	}
 	if v := getenv("GRANTTRACK_LOG_LEVEL"); v != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -104,7 +116,7 @@ func (a *App) Migrate(ctx context.Context) error {
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
-	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies})
+	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, ApprovalLimit: a.Config.ApprovalLimit})
 }
 
 // Close closes the store and stops the private cluster if this process

@@ -60,6 +60,13 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/funding-lines/:id/awards", Summary: "Award part of a funding line to a recipient", Roles: writers, Request: models.AwardInput{}, Response: awardJSON{}, Status: 201, Handler: s.createAward},
 		{Method: "GET", Path: "/api/v1/awards/:id", Summary: "Get an award with its tranches", Roles: everyone, Response: awardJSON{}, Handler: s.getAward},
 
+		{Method: "POST", Path: "/api/v1/spend", Summary: "Record spend (pending until a second person approves); send an Idempotency-Key header to make retries safe", Roles: writers, Request: models.SpendInput{}, Response: spendJSON{}, Status: 201, Handler: s.recordSpend},
+		{Method: "GET", Path: "/api/v1/spend", Summary: "List spend entries", Roles: everyone, Query: spendQuery{}, Response: list[spendJSON]{}, Handler: s.listSpend},
+		{Method: "GET", Path: "/api/v1/spend/:id", Summary: "Get a spend entry", Roles: everyone, Response: spendJSON{}, Handler: s.getSpend},
+		{Method: "POST", Path: "/api/v1/spend/:id/approve", Summary: "Approve pending spend (not your own; admins only above the approval limit)", Roles: writers, Response: spendJSON{}, Handler: s.approveSpend},
+		{Method: "POST", Path: "/api/v1/spend/:id/reject", Summary: "Reject pending spend with a reason", Roles: writers, Request: reasonInput{}, Response: spendJSON{}, Handler: s.rejectSpend},
+		{Method: "POST", Path: "/api/v1/spend/:id/reverse", Summary: "Record a pending reversal of approved spend, with a reason", Roles: writers, Request: reasonInput{}, Response: spendJSON{}, Status: 201, Handler: s.reverseSpend},
+
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: store.ChainStatus{}, Handler: s.verifyAudit},

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/shopspring/decimal"
 
 	"granttrack/app/store"
 	"granttrack/models"
@@ -25,6 +26,8 @@ type Config struct {
 	SecureCookies bool
 	// SignInAttempts is how many sign-ins one address may try per minute.
 	SignInAttempts int
+	// ApprovalLimit is the amount of spend above which only an admin approves.
+	ApprovalLimit decimal.Decimal
 }
 
 // Server holds the Fiber app and what its handlers use.
@@ -53,6 +56,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.SignInAttempts == 0 {
 		cfg.SignInAttempts = 10
+	}
+	if cfg.ApprovalLimit.IsZero() {
+		cfg.ApprovalLimit = models.DefaultApprovalLimit
 	}
 	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg}
 	web, err := newWebState(s)

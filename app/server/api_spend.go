@@ -1,0 +1,221 @@
+package server
+
+import (
+	"crypto/sha256"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+type spendJSON struct {
+	ID              int64              `json:"id"`
+	FundingLineID   int64              `json:"funding_line_id"`
+	AwardID         *int64             `json:"award_id"`
+	TrancheID       *int64             `json:"tranche_id"`
+	PayeeID         int64              `json:"payee_id"`
+	Amount          Money              `json:"amount"`
+	IncurredOn      Date               `json:"incurred_on"`
+	Category        string             `json:"category"`
+	Reference       string             `json:"reference"`
+	Description     string             `json:"description"`
+	Purpose         string             `json:"purpose"`
+	VFMReason       string             `json:"vfm_reason"`
+	Status          models.SpendStatus `json:"status"`
+	RecordedBy      int64              `json:"recorded_by"`
+	RecordedAt      time.Time          `json:"recorded_at"`
+	DecidedBy       *int64             `json:"decided_by"`
+	DecidedAt       *time.Time         `json:"decided_at"`
+	RejectionReason *string            `json:"rejection_reason"`
+	ReversesID      *int64             `json:"reverses_id"`
+	ReversalReason  *string            `json:"reversal_reason"`
+}
+
+func toSpendJSON(e *models.SpendEntry) spendJSON {
+	return spendJSON{ID: e.ID, FundingLineID: e.FundingLineID, AwardID: e.AwardID, TrancheID: e.TrancheID, PayeeID: e.PayeeID,
+		Amount: money(e.Amount), IncurredOn: date(e.IncurredOn), Category: e.Category, Reference: e.Reference,
+		Description: e.Description, Purpose: e.Purpose, VFMReason: e.VFMReason, Status: e.Status, RecordedBy: e.RecordedBy,
+		RecordedAt: e.RecordedAt, DecidedBy: e.DecidedBy, DecidedAt: e.DecidedAt, RejectionReason: e.RejectionReason,
+		ReversesID: e.ReversesID, ReversalReason: e.ReversalReason}
+}
+
+type reasonInput struct {
+	Reason string `json:"reason"`
+}
+
+type spendQuery struct {
+	FundingLineID int64  `query:"funding_line_id"`
+	AwardID       int64  `query:"award_id"`
+	PayeeID       int64  `query:"payee_id"`
+	Status        string `query:"status"`
+	From          string `query:"from" doc:"first date incurred, YYYY-MM-DD"`
+	To            string `query:"to" doc:"last date incurred, YYYY-MM-DD"`
+	FY            string `query:"fy" doc:"financial year, e.g. 2024-25"`
+	Quarter       string `query:"quarter" doc:"Q1 to Q4 of the financial year"`
+	Page          int    `query:"page"`
+	PerPage       int    `query:"per_page"`
+}
+
+// maxIdempotencyKey bounds the header so it cannot bloat the index.
+const maxIdempotencyKey = 200
+
+func (s *Server) recordSpend(c *fiber.Ctx) error {
+	key := strings.TrimSpace(c.Get("Idempotency-Key"))
+	if len(key) > maxIdempotencyKey {
+		return models.Errorf(models.EBADREQUEST, "The Idempotency-Key header is over %d characters.", maxIdempotencyKey)
+	}
+	var in models.SpendInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	e, err := in.Validate()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(c.Body())
+	replayed, err := s.store.RecordSpend(c.UserContext(), actorOf(c), e, key, sum[:])
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	return created(c, "/api/v1/spend/"+strconv.FormatInt(e.ID, 10), toSpendJSON(e))
+}
+
+// spendFilter reads the spend list filters; a financial year, with an
+// optional quarter, narrows the dates.
+func spendFilter(c *fiber.Ctx) (store.SpendFilter, error) {
+	var p models.Problems
+	f := store.SpendFilter{
+		FundingLineID: queryID(c, "funding_line_id", &p),
+		AwardID:       queryID(c, "award_id", &p),
+		PayeeID:       queryID(c, "payee_id", &p),
+		Status:        models.SpendStatus(c.Query("status")),
+		Page:          pageOf(c, &p),
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		p.Add("status", "must be pending, approved or rejected")
+	}
+	for _, d := range []struct {
+		name string
+		dst  **time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := c.Query(d.name); v != "" {
+			t, err := models.ParseDate(v)
+			if err != nil {
+				p.Add(d.name, "%s", models.ErrorMessage(err))
+			}
+			*d.dst = &t
+		}
+	}
+	if v := c.Query("fy"); v != "" {
+		fy, err := models.ParseFinancialYear(v)
+		if err != nil {
+			p.Add("fy", "%s", models.ErrorMessage(err))
+		}
+		start, end := fy.Start(), fy.End()
+		if q := c.Query("quarter"); q != "" {
+			qq, err := models.ParseQuarter(q)
+			if err != nil {
+				p.Add("quarter", "%s", models.ErrorMessage(err))
+			} else {
+				start, end = fy.QuarterRange(qq)
+			}
+		}
+		if f.From == nil || f.From.Before(start) {
+			f.From = &start
+		}
+		if f.To == nil || f.To.After(end) {
+			f.To = &end
+		}
+	} else if c.Query("quarter") != "" {
+		p.Add("quarter", "give the financial year (fy) too")
+	}
+	return f, p.Err()
+}
+
+func (s *Server) listSpend(c *fiber.Ctx) error {
+	f, err := spendFilter(c)
+	if err != nil {
+		return err
+	}
+	es, total, err := s.store.SpendEntries(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := list[spendJSON]{Items: []spendJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	for _, e := range es {
+		out.Items = append(out.Items, toSpendJSON(e))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) getSpend(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	e, err := s.store.SpendEntry(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toSpendJSON(e))
+}
+
+func (s *Server) approveSpend(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	e, err := s.store.ApproveSpend(c.UserContext(), actorOf(c), id, s.cfg.ApprovalLimit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toSpendJSON(e))
+}
+
+// reason reads a {"reason": …} body; the reason is required.
+func reason(c *fiber.Ctx) (string, error) {
+	var in reasonInput
+	if err := decodeJSON(c, &in); err != nil {
+		return "", err
+	}
+	return models.RequireReason(in.Reason)
+}
+
+func (s *Server) rejectSpend(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	r, err := reason(c)
+	if err != nil {
+		return err
+	}
+	e, err := s.store.RejectSpend(c.UserContext(), actorOf(c), id, r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toSpendJSON(e))
+}
+
+func (s *Server) reverseSpend(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	r, err := reason(c)
+	if err != nil {
+		return err
+	}
+	e, err := s.store.ReverseSpend(c.UserContext(), actorOf(c), id, r)
+	if err != nil {
+		return err
+	}
+	return created(c, "/api/v1/spend/"+strconv.FormatInt(e.ID, 10), toSpendJSON(e))
+}

@@ -1,0 +1,136 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"granttrack/models"
+)
+
+func TestSpendThroughTheAPI(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	body := map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID, "amount": "600.00",
+		"incurred_on": "2024-06-03", "category": "training", "reference": "INV-001", "description": "Two sessions"}
+
+	// Over £500 needs a purpose and a value-for-money reason.
+	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", body)
+	e.mustStatus(r, 422)
+	if p := r.problem(t); len(p.Errors) != 2 || p.Errors[0].Field != "purpose" || p.Errors[1].Field != "vfm_reason" {
+		t.Fatalf("problem = %+v", p)
+	}
+	body["purpose"], body["vfm_reason"] = "Training for youth workers", "Lowest of three quotes"
+	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", body)
+	e.mustStatus(r, 201)
+	var entry struct {
+		ID     int64
+		Status string
+		Amount string
+	}
+	r.json(t, &entry)
+	if entry.Status != "pending" || entry.Amount != "600.00" {
+		t.Fatalf("entry = %+v", entry)
+	}
+	first := entry.ID
+	path := fmt.Sprintf("/api/v1/spend/%d", first)
+	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", path+"/approve", nil), 403) // the recorder
+	e.mustStatus(e.do(models.RoleBoardMember, "POST", path+"/approve", nil), 403)
+	e.mustStatus(e.do(models.RoleAdmin, "POST", path+"/approve", nil), 200)
+
+	var line struct{ Totals struct{ Spent, Pending, Remaining string } }
+	e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), nil).json(t, &line)
+	if line.Totals.Spent != "600.00" || line.Totals.Remaining != "400.00" {
+		t.Fatalf("totals = %+v", line.Totals)
+	}
+
+	// A second entry that would overspend is refused on approval, naming the shortfall.
+	body["amount"], body["reference"] = "400.01", "INV-002"
+	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", body)
+	e.mustStatus(r, 201)
+	r.json(t, &entry)
+	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil)
+	e.mustStatus(r, 409)
+	if p := r.problem(t); !strings.Contains(p.Detail, "1000.00") || !strings.Contains(p.Detail, "600.00") || !strings.Contains(p.Detail, "0.01 short") {
+		t.Fatalf("detail = %q", p.Detail)
+	}
+	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", entry.ID), map[string]any{"reason": ""})
+	e.mustStatus(r, 422)
+	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", entry.ID), map[string]any{"reason": "Over budget"}), 200)
+
+	// Reverse the first entry; a second person approves the reversal.
+	r = e.do(models.RoleFinanceOfficer, "POST", path+"/reverse", map[string]any{"reason": "Charged to the wrong line"})
+	e.mustStatus(r, 201)
+	var rev struct {
+		ID         int64
+		Amount     string
+		ReversesID int64 `json:"reverses_id"`
+	}
+	r.json(t, &rev)
+	if rev.Amount != "-600.00" || rev.ReversesID != first {
+		t.Fatalf("reversal = %+v", rev)
+	}
+	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", path+"/reverse", map[string]any{"reason": "again"}), 409)
+	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", rev.ID), nil), 200)
+	e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), nil).json(t, &line)
+	if line.Totals.Spent != "0.00" {
+		t.Fatalf("spent after the reversal = %s", line.Totals.Spent)
+	}
+
+	var page struct{ Total int }
+	e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/spend?funding_line_id=%d&fy=2024-25&quarter=Q1", f.LineID), nil).json(t, &page)
+	if page.Total != 2 { // the two June entries; the reversal is dated today
+		t.Fatalf("Q1 2024-25 has %d entries, want 2", page.Total)
+	}
+	e.mustStatus(e.do(models.RoleAuditor, "GET", "/api/v1/spend?quarter=Q1", nil), 422)
+}
+
+// TestIdempotencyKeyUnderConcurrency sends one request 100 times at once
+// with one key: exactly one entry, and every response is the same.
+func TestIdempotencyKeyUnderConcurrency(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	body := fmt.Sprintf(`{"funding_line_id": %d, "payee_id": %d, "amount": "12.50", "incurred_on": "2024-06-03", "category": "other"}`, f.LineID, f.RecipientID)
+	before := e.count("spend_entries")
+	const racers = 100
+	results := make([]response, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest("POST", "/api/v1/spend", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.tokens[models.RoleFinanceOfficer])
+			req.Header.Set("Idempotency-Key", "pay-run-2024-06-03")
+			results[i] = e.send(req)
+		}()
+	}
+	wg.Wait()
+	var firstID int64
+	for i, r := range results {
+		if r.Status != 201 {
+			t.Fatalf("racer %d: %d %s", i, r.Status, r.Body)
+		}
+		var got struct{ ID int64 }
+		r.json(t, &got)
+		if firstID == 0 {
+			firstID = got.ID
+		}
+		if got.ID != firstID {
+			t.Fatalf("racer %d got entry %d, another %d", i, got.ID, firstID)
+		}
+	}
+	if n := e.count("spend_entries") - before; n != 1 {
+		t.Fatalf("%d entries stored, want 1", n)
+	}
+	req := httptest.NewRequest("POST", "/api/v1/spend", strings.NewReader(strings.Replace(body, "12.50", "12.51", 1)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.tokens[models.RoleFinanceOfficer])
+	req.Header.Set("Idempotency-Key", "pay-run-2024-06-03")
+	r := e.send(req)
+	e.mustStatus(r, 409)
+	r.problem(t)
+}

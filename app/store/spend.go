@@ -1,0 +1,263 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"granttrack/models"
+)
+
+// RecordSpend stores a pending spend entry recorded by the actor. With an
+// idempotency key, a retry with the same key and request hash returns the
+// entry first stored (replayed true), also when the retries race; the same
+// key with another request is ECONFLICT.
+func (s *Store) RecordSpend(ctx context.Context, actor models.Actor, e *models.SpendEntry, key string, requestHash []byte) (replayed bool, err error) {
+	e.RecordedBy, e.Status = actor.UserID, models.SpendPending
+	if key != "" {
+		e.IdempotencyKey, e.RequestHash = &key, requestHash
+	}
+	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		fl := new(models.FundingLine)
+		if err := tx.NewSelect().Model(fl).Where("id = ?", e.FundingLineID).Scan(ctx); err != nil {
+			return fieldNotFound(err, "funding_line_id", "no such funding line")
+		}
+		if fl.Status != models.StatusActive {
+			return &models.Error{Code: models.ECONFLICT, Message: "Spend can only be recorded on an active funding line; " + fl.Code + " is " + string(fl.Status) + ".",
+				Fields: []models.FieldError{{Field: "funding_line_id", Message: "the line is " + string(fl.Status) + ", not active"}}}
+		}
+		// ON CONFLICT waits for a racing insert of the same key to finish, so
+		// exactly one request stores the entry and the others find it.
+		res, err := tx.NewInsert().Model(e).On("CONFLICT (recorded_by, idempotency_key) DO NOTHING").Returning("*").Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			stored := new(models.SpendEntry)
+			if err := tx.NewSelect().Model(stored).Where("recorded_by = ? AND idempotency_key = ?", actor.UserID, key).Scan(ctx); err != nil {
+				return err
+			}
+			if !bytes.Equal(stored.RequestHash, requestHash) {
+				return models.Errorf(models.ECONFLICT, "This Idempotency-Key was already used for a different request; use a new key for new spend.")
+			}
+			*e, replayed = *stored, true
+			return nil
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "spend.record", Entity: "spend_entry", EntityID: e.ID, After: e})
+	})
+	return replayed, err
+}
+
+func fieldNotFound(err error, field, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &models.Error{Code: models.EINVALID, Message: "The input has problems; see fields.", Fields: []models.FieldError{{Field: field, Message: msg}}}
+	}
+	return err
+}
+
+// ApproveSpend approves a pending entry. It is EFORBIDDEN for the person who
+// recorded it, and for anyone but an admin above the approval limit; it is
+// ECONFLICT when the approval would take the line's approved spend above its
+// budget, or the award's above the award. The line is locked first, so two
+// approvals can never overspend together.
+func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64, approvalLimit decimal.Decimal) (*models.SpendEntry, error) {
+	var out *models.SpendEntry
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		e, fl, err := lockSpend(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkDecision(actor, e); err != nil {
+			return err
+		}
+		if e.Amount.Abs().GreaterThan(approvalLimit) && actor.Role != models.RoleAdmin {
+			return models.Errorf(models.EFORBIDDEN, "Spend over %s needs an admin's approval; this entry is %s.",
+				models.FormatMoney(approvalLimit), models.FormatMoney(e.Amount))
+		}
+		if e.Amount.IsPositive() {
+			if err := checkBudget(ctx, tx, e, fl); err != nil {
+				return err
+			}
+		}
+		before := *e
+		now := time.Now().UTC()
+		e.Status, e.DecidedBy, e.DecidedAt = models.SpendApproved, &actor.UserID, &now
+		if _, err := tx.NewUpdate().Model(e).Column("status", "decided_by", "decided_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		out = e
+		return s.audit(ctx, tx, actor, Change{Action: "spend.approve", Entity: "spend_entry", EntityID: e.ID,
+			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": e.Status, "amount": e.Amount}})
+	})
+	return out, err
+}
+
+// lockSpend locks an entry's funding line, then the entry: always in that
+// order, as every path that changes spend does.
+func lockSpend(ctx context.Context, tx bun.Tx, id int64) (*models.SpendEntry, *models.FundingLine, error) {
+	var lineID int64
+	if err := tx.NewRaw("SELECT funding_line_id FROM spend_entries WHERE id = ?", id).Scan(ctx, &lineID); err != nil {
+		return nil, nil, notFound(err, "Spend entry", id)
+	}
+	fl, err := lockFundingLine(ctx, tx, lineID)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := new(models.SpendEntry)
+	if err := tx.NewSelect().Model(e).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+		return nil, nil, notFound(err, "Spend entry", id)
+	}
+	return e, fl, nil
+}
+
+func checkDecision(actor models.Actor, e *models.SpendEntry) error {
+	if e.Status != models.SpendPending {
+		return models.Errorf(models.ECONFLICT, "Spend entry %d is already %s.", e.ID, e.Status)
+	}
+	if e.RecordedBy == actor.UserID {
+		return models.Errorf(models.EFORBIDDEN, "You recorded spend entry %d, so someone else must approve or reject it.", e.ID)
+	}
+	return nil
+}
+
+func checkBudget(ctx context.Context, tx bun.Tx, e *models.SpendEntry, fl *models.FundingLine) error {
+	var spent decimal.Decimal
+	if err := tx.NewRaw("SELECT coalesce(sum(amount), 0) FROM spend_entries WHERE funding_line_id = ? AND status = 'approved'", fl.ID).
+		Scan(ctx, &spent); err != nil {
+		return err
+	}
+	if over := spent.Add(e.Amount).Sub(fl.Budget); over.IsPositive() {
+		return models.Errorf(models.ECONFLICT, "Approving %s would overspend funding line %s: its budget is %s, approved spend so far is %s, so it is %s short.",
+			models.FormatMoney(e.Amount), fl.Code, models.FormatMoney(fl.Budget), models.FormatMoney(spent), models.FormatMoney(over))
+	}
+	if e.AwardID == nil {
+		return nil
+	}
+	var award struct {
+		Amount decimal.Decimal
+		Spent  decimal.Decimal
+		Ref    string
+	}
+	if err := tx.NewRaw(`SELECT a.amount, a.reference, coalesce((SELECT sum(amount) FROM spend_entries
+		WHERE award_id = a.id AND status = 'approved'), 0) FROM awards a WHERE a.id = ?`, *e.AwardID).
+		Scan(ctx, &award.Amount, &award.Ref, &award.Spent); err != nil {
+		return err
+	}
+	if over := award.Spent.Add(e.Amount).Sub(award.Amount); over.IsPositive() {
+		return models.Errorf(models.ECONFLICT, "Approving %s would overspend award %s: the award is %s, approved spend so far is %s, so it is %s short.",
+			models.FormatMoney(e.Amount), award.Ref, models.FormatMoney(award.Amount), models.FormatMoney(award.Spent), models.FormatMoney(over))
+	}
+	return nil
+}
+
+// RejectSpend rejects a pending entry with a reason; the rules of who may
+// decide are ApproveSpend's.
+func (s *Store) RejectSpend(ctx context.Context, actor models.Actor, id int64, reason string) (*models.SpendEntry, error) {
+	var out *models.SpendEntry
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		e, _, err := lockSpend(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkDecision(actor, e); err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		e.Status, e.DecidedBy, e.DecidedAt, e.RejectionReason = models.SpendRejected, &actor.UserID, &now, &reason
+		if _, err := tx.NewUpdate().Model(e).Column("status", "decided_by", "decided_at", "rejection_reason").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		out = e
+		return s.audit(ctx, tx, actor, Change{Action: "spend.reject", Entity: "spend_entry", EntityID: e.ID,
+			Before: map[string]any{"status": models.SpendPending}, After: map[string]any{"status": e.Status, "reason": reason}})
+	})
+	return out, err
+}
+
+// ReverseSpend records a pending reversal of an approved entry: the same
+// line, award and payee with the opposite amount. An entry is reversed at
+// most once, and a reversal is not itself reversed (ECONFLICT).
+func (s *Store) ReverseSpend(ctx context.Context, actor models.Actor, id int64, reason string) (*models.SpendEntry, error) {
+	var rev *models.SpendEntry
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		orig, _, err := lockSpend(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case orig.Status != models.SpendApproved:
+			return models.Errorf(models.ECONFLICT, "Spend entry %d is %s; only approved spend is reversed (reject pending spend instead).", id, orig.Status)
+		case orig.ReversesID != nil:
+			return models.Errorf(models.ECONFLICT, "Spend entry %d is itself a reversal and cannot be reversed.", id)
+		}
+		exists, err := tx.NewSelect().Model((*models.SpendEntry)(nil)).Where("reverses_id = ?", id).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		if exists {
+			return models.Errorf(models.ECONFLICT, "Spend entry %d has already been reversed.", id)
+		}
+		rev = &models.SpendEntry{
+			FundingLineID: orig.FundingLineID, AwardID: orig.AwardID, TrancheID: orig.TrancheID, PayeeID: orig.PayeeID,
+			Amount: orig.Amount.Neg(), IncurredOn: time.Now().UTC().Truncate(24 * time.Hour), Category: orig.Category,
+			Reference: orig.Reference, Description: "Reversal of spend entry " + itoa(id), Purpose: orig.Purpose, VFMReason: orig.VFMReason,
+			Status: models.SpendPending, RecordedBy: actor.UserID, ReversesID: &orig.ID, ReversalReason: &reason,
+		}
+		if _, err := tx.NewInsert().Model(rev).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "spend.reverse", Entity: "spend_entry", EntityID: rev.ID, After: rev})
+	})
+	return rev, err
+}
+
+// SpendEntry returns one entry; ENOTFOUND if none.
+func (s *Store) SpendEntry(ctx context.Context, id int64) (*models.SpendEntry, error) {
+	e := new(models.SpendEntry)
+	if err := s.db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "Spend entry", id)
+	}
+	return e, nil
+}
+
+// SpendFilter narrows a list of spend entries; dates are inclusive.
+type SpendFilter struct {
+	FundingLineID, AwardID, PayeeID int64
+	Status                          models.SpendStatus
+	From, To                        *time.Time
+	Page                            Page
+}
+
+// SpendEntries lists entries, newest first, with the total before paging.
+func (s *Store) SpendEntries(ctx context.Context, f SpendFilter) ([]*models.SpendEntry, int, error) {
+	var es []*models.SpendEntry
+	q := s.db.NewSelect().Model(&es).Order("incurred_on DESC", "id DESC")
+	if f.FundingLineID != 0 {
+		q = q.Where("funding_line_id = ?", f.FundingLineID)
+	}
+	if f.AwardID != 0 {
+		q = q.Where("award_id = ?", f.AwardID)
+	}
+	if f.PayeeID != 0 {
+		q = q.Where("payee_id = ?", f.PayeeID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.From != nil {
+		q = q.Where("incurred_on >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("incurred_on <= ?", *f.To)
+	}
+	total, err := f.Page.apply(q).ScanAndCount(ctx)
+	return es, int(total), translate(err)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,337 @@
+package store_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+func person(t *testing.T, st *store.Store, role models.Role) models.Actor {
+	t.Helper()
+	u := &models.User{Email: unique("u") + "@test.example", Name: "U", Role: role, PasswordHash: "x", Active: true}
+	if err := st.CreateUser(context.Background(), actor, u); err != nil {
+		t.Fatal(err)
+	}
+	return models.Actor{UserID: u.ID, Label: u.Email, Role: role}
+}
+
+func record(t *testing.T, st *store.Store, by models.Actor, fl *models.FundingLine, amount string) *models.SpendEntry {
+	t.Helper()
+	e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: fl.FunderID, Amount: amount, IncurredOn: "2024-05-01",
+		Category: "services", Purpose: "Purpose", VFMReason: "Tendered"}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordSpend(context.Background(), by, e, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var limit = models.DefaultApprovalLimit
+
+// TestRacingApprovalsNeverOverspend records 1,000 entries of £1.00 against a
+// £500.00 line and approves them all at once from many goroutines.
+func TestRacingApprovalsNeverOverspend(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := line(t, st, "500.00")
+	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
+	const n = 1000
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = record(t, st, maker, fl, "1.00").ID
+	}
+	var (
+		mu       sync.Mutex
+		approved int
+		refusals = map[string]int{}
+		wg       sync.WaitGroup
+		work     = make(chan int64)
+	)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				_, err := st.ApproveSpend(ctx, checker, id, limit)
+				mu.Lock()
+				if err == nil {
+					approved++
+				} else {
+					refusals[models.ErrorCode(err)+": "+strings.SplitN(models.ErrorMessage(err), ":", 2)[0]]++
+					if !strings.Contains(models.ErrorMessage(err), "so it is 1.00 short") {
+						t.Errorf("unclear refusal: %v", err)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+	if approved != 500 {
+		t.Fatalf("%d approved, want exactly 500; refusals %v", approved, refusals)
+	}
+	totals, err := st.LineTotals(ctx, fl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := totals[fl.ID]; got.Spent.String() != "500" || got.Pending.String() != "500" {
+		t.Fatalf("spent %s pending %s, want 500 and 500", got.Spent, got.Pending)
+	}
+}
+
+func TestMakerCheckerAndApprovalLimit(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := line(t, st, "300000.00")
+	maker, checker, admin := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
+
+	e := record(t, st, maker, fl, "10.00")
+	if _, err := st.ApproveSpend(ctx, maker, e.ID, limit); models.ErrorCode(err) != models.EFORBIDDEN {
+		t.Fatalf("the recorder approved their own spend: %v", err)
+	}
+	if _, err := st.RejectSpend(ctx, maker, e.ID, "no"); models.ErrorCode(err) != models.EFORBIDDEN {
+		t.Fatalf("the recorder rejected their own spend: %v", err)
+	}
+	// The database refuses it too, whoever writes the row.
+	err := raw(st, "UPDATE spend_entries SET status = 'approved', decided_by = recorded_by, decided_at = now() WHERE id = ?", e.ID)
+	if err == nil || !strings.Contains(err.Error(), "spend_entries_maker_checker") {
+		t.Fatalf("raw self-approval: %v", err)
+	}
+
+	big := record(t, st, maker, fl, "100000.01")
+	if _, err := st.ApproveSpend(ctx, checker, big.ID, limit); models.ErrorCode(err) != models.EFORBIDDEN ||
+		!strings.Contains(models.ErrorMessage(err), "admin") {
+		t.Fatalf("a finance officer approved over the limit: %v", err)
+	}
+	if _, err := st.ApproveSpend(ctx, admin, big.ID, limit); err != nil {
+		t.Fatalf("admin approval over the limit: %v", err)
+	}
+	atLimit := record(t, st, maker, fl, "100000.00")
+	if _, err := st.ApproveSpend(ctx, checker, atLimit.ID, limit); err != nil {
+		t.Fatalf("approval at exactly the limit: %v", err)
+	}
+	if _, err := st.ApproveSpend(ctx, admin, atLimit.ID, limit); models.ErrorCode(err) != models.ECONFLICT {
+		t.Fatalf("approved twice: %v", err)
+	}
+}
+
+func TestLedgerIsAppendOnly(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := line(t, st, "100.00")
+	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
+	e := record(t, st, maker, fl, "40.00")
+	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range map[string]string{
+		"ErrUpdateAmount":   "UPDATE spend_entries SET amount = 1.00 WHERE id = ?",
+		"ErrUnapprove":      "UPDATE spend_entries SET status = 'pending', decided_by = NULL, decided_at = NULL WHERE id = ?",
+		"ErrReject":         "UPDATE spend_entries SET status = 'rejected', rejection_reason = 'x' WHERE id = ?",
+		"ErrDelete":         "DELETE FROM spend_entries WHERE id = ?",
+		"ErrTruncate":       "TRUNCATE spend_entries",
+		"ErrEditReference":  "UPDATE spend_entries SET reference = 'INV-CHANGED' WHERE id = ?",
+		"ErrApproveOverrun": "",
+	} {
+		if q == "" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			var err error
+			if strings.Contains(q, "?") {
+				err = raw(st, q, e.ID)
+			} else {
+				err = raw(st, q)
+			}
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	// The database's own budget check: approving over budget by raw SQL fails.
+	over := record(t, st, maker, fl, "60.01")
+	err := raw(st, "UPDATE spend_entries SET status = 'approved', decided_by = ?, decided_at = now() WHERE id = ?", checker.UserID, over.ID)
+	if err == nil || !strings.Contains(err.Error(), "exceeds the budget") {
+		t.Fatalf("raw over-budget approval: %v", err)
+	}
+}
+
+func TestReversal(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := line(t, st, "100.00")
+	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
+	e := record(t, st, maker, fl, "75.00")
+	if _, err := st.ReverseSpend(ctx, maker, e.ID, "typo"); models.ErrorCode(err) != models.ECONFLICT {
+		t.Fatalf("reversed pending spend: %v", err)
+	}
+	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := st.ReverseSpend(ctx, maker, e.ID, "invoice was for another line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev.Amount.String() != "-75" || rev.Status != models.SpendPending || *rev.ReversesID != e.ID {
+		t.Fatalf("reversal = %+v", rev)
+	}
+	if _, err := st.ReverseSpend(ctx, checker, e.ID, "again"); models.ErrorCode(err) != models.ECONFLICT {
+		t.Fatalf("reversed twice: %v", err)
+	}
+	if _, err := st.ApproveSpend(ctx, maker, rev.ID, limit); models.ErrorCode(err) != models.EFORBIDDEN {
+		t.Fatalf("reversal approved by its recorder: %v", err)
+	}
+	if _, err := st.ApproveSpend(ctx, checker, rev.ID, limit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReverseSpend(ctx, checker, rev.ID, "undo the undo"); models.ErrorCode(err) != models.ECONFLICT {
+		t.Fatalf("reversed a reversal: %v", err)
+	}
+	totals, _ := st.LineTotals(ctx, fl.ID)
+	if !totals[fl.ID].Spent.IsZero() {
+		t.Fatalf("spent after reversal = %s", totals[fl.ID].Spent)
+	}
+	// A raw reversal that does not match its original is refused.
+	err = raw(st, `INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, recorded_by, reverses_id, reversal_reason)
+		VALUES (?, ?, -1.00, '2024-05-01', 'other', ?, ?, 'x')`, fl.ID, fl.FunderID, maker.UserID, e.ID)
+	if err == nil {
+		t.Fatal("a second, mismatched reversal was stored")
+	}
+}
+
+func TestIdempotentRecording(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := line(t, st, "100.00")
+	maker := person(t, st, models.RoleFinanceOfficer)
+	in := models.SpendInput{FundingLineID: fl.ID, PayeeID: fl.FunderID, Amount: "5.00", IncurredOn: "2024-05-01", Category: "other"}
+	const racers = 100
+	ids := make([]int64, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e, _ := in.Validate()
+			if _, err := st.RecordSpend(ctx, maker, e, "key-1", []byte("body-1")); err != nil {
+				t.Error(err)
+			}
+			ids[i] = e.ID
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] || id == 0 {
+			t.Fatalf("racers got different entries: %v", ids)
+		}
+	}
+	var n int
+	if err := st.DB().NewRaw("SELECT count(*) FROM spend_entries WHERE funding_line_id = ?", fl.ID).Scan(ctx, &n); err != nil || n != 1 {
+		t.Fatalf("%d entries stored, want 1 (%v)", n, err)
+	}
+	e, _ := in.Validate()
+	if _, err := st.RecordSpend(ctx, maker, e, "key-1", []byte("another body")); models.ErrorCode(err) != models.ECONFLICT {
+		t.Fatalf("same key, other body: %v", err)
+	}
+}
+
+// TestRandomLedgerOperations runs random record / approve / reject / reverse
+// sequences and checks, after each run, that each line's spent figure is the
+// sum of its approved entries as a simple model of the rules predicts, that
+// approved spend never passes the budget, and that the audit chain verifies.
+func TestRandomLedgerOperations(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 11))
+	people := []models.Actor{person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)}
+	lines := []*models.FundingLine{line(t, st, "1000.00"), line(t, st, "250.50")}
+	type entry struct {
+		id, line int
+		amount   decimal.Decimal
+		status   models.SpendStatus
+		reversal bool
+		reversed bool
+		by       int
+	}
+	var entries []*entry
+	for step := range 300 {
+		who := rng.IntN(len(people))
+		switch op := rng.IntN(4); {
+		case op == 0 || len(entries) == 0:
+			l := rng.IntN(len(lines))
+			amount := decimal.New(int64(rng.IntN(20000)+1), -2)
+			e := record(t, st, people[who], lines[l], amount.StringFixed(2))
+			entries = append(entries, &entry{id: int(e.ID), line: l, amount: amount, status: models.SpendPending, by: who})
+		case op == 1:
+			e := entries[rng.IntN(len(entries))]
+			_, err := st.ApproveSpend(ctx, people[who], int64(e.id), limit)
+			spent := decimal.Zero
+			for _, o := range entries {
+				if o.line == e.line && o.status == models.SpendApproved {
+					spent = spent.Add(o.amount)
+				}
+			}
+			allowed := e.status == models.SpendPending && e.by != who &&
+				(e.amount.IsNegative() || spent.Add(e.amount).LessThanOrEqual(lines[e.line].Budget))
+			if allowed != (err == nil) {
+				t.Fatalf("step %d: approve %+v by %d: err %v, model says allowed=%v", step, e, who, err, allowed)
+			}
+			if err == nil {
+				e.status = models.SpendApproved
+			}
+		case op == 2:
+			e := entries[rng.IntN(len(entries))]
+			_, err := st.RejectSpend(ctx, people[who], int64(e.id), "not ours")
+			if allowed := e.status == models.SpendPending && e.by != who; allowed != (err == nil) {
+				t.Fatalf("step %d: reject %+v: %v", step, e, err)
+			}
+			if err == nil {
+				e.status = models.SpendRejected
+			}
+		default:
+			e := entries[rng.IntN(len(entries))]
+			rev, err := st.ReverseSpend(ctx, people[who], int64(e.id), "correction")
+			if allowed := e.status == models.SpendApproved && !e.reversal && !e.reversed; allowed != (err == nil) {
+				t.Fatalf("step %d: reverse %+v: %v", step, e, err)
+			}
+			if err == nil {
+				e.reversed = true
+				entries = append(entries, &entry{id: int(rev.ID), line: e.line, amount: e.amount.Neg(), status: models.SpendPending, reversal: true, by: who})
+			}
+		}
+	}
+	for i, fl := range lines {
+		want := decimal.Zero
+		for _, e := range entries {
+			if e.line == i && e.status == models.SpendApproved {
+				want = want.Add(e.amount)
+			}
+		}
+		totals, err := st.LineTotals(ctx, fl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := totals[fl.ID].Spent; !got.Equal(want) {
+			t.Errorf("line %s: spent %s, model says %s", fl.Code, got, want)
+		}
+		if totals[fl.ID].Spent.GreaterThan(fl.Budget) {
+			t.Errorf("line %s overspent: %s > %s", fl.Code, totals[fl.ID].Spent, fl.Budget)
+		}
+	}
+	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
+		t.Fatalf("audit chain: %+v %v", status, err)
+	}
+}
