@@ -20,7 +20,9 @@ const (
 )
 
 // Valid reports whether s is a known spend status.
-func (s SpendStatus) Valid() bool { return s == SpendPending || s == SpendApproved || s == SpendRejected }
+func (s SpendStatus) Valid() bool {
+	return s == SpendPending || s == SpendApproved || s == SpendRejected
+}
 
 // SpendCategories are what money is spent on; the database holds the same list.
 var SpendCategories = []string{"staff", "services", "equipment", "training", "research", "grant_payment", "other"}

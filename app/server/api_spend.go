@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"strconv"
 	"strings"
@@ -179,25 +180,26 @@ func (s *Server) approveSpend(c *fiber.Ctx) error {
 	return c.JSON(toSpendJSON(e))
 }
 
-// reason reads a {"reason": …} body; the reason is required.
-func reason(c *fiber.Ctx) (string, error) {
+// withReason reads the entry id and a required {"reason": …} body, and
+// passes them to act, the store's rejection or reversal.
+func withReason(c *fiber.Ctx, act func(ctx context.Context, a models.Actor, id int64, reason string) (*models.SpendEntry, error)) (*models.SpendEntry, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return nil, err
+	}
 	var in reasonInput
 	if err := decodeJSON(c, &in); err != nil {
-		return "", err
+		return nil, err
 	}
-	return models.RequireReason(in.Reason)
+	r, err := models.RequireReason(in.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return act(c.UserContext(), actorOf(c), id, r)
 }
 
 func (s *Server) rejectSpend(c *fiber.Ctx) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	r, err := reason(c)
-	if err != nil {
-		return err
-	}
-	e, err := s.store.RejectSpend(c.UserContext(), actorOf(c), id, r)
+	e, err := withReason(c, s.store.RejectSpend)
 	if err != nil {
 		return err
 	}
@@ -205,15 +207,7 @@ func (s *Server) rejectSpend(c *fiber.Ctx) error {
 }
 
 func (s *Server) reverseSpend(c *fiber.Ctx) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	r, err := reason(c)
-	if err != nil {
-		return err
-	}
-	e, err := s.store.ReverseSpend(c.UserContext(), actorOf(c), id, r)
+	e, err := withReason(c, s.store.ReverseSpend)
 	if err != nil {
 		return err
 	}

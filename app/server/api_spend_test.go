@@ -40,7 +40,9 @@ func TestSpendThroughTheAPI(t *testing.T) {
 	e.mustStatus(e.do(models.RoleBoardMember, "POST", path+"/approve", nil), 403)
 	e.mustStatus(e.do(models.RoleAdmin, "POST", path+"/approve", nil), 200)
 
-	var line struct{ Totals struct{ Spent, Pending, Remaining string } }
+	var line struct {
+		Totals struct{ Spent, Pending, Remaining string }
+	}
 	e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), nil).json(t, &line)
 	if line.Totals.Spent != "600.00" || line.Totals.Remaining != "400.00" {
 		t.Fatalf("totals = %+v", line.Totals)
