@@ -136,3 +136,42 @@ func TestIdempotencyKeyUnderConcurrency(t *testing.T) {
 	e.mustStatus(r, 409)
 	r.problem(t)
 }
+
+func TestAuditTrailThroughTheAPI(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("10.00")
+	r := e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/audit?entity=funding_line&entity_id=%d", f.LineID), nil)
+	e.mustStatus(r, 200)
+	var page struct {
+		Items []struct {
+			Action        string
+			ActorID       int64 `json:"actor_id"`
+			Before, After map[string]any
+			Hash          string
+		}
+		Total int
+	}
+	r.json(t, &page)
+	if page.Total != 3 || page.Items[0].Action != "funding_line.create" || page.Items[2].After["status"] != "active" || len(page.Items[0].Hash) != 64 {
+		t.Fatalf("page = %+v", page)
+	}
+	if page.Items[0].ActorID != e.users[models.RoleFinanceOfficer].ID {
+		t.Fatalf("actor %d, want the finance officer", page.Items[0].ActorID)
+	}
+	r = e.do(models.RoleAuditor, "GET", "/api/v1/audit?action=funding_line.&to=2000-01-01", nil)
+	r.json(t, &page)
+	if page.Total != 0 {
+		t.Fatalf("events before 2000: %d", page.Total)
+	}
+	e.mustStatus(e.do(models.RoleAuditor, "GET", "/api/v1/audit?from=yesterday", nil), 422)
+	r = e.do(models.RoleAuditor, "GET", "/api/v1/audit/verify", nil)
+	e.mustStatus(r, 200)
+	var v struct {
+		OK    bool
+		Count int
+	}
+	r.json(t, &v)
+	if !v.OK || v.Count < 3 {
+		t.Fatalf("verify = %+v", v)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -162,4 +163,42 @@ func checkEvent(ev *models.AuditEvent, expect int64, prev []byte) string {
 		return "its content does not match its hash: the event was altered"
 	}
 	return ""
+}
+
+// AuditFilter narrows the audit trail; times are inclusive.
+type AuditFilter struct {
+	ActorID  int64
+	Action   string // exact, or a prefix ending in "." such as "spend."
+	Entity   string
+	EntityID string
+	From, To *time.Time
+	Page     Page
+}
+
+// AuditEvents lists events in sequence order, with the total before paging.
+func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]*models.AuditEvent, int, error) {
+	var evs []*models.AuditEvent
+	q := s.db.NewSelect().Model(&evs).Order("seq")
+	if f.ActorID != 0 {
+		q = q.Where("actor_id = ?", f.ActorID)
+	}
+	if strings.HasSuffix(f.Action, ".") {
+		q = q.Where("starts_with(action, ?)", f.Action)
+	} else if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if f.Entity != "" {
+		q = q.Where("entity = ?", f.Entity)
+	}
+	if f.EntityID != "" {
+		q = q.Where("entity_id = ?", f.EntityID)
+	}
+	if f.From != nil {
+		q = q.Where("occurred_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("occurred_at <= ?", *f.To)
+	}
+	total, err := f.Page.apply(q).ScanAndCount(ctx)
+	return evs, int(total), translate(err)
 }

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+type auditEventJSON struct {
+	Seq        int64           `json:"seq"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	ActorID    *int64          `json:"actor_id"`
+	Actor      string          `json:"actor"`
+	Action     string          `json:"action"`
+	Entity     string          `json:"entity"`
+	EntityID   string          `json:"entity_id"`
+	Before     json.RawMessage `json:"before"`
+	After      json.RawMessage `json:"after"`
+	RequestID  string          `json:"request_id"`
+	PrevHash   string          `json:"prev_hash"`
+	Hash       string          `json:"hash"`
+}
+
+type auditQuery struct {
+	ActorID  int64  `query:"actor_id"`
+	Action   string `query:"action" doc:"exact, or a prefix ending in a dot such as spend."`
+	Entity   string `query:"entity"`
+	EntityID string `query:"entity_id"`
+	From     string `query:"from" doc:"RFC 3339 time or YYYY-MM-DD"`
+	To       string `query:"to" doc:"RFC 3339 time or YYYY-MM-DD (the whole day)"`
+	Page     int    `query:"page"`
+	PerPage  int    `query:"per_page"`
+}
+
+func rawOrNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func (s *Server) listAudit(c *fiber.Ctx) error {
+	var p models.Problems
+	f := store.AuditFilter{ActorID: queryID(c, "actor_id", &p), Action: c.Query("action"), Entity: c.Query("entity"),
+		EntityID: c.Query("entity_id"), Page: pageOf(c, &p)}
+	f.From = queryTime(c, "from", false, &p)
+	f.To = queryTime(c, "to", true, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	evs, total, err := s.store.AuditEvents(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := list[auditEventJSON]{Items: []auditEventJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	for _, ev := range evs {
+		out.Items = append(out.Items, auditEventJSON{Seq: ev.Seq, OccurredAt: ev.OccurredAt, ActorID: ev.ActorID, Actor: ev.Actor,
+			Action: ev.Action, Entity: ev.Entity, EntityID: ev.EntityID, Before: rawOrNull(ev.Before), After: rawOrNull(ev.After),
+			RequestID: ev.RequestID, PrevHash: hex.EncodeToString(ev.PrevHash), Hash: hex.EncodeToString(ev.Hash)})
+	}
+	return c.JSON(out)
+}
+
+// queryTime reads a time or a date; a date as the end of a range means the
+// whole of that day.
+func queryTime(c *fiber.Ctx, name string, endOfDay bool, p *models.Problems) *time.Time {
+	v := c.Query(name)
+	if v == "" {
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return &t
+	}
+	d, err := models.ParseDate(v)
+	if err != nil {
+		p.Add(name, "must be a time such as 2024-06-03T09:00:00Z or a date such as 2024-06-03")
+		return nil
+	}
+	if endOfDay {
+		d = d.Add(24*time.Hour - time.Microsecond)
+	}
+	return &d
+}
