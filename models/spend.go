@@ -61,6 +61,7 @@ type SpendEntry struct {
 	ReversesID      *int64          `bun:""`
 	ReversalReason  *string         `bun:""`
 	IdempotencyKey  *string         `bun:""`
+	ImportID        *int64          `bun:""`
 	RequestHash     []byte          `bun:""`
 }
 
@@ -84,22 +85,48 @@ type SpendInput struct {
 // value-for-money reason, which must be published.
 func (in SpendInput) Validate() (*SpendEntry, error) {
 	var c collector
-	e := &SpendEntry{
-		FundingLineID: c.id("funding_line_id", in.FundingLineID),
-		AwardID:       positive(in.AwardID),
-		TrancheID:     positive(in.TrancheID),
-		PayeeID:       c.id("payee_id", in.PayeeID),
-		Amount:        c.money("amount", in.Amount, ParsePositiveMoney),
-		IncurredOn:    c.date("incurred_on", in.IncurredOn),
-		Category:      strings.TrimSpace(in.Category),
-		Reference:     c.text("reference", in.Reference, false, 100),
-		Description:   c.text("description", in.Description, false, 4000),
-		Purpose:       c.text("purpose", in.Purpose, false, 4000),
-		VFMReason:     c.text("vfm_reason", in.VFMReason, false, 4000),
-		Status:        SpendPending,
-	}
+	e := spendDetails(&c, in.Amount, in.IncurredOn, in.Category, in.Reference, in.Description, in.Purpose, in.VFMReason)
+	e.FundingLineID = c.id("funding_line_id", in.FundingLineID)
+	e.PayeeID = c.id("payee_id", in.PayeeID)
+	e.AwardID, e.TrancheID = positive(in.AwardID), positive(in.TrancheID)
 	if e.TrancheID != nil && e.AwardID == nil {
 		c.Add("tranche_id", "a tranche needs its award_id too")
+	}
+	return e, c.Err()
+}
+
+// SpendImportRow is one row of a spend CSV file, as text; the funding line,
+// award and payee are named by code, reference and org-id or name.
+type SpendImportRow struct {
+	FundingLine, Award, Payee                                                string
+	Amount, IncurredOn, Category, Reference, Description, Purpose, VFMReason string
+}
+
+// SpendImportColumns is the documented column layout of a spend CSV file.
+var SpendImportColumns = []string{"funding_line", "award", "payee", "amount", "incurred_on", "category",
+	"reference", "description", "purpose", "vfm_reason"}
+
+// Validate checks what can be checked without the database, with the same
+// rules as SpendInput; the names are resolved by the import itself.
+func (in SpendImportRow) Validate() error {
+	var c collector
+	spendDetails(&c, in.Amount, in.IncurredOn, in.Category, in.Reference, in.Description, in.Purpose, in.VFMReason)
+	c.text("funding_line", in.FundingLine, true, 40)
+	c.text("payee", in.Payee, true, 200)
+	return c.Err()
+}
+
+// spendDetails checks the fields every way of recording spend shares.
+func spendDetails(c *collector, amount, incurredOn, category, reference, description, purpose, vfm string) *SpendEntry {
+	e := &SpendEntry{
+		Amount:      c.money("amount", amount, ParsePositiveMoney),
+		IncurredOn:  c.date("incurred_on", incurredOn),
+		Category:    strings.TrimSpace(category),
+		Reference:   c.text("reference", reference, false, 100),
+		Description: c.text("description", description, false, 4000),
+		Purpose:     c.text("purpose", purpose, false, 4000),
+		VFMReason:   c.text("vfm_reason", vfm, false, 4000),
+		Status:      SpendPending,
 	}
 	valid := false
 	for _, k := range SpendCategories {
@@ -116,7 +143,7 @@ func (in SpendInput) Validate() (*SpendEntry, error) {
 			c.Add("vfm_reason", "is required for spend over £500: say why it is value for money")
 		}
 	}
-	return e, c.Err()
+	return e
 }
 
 func positive(id *int64) *int64 {

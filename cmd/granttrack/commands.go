@@ -28,6 +28,7 @@ Usage:
   granttrack user add --email E --name N --role R            password from stdin, or generated
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify                                     checks the audit trail's hash chain
+  granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
 
 Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
 `
@@ -52,6 +53,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		"user":    cmd.user,
 		"token":   cmd.token,
 		"audit":   cmd.audit,
+		"import":  cmd.importCmd,
 	}[args[0]]
 	if run == nil {
 		fmt.Fprintf(stderr, "granttrack: unknown command %q\n\n%s", args[0], usage)

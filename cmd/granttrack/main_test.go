@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"context"
 	"strings"
 	"testing"
@@ -68,5 +69,21 @@ func TestUserAddRefusesBadInput(t *testing.T) {
 	}
 	if code, _, _ := granttrack(t, "", "frobnicate"); code != 2 {
 		t.Fatalf("unknown command exit %d, want 2", code)
+	}
+}
+
+func TestImportSpendCommand(t *testing.T) {
+	code, _, errOut := granttrack(t, "a long enough password\n", "user", "add", "--email", "imp@example.org", "--name", "Imp", "--role", "finance_officer")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	dir := t.TempDir()
+	bad := dir + "/bad.csv"
+	if err := os.WriteFile(bad, []byte("funding_line,award,payee,amount,incurred_on,category,reference,description,purpose,vfm_reason\nNOPE,,Nobody,1.234,2024-05-01,other,,,,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = granttrack(t, "", "import", "spend", bad, "--as", "imp@example.org")
+	if code != 1 || !strings.Contains(errOut, "line 2: amount") || !strings.Contains(errOut, "line 2: funding_line") || !strings.Contains(errOut, "nothing was imported") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"io"
 	"os"
 )
 
 // isTerminal reports whether r is an interactive terminal, where no password
 // is piped in.
-func isTerminal(r io.Reader) bool {
+func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false

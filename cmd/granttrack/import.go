@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// importSpend runs `granttrack import spend FILE.csv --as EMAIL [--force]`.
+func (c *command) importCmd(args []string) error {
+	if len(args) == 0 || args[0] != "spend" {
+		return usageError{"import needs spend"}
+	}
+	fs := c.flags("import spend")
+	as := fs.String("as", "", "email of the finance officer recording the spend")
+	force := fs.Bool("force", false, "import even if this file was imported before")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	// The file may come before the flags, as people tend to write it.
+	var path string
+	if fs.NArg() > 0 {
+		path = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	if path == "" || fs.NArg() != 0 || *as == "" {
+		return usageError{"usage: granttrack import spend FILE.csv --as EMAIL [--force]"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Store.UserByEmail(c.ctx, *as)
+	if err != nil {
+		return err
+	}
+	if u.Role != models.RoleFinanceOfficer && u.Role != models.RoleAdmin {
+		return models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and admins record spend.", u.Email, u.Role)
+	}
+	var r io.Reader = f
+	if isTerminal(c.stderr) {
+		bar := progressbar.NewOptions64(info.Size(), progressbar.OptionSetWriter(c.stderr), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription("importing "+filepath.Base(path)), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		r = io.TeeReader(f, bar)
+	}
+	actor := models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "cli import"}
+	res, err := a.Store.ImportSpend(c.ctx, actor, r, store.ImportOptions{FileName: filepath.Base(path), Force: *force})
+	var ie *store.ImportError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows))
+		for _, row := range ie.Rows {
+			if row.Field == "" {
+				fmt.Fprintf(c.stderr, "  line %d: %s\n", row.Line, row.Message)
+			} else {
+				fmt.Fprintf(c.stderr, "  line %d: %s %s\n", row.Line, row.Field, row.Message)
+			}
+		}
+		return errors.New("import refused")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Imported %d spend entries totalling £%s as pending (import %d); another officer must approve them.\n",
+		res.Rows, models.FormatMoney(res.Total), res.ID)
+	return nil
+}
