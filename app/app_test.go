@@ -1,0 +1,20 @@
+package app
+
+import "testing"
+
+func TestLoadConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cfg, err := LoadConfig(env(nil))
+	if err != nil || cfg.DataDir != "var" || cfg.Addr != "127.0.0.1:8080" || cfg.ApprovalLimit.StringFixed(2) != "100000.00" {
+		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+	cfg, err = LoadConfig(env(map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25000.00", "GRANTTRACK_SECURE_COOKIES": "true", "GRANTTRACK_LOG_LEVEL": "debug"}))
+	if err != nil || cfg.ApprovalLimit.StringFixed(2) != "25000.00" || !cfg.SecureCookies {
+		t.Fatalf("set: %+v %v", cfg, err)
+	}
+	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud"} {
+		if _, err := LoadConfig(env(map[string]string{k: v})); err == nil {
+			t.Errorf("%s=%s was accepted", k, v)
+		}
+	}
+}
