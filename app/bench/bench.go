@@ -1,0 +1,229 @@
+// Package bench measures granttrack's recording throughput: spend recorded
+// through the real HTTP API at several numbers of concurrent clients, against
+// the same transaction shape run straight on PostgreSQL in the same run.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"granttrack/app/auth"
+	"granttrack/app/server"
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// Result is one measured run.
+type Result struct {
+	Name     string
+	Clients  int
+	Requests int
+	Elapsed  time.Duration
+	P50, P99 time.Duration
+}
+
+// PerSecond is the throughput.
+func (r Result) PerSecond() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+func (r Result) String() string {
+	return fmt.Sprintf("%-28s clients=%-3d n=%-6d %8.0f/s  p50=%-9s p99=%s", r.Name, r.Clients, r.Requests, r.PerSecond(),
+		r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond))
+}
+
+// Setup is the data a run records against.
+type Setup struct {
+	Lines   []int64 // many lines, or one hot line
+	PayeeID int64
+	Token   string
+	Actor   models.Actor
+}
+
+// Prepare makes a finance officer with a token and n active lines with
+// budgets large enough never to refuse.
+func Prepare(ctx context.Context, st *store.Store, n int) (Setup, error) {
+	var s Setup
+	sys := models.SystemActor("bench")
+	tag := auth.NewSecret(4)
+	u := &models.User{Email: "bench-" + strings.ToLower(tag) + "@bench.example", Name: "Bench", Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
+	if err := st.CreateUser(ctx, sys, u); err != nil {
+		return s, err
+	}
+	s.Actor = models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role}
+	s.Token = auth.NewAPIToken()
+	if _, err := st.CreateAPIToken(ctx, sys, u.ID, "bench", s.Token); err != nil {
+		return s, err
+	}
+	p := &models.Programme{Code: "BENCH-" + upper(tag), Name: "Bench", Plan: "Bench"}
+	o := &models.Organisation{Name: "Bench org " + tag, IsFunder: true, IsRecipient: true}
+	if err := st.CreateProgramme(ctx, sys, p); err != nil {
+		return s, err
+	}
+	if err := st.CreateOrganisation(ctx, sys, o); err != nil {
+		return s, err
+	}
+	s.PayeeID = o.ID
+	for i := range n {
+		fl, err := models.FundingLineInput{Code: fmt.Sprintf("BENCH-%s-%d", upper(tag), i), Title: "Bench", Kind: "grant",
+			ProgrammeID: p.ID, FunderID: o.ID, Budget: "9999999999.00", StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
+		if err != nil {
+			return s, err
+		}
+		if err := st.CreateFundingLine(ctx, sys, fl); err != nil {
+			return s, err
+		}
+		for _, to := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
+			if _, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, to); err != nil {
+				return s, err
+			}
+		}
+		s.Lines = append(s.Lines, fl.ID)
+	}
+	return s, nil
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		} else if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b[i] = 'X'
+		}
+	}
+	return string(b)
+}
+
+// run calls op from clients goroutines until total calls are done.
+func run(name string, clients, total int, op func(i int) error) (Result, error) {
+	var next atomic.Int64
+	lat := make([]time.Duration, total)
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total {
+					return
+				}
+				t0 := time.Now()
+				if err := op(i); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	return Result{Name: name, Clients: clients, Requests: total, Elapsed: elapsed,
+		P50: lat[total/2], P99: lat[total*99/100]}, firstErr
+}
+
+// Spend measures recording through HTTP and raw, for each client count, on
+// many lines and on one hot line, and calls report with each pair.
+func Spend(ctx context.Context, st *store.Store, srv *server.Server, clients []int, perRun int, report func(api, raw Result)) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown below
+	defer srv.Shutdown(context.WithoutCancel(ctx))
+	url := "http://" + ln.Addr().String() + "/api/v1/spend"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+
+	many, err := Prepare(ctx, st, 64)
+	if err != nil {
+		return err
+	}
+	hot := many
+	hot.Lines = many.Lines[:1]
+	for _, shape := range []struct {
+		name string
+		s    Setup
+	}{{"many lines", many}, {"one hot line", hot}} {
+		for _, c := range clients {
+			s := shape.s
+			api, err := run("API "+shape.name, c, perRun, func(i int) error {
+				body := fmt.Sprintf(`{"funding_line_id":%d,"payee_id":%d,"amount":"12.34","incurred_on":"2024-06-01","category":"other"}`,
+					s.Lines[i%len(s.Lines)], s.PayeeID)
+				req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewBufferString(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+s.Token)
+				resp, err := client.Do(req)
+				if err != nil {
+					return err
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 201 {
+					return fmt.Errorf("bench: status %d: %s", resp.StatusCode, b)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			raw, err := run("raw SQL "+shape.name, c, perRun, func(i int) error {
+				return RawRecord(ctx, st, s.Actor, s.Lines[i%len(s.Lines)], s.PayeeID)
+			})
+			if err != nil {
+				return err
+			}
+			report(api, raw)
+		}
+	}
+	return nil
+}
+
+// RawRecord is the recording transaction written straight in SQL, with the
+// same reads, writes and audit-chain lock as the store's, but no Go layers.
+func RawRecord(ctx context.Context, st *store.Store, a models.Actor, lineID, payeeID int64) error {
+	return st.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var status string
+		if err := tx.QueryRowContext(ctx, "SELECT status FROM funding_lines WHERE id = ?", lineID).Scan(&status); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, recorded_by)
+			VALUES (?, ?, 12.34, '2024-06-01', 'other', ?) RETURNING id`, lineID, payeeID, a.UserID).Scan(&id); err != nil {
+			return err
+		}
+		var seq int64
+		var hash []byte
+		if err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&seq, &hash); err != nil {
+			return err
+		}
+		ev := &models.AuditEvent{Seq: seq + 1, OccurredAt: time.Now().UTC().Truncate(time.Microsecond), ActorID: &a.UserID, Actor: a.Label,
+			Action: "spend.record", Entity: "spend_entry", EntityID: fmt.Sprint(id), After: []byte(`{"raw":true}`), PrevHash: hash}
+		h, err := ev.ComputeHash()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (seq, occurred_at, actor_id, actor, action, entity, entity_id, after, request_id, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`, ev.Seq, ev.OccurredAt, a.UserID, a.Label, ev.Action, ev.Entity, ev.EntityID, string(ev.After), hash, h); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", ev.Seq, h)
+		return err
+	})
+}

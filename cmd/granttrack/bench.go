@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"granttrack/app/bench"
+)
+
+// benchCmd runs `granttrack bench spend`: recording throughput through the
+// HTTP API against the raw transaction. It writes rows, so point it at a
+// scratch data dir (--data-dir /tmp/gt-bench) or database.
+func (c *command) benchCmd(args []string) error {
+	if len(args) == 0 || args[0] != "spend" {
+		return usageError{"bench needs spend"}
+	}
+	fs := c.flags("bench spend")
+	clientsFlag := fs.String("clients", "1,8,32", "concurrent clients, comma-separated")
+	n := fs.Int("n", 3000, "requests per run")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	var clients []int
+	for _, f := range strings.Split(*clientsFlag, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return usageError{"--clients takes positive whole numbers, e.g. 1,8,32"}
+		}
+		clients = append(clients, v)
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv, err := a.Server()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Recording spend: %d requests per run\n", *n)
+	return bench.Spend(c.ctx, a.Store, srv, clients, *n, func(api, raw bench.Result) {
+		fmt.Fprintln(c.stdout, api)
+		fmt.Fprintln(c.stdout, raw)
+		fmt.Fprintf(c.stdout, "  API/raw throughput: %.0f%%\n", 100*api.PerSecond()/raw.PerSecond())
+	})
+}
