@@ -29,6 +29,7 @@ Usage:
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify                                     checks the audit trail's hash chain
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
+  granttrack export ledger --format csv|json [--fy 2024-25] [--out FILE]   the spend ledger with a manifest
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput (writes rows: use a scratch --data-dir)
 
 Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
@@ -56,6 +57,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		"audit":   cmd.audit,
 		"import":  cmd.importCmd,
 		"bench":   cmd.benchCmd,
+		"export":  cmd.exportCmd,
 	}[args[0]]
 	if run == nil {
 		fmt.Fprintf(stderr, "granttrack: unknown command %q\n\n%s", args[0], usage)

@@ -87,3 +87,18 @@ func TestImportSpendCommand(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestExportLedgerCommand(t *testing.T) {
+	out := t.TempDir() + "/ledger.csv"
+	code, stdout, errOut := granttrack(t, "", "export", "ledger", "--format", "csv", "--fy", "2024-25", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "Wrote 0 entries") {
+		t.Fatalf("exit %d: %q %q", code, stdout, errOut)
+	}
+	manifest, err := os.ReadFile(out + ".manifest.json")
+	if err != nil || !strings.Contains(string(manifest), `"audit_head_hash"`) {
+		t.Fatalf("manifest: %s %v", manifest, err)
+	}
+	if code, _, errOut := granttrack(t, "", "export", "ledger", "--format", "xml"); code != 1 || !strings.Contains(errOut, "csv or json") {
+		t.Fatalf("bad format: %d %q", code, errOut)
+	}
+}

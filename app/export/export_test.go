@@ -1,0 +1,194 @@
+package export_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/export"
+	"granttrack/app/pgtest"
+	"granttrack/app/store"
+	"granttrack/migrations"
+	"granttrack/models"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.MainWith(m, func(ctx context.Context, dsn string) error {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		_, err = migrations.Up(ctx, st.DB())
+		return err
+	})
+}
+
+var sys = models.SystemActor("test")
+
+// ledger makes a line with approved, pending, rejected and reversed spend
+// whose text fields try formula injection.
+func ledger(t *testing.T, st *store.Store) *models.FundingLine {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &models.Programme{Code: "EXP", Name: "P", Plan: "Plan"}
+	must(st.CreateProgramme(ctx, sys, p))
+	o := &models.Organisation{Name: "=HYPERLINK(\"http://evil\")", IsFunder: true, IsRecipient: true}
+	must(st.CreateOrganisation(ctx, sys, o))
+	fl, err := models.FundingLineInput{Code: "EXP-1", Title: "T", Kind: "grant", ProgrammeID: p.ID, FunderID: o.ID, Budget: "10000.00",
+		StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
+	must(err)
+	must(st.CreateFundingLine(ctx, sys, fl))
+	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
+		_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
+		must(err)
+	}
+	var people []models.Actor
+	for _, e := range []string{"maker@test.example", "checker@test.example"} {
+		u := &models.User{Email: e, Name: e, Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
+		must(st.CreateUser(ctx, sys, u))
+		people = append(people, models.Actor{UserID: u.ID, Label: e, Role: u.Role})
+	}
+	rec := func(amount, desc string) int64 {
+		e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: o.ID, Amount: amount, IncurredOn: "2024-06-01", Category: "other",
+			Description: desc, Reference: "+44 20 7946 0000", Purpose: "@SUM(A1)", VFMReason: "-1+1"}.Validate()
+		must(err)
+		_, err = st.RecordSpend(ctx, people[0], e, "", nil)
+		must(err)
+		return e.ID
+	}
+	a := rec("600.00", "=cmd|' /C calc'!A0")
+	_, err = st.ApproveSpend(ctx, people[1], a, models.DefaultApprovalLimit)
+	must(err)
+	b := rec("250.25", "\tTabbed")
+	_, err = st.ApproveSpend(ctx, people[1], b, models.DefaultApprovalLimit)
+	must(err)
+	c := rec("99.99", "pending")
+	_ = c
+	d := rec("10.00", "rejected")
+	_, err = st.RejectSpend(ctx, people[1], d, "duplicate")
+	must(err)
+	rev, err := st.ReverseSpend(ctx, people[0], a, "=wrong line")
+	must(err)
+	_, err = st.ApproveSpend(ctx, people[1], rev.ID, models.DefaultApprovalLimit)
+	must(err)
+	return fl
+}
+
+func TestLedgerCSV(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fl := ledger(t, st)
+	var buf bytes.Buffer
+	m, err := export.Ledger(ctx, st, &buf, export.FormatCSV, export.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if m.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatal("manifest hash does not match the file")
+	}
+	head, err := st.VerifyAuditChain(ctx)
+	if err != nil || m.AuditSeq != head.HeadSeq || m.AuditHash != head.HeadHash {
+		t.Fatalf("manifest head %d %s, chain %+v", m.AuditSeq, m.AuditHash, head)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 6 || m.Rows != 5 {
+		t.Fatalf("%d records (%d rows in the manifest), want header + 5", len(recs), m.Rows)
+	}
+	col := map[string]int{}
+	for i, c := range recs[0] {
+		col[c] = i
+	}
+	approved := decimal.Zero
+	for _, r := range recs[1:] {
+		amount, err := decimal.NewFromString(r[col["amount"]])
+		if err != nil {
+			t.Fatalf("amount %q is not a plain number", r[col["amount"]])
+		}
+		if r[col["status"]] == "approved" {
+			approved = approved.Add(amount)
+		}
+		for _, c := range []string{"payee", "description", "reference", "reversal_reason"} {
+			if v := r[col[c]]; v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				t.Errorf("%s cell %q would run as a formula", c, v)
+			}
+		}
+	}
+	totals, err := st.LineTotals(ctx, fl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !approved.Equal(totals[fl.ID].Spent) || m.Approved != "250.25" {
+		t.Fatalf("approved in file %s, manifest %s, ledger %s", approved, m.Approved, totals[fl.ID].Spent)
+	}
+	if !strings.Contains(buf.String(), ",-600.00,") {
+		t.Error("the reversal's amount should read as a negative number")
+	}
+	// The reversal is dated the day it was recorded, so it falls outside 2024-25.
+	var fy bytes.Buffer
+	if m, err := export.Ledger(ctx, st, &fy, export.FormatCSV, export.Filter{Year: "2024-25"}); err != nil || m.Rows != 4 || m.Approved != "850.25" {
+		t.Fatalf("2024-25 export: %+v %v", m, err)
+	}
+	var none bytes.Buffer
+	if m, err := export.Ledger(ctx, st, &none, export.FormatCSV, export.Filter{Year: "2023-24"}); err != nil || m.Rows != 0 {
+		t.Fatalf("2023-24 export: %+v %v", m, err)
+	}
+	if _, err := export.Ledger(ctx, st, &none, "xml", export.Filter{}); models.ErrorCode(err) != models.EINVALID {
+		t.Fatalf("unknown format: %v", err)
+	}
+}
+
+func TestLedgerJSON(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var buf bytes.Buffer
+	m, err := export.Ledger(ctx, st, &buf, export.FormatJSON, export.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Entries []struct {
+			Amount string `json:"amount"`
+			Status string `json:"status"`
+		} `json:"entries"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, buf.String())
+	}
+	total := decimal.Zero
+	for _, e := range doc.Entries {
+		d, err := models.ParseMoney(e.Amount)
+		if err != nil {
+			t.Fatalf("amount %q: %v", e.Amount, err)
+		}
+		total = total.Add(d)
+	}
+	if len(doc.Entries) != m.Rows || total.StringFixed(2) != m.Total {
+		t.Fatalf("%d entries totalling %s; manifest %d, %s", len(doc.Entries), total, m.Rows, m.Total)
+	}
+}
