@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -174,4 +177,27 @@ func TestAuditTrailThroughTheAPI(t *testing.T) {
 	if !v.OK || v.Count < 3 {
 		t.Fatalf("verify = %+v", v)
 	}
+}
+
+func TestExportLedgerThroughTheAPI(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID,
+		"amount": "12.00", "incurred_on": "2024-06-03", "category": "other", "description": "=2+2"})
+	e.mustStatus(r, 201)
+	r = e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=csv&funding_line_id=%d", f.LineID), nil)
+	e.mustStatus(r, 200)
+	var m struct {
+		Rows   int
+		SHA256 string `json:"sha256"`
+	}
+	if err := json.Unmarshal([]byte(r.Header.Get("Granttrack-Manifest")), &m); err != nil {
+		t.Fatalf("manifest header %q: %v", r.Header.Get("Granttrack-Manifest"), err)
+	}
+	sum := sha256.Sum256(r.Body)
+	if m.Rows != 1 || m.SHA256 != hex.EncodeToString(sum[:]) || !strings.Contains(string(r.Body), "'=2+2") {
+		t.Fatalf("manifest %+v; body %s", m, r.Body)
+	}
+	e.mustStatus(e.do(models.RoleAuditor, "GET", "/api/v1/exports/ledger?format=xml", nil), 422)
+	e.mustStatus(e.do(models.RoleFinanceOfficer, "GET", "/api/v1/exports/ledger", nil), 403)
 }
