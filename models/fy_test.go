@@ -1,6 +1,7 @@
 package models
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -310,6 +311,66 @@ func TestQuarterRangeOfInvalidQuarterIsZero(t *testing.T) {
 		start, end := FinancialYear(2024).QuarterRange(q)
 		if !start.IsZero() || !end.IsZero() {
 			t.Errorf("QuarterRange(%d) = %s..%s, want zero times", int(q), start, end)
+		}
+	}
+}
+
+func TestFinancialYearBriefCases(t *testing.T) {
+	if got := FinancialYearOf(fyDate(2024, time.March, 31)); got != 2023 {
+		t.Errorf("FinancialYearOf(2024-03-31) = %d, want 2023", got)
+	}
+	if got := FinancialYearOf(fyDate(2024, time.April, 1)); got != 2024 {
+		t.Errorf("FinancialYearOf(2024-04-01) = %d, want 2024", got)
+	}
+	for fy, want := range map[FinancialYear]string{2024: "2024-25", 2099: "2099-00", 2023: "2023-24"} {
+		if got := fy.String(); got != want {
+			t.Errorf("FinancialYear(%d).String() = %q, want %q", int(fy), got, want)
+		}
+	}
+	for _, bad := range []string{"2024-26", "2024", "24-25", "2024/25", "abcd-ef", "2024-2a", "abcd-25", "2024-25x"} {
+		got, err := ParseFinancialYear(bad)
+		if err == nil {
+			t.Errorf("ParseFinancialYear(%q) = %d, want an error", bad, got)
+			continue
+		}
+		if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "financial year") {
+			t.Errorf("ParseFinancialYear(%q) error = %v, want EINVALID mentioning a financial year", bad, err)
+		}
+	}
+
+	quarters := []struct {
+		date   time.Time
+		wantFY FinancialYear
+		wantQ  Quarter
+	}{
+		{fyDate(2024, time.June, 30), 2024, 1},
+		{fyDate(2024, time.July, 1), 2024, 2},
+		{fyDate(2024, time.December, 31), 2024, 3},
+		{fyDate(2025, time.January, 1), 2024, 4},
+		{fyDate(2025, time.March, 31), 2024, 4},
+		{fyDate(2024, time.February, 29), 2023, 4},
+	}
+	for _, tc := range quarters {
+		if fy, q := QuarterOf(tc.date); fy != tc.wantFY || q != tc.wantQ {
+			t.Errorf("QuarterOf(%s) = %s %s, want %s %s", tc.date.Format(DateLayout), fy, q, tc.wantFY, tc.wantQ)
+		}
+	}
+	if !FinancialYear(2023).Contains(fyDate(2024, time.February, 29)) || FinancialYear(2024).Contains(fyDate(2024, time.February, 29)) {
+		t.Error("29 February 2024 must be in 2023-24 and not in 2024-25")
+	}
+	if s, e := FinancialYear(2024).QuarterRange(4); !s.Equal(fyDate(2025, time.January, 1)) || !e.Equal(fyDate(2025, time.March, 31)) {
+		t.Errorf("2024-25 Q4 = %s..%s, want 2025-01-01..2025-03-31", s.Format(DateLayout), e.Format(DateLayout))
+	}
+	if s, e := FinancialYear(2023).QuarterRange(4); !e.Equal(fyDate(2024, time.March, 31)) || !s.Equal(fyDate(2024, time.January, 1)) {
+		t.Errorf("2023-24 Q4 = %s..%s, want 2024-01-01..2024-03-31", s.Format(DateLayout), e.Format(DateLayout))
+	}
+	ms := FinancialYear(2024).Months()
+	if len(ms) != 12 || ms[0].Month() != time.April || ms[11].Month() != time.March || ms[11].Year() != 2025 {
+		t.Errorf("Months() = %v, want 12 months April 2024 .. March 2025", ms)
+	}
+	for i, m := range ms {
+		if !FinancialYear(2024).Contains(m) {
+			t.Errorf("2024-25 does not contain its own month %d (%s)", i, m.Format(DateLayout))
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -29,7 +30,7 @@ func (c *collector) text(field, v string, required bool, max int) string {
 	switch {
 	case required && v == "":
 		c.Add(field, "is required")
-	case len(v) > max:
+	case utf8.RuneCountInString(v) > max:
 		c.Add(field, "must be at most %d characters", max)
 	}
 	return v
@@ -241,7 +242,8 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 		if (fl.TenderMinValue == nil) != (fl.TenderMaxValue == nil) && !c.Has("tender.min_value") && !c.Has("tender.max_value") {
 			c.Add("tender.max_value", "give both the lowest and the highest value of the tender's band")
 		}
-		if fl.TenderMinValue != nil && fl.TenderMaxValue != nil && fl.TenderMinValue.GreaterThan(*fl.TenderMaxValue) {
+		if fl.TenderMinValue != nil && fl.TenderMaxValue != nil && !c.Has("tender.min_value") && !c.Has("tender.max_value") &&
+			fl.TenderMinValue.GreaterThan(*fl.TenderMaxValue) {
 			c.Add("tender.max_value", "must be at least the minimum value %s", FormatMoney(*fl.TenderMinValue))
 		}
 	}
@@ -252,6 +254,14 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 type TrancheInput struct {
 	DueOn  string `json:"due_on"`
 	Amount string `json:"amount"`
+}
+
+// AddMonthsClamped adds n months to a date, keeping to the last day of a
+// shorter month (31 January + 1 month is 28 or 29 February, not 2 March).
+func AddMonthsClamped(t time.Time, n int) time.Time {
+	first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, n, 0)
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(t.Day(), last), 0, 0, 0, 0, time.UTC)
 }
 
 // AwardInput commits part of a funding line to a recipient. Either Tranches
@@ -297,6 +307,7 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 		c.Add("tranche_count", "must be a positive number")
 	case len(in.Tranches) > 0:
 		total := decimal.Zero
+		before := len(c.Problems)
 		for i, t := range in.Tranches {
 			field := "tranches[" + strconv.Itoa(i) + "]"
 			tr := &Tranche{
@@ -307,7 +318,8 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 			total = total.Add(tr.Amount)
 			a.Tranches = append(a.Tranches, tr)
 		}
-		if !c.Has("amount") && len(c.Problems) == 0 && !total.Equal(a.Amount) {
+		// Other fields' problems do not hide a mismatch; only unreadable amounts do.
+		if !c.Has("amount") && len(c.Problems) == before && !total.Equal(a.Amount) {
 			c.Add("tranches", "the tranches add up to %s but the award is %s; they must match to the penny",
 				FormatMoney(total), FormatMoney(a.Amount))
 		}
@@ -319,7 +331,7 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 				c.Add("amount", "%s", ErrorMessage(err))
 			}
 			for i, p := range parts {
-				a.Tranches = append(a.Tranches, &Tranche{Seq: i + 1, DueOn: a.StartsOn.AddDate(0, 3*i, 0), Amount: p})
+				a.Tranches = append(a.Tranches, &Tranche{Seq: i + 1, DueOn: AddMonthsClamped(a.StartsOn, 3*i), Amount: p})
 			}
 		}
 	}

@@ -250,6 +250,8 @@ func FuzzParseMoney(f *testing.F) {
 	for _, s := range []string{
 		"0", "0.50", "-1250.75", "9999999999999.99", "10000000000000", "12.345", "1e3",
 		"NaN", "+5", "1,000.00", "£5", "１２", ".5", "5.", "--5", " 1", "-0", "0000000000000001",
+		"0.00", "5.5", "12.34", "-12.34", "", "1.00 ", "1E3", "Inf", "0x10", "1.2.3", "10000000000000.00", "٣",
+		"-9999999999999.99", "0.01", "-", "-.5",
 	} {
 		f.Add(s)
 	}
@@ -270,4 +272,118 @@ func FuzzParseMoney(f *testing.F) {
 		}
 		checkParsedMoney(t, s, d)
 	})
+}
+
+// TestParseMoneyBriefTable pins the accepted and refused inputs of the money
+// rule in one table, checking the code through ErrorCode as callers do.
+func TestParseMoneyBriefTable(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string // FormatMoney of the result when ok
+		wantMsg string // fragment of the message when refused
+	}{
+		{in: "0.00", want: "0.00"},
+		{in: "0", want: "0.00"},
+		{in: "5", want: "5.00"},
+		{in: "5.5", want: "5.50"},
+		{in: "12.34", want: "12.34"},
+		{in: "-12.34", want: "-12.34"},
+		{in: "9999999999999.99", want: "9999999999999.99"},
+		{in: "", wantMsg: "amount such as"},
+		{in: " 1.00", wantMsg: "spaces"},
+		{in: "1.00 ", wantMsg: "spaces"},
+		{in: "12.345", wantMsg: "two decimal places"},
+		{in: "1e3", wantMsg: "exponents"},
+		{in: "1E3", wantMsg: "exponents"},
+		{in: "NaN", wantMsg: "plain number"},
+		{in: "Inf", wantMsg: "plain number"},
+		{in: "+5", wantMsg: "plus sign"},
+		{in: "1,000.00", wantMsg: "thousands separators"},
+		{in: "£5", wantMsg: "currency symbol"},
+		{in: "１２", wantMsg: "ASCII digits"},
+		{in: "0x10", wantMsg: "plain number"},
+		{in: "1.2.3", wantMsg: "one decimal point"},
+		{in: ".5", wantMsg: "digit before the decimal point"},
+		{in: "5.", wantMsg: "digits after the decimal point"},
+		{in: "--5", wantMsg: "minus sign only at the start"},
+		{in: "10000000000000.00", wantMsg: "too large"},
+		{in: "٣", wantMsg: "ASCII digits"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			d, err := ParseMoney(tc.in)
+			if tc.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("ParseMoney(%q) error: %v", tc.in, err)
+				}
+				if got := FormatMoney(d); got != tc.want {
+					t.Errorf("ParseMoney(%q) = %s, want %s", tc.in, got, tc.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("ParseMoney(%q) = %s, want an error", tc.in, d)
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("ParseMoney(%q) error %T is not *Error", tc.in, err)
+			}
+			if code := ErrorCode(err); code != EINVALID {
+				t.Errorf("ErrorCode = %q, want %q", code, EINVALID)
+			}
+			if !strings.Contains(ErrorMessage(err), tc.wantMsg) {
+				t.Errorf("ParseMoney(%q) message %q does not mention %q", tc.in, ErrorMessage(err), tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestParseMoneyVariantsBriefCases(t *testing.T) {
+	tests := []struct {
+		name    string
+		parse   func(string) (decimal.Decimal, error)
+		in      string
+		ok      bool
+		wantMsg string
+	}{
+		{"positive 5", ParsePositiveMoney, "5", true, ""},
+		{"positive 0", ParsePositiveMoney, "0", false, "greater than zero"},
+		{"positive -5", ParsePositiveMoney, "-5", false, "greater than zero"},
+		{"non-negative 0", ParseNonNegativeMoney, "0", true, ""},
+		{"non-negative 5.5", ParseNonNegativeMoney, "5.5", true, ""},
+		{"non-negative -0.01", ParseNonNegativeMoney, "-0.01", false, "must not be negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := tc.parse(tc.in)
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("%s(%q) error: %v", tc.name, tc.in, err)
+				}
+				return
+			}
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("%s(%q) = %s, %v; want EINVALID", tc.name, tc.in, d, err)
+			}
+			if !d.IsZero() {
+				t.Errorf("%s(%q) returned %s alongside the error", tc.name, tc.in, d)
+			}
+			if !strings.Contains(ErrorMessage(err), tc.wantMsg) {
+				t.Errorf("message %q does not mention %q", ErrorMessage(err), tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestFormatMoneyPadsWholePounds(t *testing.T) {
+	for in, want := range map[string]string{
+		"2000000": "2000000.00",
+		"0.1":     "0.10",
+		"-3":      "-3.00",
+		"12.34":   "12.34",
+	} {
+		if got := FormatMoney(decimal.RequireFromString(in)); got != want {
+			t.Errorf("FormatMoney(%s) = %q, want %q", in, got, want)
+		}
+	}
 }

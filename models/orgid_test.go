@@ -186,3 +186,50 @@ func TestOrgIDForCharityAndCompanyBuildCanonicalIDs(t *testing.T) {
 		})
 	}
 }
+
+func TestNormaliseOrgIDBriefCases(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantMsg  []string // set when the identifier must be refused
+	}{
+		{in: "GB-CHC-1077810", want: "GB-CHC-1077810"},
+		{in: "gb-chc-1077810", want: "GB-CHC-1077810"},
+		{in: "GB-COH-1234567", want: "GB-COH-01234567"},
+		{in: "GB-COH-SC123456", want: "GB-COH-SC123456"},
+		{in: "GB-LAE-LBH", want: "GB-LAE-LBH"},
+		{in: "GB-SC-SC012345", want: "GB-SC-SC012345"},
+		{in: "GB-COH-123456789", wantMsg: []string{"Companies House", "GB-COH-01234567"}},
+		{in: "GB-LAE-L1", wantMsg: []string{"3 or 4 letter council code", "GB-LAE-LBH"}},
+		{in: "XX-ABC-1", wantMsg: []string{"supported register prefix", orgIDPrefixList(), "GB-CHC, GB-COH, GB-EDU"}},
+		{in: "GB-CHC-12AB", wantMsg: []string{"6 or 7 digits", "GB-CHC-1077810"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := NormaliseOrgID(tc.in)
+			if tc.wantMsg == nil {
+				if err != nil || got != tc.want {
+					t.Errorf("NormaliseOrgID(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("NormaliseOrgID(%q) = %q, want an error", tc.in, got)
+			}
+			if ErrorCode(err) != EINVALID {
+				t.Errorf("ErrorCode = %q, want %q", ErrorCode(err), EINVALID)
+			}
+			for _, w := range tc.wantMsg {
+				if !strings.Contains(ErrorMessage(err), w) {
+					t.Errorf("message %q does not mention %q", ErrorMessage(err), w)
+				}
+			}
+		})
+	}
+	// The unknown-prefix message lists every supported register.
+	_, err := NormaliseOrgID("XX-ABC-1")
+	for _, l := range orgIDLists {
+		if !strings.Contains(ErrorMessage(err), l.prefix) {
+			t.Errorf("unknown-prefix message %q does not list %s", ErrorMessage(err), l.prefix)
+		}
+	}
+}

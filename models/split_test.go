@@ -342,3 +342,106 @@ func TestSplitLargestRemainderMatchesReferenceWithManyTies(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitBriefCases(t *testing.T) {
+	even, err := SplitEven(splitDec("100.00"), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := formatAllMoney(even), []string{"33.34", "33.33", "33.33"}; !slices.Equal(got, want) {
+		t.Errorf("SplitEven(100.00, 3) = %v, want %v", got, want)
+	}
+	lr, err := SplitLargestRemainder(splitDec("10.00"), splitDecs("1", "1", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := formatAllMoney(lr), []string{"3.34", "3.33", "3.33"}; !slices.Equal(got, want) {
+		t.Errorf("SplitLargestRemainder(10.00, [1 1 1]) = %v, want %v", got, want)
+	}
+
+	errs := []struct {
+		name string
+		call func() ([]decimal.Decimal, error)
+		want string
+	}{
+		{"SplitEven n=0", func() ([]decimal.Decimal, error) { return SplitEven(splitDec("10.00"), 0) }, "at least one part"},
+		{"SplitEven negative total", func() ([]decimal.Decimal, error) { return SplitEven(splitDec("-10.00"), 2) }, "not be negative"},
+		{"SplitEven three places", func() ([]decimal.Decimal, error) { return SplitEven(splitDec("10.001"), 2) }, "two decimal places"},
+		{"weights empty", func() ([]decimal.Decimal, error) {
+			return SplitLargestRemainder(splitDec("10.00"), []decimal.Decimal{})
+		}, "at least one part"},
+		{"weights all zero", func() ([]decimal.Decimal, error) {
+			return SplitLargestRemainder(splitDec("10.00"), splitDecs("0", "0", "0"))
+		}, "not all be zero"},
+		{"weight negative", func() ([]decimal.Decimal, error) {
+			return SplitLargestRemainder(splitDec("10.00"), splitDecs("2", "-1"))
+		}, "must not be negative"},
+		{"total negative", func() ([]decimal.Decimal, error) {
+			return SplitLargestRemainder(splitDec("-0.01"), splitDecs("1"))
+		}, "not be negative"},
+		{"total three places", func() ([]decimal.Decimal, error) {
+			return SplitLargestRemainder(splitDec("0.001"), splitDecs("1"))
+		}, "two decimal places"},
+	}
+	for _, tc := range errs {
+		t.Run(tc.name, func(t *testing.T) {
+			parts, err := tc.call()
+			if err == nil {
+				t.Fatalf("got %v, want an error", formatAllMoney(parts))
+			}
+			if ErrorCode(err) != EINVALID {
+				t.Errorf("ErrorCode = %q, want %q", ErrorCode(err), EINVALID)
+			}
+			assertEINVALID(t, err, tc.want)
+		})
+	}
+}
+
+// TestSplitPropertiesWithManyWeights checks both splitters on random totals
+// up to ten billion pounds and up to forty integer weights of 0 to 1000.
+func TestSplitPropertiesWithManyWeights(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const iterations = 5000
+	for iter := 0; iter < iterations; iter++ {
+		total := decimal.New(r.Int64N(1_000_000_000_001), -2) // 0 .. 10^12 pennies
+		n := r.IntN(40) + 1
+		weights := make([]decimal.Decimal, n)
+		allZero := true
+		for i := range weights {
+			weights[i] = decimal.NewFromInt(r.Int64N(1001))
+			allZero = allZero && weights[i].IsZero()
+		}
+		if allZero {
+			weights[r.IntN(n)] = decimal.NewFromInt(r.Int64N(1000) + 1)
+		}
+
+		parts, err := SplitLargestRemainder(total, weights)
+		if err != nil {
+			t.Fatalf("iteration %d: SplitLargestRemainder(%s, %v): %v", iter, total, weights, err)
+		}
+		checkSplit(t, total, parts, n)
+		for i, w := range weights {
+			if w.IsZero() && !parts[i].IsZero() {
+				t.Fatalf("iteration %d: zero weight %d got %s", iter, i, parts[i])
+			}
+		}
+
+		even, err := SplitEven(total, n)
+		if err != nil {
+			t.Fatalf("iteration %d: SplitEven(%s, %d): %v", iter, total, n, err)
+		}
+		checkSplit(t, total, even, n)
+		lo, hi := even[0], even[0]
+		for i := 1; i < n; i++ {
+			if even[i].GreaterThan(even[i-1]) {
+				t.Fatalf("iteration %d: SplitEven(%s, %d) = %v: part %d is larger than part %d",
+					iter, total, n, formatAllMoney(even), i, i-1)
+			}
+			lo, hi = decimal.Min(lo, even[i]), decimal.Max(hi, even[i])
+		}
+		if hi.Sub(lo).GreaterThan(penny) {
+			t.Fatalf("iteration %d: SplitEven(%s, %d) = %v: parts differ by %s",
+				iter, total, n, formatAllMoney(even), hi.Sub(lo))
+		}
+	}
+}

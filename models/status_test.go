@@ -171,3 +171,36 @@ func TestRolesMatchTheUsersTableCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestExactlySixTransitionsAreAllowed(t *testing.T) {
+	allowed := map[string]bool{
+		"draft->approved": true, "draft->cancelled": true,
+		"approved->active": true, "approved->cancelled": true,
+		"active->closed": true, "active->cancelled": true,
+	}
+	got := 0
+	for _, from := range AllFundingLineStatuses() {
+		for _, to := range AllFundingLineStatuses() {
+			key := string(from) + "->" + string(to)
+			err := CheckTransition(from, to)
+			if allowed[key] {
+				got++
+				if err != nil {
+					t.Errorf("%s refused: %v", key, err)
+				}
+				continue
+			}
+			if code := ErrorCode(err); code != EINVALID {
+				t.Errorf("%s: ErrorCode = %q, want %q", key, code, EINVALID)
+				continue
+			}
+			msg := ErrorMessage(err)
+			if !strings.Contains(msg, "from "+string(from)+" to "+string(to)) {
+				t.Errorf("%s: message %q does not name both statuses", key, msg)
+			}
+		}
+	}
+	if got != len(allowed) {
+		t.Errorf("%d transitions allowed, want %d", got, len(allowed))
+	}
+}
