@@ -29,8 +29,9 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+-- WHEN keeps pending inserts (bulk imports) free of the check's cost.
 CREATE TRIGGER spend_within_budget AFTER INSERT OR UPDATE OF status ON spend_entries
-    FOR EACH ROW EXECUTE FUNCTION spend_within_budget();
+    FOR EACH ROW WHEN (NEW.status = 'approved' AND NEW.amount > 0) EXECUTE FUNCTION spend_within_budget();
 
 -- An entry's award belongs to its line, and its tranche to its award.
 ALTER TABLE awards ADD CONSTRAINT awards_id_line_key UNIQUE (id, funding_line_id);
@@ -56,4 +57,4 @@ BEGIN
     RETURN NEW;
 END $$;
 CREATE TRIGGER spend_reversal_matches BEFORE INSERT ON spend_entries
-    FOR EACH ROW EXECUTE FUNCTION spend_reversal_matches();
+    FOR EACH ROW WHEN (NEW.reverses_id IS NOT NULL) EXECUTE FUNCTION spend_reversal_matches();

@@ -57,3 +57,23 @@ func TestSpendBenchRecordsWhatItSays(t *testing.T) {
 		t.Fatalf("audit chain after the bench: %+v %v", status, err)
 	}
 }
+
+func TestImportBenchImportsEveryRow(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := bench.Import(ctx, st, 500, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := st.DB().NewRaw("SELECT count(*) FROM spend_entries WHERE import_id IS NOT NULL").Scan(ctx, &n); err != nil || n != 500 || res.Rows != 500 {
+		t.Fatalf("imported %d (result %d), want 500: %v", n, res.Rows, err)
+	}
+	if res.Import <= 0 || res.Copy <= 0 {
+		t.Fatalf("timings %+v", res)
+	}
+}

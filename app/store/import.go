@@ -143,12 +143,23 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 		opts.FileName, sum, opts.Force, actor.UserID).Scan(ctx, &res.ID, &res.Total); err != nil {
 		return nil, translate(err)
 	}
+	// Names resolve once per distinct value, not once per row.
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE spend_import_payees ON COMMIT DROP AS
+		SELECT p.payee, (SELECT o.id FROM organisations o WHERE o.org_id = upper(btrim(p.payee)) OR o.name = btrim(p.payee)
+			ORDER BY o.org_id = upper(btrim(p.payee)) DESC LIMIT 1) AS id
+		FROM (SELECT DISTINCT payee FROM spend_import_rows) p`); err != nil {
+		return nil, translate(err)
+	}
+	if _, err := conn.ExecContext(ctx, `ANALYZE spend_import_rows; ANALYZE spend_import_payees`); err != nil {
+		return nil, translate(err)
+	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO spend_entries (funding_line_id, award_id, payee_id, amount, incurred_on, category,
 			reference, description, purpose, vfm_reason, recorded_by, import_id)
-		SELECT fl.id, a.id, (SELECT o.id FROM organisations o WHERE o.org_id = upper(btrim(r.payee)) OR o.name = btrim(r.payee) ORDER BY o.org_id = upper(btrim(r.payee)) DESC LIMIT 1),
-			r.amount::numeric, r.incurred_on::date, btrim(r.category), btrim(r.reference), btrim(r.description), btrim(r.purpose), btrim(r.vfm_reason), ?, ?
+		SELECT fl.id, a.id, py.id, r.amount::numeric, r.incurred_on::date, btrim(r.category), btrim(r.reference), btrim(r.description),
+			btrim(r.purpose), btrim(r.vfm_reason), ?, ?
 		FROM spend_import_rows r
 		JOIN funding_lines fl ON fl.code = upper(btrim(r.funding_line))
+		JOIN spend_import_payees py ON py.payee = r.payee
 		LEFT JOIN awards a ON btrim(r.award) <> '' AND a.reference = upper(btrim(r.award)) AND a.funding_line_id = fl.id
 		ORDER BY r.line`, actor.UserID, res.ID); err != nil {
 		return nil, translate(err)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"granttrack/app/bench"
 )
@@ -12,8 +14,11 @@ import (
 // HTTP API against the raw transaction. It writes rows, so point it at a
 // scratch data dir (--data-dir /tmp/gt-bench) or database.
 func (c *command) benchCmd(args []string) error {
+	if len(args) > 0 && args[0] == "import" {
+		return c.benchImport(args[1:])
+	}
 	if len(args) == 0 || args[0] != "spend" {
-		return usageError{"bench needs spend"}
+		return usageError{"bench needs spend or import"}
 	}
 	fs := c.flags("bench spend")
 	clientsFlag := fs.String("clients", "1,8,32", "concurrent clients, comma-separated")
@@ -44,4 +49,32 @@ func (c *command) benchCmd(args []string) error {
 		fmt.Fprintln(c.stdout, raw)
 		fmt.Fprintf(c.stdout, "  API/raw throughput: %.0f%%\n", 100*api.PerSecond()/raw.PerSecond())
 	})
+}
+
+// benchImport runs `granttrack bench import [--rows N]`.
+func (c *command) benchImport(args []string) error {
+	fs := c.flags("bench import")
+	rows := fs.Int("rows", 1_000_000, "rows in the generated file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	dir, err := os.MkdirTemp("", "granttrack-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	res, err := bench.Import(c.ctx, a.Store, *rows, dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "import  %d rows in %s: %.0f rows/s (total £%s)\n", res.Rows, res.Import.Round(time.Millisecond),
+		float64(res.Rows)/res.Import.Seconds(), res.ImportedTotal)
+	fmt.Fprintf(c.stdout, "COPY    %d rows in %s: %.0f rows/s\n", res.Rows, res.Copy.Round(time.Millisecond), float64(res.Rows)/res.Copy.Seconds())
+	fmt.Fprintf(c.stdout, "  import/COPY throughput: %.0f%%\n", 100*res.Ratio())
+	return nil
 }

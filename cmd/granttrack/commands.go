@@ -31,6 +31,7 @@ Usage:
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
   granttrack export ledger --format csv|json [--fy 2024-25] [--out FILE]   the spend ledger with a manifest
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput (writes rows: use a scratch --data-dir)
+  granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY (same caveat)
 
 Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
 `
