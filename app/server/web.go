@@ -85,6 +85,7 @@ var templateFuncs = template.FuncMap{
 	"can": func(u *models.User, what string) bool {
 		return u != nil && slices.Contains(webPermissions[what], u.Role)
 	},
+	"list": func(v ...string) []string { return v },
 }
 
 // webPermissions mirror the API's role sets for what the pages offer.
@@ -142,6 +143,7 @@ func (s *Server) registerWeb() {
 	s.app.Post("/logout", s.logout)
 	s.app.Get("/", s.requireWebUser, func(c *fiber.Ctx) error { return c.Redirect("/funding-lines", fiber.StatusSeeOther) })
 	s.registerPages()
+	s.registerSpendPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -1,0 +1,239 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// The spend pages: record spend, the approvals queue, an entry with its
+// history, and the decisions on it. They use the same store calls as the API.
+
+func (s *Server) registerSpendPages() {
+	s.app.Get("/spend", s.requireWebUser, s.spendListPage)
+	s.app.Get("/spend/new", s.requireWebRole(writers), s.spendNewPage)
+	s.app.Post("/spend/new", s.requireWebRole(writers), s.spendCreate)
+	s.app.Get("/spend/:id", s.requireWebUser, s.spendShowPage)
+	s.app.Post("/spend/:id/approve", s.requireWebRole(writers), s.spendDecide("approve"))
+	s.app.Post("/spend/:id/reject", s.requireWebRole(writers), s.spendDecide("reject"))
+	s.app.Post("/spend/:id/reverse", s.requireWebRole(writers), s.spendDecide("reverse"))
+}
+
+// spendRow is an entry with the names a person reads.
+type spendRow struct {
+	spendJSON
+	Line, Payee string
+	Mine        bool
+}
+
+func (s *Server) spendRows(c *fiber.Ctx, es []*models.SpendEntry) ([]spendRow, error) {
+	names, err := s.names(c)
+	if err != nil {
+		return nil, err
+	}
+	u := currentUser(c)
+	rows := make([]spendRow, len(es))
+	for i, e := range es {
+		rows[i] = spendRow{spendJSON: toSpendJSON(e), Line: names.lines[e.FundingLineID], Payee: names.orgs[e.PayeeID], Mine: u != nil && e.RecordedBy == u.ID}
+	}
+	return rows, nil
+}
+
+type nameMaps struct {
+	lines map[int64]string
+	orgs  map[int64]string
+}
+
+func (s *Server) names(c *fiber.Ctx) (nameMaps, error) {
+	m := nameMaps{lines: map[int64]string{}, orgs: map[int64]string{}}
+	fls, _, err := s.store.FundingLines(c.UserContext(), store.FundingLineFilter{})
+	if err != nil {
+		return m, err
+	}
+	for _, fl := range fls {
+		m.lines[fl.ID] = fl.Code
+	}
+	os, _, err := s.store.Organisations(c.UserContext(), store.OrganisationFilter{})
+	if err != nil {
+		return m, err
+	}
+	for _, o := range os {
+		m.orgs[o.ID] = o.Name
+	}
+	return m, nil
+}
+
+func (s *Server) spendListPage(c *fiber.Ctx) error {
+	f, err := spendFilter(c)
+	errs, err := formErrors(err)
+	if err != nil {
+		return err
+	}
+	if errs != nil {
+		f = store.SpendFilter{Page: store.Page{Number: 1, PerPage: 50}}
+	}
+	es, total, err := s.store.SpendEntries(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	rows, err := s.spendRows(c, es)
+	if err != nil {
+		return err
+	}
+	pending, _, err := s.store.SpendEntries(c.UserContext(), store.SpendFilter{Status: models.SpendPending, Page: store.Page{Number: 1, PerPage: 200}})
+	if err != nil {
+		return err
+	}
+	queue, err := s.spendRows(c, pending)
+	if err != nil {
+		return err
+	}
+	var others []spendRow // an officer's queue is what someone else recorded
+	for _, r := range queue {
+		if !r.Mine {
+			others = append(others, r)
+		}
+	}
+	return s.render(c, "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Total": total, "Queue": others,
+		"Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"), "quarter": c.Query("quarter")}})
+}
+
+// spendForm is what the record-spend form shows: the lines with what remains.
+func (s *Server) spendForm(c *fiber.Ctx, in models.SpendInput, errs map[string]string) error {
+	fls, _, err := s.store.FundingLines(c.UserContext(), store.FundingLineFilter{Status: models.StatusActive})
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(fls))
+	for i, fl := range fls {
+		ids[i] = fl.ID
+	}
+	totals, err := s.store.LineTotals(c.UserContext(), ids...)
+	if err != nil {
+		return err
+	}
+	type lineOption struct {
+		ID               int64
+		Code, Title      string
+		Remaining, Spent Money
+	}
+	var lines []lineOption
+	for _, fl := range fls {
+		t := totals[fl.ID]
+		lines = append(lines, lineOption{ID: fl.ID, Code: fl.Code, Title: fl.Title, Remaining: money(t.Remaining()), Spent: money(t.Spent)})
+	}
+	orgs, _, err := s.store.Organisations(c.UserContext(), store.OrganisationFilter{})
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if errs != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return s.render(c.Status(status), "spend/form", fiber.Map{"Title": "Record spend", "In": in, "Errors": errs, "Lines": lines,
+		"Orgs": orgs, "Categories": models.SpendCategories})
+}
+
+func (s *Server) spendNewPage(c *fiber.Ctx) error {
+	in := models.SpendInput{}
+	if id, err := strconv.ParseInt(c.Query("funding_line_id"), 10, 64); err == nil {
+		in.FundingLineID = id
+	}
+	return s.spendForm(c, in, nil)
+}
+
+func formID(c *fiber.Ctx, name string) int64 {
+	id, _ := strconv.ParseInt(c.FormValue(name), 10, 64)
+	return id
+}
+
+func (s *Server) spendCreate(c *fiber.Ctx) error {
+	in := models.SpendInput{FundingLineID: formID(c, "funding_line_id"), PayeeID: formID(c, "payee_id"),
+		Amount: c.FormValue("amount"), IncurredOn: c.FormValue("incurred_on"), Category: c.FormValue("category"),
+		Reference: c.FormValue("reference"), Description: c.FormValue("description"), Purpose: c.FormValue("purpose"),
+		VFMReason: c.FormValue("vfm_reason")}
+	if id := formID(c, "award_id"); id > 0 {
+		in.AwardID = &id
+	}
+	e, err := in.Validate()
+	if err == nil {
+		_, err = s.store.RecordSpend(c.UserContext(), actorOf(c), e, "", nil)
+	}
+	if err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		return s.spendForm(c, in, errs)
+	}
+	return c.Redirect(fmt.Sprintf("/spend/%d", e.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) spendShowPage(c *fiber.Ctx) error {
+	return s.spendShow(c, "")
+}
+
+// spendShow draws an entry, its reversal link and its history from the
+// audit trail; problem is a decision's refusal to show at the top.
+func (s *Server) spendShow(c *fiber.Ctx, problem string) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	e, err := s.store.SpendEntry(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	rows, err := s.spendRows(c, []*models.SpendEntry{e})
+	if err != nil {
+		return err
+	}
+	history, _, err := s.store.AuditEvents(c.UserContext(), store.AuditFilter{Entity: "spend_entry", EntityID: strconv.FormatInt(id, 10)})
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if problem != "" {
+		status = fiber.StatusConflict
+	}
+	return s.render(c.Status(status), "spend/show", fiber.Map{"Title": fmt.Sprintf("Spend entry %d", id), "E": rows[0],
+		"History": history, "Problem": problem})
+}
+
+func (s *Server) spendDecide(action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx, a := c.UserContext(), actorOf(c)
+		var e *models.SpendEntry
+		switch action {
+		case "approve":
+			e, err = s.store.ApproveSpend(ctx, a, id, s.cfg.ApprovalLimit)
+		default:
+			var reason string
+			if reason, err = models.RequireReason(c.FormValue("reason")); err != nil {
+				return s.spendShow(c, "Give a reason: it is kept with the entry and in the audit trail.")
+			} else {
+				if action == "reject" {
+					e, err = s.store.RejectSpend(ctx, a, id, reason)
+				} else {
+					e, err = s.store.ReverseSpend(ctx, a, id, reason)
+				}
+			}
+		}
+		if err != nil {
+			switch models.ErrorCode(err) {
+			case models.EINVALID, models.ECONFLICT, models.EFORBIDDEN:
+				return s.spendShow(c, models.ErrorMessage(err))
+			}
+			return err
+		}
+		return c.Redirect(fmt.Sprintf("/spend/%d", e.ID), fiber.StatusSeeOther)
+	}
+}

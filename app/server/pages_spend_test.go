@@ -1,0 +1,105 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"granttrack/models"
+)
+
+// spendBrowser is a signed-in web user: it keeps cookies and the CSRF token.
+type spendBrowser struct {
+	e       *env
+	cookies map[string]*http.Cookie
+	csrf    string
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func (b *spendBrowser) request(method, path string, form url.Values) response {
+	b.e.t.Helper()
+	var req *http.Request
+	if form != nil {
+		form.Set("_csrf", b.csrf)
+		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req = httptest.NewRequest(method, path, nil)
+	}
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	r := b.e.send(req)
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		b.cookies[c.Name] = c
+	}
+	if m := csrfField.FindSubmatch(r.Body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return r
+}
+
+func spendWebSignIn(t *testing.T, e *env, role models.Role) *spendBrowser {
+	t.Helper()
+	b := &spendBrowser{e: e, cookies: map[string]*http.Cookie{}}
+	b.request("GET", "/login", nil)
+	r := b.request("POST", "/login", url.Values{"email": {e.users[role].Email}, "password": {testPassword}})
+	e.mustStatus(r, 303)
+	return b
+}
+
+func TestSpendPages(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	maker := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+
+	r := maker.request("GET", fmt.Sprintf("/spend/new?funding_line_id=%d", f.LineID), nil)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), "£1,000.00 remaining") {
+		t.Fatalf("the form should show the line's remaining budget:\n%s", r.Body)
+	}
+	before := e.count("spend_entries")
+	r = maker.request("POST", "/spend/new", url.Values{"funding_line_id": {fmt.Sprint(f.LineID)}, "payee_id": {fmt.Sprint(f.RecipientID)},
+		"amount": {"12.345"}, "incurred_on": {"2024-06-03"}, "category": {"other"}})
+	e.mustStatus(r, 422)
+	if !regexp.MustCompile(`id="amount-error">[^<]*two decimal places`).Match(r.Body) || !strings.Contains(string(r.Body), `value="12.345"`) {
+		t.Fatalf("the money error should sit beside the amount, with the typed value kept:\n%s", r.Body)
+	}
+	if e.count("spend_entries") != before {
+		t.Fatal("a refused form stored spend")
+	}
+	r = maker.request("POST", "/spend/new", url.Values{"funding_line_id": {fmt.Sprint(f.LineID)}, "payee_id": {fmt.Sprint(f.RecipientID)},
+		"amount": {"120.00"}, "incurred_on": {"2024-06-03"}, "category": {"other"}, "reference": {"INV-9"}})
+	e.mustStatus(r, 303)
+	entry := r.Header.Get("Location")
+	r = maker.request("GET", entry, nil)
+	if !strings.Contains(string(r.Body), "someone else must approve") {
+		t.Fatalf("the recorder should not be offered approval:\n%s", r.Body)
+	}
+	r = maker.request("POST", entry+"/approve", url.Values{})
+	e.mustStatus(r, 409)
+
+	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	r = admin.request("GET", "/spend", nil)
+	if !strings.Contains(string(r.Body), `href="`+entry+`"`) {
+		t.Fatalf("the admin's approval queue should list %s", entry)
+	}
+	e.mustStatus(admin.request("POST", entry+"/approve", url.Values{}), 303)
+	r = admin.request("GET", entry, nil)
+	if !strings.Contains(string(r.Body), "spend.approve") || !strings.Contains(string(r.Body), "Record reversal") {
+		t.Fatalf("an approved entry shows its history and the reversal form:\n%s", r.Body)
+	}
+	r = admin.request("POST", entry+"/reverse", url.Values{"reason": {""}})
+	e.mustStatus(r, 409)
+	e.mustStatus(admin.request("POST", entry+"/reverse", url.Values{"reason": {"Wrong line"}}), 303)
+
+	board := spendWebSignIn(t, e, models.RoleBoardMember)
+	e.mustStatus(board.request("GET", "/spend", nil), 200)
+	e.mustStatus(board.request("GET", "/spend/new", nil), 403)
+	e.mustStatus(board.request("POST", entry+"/approve", url.Values{}), 403)
+}
