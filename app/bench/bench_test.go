@@ -8,20 +8,9 @@ import (
 	"granttrack/app/pgtest"
 	"granttrack/app/server"
 	"granttrack/app/store"
-	"granttrack/migrations"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.MainWith(m, func(ctx context.Context, dsn string) error {
-		st, err := store.Open(ctx, dsn)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		_, err = migrations.Up(ctx, st.DB())
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.MainMigrated(m) }
 
 // TestSpendBenchRecordsWhatItSays runs a tiny benchmark and checks that both
 // paths really stored their entries and kept the audit chain whole.

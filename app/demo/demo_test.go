@@ -7,20 +7,9 @@ import (
 	"granttrack/app/demo"
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
-	"granttrack/migrations"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.MainWith(m, func(ctx context.Context, dsn string) error {
-		st, err := store.Open(ctx, dsn)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		_, err = migrations.Up(ctx, st.DB())
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.MainMigrated(m) }
 
 func TestLoadOnceWithTheScenario(t *testing.T) {
 	ctx := context.Background()

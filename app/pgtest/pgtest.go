@@ -27,6 +27,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"granttrack/app/pgembed"
+	"granttrack/app/store"
+	"granttrack/migrations"
 )
 
 var dsn string
@@ -188,4 +190,18 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// MainMigrated runs the package's tests against a fresh database with every
+// migration applied: what most test packages want.
+func MainMigrated(m *testing.M) {
+	MainWith(m, func(ctx context.Context, dsn string) error {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		_, err = migrations.Up(ctx, st.DB())
+		return err
+	})
 }

@@ -14,21 +14,10 @@ import (
 
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
-	"granttrack/migrations"
 	"granttrack/models"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.MainWith(m, func(ctx context.Context, dsn string) error {
-		st, err := store.Open(ctx, dsn)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		_, err = migrations.Up(ctx, st.DB())
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.MainMigrated(m) }
 
 var seq atomic.Int64
 
