@@ -1,5 +1,261 @@
 package server
 
-// registerPages adds the web app's pages (funding lines, programmes,
-// organisations and their forms).
-func (s *Server) registerPages() {}
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// registerPages adds the web app's pages for funding lines, programmes and
+// organisations. They call the same store methods as the API.
+func (s *Server) registerPages() {
+	s.app.Get("/funding-lines", s.requireWebUser, s.linesPage)
+	s.app.Get("/funding-lines/new", s.requireWebRole(writers), s.lineNewPage)
+	s.app.Post("/funding-lines/new", s.requireWebRole(writers), s.lineSave)
+	s.app.Get("/funding-lines/:id", s.requireWebUser, s.linePage)
+	s.app.Get("/funding-lines/:id/edit", s.requireWebRole(writers), s.lineEditPage)
+	s.app.Post("/funding-lines/:id/edit", s.requireWebRole(writers), s.lineSave)
+	s.app.Post("/funding-lines/:id/status", s.requireWebRole(writers), s.lineStatus)
+	s.app.Get("/programmes", s.requireWebUser, s.programmesPage)
+	s.app.Get("/organisations", s.requireWebUser, s.organisationsPage)
+}
+
+func (s *Server) linesPage(c *fiber.Ctx) error {
+	f, ferr := fundingLineFilter(c)
+	errs, err := formErrors(ferr)
+	if err != nil {
+		return err
+	}
+	if errs != nil {
+		f = store.FundingLineFilter{Page: store.Page{Number: 1, PerPage: 50}}
+	}
+	f.Page.PerPage = store.MaxPerPage
+	fls, total, err := s.store.FundingLines(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(fls))
+	for i, fl := range fls {
+		ids[i] = fl.ID
+	}
+	totals, err := s.store.LineTotals(c.UserContext(), ids...)
+	if err != nil {
+		return err
+	}
+	progs, err := s.store.Programmes(c.UserContext())
+	if err != nil {
+		return err
+	}
+	progName := map[int64]string{}
+	for _, p := range progs {
+		progName[p.ID] = p.Name
+	}
+	type row struct {
+		fundingLineJSON
+		Programme string
+	}
+	rows := make([]row, len(fls))
+	for i, fl := range fls {
+		t := totals[fl.ID]
+		rows[i] = row{toFundingLineJSON(fl, &t), progName[fl.ProgrammeID]}
+	}
+	status := fiber.StatusOK
+	if errs != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return s.render(c.Status(status), "lines/list", fiber.Map{"Title": "Funding lines", "Rows": rows, "Total": total, "Errors": errs,
+		"Programmes": progs, "Statuses": models.AllFundingLineStatuses(),
+		"Q": fiber.Map{"programme_id": c.Query("programme_id"), "status": c.Query("status"), "kind": c.Query("kind"), "fy": c.Query("fy")}})
+}
+
+func (s *Server) linePage(c *fiber.Ctx) error { return s.lineShow(c, "") }
+
+// lineShow draws a funding line with its totals and awards; problem is a
+// refused status change to show at the top.
+func (s *Server) lineShow(c *fiber.Ctx, problem string) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	fl, err := s.store.FundingLine(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	totals, err := s.store.LineTotals(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	t := totals[id]
+	awards, err := s.store.Awards(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	names, err := s.names(c)
+	if err != nil {
+		return err
+	}
+	prog, err := s.store.Programme(c.UserContext(), fl.ProgrammeID)
+	if err != nil {
+		return err
+	}
+	type awardRow struct {
+		awardJSON
+		Recipient string
+	}
+	var as []awardRow
+	for _, a := range awards {
+		as = append(as, awardRow{toAwardJSON(a), names.orgs[a.RecipientID]})
+	}
+	status := fiber.StatusOK
+	if problem != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	var supplier string
+	if fl.AwardedSupplierID != nil {
+		supplier = names.orgs[*fl.AwardedSupplierID]
+	}
+	return s.render(c.Status(status), "lines/show", fiber.Map{"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
+		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem})
+}
+
+func (s *Server) lineStatus(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	to := models.FundingLineStatus(c.FormValue("status"))
+	if _, err := s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to); err != nil {
+		if models.ErrorCode(err) == models.EINVALID || models.ErrorCode(err) == models.ECONFLICT {
+			return s.lineShow(c, models.ErrorMessage(err))
+		}
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/funding-lines/%d", id), fiber.StatusSeeOther)
+}
+
+// lineForm draws the create/edit form with typed values and errors.
+func (s *Server) lineForm(c *fiber.Ctx, id int64, in models.FundingLineInput, errs map[string]string) error {
+	progs, err := s.store.Programmes(c.UserContext())
+	if err != nil {
+		return err
+	}
+	orgs, _, err := s.store.Organisations(c.UserContext(), store.OrganisationFilter{})
+	if err != nil {
+		return err
+	}
+	if in.Tender == nil {
+		in.Tender = &models.TenderInput{}
+	}
+	var supplierID int64
+	if in.Tender.AwardedSupplierID != nil {
+		supplierID = *in.Tender.AwardedSupplierID
+	}
+	status := fiber.StatusOK
+	if errs != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	title := "New funding line"
+	if id != 0 {
+		title = "Edit " + in.Code
+	}
+	return s.render(c.Status(status), "lines/form", fiber.Map{"Title": title, "ID": id, "In": in, "Errors": errs,
+		"Programmes": progs, "Orgs": orgs, "SupplierID": supplierID, "Kinds": []string{"grant", "contract", "allocation"}})
+}
+
+func (s *Server) lineNewPage(c *fiber.Ctx) error {
+	return s.lineForm(c, 0, models.FundingLineInput{}, nil)
+}
+
+func (s *Server) lineEditPage(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	fl, err := s.store.FundingLine(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	j := toFundingLineJSON(fl, nil)
+	in := models.FundingLineInput{Code: fl.Code, Title: fl.Title, Description: fl.Description, Kind: string(fl.Kind),
+		ProgrammeID: fl.ProgrammeID, FunderID: fl.FunderID, Budget: string(j.Budget), StartsOn: string(j.StartsOn), EndsOn: string(j.EndsOn)}
+	if t := j.Tender; t != nil {
+		str := func(m *Money) *string {
+			if m == nil {
+				return nil
+			}
+			v := string(*m)
+			return &v
+		}
+		var closes *string
+		if t.ClosesOn != nil {
+			v := string(*t.ClosesOn)
+			closes = &v
+		}
+		in.Tender = &models.TenderInput{Reference: t.Reference, MinValue: str(t.MinValue), MaxValue: str(t.MaxValue), ClosesOn: closes,
+			AwardedSupplierID: t.AwardedSupplierID}
+	}
+	return s.lineForm(c, id, in, nil)
+}
+
+func optForm(c *fiber.Ctx, name string) *string {
+	v := c.FormValue(name)
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// lineSave creates a funding line (no :id) or replaces one.
+func (s *Server) lineSave(c *fiber.Ctx) error {
+	var id int64
+	if c.Params("id") != "" {
+		var err error
+		if id, err = pathID(c); err != nil {
+			return err
+		}
+	}
+	in := models.FundingLineInput{Code: c.FormValue("code"), Title: c.FormValue("title"), Description: c.FormValue("description"),
+		Kind: c.FormValue("kind"), ProgrammeID: formID(c, "programme_id"), FunderID: formID(c, "funder_id"),
+		Budget: c.FormValue("budget"), StartsOn: c.FormValue("starts_on"), EndsOn: c.FormValue("ends_on"),
+		Tender: &models.TenderInput{Reference: optForm(c, "tender_reference"), MinValue: optForm(c, "tender_min_value"),
+			MaxValue: optForm(c, "tender_max_value"), ClosesOn: optForm(c, "tender_closes_on")}}
+	if sup := formID(c, "awarded_supplier_id"); sup > 0 {
+		in.Tender.AwardedSupplierID = &sup
+	}
+	fl, err := in.Validate()
+	if err == nil {
+		if id == 0 {
+			err = s.store.CreateFundingLine(c.UserContext(), actorOf(c), fl)
+		} else {
+			err = s.store.UpdateFundingLine(c.UserContext(), actorOf(c), id, fl)
+		}
+	}
+	if err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		return s.lineForm(c, id, in, errs)
+	}
+	return c.Redirect("/funding-lines/"+strconv.FormatInt(fl.ID, 10), fiber.StatusSeeOther)
+}
+
+func (s *Server) programmesPage(c *fiber.Ctx) error {
+	ps, err := s.store.Programmes(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return s.render(c, "orgs/programmes", fiber.Map{"Title": "Programmes", "Programmes": ps})
+}
+
+func (s *Server) organisationsPage(c *fiber.Ctx) error {
+	os, _, err := s.store.Organisations(c.UserContext(), store.OrganisationFilter{})
+	if err != nil {
+		return err
+	}
+	return s.render(c, "orgs/organisations", fiber.Map{"Title": "Organisations", "Orgs": os})
+}

@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"granttrack/models"
+)
+
+func TestSignInNeedsCSRFAndTheRightPassword(t *testing.T) {
+	e := MustEnv(t)
+	b := &spendBrowser{e: e, cookies: map[string]*http.Cookie{}}
+	r := b.request("GET", "/login", nil)
+	e.mustStatus(r, 200)
+	if r.Header.Get("Content-Security-Policy") == "" || regexp.MustCompile(`(src|href)="https?://`).Match(r.Body) {
+		t.Fatal("pages need a CSP and no assets from elsewhere")
+	}
+	token := b.csrf
+	b.csrf = ""
+	e.mustStatus(b.request("POST", "/login", url.Values{"email": {e.users[models.RoleAuditor].Email}, "password": {testPassword}}), 403)
+	b.csrf = token
+	r = b.request("POST", "/login", url.Values{"email": {e.users[models.RoleAuditor].Email}, "password": {"wrong password!"}})
+	e.mustStatus(r, 401)
+	if !strings.Contains(string(r.Body), "do not match") {
+		t.Fatal("a failed sign-in should say so")
+	}
+	e.mustStatus(b.request("GET", "/funding-lines", nil), 303) // still signed out
+	e.mustStatus(b.request("POST", "/login", url.Values{"email": {e.users[models.RoleAuditor].Email}, "password": {testPassword}}), 303)
+	e.mustStatus(b.request("GET", "/funding-lines", nil), 200)
+	e.mustStatus(b.request("POST", "/logout", url.Values{}), 303)
+	e.mustStatus(b.request("GET", "/funding-lines", nil), 303)
+}
+
+func TestSignInIsRateLimited(t *testing.T) {
+	e := MustEnv(t) // a fresh server: a fresh limiter (5 a minute)
+	b := &spendBrowser{e: e, cookies: map[string]*http.Cookie{}}
+	b.request("GET", "/login", nil)
+	statuses := []int{}
+	for range 6 {
+		statuses = append(statuses, b.request("POST", "/login", url.Values{"email": {"nobody@test.example"}, "password": {"guess guess guess"}}).Status)
+	}
+	if fmt.Sprint(statuses) != "[401 401 401 401 401 429]" {
+		t.Fatalf("statuses %v, want five refusals then 429", statuses)
+	}
+}
+
+func TestFundingLinePages(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("2000000.00")
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+	r := officer.request("GET", fmt.Sprintf("/funding-lines?programme_id=%d", f.ProgrammeID), nil)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), "£2,000,000.00") {
+		t.Fatalf("the list should show the budget:\n%s", r.Body)
+	}
+	e.mustStatus(officer.request("GET", "/funding-lines?fy=2024", nil), 422)
+	r = officer.request("GET", fmt.Sprintf("/funding-lines/%d", f.LineID), nil)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), "Remaining") || !strings.Contains(string(r.Body), "Mark closed") {
+		t.Fatalf("detail page:\n%s", r.Body)
+	}
+
+	form := url.Values{"code": {"WEB-LINE"}, "title": {"From the web"}, "kind": {"contract"}, "programme_id": {fmt.Sprint(f.ProgrammeID)},
+		"funder_id": {fmt.Sprint(f.FunderID)}, "budget": {"12.345"}, "starts_on": {"2024-04-01"}, "ends_on": {"2025-03-31"},
+		"tender_min_value": {"10000.00"}, "tender_max_value": {"25000.00"}}
+	officer.request("GET", "/funding-lines/new", nil)
+	before := e.count("funding_lines")
+	r = officer.request("POST", "/funding-lines/new", form)
+	e.mustStatus(r, 422)
+	if !regexp.MustCompile(`id="budget-error">[^<]*two decimal places`).Match(r.Body) || !strings.Contains(string(r.Body), `value="From the web"`) {
+		t.Fatalf("the error belongs beside the budget, with the typed values kept:\n%s", r.Body)
+	}
+	if e.count("funding_lines") != before {
+		t.Fatal("a refused form stored a line")
+	}
+	form.Set("budget", "25000.00")
+	r = officer.request("POST", "/funding-lines/new", form)
+	e.mustStatus(r, 303)
+	line := r.Header.Get("Location")
+	r = officer.request("GET", line, nil)
+	if !strings.Contains(string(r.Body), "£10,000.00 – £25,000.00") {
+		t.Fatalf("the tender band should show:\n%s", r.Body)
+	}
+	officer.request("GET", line+"/edit", nil)
+	form.Set("budget", "30000.00")
+	e.mustStatus(officer.request("POST", line+"/edit", form), 303)
+	e.mustStatus(officer.request("POST", line+"/status", url.Values{"status": {"closed"}}), 422)
+	e.mustStatus(officer.request("POST", line+"/status", url.Values{"status": {"approved"}}), 303)
+
+	board := spendWebSignIn(t, e, models.RoleBoardMember)
+	e.mustStatus(board.request("GET", "/funding-lines/new", nil), 403)
+	e.mustStatus(board.request("GET", "/programmes", nil), 200)
+	e.mustStatus(board.request("GET", "/organisations", nil), 200)
+	if r := board.request("GET", line, nil); strings.Contains(string(r.Body), "Mark ") {
+		t.Fatal("a board member is offered status changes")
+	}
+}
