@@ -99,3 +99,46 @@ func TestFundingLinePages(t *testing.T) {
 		t.Fatal("a board member is offered status changes")
 	}
 }
+
+func TestProgrammeOrganisationAndAwardForms(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	b := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+
+	b.request("GET", "/organisations/new", nil)
+	r := b.request("POST", "/organisations/new", url.Values{"name": {"Bad Id Charity"}, "org_id": {"GB-CHC-12AB"}, "is_recipient": {"on"}})
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), `id="org_id-error"`) {
+		t.Fatalf("the org-id error belongs beside the org-id:\n%s", r.Body)
+	}
+	e.mustStatus(b.request("POST", "/organisations/new", url.Values{"name": {"Good Charity"}, "org_id": {"gb-chc-1077811"}, "is_recipient": {"on"}}), 303)
+	if r := b.request("GET", "/organisations", nil); !strings.Contains(string(r.Body), "GB-CHC-1077811") {
+		t.Fatal("the org-id should be stored in canonical form")
+	}
+
+	b.request("GET", "/programmes/new", nil)
+	r = b.request("POST", "/programmes/new", url.Values{"code": {"bad code!"}, "name": {""}, "plan": {"Plan"}})
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), `id="code-error"`) || !strings.Contains(string(r.Body), `id="name-error"`) {
+		t.Fatalf("every bad field is marked:\n%s", r.Body)
+	}
+	e.mustStatus(b.request("POST", fmt.Sprintf("/programmes/%d/edit", f.ProgrammeID), url.Values{"code": {"RENAMED"}, "name": {"Renamed"}, "plan": {"Plan"}}), 303)
+
+	path := fmt.Sprintf("/funding-lines/%d/awards/new", f.LineID)
+	b.request("GET", path, nil)
+	award := url.Values{"recipient_id": {fmt.Sprint(f.RecipientID)}, "reference": {"WEB-AW-1"}, "amount": {"1000.01"},
+		"awarded_on": {"2024-04-02"}, "starts_on": {"2024-04-01"}, "ends_on": {"2025-03-31"}, "tranche_count": {"4"}}
+	r = b.request("POST", path, award)
+	e.mustStatus(r, 422)
+	if !regexp.MustCompile(`id="amount-error">[^<]*remains`).Match(r.Body) {
+		t.Fatalf("the over-budget error belongs beside the amount:\n%s", r.Body)
+	}
+	award.Set("amount", "1000.00")
+	e.mustStatus(b.request("POST", path, award), 303)
+	if r := b.request("GET", fmt.Sprintf("/funding-lines/%d", f.LineID), nil); !strings.Contains(string(r.Body), "WEB-AW-1") || !strings.Contains(string(r.Body), "£250.00") {
+		t.Fatalf("the award and its tranches show on the line:\n%s", r.Body)
+	}
+	auditor := spendWebSignIn(t, e, models.RoleAuditor)
+	e.mustStatus(auditor.request("GET", "/organisations/new", nil), 403)
+	e.mustStatus(auditor.request("GET", path, nil), 403)
+}

@@ -144,6 +144,7 @@ func (s *Server) registerWeb() {
 	s.app.Get("/", s.requireWebUser, func(c *fiber.Ctx) error { return c.Redirect("/funding-lines", fiber.StatusSeeOther) })
 	s.registerPages()
 	s.registerSpendPages()
+	s.registerFormPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.
