@@ -224,11 +224,7 @@ func (s *Server) listFundingLines(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]int64, len(fls))
-	for i, fl := range fls {
-		ids[i] = fl.ID
-	}
-	totals, err := s.store.LineTotals(c.UserContext(), ids...)
+	totals, err := s.totalsOf(c, fls)
 	if err != nil {
 		return err
 	}
@@ -238,6 +234,15 @@ func (s *Server) listFundingLines(c *fiber.Ctx) error {
 		out.Items = append(out.Items, toFundingLineJSON(fl, &t))
 	}
 	return c.JSON(out)
+}
+
+// totalsOf returns the money figures of each funding line listed.
+func (s *Server) totalsOf(c *fiber.Ctx, fls []*models.FundingLine) (map[int64]models.LineTotals, error) {
+	ids := make([]int64, len(fls))
+	for i, fl := range fls {
+		ids[i] = fl.ID
+	}
+	return s.store.LineTotals(c.UserContext(), ids...)
 }
 
 func (s *Server) fundingLineWithTotals(c *fiber.Ctx, fl *models.FundingLine) error {

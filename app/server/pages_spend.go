@@ -108,11 +108,7 @@ func (s *Server) spendForm(c *fiber.Ctx, in models.SpendInput, errs map[string]s
 	if err != nil {
 		return err
 	}
-	ids := make([]int64, len(fls))
-	for i, fl := range fls {
-		ids[i] = fl.ID
-	}
-	totals, err := s.store.LineTotals(c.UserContext(), ids...)
+	totals, err := s.totalsOf(c, fls)
 	if err != nil {
 		return err
 	}
