@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,10 +41,16 @@ type Manifest struct {
 	SHA256      string    `json:"sha256"`
 }
 
-// Filter narrows an export.
+// Filter narrows an export. Dates are inclusive calendar dates (2024-04-01)
+// on the day the spend was incurred; a financial year and a date range
+// together keep the days in both.
 type Filter struct {
 	Year          string `json:"fy,omitempty"`
+	From          string `json:"from,omitempty"`
+	To            string `json:"to,omitempty"`
+	ProgrammeID   int64  `json:"programme_id,omitempty"`
 	FundingLineID int64  `json:"funding_line_id,omitempty"`
+	RecipientID   int64  `json:"recipient_id,omitempty"`
 }
 
 // Columns of the CSV ledger, in order.
@@ -51,73 +58,152 @@ var Columns = []string{"entry_id", "funding_line", "programme", "award", "payee"
 	"incurred_on", "category", "reference", "description", "recorded_by", "recorded_at", "approved_by", "decided_at",
 	"reverses_entry", "reversal_reason"}
 
-// Ledger writes the spend ledger in format to w and returns its manifest.
-// The rows are read in one REPEATABLE READ snapshot, the same one the
-// audit head is read in, so the manifest's totals and head describe exactly
-// the rows written.
-func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f Filter) (*Manifest, error) {
-	var yr *models.FinancialYear
+// ledgerFilter checks f and turns it into the store's filter.
+func (f Filter) ledgerFilter() (store.LedgerFilter, error) {
+	var p models.Problems
+	lf := store.LedgerFilter{ProgrammeID: f.ProgrammeID, FundingLineID: f.FundingLineID, PayeeID: f.RecipientID}
 	if f.Year != "" {
 		fy, err := models.ParseFinancialYear(f.Year)
 		if err != nil {
-			return nil, &models.Error{Code: models.EINVALID, Message: "The financial year " + models.ErrorMessage(err) + ".",
-				Fields: []models.FieldError{{Field: "fy", Message: models.ErrorMessage(err)}}}
+			p.Add("fy", "%s", models.ErrorMessage(err))
+		} else {
+			lf.Year = &fy
 		}
-		yr = &fy
 	}
-	var write func(r store.LedgerRow) error
-	var finish func() error
+	date := func(field, v string) *time.Time {
+		if v == "" {
+			return nil
+		}
+		t, err := models.ParseDate(v)
+		if err != nil {
+			p.Add(field, "%s", models.ErrorMessage(err))
+			return nil
+		}
+		return &t
+	}
+	lf.From, lf.To = date("from", f.From), date("to", f.To)
+	if lf.From != nil && lf.To != nil && lf.To.Before(*lf.From) {
+		p.Add("to", "must not be before from")
+	}
+	return lf, p.Err()
+}
+
+// A RowWriter writes ledger rows in one format. Close ends the file once
+// every row has been written; m then holds the totals and the audit head,
+// for formats that carry their manifest inside the file (XLSX).
+type RowWriter interface {
+	Row(r store.LedgerRow) error
+	Close(m *Manifest) error
+}
+
+// rowFormat is one ledger format: how to start writing it, and what the
+// file is called and sent as.
+type rowFormat struct {
+	newWriter   func(w io.Writer) (RowWriter, error)
+	contentType string
+	extension   string
+}
+
+// rowFormats are the ledger formats by name.
+var rowFormats = map[string]rowFormat{
+	FormatCSV:  {newCSVWriter, "text/csv; charset=utf-8", "csv"},
+	FormatJSON: {newJSONWriter, "application/json; charset=utf-8", "json"},
+}
+
+// ContentType is the media type of a file in format, and its file extension;
+// ok is false for an unknown format.
+func ContentType(format string) (mediaType, extension string, ok bool) {
+	f, ok := rowFormats[format]
+	return f.contentType, f.extension, ok
+}
+
+// Formats lists the formats Ledger writes, sorted.
+func Formats() []string {
+	names := make([]string, 0, len(rowFormats))
+	for name := range rowFormats {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Ledger writes the spend ledger in format to w and returns its manifest.
+// The rows are read in one REPEATABLE READ snapshot, the same one the
+// audit head is read in, so the manifest's totals and head describe exactly
+// the rows written. progress, if not nil, is called after each row.
+func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f Filter, progress func(rows int)) (*Manifest, error) {
+	rf, ok := rowFormats[format]
+	if !ok {
+		msg := "must be one of " + strings.Join(Formats(), ", ")
+		return nil, &models.Error{Code: models.EINVALID, Message: "The format " + msg + ".",
+			Fields: []models.FieldError{{Field: "format", Message: msg}}}
+	}
+	lf, err := f.ledgerFilter()
+	if err != nil {
+		return nil, err
+	}
 	h := sha256.New()
-	out := io.MultiWriter(w, h)
-	switch format {
-	case FormatCSV:
-		cw := csv.NewWriter(out)
-		if err := cw.Write(Columns); err != nil {
-			return nil, err
-		}
-		write = func(r store.LedgerRow) error { return cw.Write(csvRecord(r)) }
-		finish = func() error { cw.Flush(); return cw.Error() }
-	case FormatJSON:
-		first := true
-		if _, err := io.WriteString(out, `{"entries":[`); err != nil {
-			return nil, err
-		}
-		enc := json.NewEncoder(out)
-		write = func(r store.LedgerRow) error {
-			if !first {
-				if _, err := io.WriteString(out, ","); err != nil {
-					return err
-				}
-			}
-			first = false
-			return enc.Encode(jsonRow(r))
-		}
-		finish = func() error { _, err := io.WriteString(out, "]}\n"); return err }
-	default:
-		return nil, &models.Error{Code: models.EINVALID, Message: "The format must be csv or json.",
-			Fields: []models.FieldError{{Field: "format", Message: "must be csv or json"}}}
+	rw, err := rf.newWriter(io.MultiWriter(w, h))
+	if err != nil {
+		return nil, err
 	}
 	m := &Manifest{Format: format, Filters: f, GeneratedAt: time.Now().UTC()}
 	total, approved := decimal.Zero, decimal.Zero
-	head, err := st.StreamLedger(ctx, store.LedgerFilter{Year: yr, FundingLineID: f.FundingLineID}, func(r store.LedgerRow) error {
+	head, err := st.StreamLedger(ctx, lf, func(r store.LedgerRow) error {
 		m.Rows++
 		total = total.Add(r.Amount)
 		if r.Status == models.SpendApproved {
 			approved = approved.Add(r.Amount)
 		}
-		return write(r)
+		if progress != nil {
+			progress(m.Rows)
+		}
+		return rw.Row(r)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := finish(); err != nil {
-		return nil, err
-	}
 	m.Total, m.Approved = models.FormatMoney(total), models.FormatMoney(approved)
 	m.AuditSeq, m.AuditHash = head.Seq, hex.EncodeToString(head.Hash)
+	if err := rw.Close(m); err != nil {
+		return nil, err
+	}
 	m.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return m, nil
 }
+
+type csvWriter struct{ w *csv.Writer }
+
+func newCSVWriter(w io.Writer) (RowWriter, error) {
+	cw := csv.NewWriter(w)
+	return csvWriter{cw}, cw.Write(Columns)
+}
+
+func (c csvWriter) Row(r store.LedgerRow) error { return c.w.Write(csvRecord(r)) }
+func (c csvWriter) Close(*Manifest) error       { c.w.Flush(); return c.w.Error() }
+
+type jsonWriter struct {
+	w     io.Writer
+	enc   *json.Encoder
+	first bool
+}
+
+func newJSONWriter(w io.Writer) (RowWriter, error) {
+	_, err := io.WriteString(w, `{"entries":[`)
+	return &jsonWriter{w: w, enc: json.NewEncoder(w), first: true}, err
+}
+
+func (j *jsonWriter) Row(r store.LedgerRow) error {
+	if !j.first {
+		if _, err := io.WriteString(j.w, ","); err != nil {
+			return err
+		}
+	}
+	j.first = false
+	return j.enc.Encode(jsonRow(r))
+}
+
+func (j *jsonWriter) Close(*Manifest) error { _, err := io.WriteString(j.w, "]}\n"); return err }
 
 // SafeText neutralises a text cell that a spreadsheet would run as a
 // formula: one starting with =, +, -, @, a tab or a carriage return gets a

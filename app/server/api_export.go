@@ -13,9 +13,13 @@ import (
 )
 
 type exportQuery struct {
-	Format        string `query:"format" doc:"csv (default) or json"`
+	Format        string `query:"format" doc:"csv (default), json, …: see the README"`
 	FY            string `query:"fy" doc:"financial year, e.g. 2024-25"`
+	From          string `query:"from" doc:"first day incurred, e.g. 2024-04-01"`
+	To            string `query:"to" doc:"last day incurred"`
+	ProgrammeID   int64  `query:"programme_id"`
 	FundingLineID int64  `query:"funding_line_id"`
+	RecipientID   int64  `query:"recipient_id"`
 }
 
 // ManifestHeader carries an export's manifest (compact JSON) with the file.
@@ -26,7 +30,8 @@ const ManifestHeader = "Granttrack-Manifest"
 func (s *Server) exportLedger(c *fiber.Ctx) error {
 	var p models.Problems
 	format := c.Query("format", export.FormatCSV)
-	f := export.Filter{Year: c.Query("fy"), FundingLineID: queryID(c, "funding_line_id", &p)}
+	f := export.Filter{Year: c.Query("fy"), From: c.Query("from"), To: c.Query("to"), ProgrammeID: queryID(c, "programme_id", &p),
+		FundingLineID: queryID(c, "funding_line_id", &p), RecipientID: queryID(c, "recipient_id", &p)}
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -35,7 +40,7 @@ func (s *Server) exportLedger(c *fiber.Ctx) error {
 		return err
 	}
 	os.Remove(tmp.Name()) // the open file lives until it has been sent
-	m, err := export.Ledger(c.UserContext(), s.store, tmp, format, f)
+	m, err := export.Ledger(c.UserContext(), s.store, tmp, format, f, nil)
 	if err != nil {
 		tmp.Close()
 		return err
@@ -55,11 +60,8 @@ func (s *Server) exportLedger(c *fiber.Ctx) error {
 	}
 	manifest, _ := json.Marshal(m)
 	c.Set(ManifestHeader, string(manifest))
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="ledger.`+format+`"`)
-	if format == export.FormatCSV {
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	} else {
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	}
+	mediaType, ext, _ := export.ContentType(format)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="ledger.`+ext+`"`)
+	c.Set(fiber.HeaderContentType, mediaType)
 	return c.SendStream(tmp, int(size))
 }

@@ -35,7 +35,10 @@ type LedgerRow struct {
 // LedgerFilter narrows the ledger.
 type LedgerFilter struct {
 	Year          *models.FinancialYear
+	From, To      *time.Time // incurred on, inclusive
+	ProgrammeID   int64
 	FundingLineID int64
+	PayeeID       int64
 }
 
 // ChainHead is the audit chain's last sequence number and hash.
@@ -66,8 +69,13 @@ func (s *Store) StreamLedger(ctx context.Context, f LedgerFilter, fn func(Ledger
 			LEFT JOIN users du ON du.id = e.decided_by
 			LEFT JOIN awards a ON a.id = e.award_id
 			WHERE (?::date IS NULL OR e.incurred_on BETWEEN ?::date AND ?::date)
+			  AND (?::date IS NULL OR e.incurred_on >= ?::date)
+			  AND (?::date IS NULL OR e.incurred_on <= ?::date)
+			  AND (? = 0 OR fl.programme_id = ?)
 			  AND (? = 0 OR e.funding_line_id = ?)
-			ORDER BY e.id`, yearStart(f.Year), yearStart(f.Year), yearEnd(f.Year), f.FundingLineID, f.FundingLineID)
+			  AND (? = 0 OR e.payee_id = ?)
+			ORDER BY e.id`, yearStart(f.Year), yearStart(f.Year), yearEnd(f.Year), f.From, f.From, f.To, f.To,
+			f.ProgrammeID, f.ProgrammeID, f.FundingLineID, f.FundingLineID, f.PayeeID, f.PayeeID)
 		if err != nil {
 			return err
 		}

@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"granttrack/app/export"
 	"granttrack/app/store"
 	"granttrack/models"
 )
 
-// exportCmd runs `granttrack export ledger --format csv|json [--fy Y] [--out FILE]`.
+// exportCmd runs `granttrack export ledger --format F [filters] [--out FILE]`.
 // With --out, the manifest is written beside the file as FILE.manifest.json;
 // without, the ledger goes to stdout and the manifest to stderr.
 func (c *command) exportCmd(args []string) error {
@@ -19,9 +23,14 @@ func (c *command) exportCmd(args []string) error {
 		return usageError{"export needs ledger"}
 	}
 	fs := c.flags("export ledger")
-	format := fs.String("format", "csv", "csv or json")
-	fy := fs.String("fy", "", "financial year, e.g. 2024-25")
-	line := fs.Int64("funding-line", 0, "only this funding line's id")
+	format := fs.String("format", "csv", strings.Join(export.Formats(), ", "))
+	var f export.Filter
+	fs.StringVar(&f.Year, "fy", "", "financial year, e.g. 2024-25")
+	fs.StringVar(&f.From, "from", "", "first day incurred, e.g. 2024-04-01")
+	fs.StringVar(&f.To, "to", "", "last day incurred, e.g. 2024-06-30")
+	fs.Int64Var(&f.ProgrammeID, "programme", 0, "only this programme's id")
+	fs.Int64Var(&f.FundingLineID, "funding-line", 0, "only this funding line's id")
+	fs.Int64Var(&f.RecipientID, "recipient", 0, "only spend paid to this organisation's id")
 	out := fs.String("out", "", "file to write (default stdout)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -32,17 +41,24 @@ func (c *command) exportCmd(args []string) error {
 	}
 	defer a.Close()
 	var w io.Writer = c.stdout
-	var f *os.File
+	var file *os.File
 	if *out != "" {
-		if f, err = os.Create(*out); err != nil {
+		if file, err = os.Create(*out); err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
+		defer file.Close()
+		w = file
 	}
-	m, err := export.Ledger(c.ctx, a.Store, w, *format, export.Filter{Year: *fy, FundingLineID: *line})
+	var progress func(int)
+	if isTerminal(c.stderr) {
+		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(c.stderr), progressbar.OptionSetDescription("exporting entries"),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		defer bar.Finish()
+		progress = func(rows int) { _ = bar.Set(rows) }
+	}
+	m, err := export.Ledger(c.ctx, a.Store, w, *format, f, progress)
 	if err != nil {
-		if f != nil {
+		if file != nil {
 			os.Remove(*out)
 		}
 		return err
@@ -55,11 +71,11 @@ func (c *command) exportCmd(args []string) error {
 		After: m}); err != nil {
 		return err
 	}
-	if f == nil {
+	if file == nil {
 		fmt.Fprintf(c.stderr, "%s\n", manifest)
 		return nil
 	}
-	if err := f.Close(); err != nil {
+	if err := file.Close(); err != nil {
 		return err
 	}
 	if err := os.WriteFile(*out+".manifest.json", append(manifest, '\n'), 0o644); err != nil {
