@@ -104,6 +104,7 @@ type Award struct {
 	AwardedOn     time.Time       `bun:"type:date,notnull"`
 	StartsOn      time.Time       `bun:"type:date,notnull"`
 	EndsOn        time.Time       `bun:"type:date,notnull"`
+	ReservationID *int64          // the reservation this award was converted from
 	CreatedAt     time.Time       `bun:",nullzero,notnull,default:current_timestamp"`
 
 	Tranches []*Tranche `bun:"rel:has-many,join:id=award_id"`
@@ -124,6 +125,7 @@ type Tranche struct {
 type LineTotals struct {
 	Budget    decimal.Decimal
 	Committed decimal.Decimal // awards
+	Reserved  decimal.Decimal // held reservations
 	Pending   decimal.Decimal // spend awaiting approval
 	Spent     decimal.Decimal // approved spend, reversals included
 }
@@ -131,5 +133,6 @@ type LineTotals struct {
 // Remaining is the budget not yet spent.
 func (t LineTotals) Remaining() decimal.Decimal { return t.Budget.Sub(t.Spent) }
 
-// Uncommitted is the budget not yet awarded.
-func (t LineTotals) Uncommitted() decimal.Decimal { return t.Budget.Sub(t.Committed) }
+// Uncommitted is the budget neither awarded nor held in reservations: what
+// can still be awarded or reserved.
+func (t LineTotals) Uncommitted() decimal.Decimal { return t.Budget.Sub(t.Committed).Sub(t.Reserved) }

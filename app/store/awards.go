@@ -10,40 +10,48 @@ import (
 
 // CreateAward commits part of a funding line's budget to a recipient, with
 // its tranches, in one transaction with the line locked: ECONFLICT when the
-// line is not open for awards or the award would take the awards over budget.
+// line is not open for awards or the award would take the awards and held
+// reservations over budget.
 func (s *Store) CreateAward(ctx context.Context, actor models.Actor, a *models.Award) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		fl, err := lockFundingLine(ctx, tx, a.FundingLineID)
 		if err != nil {
 			return err
 		}
-		if fl.Status != models.StatusApproved && fl.Status != models.StatusActive {
-			return models.Errorf(models.ECONFLICT, "Funding line %s is %s: awards can only be made on an approved or active line.", fl.Code, fl.Status)
-		}
-		committed, err := committedOn(ctx, tx, fl.ID)
-		if err != nil {
-			return err
-		}
-		if over := committed.Add(a.Amount).Sub(fl.Budget); over.IsPositive() {
-			return &models.Error{Code: models.ECONFLICT,
-				Message: "Funding line " + fl.Code + " has a budget of " + models.FormatMoney(fl.Budget) + " with " +
-					models.FormatMoney(committed) + " already awarded; this award of " + models.FormatMoney(a.Amount) +
-					" is " + models.FormatMoney(over) + " over.",
-				Fields: []models.FieldError{{Field: "amount", Message: "at most " + models.FormatMoney(fl.Budget.Sub(committed)) + " remains to award on this line"}}}
-		}
-		if _, err := tx.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {
-			return err
-		}
-		for _, t := range a.Tranches {
-			t.AwardID = a.ID
-		}
-		if len(a.Tranches) > 0 {
-			if _, err := tx.NewInsert().Model(&a.Tranches).Returning("*").Exec(ctx); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, actor, Change{Action: "award.create", Entity: "award", EntityID: a.ID, After: a})
+		return s.insertAward(ctx, tx, actor, fl, a)
 	})
+}
+
+// insertAward checks the award fits the locked line and stores it with its
+// tranches and an audit event.
+func (s *Store) insertAward(ctx context.Context, tx bun.Tx, actor models.Actor, fl *models.FundingLine, a *models.Award) error {
+	if fl.Status != models.StatusApproved && fl.Status != models.StatusActive {
+		return models.Errorf(models.ECONFLICT, "Funding line %s is %s: awards can only be made on an approved or active line.", fl.Code, fl.Status)
+	}
+	committed, reserved, err := committedOn(ctx, tx, fl.ID)
+	if err != nil {
+		return err
+	}
+	if over := committed.Add(reserved).Add(a.Amount).Sub(fl.Budget); over.IsPositive() {
+		return &models.Error{Code: models.ECONFLICT,
+			Message: "Funding line " + fl.Code + " has a budget of " + models.FormatMoney(fl.Budget) + " with " +
+				models.FormatMoney(committed) + " already awarded and " + models.FormatMoney(reserved) + " reserved; this award of " +
+				models.FormatMoney(a.Amount) + " is " + models.FormatMoney(over) + " over.",
+			Fields: []models.FieldError{{Field: "amount", Message: "at most " + models.FormatMoney(fl.Budget.Sub(committed).Sub(reserved)) +
+				" remains to award on this line"}}}
+	}
+	if _, err := tx.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {
+		return err
+	}
+	for _, t := range a.Tranches {
+		t.AwardID = a.ID
+	}
+	if len(a.Tranches) > 0 {
+		if _, err := tx.NewInsert().Model(&a.Tranches).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return s.audit(ctx, tx, actor, Change{Action: "award.create", Entity: "award", EntityID: a.ID, After: a})
 }
 
 // Award returns one award with its tranches; ENOTFOUND if none.

@@ -29,15 +29,15 @@ func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id in
 		if err != nil {
 			return err
 		}
-		committed, err := committedOn(ctx, tx, id)
+		committed, reserved, err := committedOn(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if fl.Budget.LessThan(committed) {
+		if held := committed.Add(reserved); fl.Budget.LessThan(held) {
 			return &models.Error{Code: models.ECONFLICT,
-				Message: "The budget cannot be less than what is already awarded.",
-				Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.FormatMoney(committed) +
-					", the total already awarded on " + before.Code}}}
+				Message: "The budget cannot be less than what is already awarded and reserved.",
+				Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.FormatMoney(held) +
+					", the total already awarded and reserved on " + before.Code}}}
 		}
 		fl.ID, fl.Status, fl.CreatedAt, fl.Currency = id, before.Status, before.CreatedAt, before.Currency
 		if _, err := tx.NewUpdate().Model(fl).
@@ -82,10 +82,13 @@ func lockFundingLine(ctx context.Context, tx bun.Tx, id int64) (*models.FundingL
 	return fl, nil
 }
 
-func committedOn(ctx context.Context, db bun.IDB, lineID int64) (decimal.Decimal, error) {
-	var committed decimal.Decimal
-	err := db.NewRaw("SELECT coalesce(sum(amount), 0) FROM awards WHERE funding_line_id = ?", lineID).Scan(ctx, &committed)
-	return committed, err
+// committedOn is what a line has awarded and what it holds in reservations.
+func committedOn(ctx context.Context, db bun.IDB, lineID int64) (committed, reserved decimal.Decimal, err error) {
+	err = db.NewRaw(`SELECT
+			coalesce((SELECT sum(amount) FROM awards WHERE funding_line_id = ?0), 0),
+			coalesce((SELECT sum(amount) FROM reservations WHERE funding_line_id = ?0 AND status = 'held'), 0)`, lineID).
+		Scan(ctx, &committed, &reserved)
+	return committed, reserved, err
 }
 
 // FundingLine returns one funding line; ENOTFOUND if none.
@@ -137,12 +140,14 @@ func (s *Store) LineTotals(ctx context.Context, ids ...int64) (map[int64]models.
 		ID        int64
 		Budget    decimal.Decimal
 		Committed decimal.Decimal
+		Reserved  decimal.Decimal
 		Pending   decimal.Decimal
 		Spent     decimal.Decimal
 	}
 	err := s.db.NewRaw(`
 		SELECT fl.id, fl.budget,
 			coalesce((SELECT sum(a.amount) FROM awards a WHERE a.funding_line_id = fl.id), 0) AS committed,
+			coalesce((SELECT sum(r.amount) FROM reservations r WHERE r.funding_line_id = fl.id AND r.status = 'held'), 0) AS reserved,
 			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'pending'), 0) AS pending,
 			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'approved'), 0) AS spent
 		FROM funding_lines fl WHERE fl.id IN (?)`, bun.In(ids)).Scan(ctx, &rows)
@@ -150,7 +155,7 @@ func (s *Store) LineTotals(ctx context.Context, ids ...int64) (map[int64]models.
 		return nil, translate(err)
 	}
 	for _, r := range rows {
-		out[r.ID] = models.LineTotals{Budget: r.Budget, Committed: r.Committed, Pending: r.Pending, Spent: r.Spent}
+		out[r.ID] = models.LineTotals{Budget: r.Budget, Committed: r.Committed, Reserved: r.Reserved, Pending: r.Pending, Spent: r.Spent}
 	}
 	return out, nil
 }

@@ -1,0 +1,300 @@
+// Package report answers the board's question, what did the money buy:
+// budget against reserved, committed, pending and spent for a financial year
+// or quarter, with a straight-line forecast, variance and RAG rating, and
+// cost per outcome from the real ledger. Every figure is exact decimal
+// arithmetic; group figures are sums of line figures, so groups always add up
+// to the total to the penny.
+package report
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// Ways a budget report can be grouped.
+const (
+	ByProgramme   = "programme"
+	ByFundingLine = "funding_line"
+	ByRecipient   = "recipient"
+)
+
+// Query asks for a report.
+type Query struct {
+	Period  models.Period
+	AsOf    time.Time // the day the forecast projects from
+	GroupBy string
+	Scope   store.ReportScope
+}
+
+// ParseQuery reads a report's query from its text parameters: fy (default:
+// the year containing today), quarter (Q1-Q4, optional), group_by (default
+// programme), as_of (default today). Every bad parameter is named.
+func ParseQuery(fy, quarter, groupBy, asOf string, today time.Time) (Query, error) {
+	var p models.Problems
+	q := Query{GroupBy: groupBy, AsOf: today}
+	year := models.FinancialYearOf(today)
+	if fy != "" {
+		y, err := models.ParseFinancialYear(fy)
+		if err != nil {
+			p.Add("fy", "%s", models.ErrorMessage(err))
+		}
+		year = y
+	}
+	var qtr models.Quarter
+	if quarter != "" {
+		v, err := models.ParseQuarter(quarter)
+		if err != nil {
+			p.Add("quarter", "%s", models.ErrorMessage(err))
+		}
+		qtr = v
+	}
+	q.Period = models.PeriodOf(year, qtr)
+	switch groupBy {
+	case "":
+		q.GroupBy = ByProgramme
+	case ByProgramme, ByFundingLine, ByRecipient:
+	default:
+		p.Add("group_by", "must be programme, funding_line or recipient")
+	}
+	if asOf != "" {
+		t, err := models.ParseDate(asOf)
+		if err != nil {
+			p.Add("as_of", "%s", models.ErrorMessage(err))
+		}
+		q.AsOf = t
+	}
+	return q, p.Err()
+}
+
+// Figures are one row of a budget report. Reserved counts budget earmarked
+// for awards expected in the period; Committed is award tranches due in it;
+// Pending and Spent are spend incurred in it (Spent is approved spend net of
+// reversals, which count on the day they were recorded). Remaining is budget
+// less spent; Uncommitted is budget less reserved and committed. Forecast
+// projects spent straight-line to the period's end, line by line; Variance is
+// forecast less budget (positive means overspend).
+type Figures struct {
+	Budget      decimal.Decimal
+	Reserved    decimal.Decimal
+	Committed   decimal.Decimal
+	Pending     decimal.Decimal
+	Spent       decimal.Decimal
+	Remaining   decimal.Decimal
+	Uncommitted decimal.Decimal
+	Forecast    decimal.Decimal
+	Variance    decimal.Decimal
+	BurnRate    decimal.Decimal // average spend per month so far
+	RAG         models.RAG
+}
+
+func (f *Figures) add(o Figures) {
+	f.Budget = f.Budget.Add(o.Budget)
+	f.Reserved = f.Reserved.Add(o.Reserved)
+	f.Committed = f.Committed.Add(o.Committed)
+	f.Pending = f.Pending.Add(o.Pending)
+	f.Spent = f.Spent.Add(o.Spent)
+	f.Forecast = f.Forecast.Add(o.Forecast)
+}
+
+// finish derives the figures that are not sums. A group none of whose lines
+// has started is not rated.
+func (f *Figures) finish(p models.Period, asOf time.Time, started bool) {
+	f.Remaining = f.Budget.Sub(f.Spent)
+	f.Uncommitted = f.Budget.Sub(f.Reserved).Sub(f.Committed)
+	f.Variance = f.Forecast.Sub(f.Budget)
+	f.BurnRate = models.MonthlyBurn(f.Spent, p, asOf)
+	f.RAG = models.NotStarted
+	if started {
+		f.RAG = models.RateForecast(f.Budget, f.Forecast)
+	}
+}
+
+// Group is one group of a report: a programme, a funding line or a
+// recipient (or the budget not yet awarded to anyone).
+type Group struct {
+	Key  string // the programme, line or organisation id; "unawarded" for budget no recipient holds
+	Code string
+	Name string
+	Figures
+	// For a funding line: its kind and, for contracts, the tender's band
+	// and where the period's spend sits in it.
+	Kind         models.FundingLineKind
+	TenderMin    *decimal.Decimal
+	TenderMax    *decimal.Decimal
+	BandPosition string
+}
+
+// Budget is the budget report for a period.
+type Budget struct {
+	Query  Query
+	Groups []Group
+	Total  Figures
+}
+
+// UnawardedKey names the recipient group holding budget no award covers.
+const UnawardedKey = "unawarded"
+
+// line is a funding line's figures worked out for the period.
+type line struct {
+	store.LineFigures
+	fig     Figures
+	started bool
+}
+
+// lines works out each line's figures for the period: its profiled budget
+// and its forecast.
+func lines(rows []store.LineFigures, q Query) ([]line, error) {
+	out := make([]line, 0, len(rows))
+	for _, r := range rows {
+		profile, err := models.ProfileBudget(r.Budget, r.StartsOn, r.EndsOn)
+		if err != nil {
+			return nil, err
+		}
+		l := line{LineFigures: r}
+		l.fig = Figures{Budget: models.BudgetIn(profile, q.Period), Reserved: r.Reserved, Committed: r.Committed,
+			Pending: r.Pending, Spent: r.Spent}
+		l.fig.Forecast, l.started = models.Forecast(r.Spent, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
+		if !l.started {
+			// Nothing to project from yet: assume the line will spend its
+			// budget, so that it adds no variance of its own.
+			l.fig.Forecast = l.fig.Budget.Add(r.Spent)
+		}
+		l.fig.finish(q.Period, q.AsOf, l.started)
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// BudgetReport builds the budget report in one snapshot of the database.
+func BudgetReport(ctx context.Context, st *store.Store, q Query) (*Budget, error) {
+	var b *Budget
+	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
+		var err error
+		b, err = budgetIn(ctx, st, q)
+		return err
+	})
+	return b, err
+}
+
+func budgetIn(ctx context.Context, st *store.Store, q Query) (*Budget, error) {
+	rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := lines(rows, q)
+	if err != nil {
+		return nil, err
+	}
+	b := &Budget{Query: q}
+	switch q.GroupBy {
+	case ByFundingLine:
+		for _, l := range ls {
+			g := Group{Key: strconv.FormatInt(l.LineID, 10), Code: l.Code, Name: l.Title, Figures: l.fig, Kind: l.Kind,
+				TenderMin: l.TenderMin, TenderMax: l.TenderMax}
+			g.BandPosition = models.BandPosition(l.Spent, l.TenderMin, l.TenderMax)
+			b.Groups = append(b.Groups, g)
+		}
+	case ByRecipient:
+		if b.Groups, err = byRecipient(ctx, st, q, ls); err != nil {
+			return nil, err
+		}
+	default:
+		b.Groups = byProgramme(q, ls)
+	}
+	// The total is the sum of the groups, so they always reconcile.
+	started := false
+	for _, l := range ls {
+		started = started || l.started
+	}
+	for _, g := range b.Groups {
+		b.Total.add(g.Figures)
+	}
+	b.Total.finish(q.Period, q.AsOf, started)
+	return b, nil
+}
+
+func byProgramme(q Query, ls []line) []Group {
+	var out []Group
+	index := map[int64]int{}
+	started := map[int64]bool{}
+	for _, l := range ls {
+		i, ok := index[l.ProgrammeID]
+		if !ok {
+			i = len(out)
+			index[l.ProgrammeID] = i
+			out = append(out, Group{Key: strconv.FormatInt(l.ProgrammeID, 10), Code: l.ProgrammeCode, Name: l.ProgrammeName})
+		}
+		out[i].add(l.fig)
+		started[l.ProgrammeID] = started[l.ProgrammeID] || l.started
+	}
+	for id, i := range index {
+		out[i].finish(q.Period, q.AsOf, started[id])
+	}
+	return out
+}
+
+// byRecipient gives each organisation the budget its awards hold in the
+// period (its commitments) and the spend paid to it; the budget no award
+// holds, and the reservations, form the "unawarded" group, which is forecast
+// to spend its budget. Forecasts are projected per line and recipient.
+func byRecipient(ctx context.Context, st *store.Store, q Query, ls []line) ([]Group, error) {
+	parts, err := st.RecipientFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
+	if err != nil {
+		return nil, err
+	}
+	byLine := make(map[int64]line, len(ls))
+	for _, l := range ls {
+		byLine[l.LineID] = l
+	}
+	var out []Group
+	index := map[int64]int{}
+	started := map[int64]bool{}
+	unawarded := Group{Key: UnawardedKey, Name: "Budget not yet awarded"}
+	unawardedStarted := false
+	awardedOf := map[int64]decimal.Decimal{}
+	for _, p := range parts {
+		l, ok := byLine[p.LineID]
+		if !ok {
+			continue // money on a line the report leaves out
+		}
+		i, ok := index[p.RecipientID]
+		if !ok {
+			i = len(out)
+			index[p.RecipientID] = i
+			code := ""
+			if p.OrgID != nil {
+				code = *p.OrgID
+			}
+			out = append(out, Group{Key: strconv.FormatInt(p.RecipientID, 10), Code: code, Name: p.Name})
+		}
+		f := Figures{Budget: p.Committed, Committed: p.Committed, Pending: p.Pending, Spent: p.Spent}
+		var s bool
+		f.Forecast, s = models.Forecast(p.Spent, q.Period, l.StartsOn, l.EndsOn, q.AsOf)
+		if !s {
+			f.Forecast = f.Budget.Add(p.Spent)
+		}
+		out[i].add(f)
+		started[p.RecipientID] = started[p.RecipientID] || s
+		awardedOf[p.LineID] = awardedOf[p.LineID].Add(p.Committed)
+	}
+	for _, l := range ls {
+		rest := l.fig.Budget.Sub(awardedOf[l.LineID])
+		unawarded.add(Figures{Budget: rest, Reserved: l.Reserved})
+		unawardedStarted = unawardedStarted || l.started
+	}
+	// Unawarded budget is forecast to be spent only once it is awarded.
+	unawarded.Forecast = unawarded.Budget
+	for id, i := range index {
+		out[i].finish(q.Period, q.AsOf, started[id])
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	unawarded.finish(q.Period, q.AsOf, unawardedStarted)
+	return append(out, unawarded), nil
+}

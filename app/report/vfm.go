@@ -1,0 +1,138 @@
+package report
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// Attribution is printed beside every cost per outcome.
+const Attribution = "Contribution, not attribution: other causes move these indicators too."
+
+// Outcome is one indicator's value for money in a period.
+type Outcome struct {
+	Indicator *models.Indicator
+	OwnerCode string // the funding line's or programme's code
+	OwnerName string
+	Latest    *models.Measurement // the latest reading up to the period's end
+	Cost      models.CostPerOutcome
+	Progress  *decimal.Decimal // percent of the way from baseline to target
+	Overdue   bool             // no reading for longer than the reporting frequency
+	DueOn     *time.Time       // when the next reading was (or is) due
+	Series    []*models.Measurement
+}
+
+// Contract is a contract line's cost against its tender's value band.
+type Contract struct {
+	LineID       int64
+	Code         string
+	Title        string
+	TenderMin    *decimal.Decimal
+	TenderMax    *decimal.Decimal
+	Committed    decimal.Decimal // awarded, all time
+	Spent        decimal.Decimal // approved, all time
+	BandPosition string
+}
+
+// ValueForMoney is the value-for-money report for a period.
+type ValueForMoney struct {
+	Query     Query
+	Outcomes  []Outcome
+	Contracts []Contract
+}
+
+// ValueForMoneyReport builds the report in one snapshot of the database.
+func ValueForMoneyReport(ctx context.Context, st *store.Store, q Query) (*ValueForMoney, error) {
+	var v *ValueForMoney
+	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
+		rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
+		if err != nil {
+			return err
+		}
+		v, err = valueForMoneyIn(ctx, st, q, rows)
+		return err
+	})
+	return v, err
+}
+
+func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures) (*ValueForMoney, error) {
+	v := &ValueForMoney{Query: q}
+	lineSpend := map[int64]decimal.Decimal{}
+	programmeSpend := map[int64]decimal.Decimal{}
+	lineOf := map[int64]store.LineFigures{}
+	programmeOf := map[int64]store.LineFigures{}
+	var contractIDs []int64
+	for _, r := range rows {
+		lineSpend[r.LineID] = r.Spent
+		programmeSpend[r.ProgrammeID] = programmeSpend[r.ProgrammeID].Add(r.Spent)
+		lineOf[r.LineID], programmeOf[r.ProgrammeID] = r, r
+		if r.Kind == models.KindContract {
+			contractIDs = append(contractIDs, r.LineID)
+		}
+	}
+	inds, err := st.Indicators(ctx, store.IndicatorFilter{FundingLineID: q.Scope.FundingLineID, ProgrammeID: q.Scope.ProgrammeID})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(inds))
+	for _, ind := range inds {
+		ids = append(ids, ind.ID)
+	}
+	current, err := st.CurrentMeasurements(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
+	series := map[int64][]*models.Measurement{}
+	for _, m := range current {
+		if !m.PeriodEnd.After(q.Period.End) {
+			series[m.IndicatorID] = append(series[m.IndicatorID], m)
+		}
+	}
+	for _, ind := range inds {
+		o := Outcome{Indicator: ind, Series: series[ind.ID]}
+		var spend decimal.Decimal
+		switch {
+		case ind.FundingLineID != nil:
+			l, ok := lineOf[*ind.FundingLineID]
+			if !ok {
+				continue // the line is outside the report (draft, cancelled, or not running)
+			}
+			o.OwnerCode, o.OwnerName, spend = l.Code, l.Title, lineSpend[l.LineID]
+		default:
+			p, ok := programmeOf[*ind.ProgrammeID]
+			if !ok {
+				continue
+			}
+			o.OwnerCode, o.OwnerName, spend = p.ProgrammeCode, p.ProgrammeName, programmeSpend[p.ProgrammeID]
+		}
+		var actual *decimal.Decimal
+		if n := len(o.Series); n > 0 {
+			o.Latest = o.Series[n-1]
+			actual = &o.Latest.Value
+			due := models.MeasurementDue(ind.Frequency, o.Latest.PeriodEnd)
+			o.DueOn, o.Overdue = &due, q.AsOf.After(due)
+		} else if ind.BaselineOn != nil {
+			due := models.MeasurementDue(ind.Frequency, *ind.BaselineOn)
+			o.DueOn, o.Overdue = &due, q.AsOf.After(due)
+		}
+		o.Cost = models.ComputeCostPerOutcome(spend, ind.Direction, ind.BaselineValue, actual)
+		if p, ok := models.ProgressToTarget(ind.BaselineValue, ind.TargetValue, actual); ok {
+			o.Progress = &p
+		}
+		v.Outcomes = append(v.Outcomes, o)
+	}
+	totals, err := st.LineTotals(ctx, contractIDs...)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range contractIDs {
+		l, t := lineOf[id], totals[id]
+		v.Contracts = append(v.Contracts, Contract{LineID: id, Code: l.Code, Title: l.Title, TenderMin: l.TenderMin, TenderMax: l.TenderMax,
+			Committed: t.Committed, Spent: t.Spent, BandPosition: models.BandPosition(t.Spent, l.TenderMin, l.TenderMax)})
+	}
+	return v, nil
+}

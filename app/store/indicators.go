@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"granttrack/models"
+)
+
+// CreateIndicator adds an outcome or output indicator to a funding line or
+// a programme.
+func (s *Store) CreateIndicator(ctx context.Context, actor models.Actor, ind *models.Indicator) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(ind).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "indicator.create", Entity: "indicator", EntityID: ind.ID, After: ind})
+	})
+}
+
+// Indicator returns one indicator; ENOTFOUND if none.
+func (s *Store) Indicator(ctx context.Context, id int64) (*models.Indicator, error) {
+	ind := new(models.Indicator)
+	if err := s.db.NewSelect().Model(ind).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "Indicator", id)
+	}
+	return ind, nil
+}
+
+// IndicatorFilter narrows a list of indicators; zero fields match all.
+type IndicatorFilter struct {
+	FundingLineID int64
+	ProgrammeID   int64 // the programme's own indicators and its lines'
+}
+
+// Indicators lists indicators, programme-level ones first.
+func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]*models.Indicator, error) {
+	var out []*models.Indicator
+	q := s.db.NewSelect().Model(&out).OrderExpr("funding_line_id NULLS FIRST, id")
+	if f.FundingLineID != 0 {
+		q = q.Where("funding_line_id = ?", f.FundingLineID)
+	}
+	if f.ProgrammeID != 0 {
+		q = q.Where("programme_id = ? OR funding_line_id IN (SELECT id FROM funding_lines WHERE programme_id = ?)", f.ProgrammeID, f.ProgrammeID)
+	}
+	return out, translate(q.Scan(ctx))
+}
+
+// RecordMeasurement stores a reading of an indicator. A correction names
+// the reading it supersedes, which must be the latest revision of the same
+// indicator; it becomes the next revision and the old one stays visible.
+func (s *Store) RecordMeasurement(ctx context.Context, actor models.Actor, m *models.Measurement) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// One writer per indicator at a time, so two corrections of the same
+		// reading cannot both pass the checks below.
+		if err := tx.NewSelect().Model((*models.Indicator)(nil)).Column("id").Where("id = ?", m.IndicatorID).For("UPDATE").
+			Scan(ctx, new(int64)); err != nil {
+			return notFound(err, "Indicator", m.IndicatorID)
+		}
+		var before *models.Measurement
+		if m.SupersedesID != nil {
+			before = new(models.Measurement)
+			if err := tx.NewSelect().Model(before).Where("id = ? AND indicator_id = ?", *m.SupersedesID, m.IndicatorID).Scan(ctx); err != nil {
+				return &models.Error{Code: models.EINVALID, Message: "The measurement to correct is not one of this indicator's.",
+					Fields: []models.FieldError{{Field: "supersedes", Message: "no such measurement of this indicator"}}}
+			}
+			m.Revision = before.Revision + 1
+		}
+		m.RecordedBy = &actor.UserID
+		if _, err := tx.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		action := "measurement.record"
+		if before != nil {
+			action = "measurement.correct"
+		}
+		return s.audit(ctx, tx, actor, Change{Action: action, Entity: "measurement", EntityID: m.ID, Before: before, After: m})
+	})
+}
+
+// Measurements lists every revision of an indicator's readings, by period
+// and then revision, so corrections sit beside what they corrected.
+func (s *Store) Measurements(ctx context.Context, indicatorID int64) ([]*models.Measurement, error) {
+	var out []*models.Measurement
+	err := s.db.NewSelect().Model(&out).Where("indicator_id = ?", indicatorID).
+		Order("period_start", "period_end", "revision").Scan(ctx)
+	return out, translate(err)
+}
+
+// CurrentMeasurements lists the readings of the given indicators that no
+// later revision supersedes, oldest period first.
+func (s *Store) CurrentMeasurements(ctx context.Context, indicatorIDs ...int64) ([]*models.Measurement, error) {
+	var out []*models.Measurement
+	if len(indicatorIDs) == 0 {
+		return out, nil
+	}
+	err := s.db.NewSelect().Model(&out).
+		Where("indicator_id IN (?)", bun.In(indicatorIDs)).
+		Where("NOT EXISTS (SELECT 1 FROM measurements later WHERE later.supersedes_id = measurement.id)").
+		Order("indicator_id", "period_end", "period_start").Scan(ctx)
+	return out, translate(err)
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"granttrack/models"
+)
+
+// Snapshot runs fn with a store that reads one consistent REPEATABLE READ
+// snapshot and cannot write, so that a report's several queries describe the
+// same moment and its totals agree with each other.
+func (s *Store) Snapshot(ctx context.Context, fn func(ctx context.Context, st *Store) error) error {
+	return translate(s.bun.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, &Store{db: tx, bun: s.bun, pool: s.pool})
+	}))
+}
+
+// ReportScope narrows a report; zero fields match all.
+type ReportScope struct {
+	ProgrammeID   int64
+	FundingLineID int64
+}
+
+// LineFigures are one funding line's money figures for a period: its whole
+// budget and dates (a report profiles the budget into the period), and what
+// was reserved (expected in the period), committed (tranches due in the
+// period), pending and spent (incurred in the period).
+type LineFigures struct {
+	LineID        int64
+	Code          string
+	Title         string
+	Kind          models.FundingLineKind
+	Status        models.FundingLineStatus
+	ProgrammeID   int64
+	ProgrammeCode string
+	ProgrammeName string
+	Budget        decimal.Decimal
+	StartsOn      time.Time
+	EndsOn        time.Time
+	TenderMin     *decimal.Decimal
+	TenderMax     *decimal.Decimal
+	Reserved      decimal.Decimal
+	Committed     decimal.Decimal
+	Pending       decimal.Decimal
+	Spent         decimal.Decimal
+}
+
+// reportedStatuses are the lines whose budgets are real: a draft's budget is
+// not yet approved and a cancelled line's is gone.
+var reportedStatuses = []models.FundingLineStatus{models.StatusApproved, models.StatusActive, models.StatusClosed}
+
+// LineFiguresFor returns the figures of every approved, active or closed
+// line that runs in [from, to] or has money in it, by programme and code.
+// Each sum is one GROUP BY over its table, joined once to the lines.
+func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope ReportScope) ([]LineFigures, error) {
+	var out []LineFigures
+	err := s.db.NewRaw(`
+		WITH spend AS (
+			SELECT funding_line_id,
+				sum(amount) FILTER (WHERE status = 'approved') AS spent,
+				sum(amount) FILTER (WHERE status = 'pending') AS pending
+			FROM spend_entries WHERE incurred_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id),
+		committed AS (
+			SELECT a.funding_line_id, sum(t.amount) AS committed
+			FROM tranches t JOIN awards a ON a.id = t.award_id
+			WHERE t.due_on BETWEEN ?0 AND ?1 GROUP BY a.funding_line_id),
+		reserved AS (
+			SELECT funding_line_id, sum(amount) AS reserved
+			FROM reservations WHERE status = 'held' AND expected_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id)
+		SELECT fl.id AS line_id, fl.code, fl.title, fl.kind, fl.status, fl.programme_id, p.code AS programme_code, p.name AS programme_name,
+			fl.budget, fl.starts_on, fl.ends_on, fl.tender_min_value AS tender_min, fl.tender_max_value AS tender_max,
+			coalesce(r.reserved, 0) AS reserved, coalesce(c.committed, 0) AS committed,
+			coalesce(sp.pending, 0) AS pending, coalesce(sp.spent, 0) AS spent
+		FROM funding_lines fl
+		JOIN programmes p ON p.id = fl.programme_id
+		LEFT JOIN spend sp ON sp.funding_line_id = fl.id
+		LEFT JOIN committed c ON c.funding_line_id = fl.id
+		LEFT JOIN reserved r ON r.funding_line_id = fl.id
+		WHERE fl.status IN (?2)
+		  AND ((fl.starts_on <= ?1 AND fl.ends_on >= ?0) OR sp.funding_line_id IS NOT NULL
+		       OR c.funding_line_id IS NOT NULL OR r.funding_line_id IS NOT NULL)
+		  AND (?3 = 0 OR fl.programme_id = ?3)
+		  AND (?4 = 0 OR fl.id = ?4)
+		ORDER BY p.code, fl.code`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &out)
+	return out, translate(err)
+}
+
+// RecipientFigures are what one funding line committed to and paid one
+// organisation in a period.
+type RecipientFigures struct {
+	LineID      int64
+	RecipientID int64
+	Name        string
+	OrgID       *string
+	Committed   decimal.Decimal
+	Pending     decimal.Decimal
+	Spent       decimal.Decimal
+}
+
+// RecipientFiguresFor splits the period's commitments (award tranches, by
+// the award's recipient) and spend (by payee) by organisation and line, for
+// the same lines as LineFiguresFor.
+func (s *Store) RecipientFiguresFor(ctx context.Context, from, to time.Time, scope ReportScope) ([]RecipientFigures, error) {
+	var out []RecipientFigures
+	err := s.db.NewRaw(`
+		WITH lines AS (
+			SELECT id FROM funding_lines
+			WHERE status IN (?2) AND (?3 = 0 OR programme_id = ?3) AND (?4 = 0 OR id = ?4)),
+		parts AS (
+			SELECT a.funding_line_id AS line_id, a.recipient_id, sum(t.amount) AS committed, 0 AS pending, 0 AS spent
+			FROM tranches t JOIN awards a ON a.id = t.award_id
+			WHERE t.due_on BETWEEN ?0 AND ?1 AND a.funding_line_id IN (SELECT id FROM lines)
+			GROUP BY 1, 2
+			UNION ALL
+			SELECT funding_line_id, payee_id, 0, sum(amount) FILTER (WHERE status = 'pending'), sum(amount) FILTER (WHERE status = 'approved')
+			FROM spend_entries
+			WHERE incurred_on BETWEEN ?0 AND ?1 AND funding_line_id IN (SELECT id FROM lines)
+			GROUP BY 1, 2)
+		SELECT parts.line_id, parts.recipient_id, o.name, o.org_id,
+			sum(parts.committed) AS committed, coalesce(sum(parts.pending), 0) AS pending, coalesce(sum(parts.spent), 0) AS spent
+		FROM parts JOIN organisations o ON o.id = parts.recipient_id
+		GROUP BY parts.line_id, parts.recipient_id, o.name, o.org_id
+		ORDER BY o.name, parts.recipient_id, parts.line_id`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &out)
+	return out, translate(err)
+}
+
+// MonthAmount is a sum for one calendar month.
+type MonthAmount struct {
+	Month  time.Time
+	Amount decimal.Decimal
+}
+
+// ApprovedSpendByMonth sums approved spend incurred in [from, to] by month.
+func (s *Store) ApprovedSpendByMonth(ctx context.Context, from, to time.Time, scope ReportScope) ([]MonthAmount, error) {
+	var out []MonthAmount
+	err := s.db.NewRaw(`
+		SELECT date_trunc('month', e.incurred_on)::date AS month, sum(e.amount) AS amount
+		FROM spend_entries e JOIN funding_lines fl ON fl.id = e.funding_line_id
+		WHERE e.status = 'approved' AND e.incurred_on BETWEEN ?0 AND ?1 AND fl.status IN (?2)
+		  AND (?3 = 0 OR fl.programme_id = ?3) AND (?4 = 0 OR fl.id = ?4)
+		GROUP BY 1 ORDER BY 1`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &out)
+	return out, translate(err)
+}

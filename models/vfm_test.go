@@ -1,0 +1,239 @@
+package models
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+func decp(s string) *decimal.Decimal {
+	d := dec(s)
+	return &d
+}
+func day(s string) time.Time {
+	t, err := ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestCostPerOutcomeAwkwardCases(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		spend           string
+		dir             Direction
+		baseline, value *decimal.Decimal
+		cost            string // "" when not computable
+		reason          string
+		improvement     string
+	}{
+		{"fewer stabbings for the money", "540000.00", LowerIsBetter, decp("1200"), decp("876"), "1666.67", "", "324"},
+		{"more people reached", "25000.00", HigherIsBetter, decp("0"), decp("12"), "2083.33", "", "12"},
+		{"exact division keeps pennies", "10.00", HigherIsBetter, decp("1"), decp("5"), "2.50", "", "4"},
+		{"percentage points", "600000.00", HigherIsBetter, decp("50"), decp("52.5"), "240000.00", "", "2.5"},
+		{"zero change", "1000.00", LowerIsBetter, decp("300"), decp("300"), "", "no change from the baseline", "0"},
+		{"wrong direction, lower is better", "1000.00", LowerIsBetter, decp("300"), decp("320"), "", "moved the wrong way (20 worse", "-20"},
+		{"wrong direction, higher is better", "1000.00", HigherIsBetter, decp("50"), decp("48.5"), "", "moved the wrong way (1.5 worse", "-1.5"},
+		{"missing baseline", "1000.00", HigherIsBetter, nil, decp("5"), "", "no baseline", ""},
+		{"no measurement yet", "1000.00", HigherIsBetter, decp("5"), nil, "", "no measurement", ""},
+		{"no spend", "0.00", HigherIsBetter, decp("0"), decp("5"), "", "no approved spend", "5"},
+		{"reversals exceed spend", "-20.00", HigherIsBetter, decp("0"), decp("5"), "", "no approved spend", "5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ComputeCostPerOutcome(dec(tc.spend), tc.dir, tc.baseline, tc.value)
+			if tc.cost == "" {
+				if c.Cost != nil || !strings.Contains(c.Reason, tc.reason) || !strings.HasPrefix(c.Reason, "not computable") {
+					t.Fatalf("want not computable (%q), got cost %v reason %q", tc.reason, c.Cost, c.Reason)
+				}
+			} else if c.Cost == nil || c.Cost.StringFixed(2) != tc.cost || c.Reason != "" {
+				t.Fatalf("want cost %s, got %v (%q)", tc.cost, c.Cost, c.Reason)
+			}
+			if tc.improvement == "" {
+				if c.Improvement != nil {
+					t.Fatalf("improvement %v without both values", c.Improvement)
+				}
+			} else if c.Improvement == nil || !c.Improvement.Equal(dec(tc.improvement)) {
+				t.Fatalf("improvement %v, want %s", c.Improvement, tc.improvement)
+			}
+			if !c.Spend.Equal(dec(tc.spend)) {
+				t.Fatalf("numerator %s, want %s", c.Spend, tc.spend)
+			}
+		})
+	}
+}
+
+func TestProfileBudgetAddsUpToThePennyAcrossQuarters(t *testing.T) {
+	for _, tc := range []struct {
+		budget, from, to string
+		quarters         int
+	}{
+		{"2000000.00", "2022-04-01", "2025-03-31", 12},
+		{"25000.00", "2024-04-15", "2024-09-30", 2},
+		{"100.00", "2024-12-15", "2025-01-15", 2}, // crosses the calendar year inside one FY: Q3 and Q4
+		{"0.01", "2024-01-01", "2024-12-31", 4},
+		{"999999.99", "2023-03-31", "2023-04-01", 2}, // one day in each FY
+		{"750000.00", "2022-10-01", "2025-03-31", 10},
+	} {
+		parts, err := ProfileBudget(dec(tc.budget), day(tc.from), day(tc.to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := decimal.Zero
+		for _, p := range parts {
+			sum = sum.Add(p.Amount)
+			if !p.Amount.Equal(p.Amount.Truncate(2)) || p.Amount.IsNegative() {
+				t.Fatalf("%v: part %s is not whole pennies", tc, p.Amount)
+			}
+		}
+		if len(parts) != tc.quarters || !sum.Equal(dec(tc.budget)) {
+			t.Fatalf("%v: %d quarters summing to %s", tc, len(parts), sum)
+		}
+		// The years' parts, taken period by period, add up to the budget too.
+		byYear := decimal.Zero
+		for fy := FinancialYearOf(day(tc.from)); fy <= FinancialYearOf(day(tc.to)); fy++ {
+			year := BudgetIn(parts, PeriodOf(fy, 0))
+			quarters := decimal.Zero
+			for q := Quarter(1); q <= 4; q++ {
+				quarters = quarters.Add(BudgetIn(parts, PeriodOf(fy, q)))
+			}
+			if !quarters.Equal(year) {
+				t.Fatalf("%v %s: quarters %s, year %s", tc, fy, quarters, year)
+			}
+			byYear = byYear.Add(year)
+		}
+		if !byYear.Equal(dec(tc.budget)) {
+			t.Fatalf("%v: years add up to %s", tc, byYear)
+		}
+	}
+}
+
+func TestProfileBudgetIsStraightLineByDay(t *testing.T) {
+	// 2024-25 has 365 days; Q1 91, Q2 92, Q3 92, Q4 90.
+	parts, err := ProfileBudget(dec("365.00"), day("2024-04-01"), day("2025-03-31"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"91.00", "92.00", "92.00", "90.00"}
+	for i, p := range parts {
+		if p.Amount.StringFixed(2) != want[i] || p.Quarter != Quarter(i+1) || p.Year != 2024 {
+			t.Fatalf("part %d: %+v, want %s", i, p, want[i])
+		}
+	}
+	// Q4 of 2024-25 is January to March 2025.
+	if b := BudgetIn(parts, PeriodOf(2024, 4)); b.StringFixed(2) != "90.00" {
+		t.Fatalf("Q4 %s", b)
+	}
+	if _, err := ProfileBudget(dec("1.00"), day("2024-05-01"), day("2024-04-01")); err == nil {
+		t.Fatal("a line ending before it starts was profiled")
+	}
+}
+
+func TestForecastIsStraightLineOverTheDaysTheLineRuns(t *testing.T) {
+	fy := PeriodOf(2024, 0)
+	cases := []struct {
+		name         string
+		spent        string
+		starts, ends string
+		asOf         string
+		want         string
+		started      bool
+	}{
+		{"half way through the year", "1000.00", "2024-04-01", "2025-03-31", "2024-09-30", "1994.54", true}, // 183 of 365 days
+		{"year over: forecast is what was spent", "1000.00", "2024-04-01", "2025-03-31", "2025-06-01", "1000.00", true},
+		{"line ended mid-year", "500.00", "2024-04-01", "2024-06-30", "2024-12-01", "500.00", true},
+		{"partial year line, a third through", "300.00", "2024-10-01", "2025-03-31", "2024-11-30", "895.08", true}, // 300 × 182 ÷ 61 days
+		{"not started", "0.00", "2025-01-01", "2025-03-31", "2024-10-01", "0.00", false},
+		{"first day", "10.00", "2024-04-01", "2025-03-31", "2024-04-01", "3650.00", true},
+	}
+	for _, tc := range cases {
+		got, started := Forecast(dec(tc.spent), fy, day(tc.starts), day(tc.ends), day(tc.asOf))
+		if got.StringFixed(2) != tc.want || started != tc.started {
+			t.Errorf("%s: forecast %s started %v, want %s %v", tc.name, got.StringFixed(2), started, tc.want, tc.started)
+		}
+	}
+	// A quarter crossing the calendar year: Q4 runs January to March.
+	q4 := PeriodOf(2024, 4)
+	if got, _ := Forecast(dec("450.00"), q4, day("2022-01-01"), day("2030-01-01"), day("2025-02-14")); got.StringFixed(2) != "900.00" {
+		t.Errorf("Q4 forecast %s, want 900.00 (45 of 90 days)", got)
+	}
+}
+
+func TestRateForecastThresholds(t *testing.T) {
+	for _, tc := range []struct {
+		budget, forecast string
+		want             RAG
+	}{
+		{"1000.00", "1000.00", Green},
+		{"1000.00", "1050.00", Green}, // exactly 5 % is still green
+		{"1000.00", "1050.01", Amber},
+		{"1000.00", "949.99", Amber},
+		{"1000.00", "1100.00", Amber}, // exactly 10 % is amber
+		{"1000.00", "1100.01", Red},
+		{"1000.00", "899.99", Red},
+		{"0.00", "0.00", Green},
+		{"0.00", "0.01", Red},
+	} {
+		if got := RateForecast(dec(tc.budget), dec(tc.forecast)); got != tc.want {
+			t.Errorf("budget %s forecast %s: %s, want %s", tc.budget, tc.forecast, got, tc.want)
+		}
+	}
+}
+
+func TestProgressToTargetAndBand(t *testing.T) {
+	if p, ok := ProgressToTarget(decp("100"), decp("80"), decp("90")); !ok || p.String() != "50" {
+		t.Fatalf("half way down: %s %v", p, ok)
+	}
+	if p, ok := ProgressToTarget(decp("100"), decp("80"), decp("110")); !ok || p.String() != "-50" {
+		t.Fatalf("moving away: %s %v", p, ok)
+	}
+	if _, ok := ProgressToTarget(decp("100"), decp("100"), decp("90")); ok {
+		t.Fatal("target equal to baseline gave a percentage")
+	}
+	if _, ok := ProgressToTarget(nil, decp("100"), decp("90")); ok {
+		t.Fatal("missing baseline gave a percentage")
+	}
+	for amount, want := range map[string]string{"9999.99": "below band", "10000.00": "within band", "25000.00": "within band", "25000.01": "above band"} {
+		if got := BandPosition(dec(amount), decp("10000"), decp("25000")); got != want {
+			t.Errorf("%s: %s, want %s", amount, got, want)
+		}
+	}
+	if BandPosition(dec("1"), nil, nil) != "" {
+		t.Error("a line without a band has a position")
+	}
+}
+
+func TestMonthlyBurnAndPeriods(t *testing.T) {
+	fy := PeriodOf(2024, 0)
+	if fy.Days() != 365 || PeriodOf(2023, 0).Days() != 366 || PeriodOf(2024, 4).Days() != 90 {
+		t.Fatalf("days: %d %d %d", fy.Days(), PeriodOf(2023, 0).Days(), PeriodOf(2024, 4).Days())
+	}
+	if got := MonthlyBurn(dec("3650.00"), fy, day("2025-03-31")); got.StringFixed(2) != "304.17" {
+		t.Fatalf("burn over a whole year %s", got)
+	}
+	if got := MonthlyBurn(dec("100.00"), fy, day("2024-01-01")); !got.IsZero() {
+		t.Fatalf("burn before the year %s", got)
+	}
+	if PeriodOf(2024, 2).String() != "2024-25 Q2" || fy.String() != "2024-25" {
+		t.Fatal(PeriodOf(2024, 2).String())
+	}
+	if due := MeasurementDue(Quarterly, day("2024-06-30")); !due.Equal(day("2024-09-30")) {
+		t.Fatalf("due %s", due)
+	}
+}
+
+func TestParseQuantityRefusesWhatItCannotHoldExactly(t *testing.T) {
+	for _, ok := range []string{"0", "13", "-4.5", "52.25", "0.0001"} {
+		if _, err := ParseQuantity(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "1e3", "1,000", "0.00001", "12.", ".5", "NaN", "+1", "99999999999999999"} {
+		if _, err := ParseQuantity(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
