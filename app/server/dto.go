@@ -68,14 +68,15 @@ type tenderJSON struct {
 type totalsJSON struct {
 	Budget      Money `json:"budget"`
 	Committed   Money `json:"committed"`
-	Uncommitted Money `json:"uncommitted"`
+	Reserved    Money `json:"reserved"`
+	Uncommitted Money `json:"uncommitted" doc:"budget less committed and reserved"`
 	Pending     Money `json:"pending"`
 	Spent       Money `json:"spent"`
 	Remaining   Money `json:"remaining"`
 }
 
 func toTotalsJSON(t models.LineTotals) totalsJSON {
-	return totalsJSON{Budget: money(t.Budget), Committed: money(t.Committed), Uncommitted: money(t.Uncommitted()),
+	return totalsJSON{Budget: money(t.Budget), Committed: money(t.Committed), Reserved: money(t.Reserved), Uncommitted: money(t.Uncommitted()),
 		Pending: money(t.Pending), Spent: money(t.Spent), Remaining: money(t.Remaining())}
 }
 
@@ -130,6 +131,7 @@ type awardJSON struct {
 	AwardedOn     Date          `json:"awarded_on"`
 	StartsOn      Date          `json:"starts_on"`
 	EndsOn        Date          `json:"ends_on"`
+	ReservationID *int64        `json:"reservation_id"`
 	Tranches      []trancheJSON `json:"tranches"`
 	CreatedAt     time.Time     `json:"created_at"`
 }
@@ -137,7 +139,7 @@ type awardJSON struct {
 func toAwardJSON(a *models.Award) awardJSON {
 	out := awardJSON{ID: a.ID, FundingLineID: a.FundingLineID, RecipientID: a.RecipientID, Reference: a.Reference,
 		Purpose: a.Purpose, Amount: money(a.Amount), AwardedOn: date(a.AwardedOn), StartsOn: date(a.StartsOn),
-		EndsOn: date(a.EndsOn), Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt}
+		EndsOn: date(a.EndsOn), ReservationID: a.ReservationID, Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt}
 	for _, t := range a.Tranches {
 		out.Tranches = append(out.Tranches, trancheJSON{ID: t.ID, Seq: t.Seq, DueOn: date(t.DueOn), Amount: money(t.Amount)})
 	}

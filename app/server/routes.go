@@ -36,7 +36,7 @@ var (
 func (s *Server) Routes() []Route { return s.routes }
 
 func (s *Server) apiRoutes() []Route {
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Path: "/healthz", Summary: "Liveness: the process answers", Response: health{}, Handler: s.healthz},
 		{Method: "GET", Path: "/readyz", Summary: "Readiness: the database answers", Response: health{}, Handler: s.readyz},
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This document", Handler: s.openapi},
@@ -72,7 +72,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV or JSON) with its manifest in the Granttrack-Manifest header", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: exportQuery{}, Handler: s.exportLedger},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
-	}
+	}, s.boardRoutes()...)
 }
 
 func (s *Server) registerAPI() {

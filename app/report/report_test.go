@@ -1,0 +1,274 @@
+package report_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"granttrack/app/pgtest"
+	"granttrack/app/report"
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+func TestMain(m *testing.M) { pgtest.MainMigrated(m) }
+
+var sys = models.SystemActor("test")
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), pgtest.DSN())
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// world is a random set of lines, awards, reservations and spend.
+type world struct {
+	st            *store.Store
+	maker, second models.Actor
+	programmes    []*models.Programme
+	orgs          []*models.Organisation
+	lines         []*models.FundingLine
+}
+
+var worldSeq int
+
+func newWorld(t *testing.T, st *store.Store, rng *rand.Rand) *world {
+	t.Helper()
+	ctx := context.Background()
+	worldSeq++
+	w := &world{st: st}
+	for i, role := range []models.Role{models.RoleFinanceOfficer, models.RoleAdmin} {
+		u := &models.User{Email: fmt.Sprintf("w%d-%d@test.example", worldSeq, i), Name: "U", Role: role, PasswordHash: "x", Active: true}
+		must(t, st.CreateUser(ctx, sys, u))
+		a := models.Actor{UserID: u.ID, Label: u.Email, Role: role}
+		if i == 0 {
+			w.maker = a
+		} else {
+			w.second = a
+		}
+	}
+	for i := range 3 {
+		p := &models.Programme{Code: fmt.Sprintf("W%dP%d", worldSeq, i), Name: fmt.Sprintf("Programme %d", i), Plan: "Plan"}
+		must(t, st.CreateProgramme(ctx, sys, p))
+		w.programmes = append(w.programmes, p)
+	}
+	for i := range 4 {
+		o := &models.Organisation{Name: fmt.Sprintf("World %d org %d", worldSeq, i), IsFunder: true, IsRecipient: true}
+		must(t, st.CreateOrganisation(ctx, sys, o))
+		w.orgs = append(w.orgs, o)
+	}
+	starts := []string{"2023-04-01", "2024-01-15", "2024-04-01", "2024-10-01", "2024-12-20", "2025-02-01"}
+	ends := []string{"2024-06-30", "2025-03-31", "2025-09-30", "2026-03-31"}
+	for i := range 8 {
+		s, e := starts[rng.IntN(len(starts))], ends[rng.IntN(len(ends))]
+		if e < s {
+			s, e = e, s
+		}
+		budget := decimal.NewFromInt(int64(5000 + rng.IntN(200000))).Add(decimal.New(int64(rng.IntN(100)), -2))
+		fl, err := models.FundingLineInput{Code: fmt.Sprintf("W%dL%d", worldSeq, i), Title: "Line", Kind: "grant",
+			ProgrammeID: w.programmes[rng.IntN(3)].ID, FunderID: w.orgs[0].ID, Budget: budget.StringFixed(2), StartsOn: s, EndsOn: e}.Validate()
+		must(t, err)
+		must(t, st.CreateFundingLine(ctx, sys, fl))
+		statuses := []models.FundingLineStatus{models.StatusApproved, models.StatusActive}
+		if i == 7 {
+			statuses = nil // a draft line: its budget is not reported
+		}
+		for _, status := range statuses {
+			_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, status)
+			must(t, err)
+		}
+		w.lines = append(w.lines, fl)
+	}
+	return w
+}
+
+func (w *world) randomDate(rng *rand.Rand) string {
+	return time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(3*365)).Format(models.DateLayout)
+}
+
+// step makes one random change; refusals (over budget, etc.) are part of
+// the game and change nothing.
+func (w *world) step(t *testing.T, rng *rand.Rand, pending *[]int64, approved *[]int64) {
+	ctx := context.Background()
+	fl := w.lines[rng.IntN(len(w.lines)-1)]
+	amount := decimal.NewFromInt(int64(1 + rng.IntN(20000))).Add(decimal.New(int64(rng.IntN(100)), -2)).StringFixed(2)
+	switch rng.IntN(6) {
+	case 0:
+		d := w.randomDate(rng)
+		a, err := models.AwardInput{RecipientID: w.orgs[1+rng.IntN(3)].ID, Reference: fmt.Sprintf("W%dA%d", worldSeq, rng.Int()),
+			Amount: amount, AwardedOn: d, StartsOn: d, EndsOn: d, TrancheCount: 1 + rng.IntN(5)}.Validate(fl.ID)
+		must(t, err)
+		_ = w.st.CreateAward(ctx, w.maker, a)
+	case 1:
+		r, err := models.ReservationInput{Amount: amount, Purpose: "Tender", ExpectedOn: w.randomDate(rng)}.Validate(fl.ID)
+		must(t, err)
+		if w.st.CreateReservation(ctx, w.maker, r) == nil && rng.IntN(3) == 0 {
+			_, err := w.st.ReleaseReservation(ctx, w.maker, r.ID, "withdrawn")
+			must(t, err)
+		}
+	case 2, 3:
+		e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: w.orgs[rng.IntN(4)].ID, Amount: amount, IncurredOn: w.randomDate(rng),
+			Category: "services", Purpose: "Purpose", VFMReason: "Tendered"}.Validate()
+		must(t, err)
+		_, err = w.st.RecordSpend(ctx, w.maker, e, "", nil)
+		must(t, err)
+		*pending = append(*pending, e.ID)
+	case 4:
+		if len(*pending) > 0 {
+			i := rng.IntN(len(*pending))
+			id := (*pending)[i]
+			*pending = append((*pending)[:i], (*pending)[i+1:]...)
+			if rng.IntN(5) == 0 {
+				_, err := w.st.RejectSpend(ctx, w.second, id, "wrong line")
+				must(t, err)
+			} else if _, err := w.st.ApproveSpend(ctx, w.second, id, models.DefaultApprovalLimit); err == nil {
+				*approved = append(*approved, id)
+			}
+		}
+	case 5:
+		if len(*approved) > 0 {
+			id := (*approved)[rng.IntN(len(*approved))]
+			if rev, err := w.st.ReverseSpend(ctx, w.maker, id, "duplicate"); err == nil {
+				_, _ = w.st.ApproveSpend(ctx, w.second, rev.ID, models.DefaultApprovalLimit)
+			}
+		}
+	}
+}
+
+// ledgerSums are the period's sums straight from the tables.
+func ledgerSums(t *testing.T, st *store.Store, lineIDs []int64, p models.Period) (spent, pending, committed, reserved decimal.Decimal) {
+	t.Helper()
+	err := st.DB().NewRaw(`SELECT
+		coalesce((SELECT sum(amount) FROM spend_entries WHERE status = 'approved' AND funding_line_id IN (?0) AND incurred_on BETWEEN ?1 AND ?2), 0),
+		coalesce((SELECT sum(amount) FROM spend_entries WHERE status = 'pending' AND funding_line_id IN (?0) AND incurred_on BETWEEN ?1 AND ?2), 0),
+		coalesce((SELECT sum(t.amount) FROM tranches t JOIN awards a ON a.id = t.award_id WHERE a.funding_line_id IN (?0) AND t.due_on BETWEEN ?1 AND ?2), 0),
+		coalesce((SELECT sum(amount) FROM reservations WHERE status = 'held' AND funding_line_id IN (?0) AND expected_on BETWEEN ?1 AND ?2), 0)`,
+		bun.In(lineIDs), p.Start, p.End).Scan(context.Background(), &spent, &pending, &committed, &reserved)
+	must(t, err)
+	return
+}
+
+func sumGroups(gs []report.Group) report.Figures {
+	var f report.Figures
+	for _, g := range gs {
+		f.Budget = f.Budget.Add(g.Budget)
+		f.Reserved = f.Reserved.Add(g.Reserved)
+		f.Committed = f.Committed.Add(g.Committed)
+		f.Pending = f.Pending.Add(g.Pending)
+		f.Spent = f.Spent.Add(g.Spent)
+		f.Remaining = f.Remaining.Add(g.Remaining)
+		f.Uncommitted = f.Uncommitted.Add(g.Uncommitted)
+		f.Forecast = f.Forecast.Add(g.Forecast)
+		f.Variance = f.Variance.Add(g.Variance)
+	}
+	return f
+}
+
+func sameMoney(t *testing.T, what string, got, want decimal.Decimal) {
+	t.Helper()
+	if !got.Equal(want) {
+		t.Errorf("%s: %s, want %s", what, got.StringFixed(2), want.StringFixed(2))
+	}
+}
+
+// TestReportsReconcileWithTheLedgerAfterRandomOperations: after random
+// awards, reservations, spend, approvals, rejections and reversals, every
+// grouping's groups add up to its total, the total equals the ledger's own
+// sums for the period, the quarters add up to the year, and the year's
+// budget is each line's budget profiled into it.
+func TestReportsReconcileWithTheLedgerAfterRandomOperations(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	for seed := range uint64(3) {
+		rng := rand.New(rand.NewPCG(seed, 42))
+		w := newWorld(t, st, rng)
+		var pending, approved []int64
+		for range 150 {
+			w.step(t, rng, &pending, &approved)
+		}
+		if len(approved) < 10 || len(pending) < 5 {
+			t.Fatalf("seed %d: only %d approved and %d pending entries; the test needs more to mean anything", seed, len(approved), len(pending))
+		}
+		var ids []int64
+		for _, fl := range w.lines[:len(w.lines)-1] {
+			ids = append(ids, fl.ID)
+		}
+		for _, fy := range []models.FinancialYear{2023, 2024, 2025} {
+			yearly := map[string]report.Figures{}
+			quarters := map[string]report.Figures{}
+			for q := models.Quarter(0); q <= 4; q++ {
+				p := models.PeriodOf(fy, q)
+				spent, pend, committed, reserved := ledgerSums(t, st, ids, p)
+				for _, by := range []string{report.ByProgramme, report.ByFundingLine, report.ByRecipient} {
+					name := fmt.Sprintf("seed %d %s by %s", seed, p, by)
+					var progs []int64
+					for _, pr := range w.programmes {
+						progs = append(progs, pr.ID)
+					}
+					var b report.Budget
+					for _, pid := range progs {
+						r, err := report.BudgetReport(ctx, st, report.Query{Period: p, AsOf: time.Date(2024, 11, 22, 0, 0, 0, 0, time.UTC),
+							GroupBy: by, Scope: store.ReportScope{ProgrammeID: pid}})
+						must(t, err)
+						sum := sumGroups(r.Groups)
+						for _, c := range []struct {
+							n    string
+							g, t decimal.Decimal
+						}{{"budget", sum.Budget, r.Total.Budget}, {"reserved", sum.Reserved, r.Total.Reserved},
+							{"committed", sum.Committed, r.Total.Committed}, {"pending", sum.Pending, r.Total.Pending},
+							{"spent", sum.Spent, r.Total.Spent}, {"remaining", sum.Remaining, r.Total.Remaining},
+							{"uncommitted", sum.Uncommitted, r.Total.Uncommitted}, {"forecast", sum.Forecast, r.Total.Forecast},
+							{"variance", sum.Variance, r.Total.Variance}} {
+							sameMoney(t, name+" groups vs total "+c.n, c.g, c.t)
+						}
+						b.Groups = append(b.Groups, report.Group{Figures: r.Total})
+					}
+					all := sumGroups(b.Groups)
+					sameMoney(t, name+" spent vs ledger", all.Spent, spent)
+					sameMoney(t, name+" pending vs ledger", all.Pending, pend)
+					sameMoney(t, name+" committed vs tranches", all.Committed, committed)
+					sameMoney(t, name+" reserved vs reservations", all.Reserved, reserved)
+					if q == 0 {
+						yearly[by] = all
+					} else {
+						f := quarters[by]
+						f.Budget, f.Spent = f.Budget.Add(all.Budget), f.Spent.Add(all.Spent)
+						quarters[by] = f
+					}
+				}
+			}
+			for by, y := range yearly {
+				sameMoney(t, fmt.Sprintf("seed %d %s by %s: quarters' budget vs year", seed, fy, by), quarters[by].Budget, y.Budget)
+				sameMoney(t, fmt.Sprintf("seed %d %s by %s: quarters' spent vs year", seed, fy, by), quarters[by].Spent, y.Spent)
+			}
+		}
+		// Over all the years the lines run, the profiled budget is the budget.
+		total, want := decimal.Zero, decimal.Zero
+		for _, fl := range w.lines[:len(w.lines)-1] {
+			want = want.Add(fl.Budget)
+		}
+		for fy := models.FinancialYear(2022); fy <= 2026; fy++ {
+			for _, pr := range w.programmes {
+				r, err := report.BudgetReport(ctx, st, report.Query{Period: models.PeriodOf(fy, 0), AsOf: time.Now(), GroupBy: report.ByProgramme,
+					Scope: store.ReportScope{ProgrammeID: pr.ID}})
+				must(t, err)
+				total = total.Add(r.Total.Budget)
+			}
+		}
+		sameMoney(t, fmt.Sprintf("seed %d: budget over all years", seed), total, want)
+	}
+}
