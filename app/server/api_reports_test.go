@@ -82,8 +82,8 @@ func TestBudgetReportThroughTheAPI(t *testing.T) {
 		FY      string
 		GroupBy string `json:"group_by"`
 		Quarter *string
-		Groups      []map[string]any
-		Total       map[string]string
+		Groups  []map[string]any
+		Total   map[string]string
 	}
 	r := e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/reports/budget?fy=2024-25&group_by=funding_line&as_of=2024-09-30&funding_line_id=%d", f.LineID), nil)
 	e.mustStatus(r, 200)
