@@ -50,6 +50,9 @@ func Load(ctx context.Context, st *store.Store) (bool, error) {
 		l.programmes()
 		l.fundingLines()
 		l.awards()
+		l.currentLines()
+		l.payments()
+		l.outcomes()
 		return l.err
 	})
 	return err == nil, err
@@ -188,6 +191,10 @@ func (l *loader) fundingLines() {
 			Description: "Proposed VRU grants to borough partnerships for diversion of young people at risk of violence."},
 			programme: "VIOLENCE", funder: vru, status: nil},
 	}
+	l.createLines(specs)
+}
+
+func (l *loader) createLines(specs []lineSpec) {
 	for _, sp := range specs {
 		if l.err != nil {
 			return
@@ -212,12 +219,13 @@ func (l *loader) fundingLines() {
 	}
 }
 
+type awardSpec struct {
+	line, recipient string
+	in              models.AwardInput
+}
+
 func (l *loader) awards() {
-	type spec struct {
-		line, recipient string
-		in              models.AwardInput
-	}
-	for _, sp := range []spec{
+	l.createAwards([]awardSpec{
 		{"DRUG-SUPPLY", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-DS-2022-001", Amount: "1500000.00",
 			AwardedOn: "2022-05-16", StartsOn: "2022-06-01", EndsOn: "2025-03-31", TrancheCount: 3,
 			Purpose: "Dedicated resources to disrupt drug supply lines into London, including county lines."}},
@@ -249,7 +257,11 @@ func (l *loader) awards() {
 			AwardedOn: "2023-12-18", StartsOn: "2024-01-08", EndsOn: "2024-12-20",
 			Tranches: []models.TrancheInput{{DueOn: "2024-03-29", Amount: "15825.00"}, {DueOn: "2024-07-31", Amount: "15825.00"}, {DueOn: "2024-12-20", Amount: "21100.00"}},
 			Purpose:  "Report on knife crime and the drivers of violent crime."}},
-	} {
+	})
+}
+
+func (l *loader) createAwards(specs []awardSpec) {
+	for _, sp := range specs {
 		if l.err != nil {
 			return
 		}

@@ -3,9 +3,11 @@ package demo_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"granttrack/app/demo"
 	"granttrack/app/pgtest"
+	"granttrack/app/report"
 	"granttrack/app/store"
 )
 
@@ -55,5 +57,71 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 	}
 	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
 		t.Fatalf("audit chain after demo: %+v %v", status, err)
+	}
+}
+
+// TestDemoAnswersTheBoardsQuestions reads the scenario's questions off the
+// reports built on the demo data.
+func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := demo.Load(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	var lineID int64
+	if err := st.DB().NewRaw("SELECT id FROM funding_lines WHERE code = 'DRUG-SUPPLY'").Scan(ctx, &lineID); err != nil {
+		t.Fatal(err)
+	}
+	totals, err := st.LineTotals(ctx, lineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// £1,750,000.00 of the £2m is awarded to the Met and all of it paid.
+	if got := totals[lineID]; got.Committed.StringFixed(2) != "1750000.00" || got.Spent.StringFixed(2) != "1750000.00" {
+		t.Fatalf("drug supply: committed %s spent %s", got.Committed, got.Spent)
+	}
+	q, err := report.ParseQuery("2024-25", "", "funding_line", "2025-03-31", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := report.ValueForMoneyReport(ctx, st, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range v.Outcomes {
+		if o.OwnerCode == "ALLYSHIP-TRAINING" {
+			found = true
+			// £18,500.00 for 11 board members trained.
+			if o.Cost.Cost == nil || o.Cost.Cost.StringFixed(2) != "1681.82" {
+				t.Fatalf("allyship cost per board member: %+v", o.Cost)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no allyship outcome in 2024-25")
+	}
+	for _, c := range v.Contracts {
+		if c.Code == "ALLYSHIP-TRAINING" && c.BandPosition != "within band" {
+			t.Fatalf("allyship against its band: %+v", c)
+		}
+	}
+	// The current year has a story, approvals wait, and one duplicate was reversed.
+	cur, err := report.ParseQuery("2026-27", "", "", "2026-11-15", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := report.BudgetReport(ctx, st, cur)
+	if err != nil || !b.Total.Spent.IsPositive() || !b.Total.Reserved.IsPositive() {
+		t.Fatalf("2026-27: %+v %v", b, err)
+	}
+	var pending, reversals int
+	if err := st.DB().NewRaw("SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE reverses_id IS NOT NULL) FROM spend_entries").
+		Scan(ctx, &pending, &reversals); err != nil || pending != 3 || reversals != 1 {
+		t.Fatalf("%d pending, %d reversals: %v", pending, reversals, err)
 	}
 }

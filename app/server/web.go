@@ -56,12 +56,12 @@ var templateFuncs = template.FuncMap{
 	"money": func(v any) string {
 		switch m := v.(type) {
 		case Money:
-			return "£" + groupThousands(string(m))
+			return pounds(m)
 		case *Money:
 			if m == nil {
 				return ""
 			}
-			return "£" + groupThousands(string(*m))
+			return pounds(*m)
 		}
 		return ""
 	},
@@ -92,6 +92,14 @@ var templateFuncs = template.FuncMap{
 var webPermissions = map[string][]models.Role{
 	"write": writers,
 	"admin": admins,
+}
+
+// pounds shows an amount as -£1,234.50: the sign before the pound sign.
+func pounds(m Money) string {
+	if s, neg := strings.CutPrefix(string(m), "-"); neg {
+		return "-£" + groupThousands(s)
+	}
+	return "£" + groupThousands(string(m))
 }
 
 // groupThousands writes 2000000.00 as 2,000,000.00 for people to read.
@@ -141,8 +149,15 @@ func (s *Server) registerWeb() {
 		},
 	}), s.login)
 	s.app.Post("/logout", s.logout)
-	s.app.Get("/", s.requireWebUser, func(c *fiber.Ctx) error { return c.Redirect("/funding-lines", fiber.StatusSeeOther) })
+	s.app.Get("/", s.requireWebUser, func(c *fiber.Ctx) error {
+		// Board members land on their dashboard; officers on the lines.
+		if currentUser(c).Role == models.RoleBoardMember {
+			return c.Redirect("/dashboard", fiber.StatusSeeOther)
+		}
+		return c.Redirect("/funding-lines", fiber.StatusSeeOther)
+	})
 	s.registerPages()
+	s.registerBoardPages()
 	s.registerSpendPages()
 	s.registerFormPages()
 }

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"encoding/json"
+	"html/template"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/report"
+	"granttrack/models"
+)
+
+// registerBoardPages adds the board's dashboard and printable pack.
+func (s *Server) registerBoardPages() {
+	s.app.Get("/dashboard", s.requireWebUser, s.dashboardPage("dashboard"))
+	s.app.Get("/board-pack", s.requireWebUser, s.dashboardPage("board_pack"))
+}
+
+type monthJSON struct {
+	Month      string `json:"month"`
+	Spent      Money  `json:"spent"`
+	Cumulative Money  `json:"cumulative"`
+	Plan       Money  `json:"plan"`
+}
+
+// dashboardJSON is what the page shows; the charts read the same values
+// from a JSON block, so the drawing and the tables cannot disagree.
+type dashboardJSON struct {
+	Programmes budgetReportJSON `json:"programmes"`
+	Lines      budgetReportJSON `json:"lines"`
+	Months     []monthJSON      `json:"months"`
+	VFM        vfmReportJSON    `json:"value_for_money"`
+}
+
+// dashboardPage draws the dashboard for the financial year (and quarter)
+// asked, the current one by default, optionally for one programme: the
+// drill-down from programme to its lines.
+func (s *Server) dashboardPage(tmpl string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		q, qerr := reportQueryOf(c)
+		errs, err := formErrors(qerr)
+		if err != nil {
+			return err
+		}
+		if errs != nil {
+			q, _ = report.ParseQuery("", "", "", "", today())
+		}
+		d, err := report.DashboardReport(c.UserContext(), s.store, q)
+		if err != nil {
+			return err
+		}
+		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),
+			VFM: toVFMReportJSON(d.VFM), Months: []monthJSON{}}
+		for _, m := range d.Months {
+			data.Months = append(data.Months, monthJSON{Month: m.Month.Format("Jan 2006"), Spent: money(m.Spent),
+				Cumulative: money(m.Cumulative), Plan: money(m.Plan)})
+		}
+		chart, err := json.Marshal(data)
+		if err != nil {
+			return err
+		}
+		progs, err := s.store.Programmes(c.UserContext())
+		if err != nil {
+			return err
+		}
+		var scope *models.Programme
+		for _, p := range progs {
+			if p.ID == q.Scope.ProgrammeID {
+				scope = p
+			}
+		}
+		current := models.FinancialYearOf(today())
+		var years []string
+		for y := current - 4; y <= current+1; y++ {
+			years = append(years, y.String())
+		}
+		quarter := ""
+		if q.Period.Quarter != 0 {
+			quarter = q.Period.Quarter.String()
+		}
+		status := fiber.StatusOK
+		if errs != nil {
+			status = fiber.StatusUnprocessableEntity
+		}
+		title := "Dashboard " + q.Period.String()
+		if tmpl == "board_pack" {
+			title = "Board pack " + q.Period.String()
+		}
+		return s.render(c.Status(status), "board/"+tmpl, fiber.Map{"Title": title, "D": data, "Period": q.Period.String(),
+			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
+			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution,
+			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
+	}
+}
