@@ -17,8 +17,11 @@ func (c *command) benchCmd(args []string) error {
 	if len(args) > 0 && args[0] == "import" {
 		return c.benchImport(args[1:])
 	}
+	if len(args) > 0 && args[0] == "report" {
+		return c.benchReport(args[1:])
+	}
 	if len(args) == 0 || args[0] != "spend" {
-		return usageError{"bench needs spend or import"}
+		return usageError{"bench needs spend, import or report"}
 	}
 	fs := c.flags("bench spend")
 	clientsFlag := fs.String("clients", "1,8,32", "concurrent clients, comma-separated")

@@ -1,0 +1,247 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"granttrack/app/auth"
+	"granttrack/app/server"
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// ReportSize is the large data set the board's reports are measured on.
+type ReportSize struct {
+	Lines      int // funding lines, over 20 programmes
+	Entries    int // approved spend entries, spread over five financial years
+	Indicators int // each with a monthly measurement over the five years
+}
+
+// BoardScale is the size the board issue asks for.
+var BoardScale = ReportSize{Lines: 10_000, Entries: 1_000_000, Indicators: 2_000}
+
+// benchProgramme marks the seeded data, so a second run reuses it.
+const benchProgramme = "BENCH-R-01"
+
+// SeedReportData builds the data set unless it is already there. It loads
+// with set-based INSERT … SELECT in one transaction with triggers (and so
+// per-row rule checks) switched off, which needs a superuser, as the private
+// cluster's owner is; the rows keep the rules by construction: every line's
+// budget covers its spend and every entry was approved by a second person.
+func SeedReportData(ctx context.Context, st *store.Store, size ReportSize, first models.FinancialYear) (seeded bool, err error) {
+	var n int
+	if err := st.DB().NewRaw("SELECT count(*) FROM programmes WHERE code = ?", benchProgramme).Scan(ctx, &n); err != nil || n > 0 {
+		return false, err
+	}
+	start := first.Start()
+	days := models.PeriodOf(first+4, 0).End.Sub(start).Hours()/24 + 1
+	hash, err := auth.HashPassword(benchPassword)
+	if err != nil {
+		return false, err
+	}
+	err = st.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		steps := []struct {
+			sql  string
+			args []any
+		}{
+			{"SET LOCAL session_replication_role = replica", nil},
+			{`INSERT INTO users (email, name, role, password_hash, active) VALUES
+				('bench-maker@bench.example', 'Bench maker', 'finance_officer', ?0, true),
+				('bench-checker@bench.example', 'Bench checker', 'finance_officer', ?0, true),
+				(?1, 'Bench board member', 'board_member', ?0, true)
+				ON CONFLICT (email) DO NOTHING`, []any{hash, benchBoardEmail}},
+			{`INSERT INTO programmes (code, name, plan)
+				SELECT 'BENCH-R-' || lpad(p::text, 2, '0'), 'Bench programme ' || p, 'Bench plan' FROM generate_series(1, 20) p`, nil},
+			{`INSERT INTO organisations (name, is_funder, is_recipient)
+				SELECT 'Bench organisation ' || o, o = 1, o > 1 FROM generate_series(1, 201) o`, nil},
+			{`INSERT INTO funding_lines (code, title, kind, programme_id, funder_id, budget, starts_on, ends_on, status)
+				SELECT 'BENCH-L' || lpad(l::text, 5, '0'), 'Bench line ' || l, 'grant',
+					(SELECT id FROM programmes WHERE code = 'BENCH-R-' || lpad((1 + l % 20)::text, 2, '0')),
+					(SELECT id FROM organisations WHERE name = 'Bench organisation 1'),
+					5000000.00, ?0::date + (l % 3) * interval '1 year', ?0::date + (5 + l % 3) * interval '1 year' - interval '1 day', 'active'
+				FROM generate_series(1, ?1) l`, []any{start, size.Lines}},
+			{`CREATE TEMP TABLE bench_lines ON COMMIT DROP AS
+				SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM funding_lines WHERE code LIKE 'BENCH-L%'`, nil},
+			{`CREATE TEMP TABLE bench_orgs ON COMMIT DROP AS
+				SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM organisations WHERE name LIKE 'Bench organisation %' AND is_recipient`, nil},
+			{`INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, reference, status, recorded_by, decided_by, decided_at)
+				SELECT l.id, o.id, 1 + (i * 7919 % 99999) / 100.0, ?0::date + (i * 31 % ?2)::int, 'services', 'B-' || i, 'approved',
+					(SELECT id FROM users WHERE email = 'bench-maker@bench.example'),
+					(SELECT id FROM users WHERE email = 'bench-checker@bench.example'), now()
+				FROM generate_series(0, ?1 - 1) i
+				JOIN bench_lines l ON l.n = i % ?3
+				JOIN bench_orgs o ON o.n = i % 200`, []any{start, size.Entries, int(days), size.Lines}},
+			{`INSERT INTO indicators (funding_line_id, name, unit, direction, baseline_value, baseline_on, target_value, target_on, frequency)
+				SELECT l.id, 'Bench indicator ' || l.n, 'count', 'higher_is_better', 100, ?0::date - 1, 200, ?0::date + interval '5 years', 'monthly'
+				FROM bench_lines l WHERE l.n < ?1`, []any{start, size.Indicators}},
+			{`INSERT INTO measurements (indicator_id, period_start, period_end, value, source)
+				SELECT i.id, m::date, (m + interval '1 month' - interval '1 day')::date, 100 + extract(month FROM m) + i.id % 7, 'bench'
+				FROM indicators i CROSS JOIN generate_series(?0::date, ?0::date + interval '59 months', interval '1 month') m
+				WHERE i.name LIKE 'Bench indicator %'`, []any{start}},
+		}
+		for _, s := range steps {
+			if _, err := tx.NewRaw(s.sql, s.args...).Exec(ctx); err != nil {
+				return fmt.Errorf("seeding the report data set (a superuser is needed to load it): %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	_, err = st.DB().ExecContext(ctx, "ANALYZE")
+	return true, err
+}
+
+const (
+	benchBoardEmail = "bench-board@bench.example"
+	benchPassword   = "bench-password-not-for-use"
+)
+
+// Timing is how long one measured operation took over several runs.
+type Timing struct {
+	Name    string
+	Runs    []time.Duration
+	Comment string
+}
+
+// Median is the middle run.
+func (t Timing) Median() time.Duration {
+	r := slices.Clone(t.Runs)
+	slices.Sort(r)
+	return r[len(r)/2]
+}
+
+func (t Timing) String() string {
+	return fmt.Sprintf("%-28s median %8.1f ms  min %8.1f ms  (%d runs) %s", t.Name, ms(t.Median()), ms(slices.Min(t.Runs)), len(t.Runs), t.Comment)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Reports measures, for one financial year, the raw GROUP BY of the year's
+// spend by line, the budget report through the HTTP API, and the board's
+// dashboard page through the web app, each runs times in the same run.
+func Reports(ctx context.Context, st *store.Store, srv *server.Server, fy models.FinancialYear, runs int) ([]Timing, error) {
+	token := auth.NewAPIToken()
+	board, err := st.UserByEmail(ctx, benchBoardEmail)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.CreateAPIToken(ctx, models.SystemActor("bench"), board.ID, "bench", token); err != nil {
+		return nil, err
+	}
+	cookies, err := signIn(srv, benchBoardEmail, benchPassword)
+	if err != nil {
+		return nil, err
+	}
+	p := models.PeriodOf(fy, 0)
+	raw := Timing{Name: "raw GROUP BY (pgx)", Comment: "spend by line and status for the year, rows read"}
+	api := Timing{Name: "budget report (API)", Comment: "GET /api/v1/reports/budget?fy=" + fy.String()}
+	dash := Timing{Name: "dashboard (web page)", Comment: "GET /dashboard?fy=" + fy.String()}
+	get := func(path string, header http.Header) (time.Duration, error) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header = header
+		began := time.Now()
+		resp, err := srv.App().Test(req, -1)
+		took := time.Since(began)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return 0, fmt.Errorf("%s answered %d", path, resp.StatusCode)
+		}
+		return took, nil
+	}
+	for range runs {
+		began := time.Now()
+		rows, err := st.Pool().Query(ctx, `SELECT funding_line_id, status, sum(amount)::text FROM spend_entries
+			WHERE incurred_on BETWEEN $1 AND $2 GROUP BY funding_line_id, status`, p.Start, p.End)
+		if err != nil {
+			return nil, err
+		}
+		var lines int
+		for rows.Next() {
+			var id int64
+			var status, sum string
+			if err := rows.Scan(&id, &status, &sum); err != nil {
+				return nil, err
+			}
+			lines++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		raw.Runs = append(raw.Runs, time.Since(began))
+		took, err := get("/api/v1/reports/budget?fy="+fy.String(), http.Header{"Authorization": {"Bearer " + token}})
+		if err != nil {
+			return nil, err
+		}
+		api.Runs = append(api.Runs, took)
+		took, err = get("/dashboard?fy="+fy.String(), http.Header{"Cookie": {cookies}})
+		if err != nil {
+			return nil, err
+		}
+		dash.Runs = append(dash.Runs, took)
+	}
+	return []Timing{raw, api, dash}, nil
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// signIn signs in to the web app as a browser would and returns the
+// session cookies as a Cookie header.
+func signIn(srv *server.Server, email, password string) (string, error) {
+	resp, err := srv.App().Test(httptest.NewRequest("GET", "/login", nil), -1)
+	if err != nil {
+		return "", err
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return "", err
+	}
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		return "", fmt.Errorf("no CSRF token on the sign-in page")
+	}
+	jar := map[string]string{}
+	keep := func(r *http.Response) {
+		for _, c := range r.Cookies() {
+			jar[c.Name] = c.Value
+		}
+	}
+	header := func() string {
+		var parts []string
+		for k, v := range jar {
+			parts = append(parts, k+"="+v)
+		}
+		return strings.Join(parts, "; ")
+	}
+	keep(resp)
+	form := url.Values{"email": {email}, "password": {password}, "_csrf": {string(m[1])}}
+	req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", header())
+	resp, err = srv.App().Test(req, -1)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return "", fmt.Errorf("sign-in answered %d", resp.StatusCode)
+	}
+	keep(resp)
+	return header(), nil
+}

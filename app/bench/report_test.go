@@ -1,0 +1,74 @@
+package bench_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/bench"
+	"granttrack/app/pgtest"
+	"granttrack/app/report"
+	"granttrack/app/server"
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// TestReportBenchSeedsWhatItSaysAndTimesAll seeds a small data set and
+// checks it holds what was asked, that the reports read it, and that every
+// measurement ran.
+func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	size := bench.ReportSize{Lines: 40, Entries: 4000, Indicators: 5}
+	seeded, err := bench.SeedReportData(ctx, st, size, 2022)
+	if err != nil || !seeded {
+		t.Fatalf("seed: %v %v", seeded, err)
+	}
+	if again, err := bench.SeedReportData(ctx, st, size, 2022); err != nil || again {
+		t.Fatalf("a second seed ran again: %v %v", again, err)
+	}
+	var lines, entries, measurements int
+	err = st.DB().NewRaw(`SELECT
+		(SELECT count(*) FROM funding_lines WHERE code LIKE 'BENCH-L%'),
+		(SELECT count(*) FROM spend_entries WHERE reference LIKE 'B-%' AND status = 'approved' AND decided_by <> recorded_by),
+		(SELECT count(*) FROM measurements m JOIN indicators i ON i.id = m.indicator_id WHERE i.name LIKE 'Bench indicator %')`).
+		Scan(ctx, &lines, &entries, &measurements)
+	if err != nil || lines != 40 || entries != 4000 || measurements != 5*60 {
+		t.Fatalf("seeded %d lines, %d entries, %d measurements (%v)", lines, entries, measurements, err)
+	}
+	// The year's report over one bench programme equals the raw sum.
+	var progID int64
+	var raw decimal.Decimal
+	p := models.PeriodOf(2024, 0)
+	if err := st.DB().NewRaw(`SELECT fl.programme_id, sum(e.amount) FROM spend_entries e JOIN funding_lines fl ON fl.id = e.funding_line_id
+		JOIN programmes pr ON pr.id = fl.programme_id WHERE pr.code = 'BENCH-R-01' AND e.incurred_on BETWEEN ? AND ? GROUP BY 1`, p.Start, p.End).
+		Scan(ctx, &progID, &raw); err != nil {
+		t.Fatal(err)
+	}
+	b, err := report.BudgetReport(ctx, st, report.Query{Period: p, AsOf: time.Now(), GroupBy: report.ByFundingLine, Scope: store.ReportScope{ProgrammeID: progID}})
+	if err != nil || !b.Total.Spent.Equal(raw) || !raw.IsPositive() {
+		t.Fatalf("report spent %v, raw %s (%v)", b.Total.Spent, raw, err)
+	}
+	srv, err := server.New(server.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timings, err := bench.Reports(ctx, st, srv, 2024, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(timings) != 3 {
+		t.Fatalf("%d timings", len(timings))
+	}
+	for _, tm := range timings {
+		if len(tm.Runs) != 2 || tm.Median() <= 0 {
+			t.Errorf("%s: %v", tm.Name, tm.Runs)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"granttrack/app/bench"
+	"granttrack/models"
+)
+
+// benchReport runs `granttrack bench report`: the board's budget report and
+// dashboard for one financial year on a large data set, against the raw
+// GROUP BY of the same rows in the same run.
+func (c *command) benchReport(args []string) error {
+	fs := c.flags("bench report")
+	size := bench.BoardScale
+	fs.IntVar(&size.Lines, "lines", size.Lines, "funding lines to seed")
+	fs.IntVar(&size.Entries, "entries", size.Entries, "approved spend entries to seed, over five financial years")
+	fs.IntVar(&size.Indicators, "indicators", size.Indicators, "indicators to seed, each measured monthly")
+	fyFlag := fs.String("fy", "2024-25", "the financial year to report; the data spans the two years before and after it")
+	runs := fs.Int("runs", 10, "runs of each measurement")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	fy, err := models.ParseFinancialYear(*fyFlag)
+	if err != nil {
+		return usageError{"--fy " + models.ErrorMessage(err)}
+	}
+	if *runs < 1 {
+		return usageError{"--runs must be at least 1"}
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	began := time.Now()
+	seeded, err := bench.SeedReportData(c.ctx, a.Store, size, fy-2)
+	if err != nil {
+		return err
+	}
+	if seeded {
+		fmt.Fprintf(c.stdout, "Seeded %d lines, %d approved entries and %d indicators with monthly measurements in %s\n",
+			size.Lines, size.Entries, size.Indicators, time.Since(began).Round(time.Millisecond))
+	} else {
+		fmt.Fprintln(c.stdout, "Reusing the data set seeded by an earlier run")
+	}
+	srv, err := a.Server()
+	if err != nil {
+		return err
+	}
+	timings, err := bench.Reports(c.ctx, a.Store, srv, fy, *runs)
+	if err != nil {
+		return err
+	}
+	for _, t := range timings {
+		fmt.Fprintln(c.stdout, t)
+	}
+	raw := timings[0].Median()
+	for _, t := range timings[1:] {
+		fmt.Fprintf(c.stdout, "  %s / raw: %.1fx\n", t.Name, float64(t.Median())/float64(raw))
+	}
+	return nil
+}
