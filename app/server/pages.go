@@ -68,11 +68,17 @@ func (s *Server) linesPage(c *fiber.Ctx) error {
 		"Q": fiber.Map{"programme_id": c.Query("programme_id"), "status": c.Query("status"), "kind": c.Query("kind"), "fy": c.Query("fy")}})
 }
 
-func (s *Server) linePage(c *fiber.Ctx) error { return s.lineShow(c, "") }
+func (s *Server) linePage(c *fiber.Ctx) error { return s.lineShowWith(c, lineView{}) }
 
-// lineShow draws a funding line with its totals and awards; problem is a
-// refused status change to show at the top.
+// lineShow draws a funding line with a refused status change at the top.
 func (s *Server) lineShow(c *fiber.Ctx, problem string) error {
+	return s.lineShowWith(c, lineView{Problem: problem})
+}
+
+// lineShowWith draws a funding line with its totals, awards, reservations
+// and indicators, and the state of a form that was refused, if any.
+func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
+	problem := v.Problem
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -114,8 +120,16 @@ func (s *Server) lineShow(c *fiber.Ctx, problem string) error {
 	if fl.AwardedSupplierID != nil {
 		supplier = names.orgs[*fl.AwardedSupplierID]
 	}
+	outcomes, err := s.lineOutcomes(c, id)
+	if err != nil {
+		return err
+	}
+	if v.Errors != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
 	return s.render(c.Status(status), "lines/show", fiber.Map{"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
-		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem})
+		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
+		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": today().Format(models.DateLayout)})
 }
 
 func (s *Server) lineStatus(c *fiber.Ctx) error {

@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"html"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -104,4 +106,64 @@ func TestDashboardShowsTheAPIFigures(t *testing.T) {
 	for _, asset := range []string{"/static/dashboard.js", "/static/vendor/chart.umd.min.js"} {
 		e.mustStatus(board.request("GET", asset, nil), 200)
 	}
+}
+
+func TestLinePageReservesBudgetAndRecordsMeasurements(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("25000.00")
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+	linePath := fmt.Sprintf("/funding-lines/%d", f.LineID)
+	officer.request("GET", linePath, nil)
+
+	before := e.count("reservations")
+	r := officer.request("POST", linePath+"/reservations", url.Values{"amount": {"25000.001"}, "purpose": {""}, "expected_on": {"2024-06-01"}})
+	e.mustStatus(r, 422)
+	page := string(r.Body)
+	for _, want := range []string{"more than two decimal places", "is required", `value="25000.001"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("refused form lacks %q", want)
+		}
+	}
+	if e.count("reservations") != before {
+		t.Fatal("a refused reservation was stored")
+	}
+	r = officer.request("POST", linePath+"/reservations", url.Values{"amount": {"20000.00"}, "purpose": {"Tender in progress"},
+		"reference": {"t-9"}, "expected_on": {"2024-06-01"}})
+	e.mustStatus(r, 303)
+	r = officer.request("POST", linePath+"/reservations", url.Values{"amount": {"5000.01"}, "purpose": {"Too much"}, "expected_on": {"2024-06-01"}})
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), "at most 5000.00 can still be reserved") {
+		t.Errorf("over-budget reservation message missing")
+	}
+	var rid int64
+	if err := e.st.DB().NewRaw("SELECT id FROM reservations WHERE funding_line_id = ?", f.LineID).Scan(context.Background(), &rid); err != nil {
+		t.Fatal(err)
+	}
+	e.mustStatus(officer.request("POST", fmt.Sprintf("%s/reservations/%d/release", linePath, rid), url.Values{"reason": {""}}), 422)
+	e.mustStatus(officer.request("POST", fmt.Sprintf("%s/reservations/%d/release", linePath, rid), url.Values{"reason": {"Tender withdrawn"}}), 303)
+	page = string(officer.request("GET", linePath, nil).Body)
+	if !strings.Contains(page, "Tender withdrawn") || !strings.Contains(page, "Released") {
+		t.Error("the released reservation is not shown with its reason")
+	}
+
+	var ind struct{ ID int64 }
+	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/indicators", map[string]any{"funding_line_id": f.LineID, "name": "Sessions delivered",
+		"unit": "count", "direction": "higher_is_better", "baseline_value": "0", "baseline_on": "2024-04-01", "frequency": "monthly"})
+	e.mustStatus(r, 201)
+	r.json(t, &ind)
+	form := url.Values{"indicator_id": {fmt.Sprint(ind.ID)}, "period_start": {"2024-04-01"}, "period_end": {"2024-03-01"}, "value": {"1e3"}, "source": {""}}
+	r = officer.request("POST", linePath+"/measurements", form)
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), "must be on or after 2024-04-01") || !strings.Contains(string(r.Body), "must be a number") {
+		t.Error("measurement errors are not beside the fields")
+	}
+	form.Set("period_end", "2024-04-30")
+	form.Set("value", "12")
+	form.Set("source", "Provider return")
+	e.mustStatus(officer.request("POST", linePath+"/measurements", form), 303)
+	if page := string(officer.request("GET", linePath, nil).Body); !strings.Contains(page, "Provider return") {
+		t.Error("the measurement is not on the line page")
+	}
+	board := spendWebSignIn(t, e, models.RoleBoardMember)
+	e.mustStatus(board.request("POST", linePath+"/measurements", form), 403)
 }

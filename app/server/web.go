@@ -158,6 +158,7 @@ func (s *Server) registerWeb() {
 	})
 	s.registerPages()
 	s.registerBoardPages()
+	s.registerLineOutcomePages()
 	s.registerSpendPages()
 	s.registerFormPages()
 }

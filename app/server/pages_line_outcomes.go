@@ -1,0 +1,156 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// registerLineOutcomePages adds the forms on a funding line's page for
+// reserving budget and recording measurements.
+func (s *Server) registerLineOutcomePages() {
+	s.app.Post("/funding-lines/:id/reservations", s.requireWebRole(writers), s.reservationCreate)
+	s.app.Post("/funding-lines/:id/reservations/:rid/release", s.requireWebRole(writers), s.reservationRelease)
+	s.app.Post("/funding-lines/:id/measurements", s.requireWebRole(writers), s.measurementCreate)
+}
+
+// lineView is the state of a refused form on the line page: which form,
+// the typed values and the message beside each field.
+type lineView struct {
+	Problem   string
+	Form      string // "reserve", "release" or "measure"
+	Errors    map[string]string
+	Reserve   models.ReservationInput
+	Measure   models.MeasurementInput
+	Indicator int64
+}
+
+type indicatorRow struct {
+	indicatorJSON
+	Latest  *measurementJSON
+	Overdue bool
+}
+
+type lineOutcomes struct {
+	reservations []reservationJSON
+	indicators   []indicatorRow
+}
+
+// lineOutcomes reads a line's reservations and indicators with each one's
+// latest reading.
+func (s *Server) lineOutcomes(c *fiber.Ctx, lineID int64) (lineOutcomes, error) {
+	var out lineOutcomes
+	rs, err := s.store.Reservations(c.UserContext(), lineID)
+	if err != nil {
+		return out, err
+	}
+	for _, r := range rs {
+		out.reservations = append(out.reservations, toReservationJSON(r))
+	}
+	inds, err := s.store.Indicators(c.UserContext(), store.IndicatorFilter{FundingLineID: lineID})
+	if err != nil {
+		return out, err
+	}
+	ids := make([]int64, len(inds))
+	for i, ind := range inds {
+		ids[i] = ind.ID
+	}
+	current, err := s.store.CurrentMeasurements(c.UserContext(), ids...)
+	if err != nil {
+		return out, err
+	}
+	latest := map[int64]*models.Measurement{}
+	for _, m := range current {
+		latest[m.IndicatorID] = m // oldest first, so the last one wins
+	}
+	now := today()
+	for _, ind := range inds {
+		row := indicatorRow{indicatorJSON: toIndicatorJSON(ind)}
+		if m := latest[ind.ID]; m != nil {
+			mj := toMeasurementJSON(m, true)
+			row.Latest = &mj
+			row.Overdue = now.After(models.MeasurementDue(ind.Frequency, m.PeriodEnd))
+		}
+		out.indicators = append(out.indicators, row)
+	}
+	return out, nil
+}
+
+// refused re-draws the line page with the form's errors, or passes on an
+// error that is not about the input.
+func (s *Server) refused(c *fiber.Ctx, err error, v lineView) error {
+	errs, err := formErrors(err)
+	if err != nil {
+		return err
+	}
+	v.Errors = errs
+	return s.lineShowWith(c, v)
+}
+
+func (s *Server) reservationCreate(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	in := models.ReservationInput{Amount: c.FormValue("amount"), Purpose: c.FormValue("purpose"), Reference: c.FormValue("reference"),
+		ExpectedOn: c.FormValue("expected_on")}
+	v := lineView{Form: "reserve", Reserve: in}
+	r, err := in.Validate(id)
+	if err == nil {
+		err = s.store.CreateReservation(c.UserContext(), actorOf(c), r)
+	}
+	if err != nil {
+		return s.refused(c, err, v)
+	}
+	return c.Redirect(fmt.Sprintf("/funding-lines/%d#reservations", id), fiber.StatusSeeOther)
+}
+
+func (s *Server) reservationRelease(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	rid, err := c.ParamsInt("rid")
+	if err != nil || rid <= 0 {
+		return models.Errorf(models.ENOTFOUND, "There is no reservation %q.", c.Params("rid"))
+	}
+	r, err := s.store.Reservation(c.UserContext(), int64(rid))
+	if err != nil {
+		return err
+	}
+	if r.FundingLineID != id {
+		return models.Errorf(models.ENOTFOUND, "Reservation %d is not on this funding line.", rid)
+	}
+	if _, err := s.store.ReleaseReservation(c.UserContext(), actorOf(c), int64(rid), c.FormValue("reason")); err != nil {
+		return s.refused(c, err, lineView{Form: "release"})
+	}
+	return c.Redirect(fmt.Sprintf("/funding-lines/%d#reservations", id), fiber.StatusSeeOther)
+}
+
+func (s *Server) measurementCreate(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	indicatorID := formID(c, "indicator_id")
+	in := models.MeasurementInput{PeriodStart: c.FormValue("period_start"), PeriodEnd: c.FormValue("period_end"), Value: c.FormValue("value"),
+		Source: c.FormValue("source"), ExtractedOn: c.FormValue("extracted_on"), MethodNote: c.FormValue("method_note"),
+		Supersedes: formID(c, "supersedes")}
+	v := lineView{Form: "measure", Measure: in, Indicator: indicatorID}
+	ind, err := s.store.Indicator(c.UserContext(), indicatorID)
+	if err != nil || ind.FundingLineID == nil || *ind.FundingLineID != id {
+		return s.refused(c, &models.Error{Code: models.EINVALID, Message: "Choose one of this line's indicators.",
+			Fields: []models.FieldError{{Field: "indicator_id", Message: "choose one of this line's indicators"}}}, v)
+	}
+	m, err := in.Validate(indicatorID)
+	if err == nil {
+		err = s.store.RecordMeasurement(c.UserContext(), actorOf(c), m)
+	}
+	if err != nil {
+		return s.refused(c, err, v)
+	}
+	return c.Redirect(fmt.Sprintf("/funding-lines/%d#indicators", id), fiber.StatusSeeOther)
+}
