@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS measurements_latest_idx;
 DROP TRIGGER IF EXISTS measurements_revision_chain ON measurements;
 DROP FUNCTION IF EXISTS measurements_revision_chain();
 DROP TRIGGER IF EXISTS measurements_append_only ON measurements;

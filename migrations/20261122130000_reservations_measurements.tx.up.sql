@@ -108,3 +108,5 @@ BEGIN
 END $$;
 CREATE TRIGGER measurements_revision_chain BEFORE INSERT ON measurements
     FOR EACH ROW EXECUTE FUNCTION measurements_revision_chain();
+-- The latest reading of an indicator, for the reports.
+CREATE INDEX measurements_latest_idx ON measurements (indicator_id, period_end DESC, period_start DESC);

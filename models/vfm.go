@@ -73,7 +73,7 @@ func ProfileBudget(budget decimal.Decimal, startsOn, endsOn time.Time) ([]Quarte
 		return nil, Errorf(EINVALID, "the line ends before it starts")
 	}
 	var parts []QuarterAmount
-	var weights []decimal.Decimal
+	var weights []int64
 	fy, q := QuarterOf(startsOn)
 	for {
 		qs, qe := fy.QuarterRange(q)
@@ -82,14 +82,14 @@ func ProfileBudget(budget decimal.Decimal, startsOn, endsOn time.Time) ([]Quarte
 		}
 		from, to := laterOf(qs, startsOn), earlierOf(qe, endsOn)
 		parts = append(parts, QuarterAmount{Year: fy, Quarter: q})
-		weights = append(weights, decimal.NewFromInt(int64(daysBetween(from, to))))
+		weights = append(weights, int64(daysBetween(from, to)))
 		if q == 4 {
 			fy, q = fy+1, 1
 		} else {
 			q++
 		}
 	}
-	amounts, err := SplitLargestRemainder(budget, weights)
+	amounts, err := SplitByWholeWeights(budget, weights)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,44 @@ func TestParseQuantityRefusesWhatItCannotHoldExactly(t *testing.T) {
 		if _, err := ParseQuantity(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestSplitByWholeWeightsAgreesWithSplitLargestRemainder: the fast path
+// gives exactly the general split, including the penny ties.
+func TestSplitByWholeWeightsAgreesWithSplitLargestRemainder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 5000 {
+		n := 1 + rng.IntN(24)
+		ws := make([]int64, n)
+		ds := make([]decimal.Decimal, n)
+		for j := range ws {
+			ws[j] = int64(rng.IntN(93))
+			if i%7 == 0 {
+				ws[j] = 30 // many ties
+			}
+			ds[j] = decimal.NewFromInt(ws[j])
+		}
+		ws[0]++
+		ds[0] = decimal.NewFromInt(ws[0])
+		total := decimal.New(rng.Int64N(1_000_000_000_000_00), -2)
+		if i%3 == 0 {
+			total = decimal.New(int64(rng.IntN(100)), -2)
+		}
+		fast, err1 := SplitByWholeWeights(total, ws)
+		slow, err2 := SplitLargestRemainder(total, ds)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%v %v", err1, err2)
+		}
+		for j := range fast {
+			if !fast[j].Equal(slow[j]) {
+				t.Fatalf("total %s weights %v: part %d fast %s slow %s", total, ws, j, fast[j], slow[j])
+			}
+		}
+	}
+	// Too large for int64 pennies: the general path answers.
+	huge := decimal.RequireFromString("99999999999999999.99")
+	if parts, err := SplitByWholeWeights(huge, []int64{1, 2}); err != nil || !parts[0].Add(parts[1]).Equal(huge) {
+		t.Fatalf("huge: %v %v", parts, err)
 	}
 }

@@ -42,6 +42,9 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 	if err != nil || lines != 40 || entries != 4000 || measurements != 5*60 {
 		t.Fatalf("seeded %d lines, %d entries, %d measurements (%v)", lines, entries, measurements, err)
 	}
+	if drift, err := st.MonthlyRollupDrift(ctx); err != nil || len(drift) > 0 {
+		t.Fatalf("the seeded rollup differs from the ledger (%v): %v", err, drift)
+	}
 	// The year's report over one bench programme equals the raw sum.
 	var progID int64
 	var raw decimal.Decimal

@@ -192,6 +192,12 @@ func budgetIn(ctx context.Context, st *store.Store, q Query) (*Budget, error) {
 	if err != nil {
 		return nil, err
 	}
+	return budgetFrom(ctx, st, q, ls)
+}
+
+// budgetFrom groups the lines' figures for the period into the report.
+func budgetFrom(ctx context.Context, st *store.Store, q Query, ls []line) (*Budget, error) {
+	var err error
 	b := &Budget{Query: q}
 	switch q.GroupBy {
 	case ByFundingLine:

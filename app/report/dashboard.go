@@ -19,6 +19,9 @@ type MonthPoint struct {
 	Plan       decimal.Decimal // the period's budget straight-line to the month's end
 }
 
+// DashboardSeries is how many indicators' trends the dashboard reads.
+const DashboardSeries = 24
+
 // Dashboard is everything on the board's dashboard, read in one snapshot so
 // that every figure on the page agrees with every other and with the API's
 // reports for the same query.
@@ -34,13 +37,20 @@ type Dashboard struct {
 func DashboardReport(ctx context.Context, st *store.Store, q Query) (*Dashboard, error) {
 	d := &Dashboard{Query: q}
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
-		var err error
-		byProg, byLine := q, q
-		byProg.GroupBy, byLine.GroupBy = ByProgramme, ByFundingLine
-		if d.Programmes, err = budgetIn(ctx, st, byProg); err != nil {
+		rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
+		if err != nil {
 			return err
 		}
-		if d.Lines, err = budgetIn(ctx, st, byLine); err != nil {
+		ls, err := lines(rows, q)
+		if err != nil {
+			return err
+		}
+		byProg, byLine := q, q
+		byProg.GroupBy, byLine.GroupBy = ByProgramme, ByFundingLine
+		if d.Programmes, err = budgetFrom(ctx, st, byProg, ls); err != nil {
+			return err
+		}
+		if d.Lines, err = budgetFrom(ctx, st, byLine, ls); err != nil {
 			return err
 		}
 		sort.SliceStable(d.Lines.Groups, func(i, j int) bool {
@@ -51,11 +61,7 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query) (*Dashboard,
 			return err
 		}
 		d.Months = cumulative(q.Period, months, d.Programmes.Total.Budget)
-		rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
-		if err != nil {
-			return err
-		}
-		d.VFM, err = valueForMoneyIn(ctx, st, q, rows)
+		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries)
 		return err
 	})
 	return d, err

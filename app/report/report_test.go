@@ -203,6 +203,11 @@ func TestReportsReconcileWithTheLedgerAfterRandomOperations(t *testing.T) {
 		if len(approved) < 10 || len(pending) < 5 {
 			t.Fatalf("seed %d: only %d approved and %d pending entries; the test needs more to mean anything", seed, len(approved), len(pending))
 		}
+		// The monthly rollup the reports read agrees with the ledger.
+		drift, err := st.MonthlyRollupDrift(ctx)
+		if err != nil || len(drift) > 0 {
+			t.Fatalf("seed %d: the monthly rollup differs from the ledger (%v): %v", seed, err, drift)
+		}
 		var ids []int64
 		for _, fl := range w.lines[:len(w.lines)-1] {
 			ids = append(ids, fl.ID)

@@ -53,13 +53,16 @@ func ValueForMoneyReport(ctx context.Context, st *store.Store, q Query) (*ValueF
 		if err != nil {
 			return err
 		}
-		v, err = valueForMoneyIn(ctx, st, q, rows)
+		v, err = valueForMoneyIn(ctx, st, q, rows, -1)
 		return err
 	})
 	return v, err
 }
 
-func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures) (*ValueForMoney, error) {
+// valueForMoneyIn works out each indicator's outcome from the lines'
+// figures; the first seriesFor indicators (all when negative) carry their
+// trend of readings, the others only the latest.
+func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures, seriesFor int) (*ValueForMoney, error) {
 	v := &ValueForMoney{Query: q}
 	lineSpend := map[int64]decimal.Decimal{}
 	programmeSpend := map[int64]decimal.Decimal{}
@@ -82,6 +85,13 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 	for _, ind := range inds {
 		ids = append(ids, ind.ID)
 	}
+	latest, err := st.LatestMeasurements(ctx, q.Period.End, ids...)
+	if err != nil {
+		return nil, err
+	}
+	if seriesFor >= 0 {
+		ids = ids[:min(seriesFor, len(ids))]
+	}
 	current, err := st.CurrentMeasurements(ctx, ids...)
 	if err != nil {
 		return nil, err
@@ -93,7 +103,7 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 		}
 	}
 	for _, ind := range inds {
-		o := Outcome{Indicator: ind, Series: series[ind.ID]}
+		o := Outcome{Indicator: ind, Series: series[ind.ID], Latest: latest[ind.ID]}
 		var spend decimal.Decimal
 		switch {
 		case ind.FundingLineID != nil:
@@ -110,8 +120,7 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 			o.OwnerCode, o.OwnerName, spend = p.ProgrammeCode, p.ProgrammeName, programmeSpend[p.ProgrammeID]
 		}
 		var actual *decimal.Decimal
-		if n := len(o.Series); n > 0 {
-			o.Latest = o.Series[n-1]
+		if o.Latest != nil {
 			actual = &o.Latest.Value
 			due := models.MeasurementDue(ind.Frequency, o.Latest.PeriodEnd)
 			o.DueOn, o.Overdue = &due, q.AsOf.After(due)

@@ -17,6 +17,12 @@ func (s *Server) registerBoardPages() {
 	s.app.Get("/board-pack", s.requireWebUser, s.dashboardPage("board_pack"))
 }
 
+// How much of the lists the dashboard shows.
+const (
+	dashboardLines    = 25
+	dashboardOutcomes = 24
+)
+
 type monthJSON struct {
 	Month      string `json:"month"`
 	Spent      Money  `json:"spent"`
@@ -52,6 +58,13 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),
 			VFM: toVFMReportJSON(d.VFM), Months: []monthJSON{}}
+		allLines, allOutcomes := len(data.Lines.Groups), len(data.VFM.Outcomes)
+		if tmpl == "dashboard" {
+			// The dashboard is for a glance: the lines furthest over budget
+			// and the first outcomes; the board pack and the API have all.
+			data.Lines.Groups = data.Lines.Groups[:min(allLines, dashboardLines)]
+			data.VFM.Outcomes = data.VFM.Outcomes[:min(allOutcomes, dashboardOutcomes)]
+		}
 		for _, m := range d.Months {
 			data.Months = append(data.Months, monthJSON{Month: m.Month.Format("Jan 2006"), Spent: money(m.Spent),
 				Cumulative: money(m.Cumulative), Plan: money(m.Plan)})
@@ -89,7 +102,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		return s.render(c.Status(status), "board/"+tmpl, fiber.Map{"Title": title, "D": data, "Period": q.Period.String(),
 			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
-			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution,
+			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "AllLines": allLines, "AllOutcomes": allOutcomes,
 			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
 	}
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"granttrack/models"
 )
@@ -99,5 +101,28 @@ func (s *Store) CurrentMeasurements(ctx context.Context, indicatorIDs ...int64) 
 		Where("indicator_id IN (?)", bun.In(indicatorIDs)).
 		Where("NOT EXISTS (SELECT 1 FROM measurements later WHERE later.supersedes_id = measurement.id)").
 		Order("indicator_id", "period_end", "period_start").Scan(ctx)
+	return out, translate(err)
+}
+
+// LatestMeasurements returns, for each of the given indicators, its latest
+// current reading whose period ended by the given day.
+func (s *Store) LatestMeasurements(ctx context.Context, by time.Time, indicatorIDs ...int64) (map[int64]*models.Measurement, error) {
+	out := make(map[int64]*models.Measurement, len(indicatorIDs))
+	if len(indicatorIDs) == 0 {
+		return out, nil
+	}
+	// One index probe per indicator, newest first, stopping at the first
+	// reading no correction supersedes.
+	var ms []*models.Measurement
+	err := s.db.NewRaw(`
+		SELECT m.* FROM unnest(?::bigint[]) AS wanted(id)
+		CROSS JOIN LATERAL (
+			SELECT * FROM measurements m
+			WHERE m.indicator_id = wanted.id AND m.period_end <= ?
+			  AND NOT EXISTS (SELECT 1 FROM measurements later WHERE later.supersedes_id = m.id)
+			ORDER BY m.period_end DESC, m.period_start DESC LIMIT 1) m`, pgdialect.Array(indicatorIDs), by).Scan(ctx, &ms)
+	for _, m := range ms {
+		out[m.IndicatorID] = m
+	}
 	return out, translate(err)
 }

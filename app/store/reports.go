@@ -55,15 +55,20 @@ var reportedStatuses = []models.FundingLineStatus{models.StatusApproved, models.
 
 // LineFiguresFor returns the figures of every approved, active or closed
 // line that runs in [from, to] or has money in it, by programme and code.
-// Each sum is one GROUP BY over its table, joined once to the lines.
+// Each sum is one GROUP BY over its table, joined once to the lines; spend
+// comes from the monthly rollup, so from and to must be a first and a last
+// day of a month, as every financial year and quarter are.
 func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope ReportScope) ([]LineFigures, error) {
+	if err := wholeMonths(from, to); err != nil {
+		return nil, err
+	}
 	var out []LineFigures
 	err := s.db.NewRaw(`
 		WITH spend AS (
 			SELECT funding_line_id,
 				sum(amount) FILTER (WHERE status = 'approved') AS spent,
 				sum(amount) FILTER (WHERE status = 'pending') AS pending
-			FROM spend_entries WHERE incurred_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id),
+			FROM spend_monthly WHERE month BETWEEN ?0 AND ?1 AND status <> 'rejected' GROUP BY funding_line_id),
 		committed AS (
 			SELECT a.funding_line_id, sum(t.amount) AS committed
 			FROM tranches t JOIN awards a ON a.id = t.award_id
@@ -134,14 +139,43 @@ type MonthAmount struct {
 	Amount decimal.Decimal
 }
 
-// ApprovedSpendByMonth sums approved spend incurred in [from, to] by month.
+// ApprovedSpendByMonth sums approved spend incurred in the whole months
+// from..to by month, from the monthly rollup.
 func (s *Store) ApprovedSpendByMonth(ctx context.Context, from, to time.Time, scope ReportScope) ([]MonthAmount, error) {
+	if err := wholeMonths(from, to); err != nil {
+		return nil, err
+	}
 	var out []MonthAmount
 	err := s.db.NewRaw(`
-		SELECT date_trunc('month', e.incurred_on)::date AS month, sum(e.amount) AS amount
-		FROM spend_entries e JOIN funding_lines fl ON fl.id = e.funding_line_id
-		WHERE e.status = 'approved' AND e.incurred_on BETWEEN ?0 AND ?1 AND fl.status IN (?2)
+		SELECT m.month, sum(m.amount) AS amount
+		FROM spend_monthly m JOIN funding_lines fl ON fl.id = m.funding_line_id
+		WHERE m.status = 'approved' AND m.month BETWEEN ?0 AND ?1 AND fl.status IN (?2)
 		  AND (?3 = 0 OR fl.programme_id = ?3) AND (?4 = 0 OR fl.id = ?4)
 		GROUP BY 1 ORDER BY 1`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &out)
+	return out, translate(err)
+}
+
+// wholeMonths checks a period starts on a month's first day and ends on a
+// month's last, as the monthly rollup needs.
+func wholeMonths(from, to time.Time) error {
+	if from.Day() != 1 || to.AddDate(0, 0, 1).Day() != 1 {
+		return models.Errorf(models.EINVALID, "A report period must run from the first of a month to the last of a month, not %s to %s.",
+			from.Format(models.DateLayout), to.Format(models.DateLayout))
+	}
+	return nil
+}
+
+// MonthlyRollupDrift lists the (line, month, status) keys where the monthly
+// rollup differs from the ledger's own GROUP BY; empty when they agree.
+func (s *Store) MonthlyRollupDrift(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.NewRaw(`
+		SELECT concat_ws(' ', coalesce(r.funding_line_id, l.funding_line_id), coalesce(r.month, l.month), coalesce(r.status, l.status),
+			'rollup', coalesce(r.amount, 0), coalesce(r.entries, 0), 'ledger', coalesce(l.amount, 0), coalesce(l.entries, 0))
+		FROM (SELECT * FROM spend_monthly WHERE entries <> 0 OR amount <> 0) r
+		FULL JOIN (SELECT funding_line_id, date_trunc('month', incurred_on)::date AS month, status, sum(amount) AS amount, count(*) AS entries
+			FROM spend_entries GROUP BY 1, 2, 3) l USING (funding_line_id, month, status)
+		WHERE r.amount IS DISTINCT FROM l.amount OR r.entries IS DISTINCT FROM l.entries
+		ORDER BY 1`).Scan(ctx, &out)
 	return out, translate(err)
 }
