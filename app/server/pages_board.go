@@ -56,15 +56,15 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),
-			VFM: toVFMReportJSON(d.VFM), Months: []monthJSON{}}
-		allLines, allOutcomes := len(data.Lines.Groups), len(data.VFM.Outcomes)
+		allLines, allOutcomes := len(d.Lines.Groups), len(d.VFM.Outcomes)
 		if tmpl == "dashboard" {
 			// The dashboard is for a glance: the lines furthest over budget
 			// and the first outcomes; the board pack and the API have all.
-			data.Lines.Groups = data.Lines.Groups[:min(allLines, dashboardLines)]
-			data.VFM.Outcomes = data.VFM.Outcomes[:min(allOutcomes, dashboardOutcomes)]
+			d.Lines.Groups = d.Lines.Groups[:min(allLines, dashboardLines)]
+			d.VFM.Outcomes = d.VFM.Outcomes[:min(allOutcomes, dashboardOutcomes)]
 		}
+		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),
+			VFM: toVFMReportJSON(d.VFM), Months: []monthJSON{}}
 		for _, m := range d.Months {
 			data.Months = append(data.Months, monthJSON{Month: m.Month.Format("Jan 2006"), Spent: money(m.Spent),
 				Cumulative: money(m.Cumulative), Plan: money(m.Plan)})
