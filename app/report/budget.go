@@ -153,7 +153,7 @@ type line struct {
 func lines(rows []store.LineFigures, q Query) ([]line, error) {
 	out := make([]line, 0, len(rows))
 	for _, r := range rows {
-		profile, err := models.ProfileBudget(r.Budget, r.StartsOn, r.EndsOn)
+		profile, err := profiles.profile(r.Budget, r.StartsOn, r.EndsOn)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,12 @@ import (
 // same moment and its totals agree with each other.
 func (s *Store) Snapshot(ctx context.Context, fn func(ctx context.Context, st *Store) error) error {
 	return translate(s.bun.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
+		// A report's queries each aggregate a few hundred thousand rollup
+		// rows at most; starting parallel workers for them costs more than
+		// it saves (measured: 199 ms against 62 ms on two cores).
+		if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+			return err
+		}
 		return fn(ctx, &Store{db: tx, bun: s.bun, pool: s.pool})
 	}))
 }
