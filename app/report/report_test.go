@@ -277,3 +277,60 @@ func TestReportsReconcileWithTheLedgerAfterRandomOperations(t *testing.T) {
 		sameMoney(t, fmt.Sprintf("seed %d: budget over all years", seed), total, want)
 	}
 }
+
+// TestCostPerOutcomeCountsReversalsInsideThePeriod: a reversal recorded in
+// the period takes its amount off the numerator.
+func TestCostPerOutcomeCountsReversalsInsideThePeriod(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(99, 1))
+	w := newWorld(t, st, rng)
+	now := time.Now().UTC()
+	fy := models.FinancialYearOf(now)
+	fl, err := models.FundingLineInput{Code: fmt.Sprintf("W%dREV", worldSeq), Title: "Line", Kind: "grant", ProgrammeID: w.programmes[0].ID,
+		FunderID: w.orgs[0].ID, Budget: "10000.00", StartsOn: fy.Start().Format(models.DateLayout), EndsOn: fy.End().Format(models.DateLayout)}.Validate()
+	must(t, err)
+	must(t, st.CreateFundingLine(ctx, sys, fl))
+	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
+		_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
+		must(t, err)
+	}
+	var ids []int64
+	for _, amount := range []string{"1000.00", "600.00"} {
+		e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: w.orgs[1].ID, Amount: amount, IncurredOn: now.Format(models.DateLayout),
+			Category: "services", Purpose: "Sessions", VFMReason: "Quotes"}.Validate()
+		must(t, err)
+		_, err = st.RecordSpend(ctx, w.maker, e, "", nil)
+		must(t, err)
+		_, err = st.ApproveSpend(ctx, w.second, e.ID, models.DefaultApprovalLimit)
+		must(t, err)
+		ids = append(ids, e.ID)
+	}
+	rev, err := st.ReverseSpend(ctx, w.maker, ids[1], "Invoice paid twice")
+	must(t, err)
+	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Sessions", Unit: "count", Direction: "higher_is_better", BaselineValue: "0",
+		BaselineOn: fy.Start().Format(models.DateLayout), Frequency: "quarterly"}.Validate()
+	must(t, err)
+	must(t, st.CreateIndicator(ctx, w.maker, ind))
+	m, err := models.MeasurementInput{PeriodStart: fy.Start().Format(models.DateLayout), PeriodEnd: now.Format(models.DateLayout), Value: "4",
+		Source: "register"}.Validate(ind.ID)
+	must(t, err)
+	must(t, st.RecordMeasurement(ctx, w.maker, m))
+	q := report.Query{Period: models.PeriodOf(fy, 0), AsOf: now, Scope: store.ReportScope{FundingLineID: fl.ID}}
+	cost := func() string {
+		v, err := report.ValueForMoneyReport(ctx, st, q)
+		must(t, err)
+		if len(v.Outcomes) != 1 || v.Outcomes[0].Cost.Cost == nil {
+			t.Fatalf("outcomes %+v", v.Outcomes)
+		}
+		return v.Outcomes[0].Cost.Cost.StringFixed(2)
+	}
+	if got := cost(); got != "400.00" { // 1,600.00 ÷ 4 sessions; the reversal is still pending
+		t.Fatalf("before the reversal is approved: %s", got)
+	}
+	_, err = st.ApproveSpend(ctx, w.second, rev.ID, models.DefaultApprovalLimit)
+	must(t, err)
+	if got := cost(); got != "250.00" { // (1,600.00 − 600.00) ÷ 4
+		t.Fatalf("after the reversal: %s", got)
+	}
+}
