@@ -90,8 +90,9 @@ var templateFuncs = template.FuncMap{
 
 // webPermissions mirror the API's role sets for what the pages offer.
 var webPermissions = map[string][]models.Role{
-	"write": writers,
-	"admin": admins,
+	"write":   writers,
+	"admin":   admins,
+	"publish": publishers,
 }
 
 // groupThousands writes 2000000.00 as 2,000,000.00 for people to read.
@@ -145,6 +146,7 @@ func (s *Server) registerWeb() {
 	s.registerPages()
 	s.registerSpendPages()
 	s.registerFormPages()
+	s.registerTransparencyPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

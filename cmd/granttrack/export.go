@@ -19,8 +19,11 @@ import (
 // With --out, the manifest is written beside the file as FILE.manifest.json;
 // without, the ledger goes to stdout and the manifest to stderr.
 func (c *command) exportCmd(args []string) error {
+	if len(args) > 0 && args[0] == "transparency" {
+		return c.transparencyCmd(args[1:])
+	}
 	if len(args) == 0 || args[0] != "ledger" {
-		return usageError{"export needs ledger"}
+		return usageError{"export needs ledger or transparency"}
 	}
 	fs := c.flags("export ledger")
 	format := fs.String("format", "csv", strings.Join(export.Formats(), ", "))
