@@ -120,16 +120,19 @@ func ContentType(format string) (mediaType, extension string, ok bool) {
 	return f.contentType, f.extension, ok
 }
 
-// Formats lists the formats Ledger writes, sorted.
+// Formats lists the formats Ledger writes: the ledger's row formats sorted,
+// then the open-data package formats sorted.
 func Formats() []string {
 	names := make([]string, 0, len(rowFormats)+len(packageFormats))
 	for name := range rowFormats {
 		names = append(names, name)
 	}
+	sort.Strings(names)
+	rows := len(names)
 	for name := range packageFormats {
 		names = append(names, name)
 	}
-	sort.Strings(names)
+	sort.Strings(names[rows:])
 	return names
 }
 

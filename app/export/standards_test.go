@@ -88,6 +88,8 @@ func TestOpenStandards(t *testing.T) {
 	t.Run("ThreeSixtyGivingFilters", func(t *testing.T) { threeSixtyGivingFilters(t, st) })
 	t.Run("OCDSValidatesWithTheAllyshipContract", func(t *testing.T) { ocdsValidates(t, st) })
 	t.Run("ValidatorsCatchInvalidDocuments", func(t *testing.T) { validatorsCatchInvalidDocuments(t, st) })
+	// Last: it adds an incomplete grant and legacy spend to the demo.
+	t.Run("TransparencyPack", func(t *testing.T) { transparencyPack(t, st) })
 }
 
 // demoPayments are the approved payments made on demo awards; the reversed

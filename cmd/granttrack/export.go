@@ -84,6 +84,10 @@ func (c *command) exportCmd(args []string) error {
 	if err := os.WriteFile(*out+".manifest.json", append(manifest, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Wrote %d entries to %s (sha256 %s) and its manifest %s.manifest.json\n", m.Rows, *out, m.SHA256, *out)
+	noun := map[string]string{export.Format360Giving: "grants", export.FormatOCDS: "releases"}[*format]
+	if noun == "" {
+		noun = "entries"
+	}
+	fmt.Fprintf(c.stdout, "Wrote %d %s to %s (sha256 %s) and its manifest %s.manifest.json\n", m.Rows, noun, *out, m.SHA256, *out)
 	return nil
 }
