@@ -139,7 +139,8 @@ func Formats() []string {
 // Ledger writes the spend ledger in format to w and returns its manifest.
 // The rows are read in one REPEATABLE READ snapshot, the same one the
 // audit head is read in, so the manifest's totals and head describe exactly
-// the rows written. progress, if not nil, is called after each row.
+// the rows written. progress, if not nil, is called after each row. The
+// open-data package formats (360giving, ocds) are written by standards.go.
 func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f Filter, progress func(rows int)) (*Manifest, error) {
 	if pf, ok := packageFormats[format]; ok {
 		return writePackage(ctx, st, w, format, pf, f)
