@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -85,5 +86,31 @@ func TestLedgerExportOffersTheOpenStandards(t *testing.T) {
 	p := e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=ocds&funding_line_id=%d", f.LineID), nil).problem(t)
 	if p.Status != 404 || !strings.Contains(p.Detail, "No contracts") {
 		t.Fatalf("problem %+v", p)
+	}
+}
+
+func TestAwardFormAndOrganisationsTakeWhatPublishingNeeds(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("50000.00")
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+	ref := unique("FORM-")
+	r := officer.request("POST", fmt.Sprintf("/funding-lines/%d/awards/new", f.LineID), url.Values{"recipient_id": {fmt.Sprint(f.RecipientID)},
+		"reference": {ref}, "amount": {"1000.00"}, "tranche_count": {"1"}, "awarded_on": {"2024-05-01"}, "starts_on": {"2024-05-01"},
+		"ends_on": {"2024-12-31"}, "purpose": {"Mentoring"}, "conditions": {"Monthly reports"}, "crime_reduction_reason": {"Mentored young people reoffend less"}})
+	e.mustStatus(r, 303)
+	r = e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), nil)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), `"conditions":"Monthly reports"`) || !strings.Contains(string(r.Body), `"crime_reduction_reason":"Mentored young people reoffend less"`) {
+		t.Fatalf("the form's conditions and reason should be stored: %s", r.Body)
+	}
+
+	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/organisations", map[string]any{"name": unique("Borough "), "is_recipient": true, "gss_code": "e09000028"})
+	e.mustStatus(r, 201)
+	if !strings.Contains(string(r.Body), `"gss_code":"E09000028"`) {
+		t.Fatalf("the GSS code should be stored in capitals: %s", r.Body)
+	}
+	p := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/organisations", map[string]any{"name": unique("Borough "), "is_recipient": true, "gss_code": "Southwark"}).problem(t)
+	if p.Status != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "gss_code" {
+		t.Fatalf("a name is not a GSS code: %+v", p)
 	}
 }
