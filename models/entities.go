@@ -46,6 +46,7 @@ type Organisation struct {
 	CharityNumber *string   `bun:""`
 	CompanyNumber *string   `bun:""`
 	Borough       *string   `bun:""`
+	GSSCode       *string   `bun:"gss_code"` // ONS code of the place an organisation is, e.g. a borough
 	IsFunder      bool      `bun:",notnull"`
 	IsRecipient   bool      `bun:",notnull"`
 	IsSupplier    bool      `bun:",notnull"`
@@ -95,17 +96,21 @@ type FundingLine struct {
 type Award struct {
 	bun.BaseModel `bun:"table:awards"`
 
-	ID            int64           `bun:",pk,autoincrement"`
-	FundingLineID int64           `bun:",notnull"`
-	RecipientID   int64           `bun:",notnull"`
-	Reference     string          `bun:",notnull"`
-	Purpose       string          `bun:",notnull"`
-	Amount        decimal.Decimal `bun:"type:numeric(15,2),notnull"`
-	AwardedOn     time.Time       `bun:"type:date,notnull"`
-	StartsOn      time.Time       `bun:"type:date,notnull"`
-	EndsOn        time.Time       `bun:"type:date,notnull"`
-	ReservationID *int64          // the reservation this award was converted from
-	CreatedAt     time.Time       `bun:",nullzero,notnull,default:current_timestamp"`
+	ID            int64  `bun:",pk,autoincrement"`
+	FundingLineID int64  `bun:",notnull"`
+	RecipientID   int64  `bun:",notnull"`
+	Reference     string `bun:",notnull"`
+	Purpose       string `bun:",notnull"`
+	// Conditions attached to the grant and why it should reduce crime and
+	// disorder: a policing body publishes both for each such grant.
+	Conditions           *string         `bun:""`
+	CrimeReductionReason *string         `bun:""`
+	Amount               decimal.Decimal `bun:"type:numeric(15,2),notnull"`
+	AwardedOn            time.Time       `bun:"type:date,notnull"`
+	StartsOn             time.Time       `bun:"type:date,notnull"`
+	EndsOn               time.Time       `bun:"type:date,notnull"`
+	ReservationID        *int64          // the reservation this award was converted from
+	CreatedAt            time.Time       `bun:",nullzero,notnull,default:current_timestamp"`
 
 	Tranches []*Tranche `bun:"rel:has-many,join:id=award_id"`
 }

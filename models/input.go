@@ -121,6 +121,7 @@ type OrganisationInput struct {
 	CharityNumber *string `json:"charity_number" form:"charity_number"`
 	CompanyNumber *string `json:"company_number" form:"company_number"`
 	Borough       *string `json:"borough" form:"borough"`
+	GSSCode       *string `json:"gss_code" form:"gss_code"`
 	IsFunder      bool    `json:"is_funder" form:"is_funder"`
 	IsRecipient   bool    `json:"is_recipient" form:"is_recipient"`
 	IsSupplier    bool    `json:"is_supplier" form:"is_supplier"`
@@ -147,10 +148,31 @@ func (in OrganisationInput) Validate() (*Organisation, error) {
 			o.OrgID = &id
 		}
 	}
+	if code := c.optionalText("gss_code", in.GSSCode, 9); code != nil && !c.Has("gss_code") {
+		if up := strings.ToUpper(*code); isGSSCode(up) {
+			o.GSSCode = &up
+		} else {
+			c.Add("gss_code", "must be an ONS GSS code: a letter and 8 digits, for example E09000022 for Lambeth")
+		}
+	}
 	if !o.IsFunder && !o.IsRecipient && !o.IsSupplier {
 		c.Add("is_funder", "choose at least one of funder, recipient or supplier")
 	}
 	return o, c.Err()
+}
+
+// isGSSCode reports whether s looks like an ONS GSS code (E09000022): a
+// letter for the country and eight digits.
+func isGSSCode(s string) bool {
+	if len(s) != 9 || !strings.ContainsRune("EKNSW", rune(s[0])) {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ProgrammeInput creates or replaces a programme.
@@ -269,15 +291,19 @@ func AddMonthsClamped(t time.Time, n int) time.Time {
 // amount into that many quarterly payments from StartsOn (one when neither is
 // given).
 type AwardInput struct {
-	RecipientID  int64          `json:"recipient_id" form:"recipient_id"`
-	Reference    string         `json:"reference" form:"reference"`
-	Purpose      string         `json:"purpose" form:"purpose"`
-	Amount       string         `json:"amount" form:"amount"`
-	AwardedOn    string         `json:"awarded_on" form:"awarded_on"`
-	StartsOn     string         `json:"starts_on" form:"starts_on"`
-	EndsOn       string         `json:"ends_on" form:"ends_on"`
-	TrancheCount int            `json:"tranche_count" form:"tranche_count"`
-	Tranches     []TrancheInput `json:"tranches" form:"-"`
+	RecipientID int64  `json:"recipient_id" form:"recipient_id"`
+	Reference   string `json:"reference" form:"reference"`
+	Purpose     string `json:"purpose" form:"purpose"`
+	// Conditions and CrimeReductionReason are optional when awarding, but
+	// the publishing pack lists a grant without them as incomplete.
+	Conditions           string         `json:"conditions" form:"conditions"`
+	CrimeReductionReason string         `json:"crime_reduction_reason" form:"crime_reduction_reason"`
+	Amount               string         `json:"amount" form:"amount"`
+	AwardedOn            string         `json:"awarded_on" form:"awarded_on"`
+	StartsOn             string         `json:"starts_on" form:"starts_on"`
+	EndsOn               string         `json:"ends_on" form:"ends_on"`
+	TrancheCount         int            `json:"tranche_count" form:"tranche_count"`
+	Tranches             []TrancheInput `json:"tranches" form:"-"`
 }
 
 // MaxTranches bounds how finely an award can be split.
@@ -288,14 +314,16 @@ const MaxTranches = 60
 func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 	var c collector
 	a := &Award{
-		FundingLineID: fundingLineID,
-		RecipientID:   c.id("recipient_id", in.RecipientID),
-		Reference:     strings.ToUpper(c.text("reference", in.Reference, true, 60)),
-		Purpose:       c.text("purpose", in.Purpose, false, 4000),
-		Amount:        c.money("amount", in.Amount, ParsePositiveMoney),
-		AwardedOn:     c.date("awarded_on", in.AwardedOn),
-		StartsOn:      c.date("starts_on", in.StartsOn),
-		EndsOn:        c.date("ends_on", in.EndsOn),
+		FundingLineID:        fundingLineID,
+		RecipientID:          c.id("recipient_id", in.RecipientID),
+		Reference:            strings.ToUpper(c.text("reference", in.Reference, true, 60)),
+		Purpose:              c.text("purpose", in.Purpose, false, 4000),
+		Conditions:           c.optionalText("conditions", &in.Conditions, 4000),
+		CrimeReductionReason: c.optionalText("crime_reduction_reason", &in.CrimeReductionReason, 4000),
+		Amount:               c.money("amount", in.Amount, ParsePositiveMoney),
+		AwardedOn:            c.date("awarded_on", in.AwardedOn),
+		StartsOn:             c.date("starts_on", in.StartsOn),
+		EndsOn:               c.date("ends_on", in.EndsOn),
 	}
 	c.dateOrder("starts_on", a.StartsOn, "ends_on", a.EndsOn)
 	switch {

@@ -55,6 +55,13 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 	if err := st.DB().NewRaw("SELECT tender_min_value::text || '-' || tender_max_value::text FROM funding_lines WHERE code = 'ALLYSHIP-TRAINING'").Scan(ctx, &band); err != nil || band != "10000.00-25000.00" {
 		t.Fatalf("allyship band %q %v", band, err)
 	}
+	if n := count("SELECT count(*) FROM organisations WHERE gss_code IN ('E09000022', 'E09000028', 'E09000012', 'E09000025')"); n != 4 {
+		t.Fatalf("%d boroughs with their GSS codes, want Lambeth, Southwark, Hackney and Newham", n)
+	}
+	if n := count(`SELECT count(*) FROM awards a JOIN funding_lines fl ON fl.id = a.funding_line_id
+		WHERE fl.kind <> 'contract' AND (a.conditions IS NULL OR a.crime_reduction_reason IS NULL OR a.purpose = '')`); n != 0 {
+		t.Fatalf("%d demo grants lack what the publishing pack needs", n)
+	}
 	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
 		t.Fatalf("audit chain after demo: %+v %v", status, err)
 	}

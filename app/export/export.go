@@ -113,25 +113,38 @@ var rowFormats = map[string]rowFormat{
 // ContentType is the media type of a file in format, and its file extension;
 // ok is false for an unknown format.
 func ContentType(format string) (mediaType, extension string, ok bool) {
+	if pf, ok := packageFormats[format]; ok {
+		return pf.contentType, pf.extension, true
+	}
 	f, ok := rowFormats[format]
 	return f.contentType, f.extension, ok
 }
 
-// Formats lists the formats Ledger writes, sorted.
+// Formats lists the formats Ledger writes: the ledger's row formats sorted,
+// then the open-data package formats sorted.
 func Formats() []string {
-	names := make([]string, 0, len(rowFormats))
+	names := make([]string, 0, len(rowFormats)+len(packageFormats))
 	for name := range rowFormats {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	rows := len(names)
+	for name := range packageFormats {
+		names = append(names, name)
+	}
+	sort.Strings(names[rows:])
 	return names
 }
 
 // Ledger writes the spend ledger in format to w and returns its manifest.
 // The rows are read in one REPEATABLE READ snapshot, the same one the
 // audit head is read in, so the manifest's totals and head describe exactly
-// the rows written. progress, if not nil, is called after each row.
+// the rows written. progress, if not nil, is called after each row. The
+// open-data package formats (360giving, ocds) are written by standards.go.
 func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f Filter, progress func(rows int)) (*Manifest, error) {
+	if pf, ok := packageFormats[format]; ok {
+		return writePackage(ctx, st, w, format, pf, f)
+	}
 	rf, ok := rowFormats[format]
 	if !ok {
 		msg := "must be one of " + strings.Join(Formats(), ", ")

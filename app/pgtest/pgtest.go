@@ -205,3 +205,49 @@ func MainMigrated(m *testing.M) {
 		return err
 	})
 }
+
+// FreshMigrated returns the address of another fresh database, with every
+// migration applied, on the same server as DSN, dropped when t ends: for a
+// test whose data no other test in the package may see (the demo data set,
+// say), or whose whole-database counts others' data would upset.
+func FreshMigrated(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := "granttrack_test_" + randomHex(8)
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	server := dsn
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer admin.Close(context.Background())
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	fresh, err := withDatabase(server, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := migrations.Up(ctx, st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	return fresh
+}

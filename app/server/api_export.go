@@ -13,9 +13,9 @@ import (
 )
 
 type exportQuery struct {
-	Format        string `query:"format" doc:"csv (default), json, …: see the README"`
+	Format        string `query:"format" doc:"csv (default), json, 360giving (grants), ocds (contracts), …: see the README"`
 	FY            string `query:"fy" doc:"financial year, e.g. 2024-25"`
-	From          string `query:"from" doc:"first day incurred, e.g. 2024-04-01"`
+	From          string `query:"from" doc:"first day incurred (for 360giving and ocds: awarded), e.g. 2024-04-01"`
 	To            string `query:"to" doc:"last day incurred"`
 	ProgrammeID   int64  `query:"programme_id"`
 	FundingLineID int64  `query:"funding_line_id"`

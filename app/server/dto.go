@@ -44,6 +44,7 @@ type organisationJSON struct {
 	CharityNumber *string   `json:"charity_number"`
 	CompanyNumber *string   `json:"company_number"`
 	Borough       *string   `json:"borough"`
+	GSSCode       *string   `json:"gss_code"`
 	IsFunder      bool      `json:"is_funder"`
 	IsRecipient   bool      `json:"is_recipient"`
 	IsSupplier    bool      `json:"is_supplier"`
@@ -53,7 +54,7 @@ type organisationJSON struct {
 
 func toOrganisationJSON(o *models.Organisation) organisationJSON {
 	return organisationJSON{ID: o.ID, Name: o.Name, OrgID: o.OrgID, CharityNumber: o.CharityNumber,
-		CompanyNumber: o.CompanyNumber, Borough: o.Borough, IsFunder: o.IsFunder, IsRecipient: o.IsRecipient,
+		CompanyNumber: o.CompanyNumber, Borough: o.Borough, GSSCode: o.GSSCode, IsFunder: o.IsFunder, IsRecipient: o.IsRecipient,
 		IsSupplier: o.IsSupplier, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
@@ -122,24 +123,27 @@ type trancheJSON struct {
 }
 
 type awardJSON struct {
-	ID            int64         `json:"id"`
-	FundingLineID int64         `json:"funding_line_id"`
-	RecipientID   int64         `json:"recipient_id"`
-	Reference     string        `json:"reference"`
-	Purpose       string        `json:"purpose"`
-	Amount        Money         `json:"amount"`
-	AwardedOn     Date          `json:"awarded_on"`
-	StartsOn      Date          `json:"starts_on"`
-	EndsOn        Date          `json:"ends_on"`
-	ReservationID *int64        `json:"reservation_id"`
-	Tranches      []trancheJSON `json:"tranches"`
-	CreatedAt     time.Time     `json:"created_at"`
+	ID                   int64         `json:"id"`
+	FundingLineID        int64         `json:"funding_line_id"`
+	RecipientID          int64         `json:"recipient_id"`
+	Reference            string        `json:"reference"`
+	Purpose              string        `json:"purpose"`
+	Conditions           *string       `json:"conditions"`
+	CrimeReductionReason *string       `json:"crime_reduction_reason"`
+	Amount               Money         `json:"amount"`
+	AwardedOn            Date          `json:"awarded_on"`
+	StartsOn             Date          `json:"starts_on"`
+	EndsOn               Date          `json:"ends_on"`
+	ReservationID        *int64        `json:"reservation_id"`
+	Tranches             []trancheJSON `json:"tranches"`
+	CreatedAt            time.Time     `json:"created_at"`
 }
 
 func toAwardJSON(a *models.Award) awardJSON {
 	out := awardJSON{ID: a.ID, FundingLineID: a.FundingLineID, RecipientID: a.RecipientID, Reference: a.Reference,
-		Purpose: a.Purpose, Amount: money(a.Amount), AwardedOn: date(a.AwardedOn), StartsOn: date(a.StartsOn),
-		EndsOn: date(a.EndsOn), ReservationID: a.ReservationID, Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt}
+		Purpose: a.Purpose, Conditions: a.Conditions, CrimeReductionReason: a.CrimeReductionReason, Amount: money(a.Amount),
+		AwardedOn: date(a.AwardedOn), StartsOn: date(a.StartsOn), EndsOn: date(a.EndsOn), ReservationID: a.ReservationID,
+		Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt}
 	for _, t := range a.Tranches {
 		out.Tranches = append(out.Tranches, trancheJSON{ID: t.ID, Seq: t.Seq, DueOn: date(t.DueOn), Amount: money(t.Amount)})
 	}

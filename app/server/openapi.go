@@ -30,8 +30,11 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(r.Path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
-				"schema": map[string]any{"type": "integer", "minimum": 1}})
+			schema := map[string]any{"type": "integer", "minimum": 1}
+			if m[1] != "id" { // a name, such as a file of the publishing pack
+				schema = map[string]any{"type": "string"}
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
 		}
 		if r.Query != nil {
 			t := reflect.TypeOf(r.Query)
@@ -68,7 +71,7 @@ func (s *Server) OpenAPI() map[string]any {
 		if r.Request != nil {
 			responses["400"], responses["413"], responses["422"] = problem, problem, problem
 		}
-		if strings.Contains(r.Path, ":id") {
+		if strings.Contains(r.Path, "/:") {
 			responses["404"] = problem
 		}
 		if r.Method != http.MethodGet {

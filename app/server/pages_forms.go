@@ -93,7 +93,7 @@ func (s *Server) organisationFormPage(c *fiber.Ctx) error {
 			return err
 		}
 		in = models.OrganisationInput{Name: o.Name, OrgID: o.OrgID, CharityNumber: o.CharityNumber, CompanyNumber: o.CompanyNumber,
-			Borough: o.Borough, IsFunder: o.IsFunder, IsRecipient: o.IsRecipient, IsSupplier: o.IsSupplier}
+			Borough: o.Borough, GSSCode: o.GSSCode, IsFunder: o.IsFunder, IsRecipient: o.IsRecipient, IsSupplier: o.IsSupplier}
 	}
 	return s.renderForm(c, "orgs/organisation_form", nil, fiber.Map{"Title": "Organisation", "ID": id, "In": in})
 }
@@ -105,7 +105,7 @@ func (s *Server) organisationSave(c *fiber.Ctx) error {
 	}
 	in := models.OrganisationInput{Name: c.FormValue("name"), OrgID: optForm(c, "org_id"), CharityNumber: optForm(c, "charity_number"),
 		CompanyNumber: optForm(c, "company_number"), Borough: optForm(c, "borough"),
-		IsFunder: c.FormValue("is_funder") != "", IsRecipient: c.FormValue("is_recipient") != "", IsSupplier: c.FormValue("is_supplier") != ""}
+		GSSCode: optForm(c, "gss_code"), IsFunder: c.FormValue("is_funder") != "", IsRecipient: c.FormValue("is_recipient") != "", IsSupplier: c.FormValue("is_supplier") != ""}
 	o, err := in.Validate()
 	if err == nil {
 		if id == 0 {
@@ -156,6 +156,7 @@ func (s *Server) awardSave(c *fiber.Ctx) error {
 	}
 	n := int(formID(c, "tranche_count"))
 	in := models.AwardInput{RecipientID: formID(c, "recipient_id"), Reference: c.FormValue("reference"), Purpose: c.FormValue("purpose"),
+		Conditions: c.FormValue("conditions"), CrimeReductionReason: c.FormValue("crime_reduction_reason"),
 		Amount: c.FormValue("amount"), AwardedOn: c.FormValue("awarded_on"), StartsOn: c.FormValue("starts_on"), EndsOn: c.FormValue("ends_on"),
 		TrancheCount: n}
 	a, err := in.Validate(id)

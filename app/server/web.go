@@ -90,8 +90,9 @@ var templateFuncs = template.FuncMap{
 
 // webPermissions mirror the API's role sets for what the pages offer.
 var webPermissions = map[string][]models.Role{
-	"write": writers,
-	"admin": admins,
+	"write":   writers,
+	"admin":   admins,
+	"publish": publishers,
 }
 
 // pounds shows an amount as -£1,234.50: the sign before the pound sign.
@@ -161,6 +162,7 @@ func (s *Server) registerWeb() {
 	s.registerLineOutcomePages()
 	s.registerSpendPages()
 	s.registerFormPages()
+	s.registerTransparencyPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

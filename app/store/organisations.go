@@ -28,7 +28,7 @@ func (s *Store) UpdateOrganisation(ctx context.Context, actor models.Actor, id i
 		}
 		o.ID, o.CreatedAt = id, before.CreatedAt
 		if _, err := tx.NewUpdate().Model(o).
-			Column("name", "org_id", "charity_number", "company_number", "borough", "is_funder", "is_recipient", "is_supplier").
+			Column("name", "org_id", "charity_number", "company_number", "borough", "gss_code", "is_funder", "is_recipient", "is_supplier").
 			Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
 			return err
 		}

@@ -19,8 +19,11 @@ import (
 // With --out, the manifest is written beside the file as FILE.manifest.json;
 // without, the ledger goes to stdout and the manifest to stderr.
 func (c *command) exportCmd(args []string) error {
+	if len(args) > 0 && args[0] == "transparency" {
+		return c.transparencyCmd(args[1:])
+	}
 	if len(args) == 0 || args[0] != "ledger" {
-		return usageError{"export needs ledger"}
+		return usageError{"export needs ledger or transparency"}
 	}
 	fs := c.flags("export ledger")
 	format := fs.String("format", "csv", strings.Join(export.Formats(), ", "))
@@ -81,6 +84,10 @@ func (c *command) exportCmd(args []string) error {
 	if err := os.WriteFile(*out+".manifest.json", append(manifest, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Wrote %d entries to %s (sha256 %s) and its manifest %s.manifest.json\n", m.Rows, *out, m.SHA256, *out)
+	noun := map[string]string{export.Format360Giving: "grants", export.FormatOCDS: "releases"}[*format]
+	if noun == "" {
+		noun = "entries"
+	}
+	fmt.Fprintf(c.stdout, "Wrote %d %s to %s (sha256 %s) and its manifest %s.manifest.json\n", m.Rows, noun, *out, m.SHA256, *out)
 	return nil
 }

@@ -1,0 +1,262 @@
+package export
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// The statutory publishing pack. An elected local policing body publishes
+// each crime and disorder reduction grant it makes (recipient, purpose,
+// conditions and why it should reduce crime), each item of spend over £500
+// (recipient, purpose and why it is value for money) and each contract over
+// £10,000. A pack covers one calendar month: grants and contracts awarded in
+// it, and approved spend incurred in it.
+
+// ContractThreshold is the value above which contracts are published.
+var ContractThreshold = decimal.NewFromInt(10_000)
+
+// Files of the pack, in the order they are listed.
+const (
+	FileGrants    = "grants.csv"
+	FileSpend     = "spend-over-500.csv"
+	FileContracts = "contracts-over-10000.csv"
+)
+
+// PackFiles are the pack's CSV files in order.
+var PackFiles = []string{FileGrants, FileSpend, FileContracts}
+
+// Pack is one month's publishing pack, read in one snapshot.
+type Pack struct {
+	Month       string // 2024-06
+	From, To    time.Time
+	Grants      []store.AwardRecord
+	Spend       []store.PublishedSpend
+	Contracts   []store.AwardRecord
+	Missing     []Missing // what must be filled in before publication
+	AuditSeq    int64
+	AuditHash   string
+	GeneratedAt time.Time
+}
+
+// Missing is a required field left empty in one item of the pack.
+type Missing struct {
+	File  string `json:"file"`
+	Item  string `json:"item"`
+	Field string `json:"field"`
+}
+
+func (m Missing) String() string {
+	return fmt.Sprintf("%s: %s has no %s", m.File, m.Item, strings.ReplaceAll(m.Field, "_", " "))
+}
+
+// ParseMonth reads a month written as 2024-06 and returns its first and
+// last days.
+func ParseMonth(s string) (from, to time.Time, err error) {
+	from, err = time.Parse("2006-01", strings.TrimSpace(s))
+	if err != nil {
+		msg := "must be a month written as YYYY-MM, for example 2024-06"
+		return from, to, &models.Error{Code: models.EINVALID, Message: "The month " + msg + ".",
+			Fields: []models.FieldError{{Field: "month", Message: msg}}}
+	}
+	return from, from.AddDate(0, 1, -1), nil
+}
+
+// Transparency reads the pack for month (2024-06) and lists what is missing.
+func Transparency(ctx context.Context, st *store.Store, month string) (*Pack, error) {
+	from, to, err := ParseMonth(month)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pack{Month: from.Format("2006-01"), From: from, To: to, GeneratedAt: time.Now().UTC()}
+	head, err := st.ReadSnapshot(ctx, func(ctx context.Context, st *store.Store, _ store.ChainHead) error {
+		var err error
+		if p.Grants, err = st.PublishableAwards(ctx, store.AwardFilter{From: &from, To: &to, Kinds: grantKinds}); err != nil {
+			return err
+		}
+		if p.Spend, err = st.SpendOver(ctx, from, to, models.PublishThreshold); err != nil {
+			return err
+		}
+		over := ContractThreshold
+		p.Contracts, err = st.PublishableAwards(ctx, store.AwardFilter{From: &from, To: &to, Kinds: []models.FundingLineKind{models.KindContract}, Over: &over})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.AuditSeq, p.AuditHash = head.Seq, hex.EncodeToString(head.Hash)
+	p.Missing = p.missing()
+	return p, nil
+}
+
+func blank(s *string) bool { return s == nil || strings.TrimSpace(*s) == "" }
+
+func (p *Pack) missing() []Missing {
+	var out []Missing
+	for _, a := range p.Grants {
+		item := "grant " + a.Reference + " to " + a.RecipientName
+		if strings.TrimSpace(a.Purpose) == "" {
+			out = append(out, Missing{FileGrants, item, "purpose"})
+		}
+		if blank(a.Conditions) {
+			out = append(out, Missing{FileGrants, item, "conditions"})
+		}
+		if blank(a.CrimeReductionReason) {
+			out = append(out, Missing{FileGrants, item, "crime_reduction_reason"})
+		}
+	}
+	for _, e := range p.Spend {
+		item := fmt.Sprintf("spend entry %d (%s to %s)", e.ID, models.FormatMoney(e.Amount), e.Payee)
+		if strings.TrimSpace(e.Purpose) == "" {
+			out = append(out, Missing{FileSpend, item, "purpose"})
+		}
+		if strings.TrimSpace(e.VFMReason) == "" {
+			out = append(out, Missing{FileSpend, item, "vfm_reason"})
+		}
+	}
+	for _, a := range p.Contracts {
+		if strings.TrimSpace(a.Purpose) == "" {
+			out = append(out, Missing{FileContracts, "contract " + a.Reference + " with " + a.RecipientName, "purpose"})
+		}
+	}
+	return out
+}
+
+// Column is one column of a pack table; money columns are never passed
+// through SafeText, so they stay numbers in a spreadsheet.
+type Column struct {
+	Name  string
+	Money bool
+}
+
+// Table is one file of the pack as columns and rows of text.
+type Table struct {
+	File    string
+	Title   string
+	Columns []Column
+	Rows    [][]string
+}
+
+func optText(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func day(t time.Time) string { return t.Format(models.DateLayout) }
+
+func optMoney(d *decimal.Decimal) string {
+	if d == nil {
+		return ""
+	}
+	return models.FormatMoney(*d)
+}
+
+// Tables returns the pack's files as tables, in PackFiles order.
+func (p *Pack) Tables() []Table {
+	text := func(names ...string) []Column {
+		cs := make([]Column, len(names))
+		for i, n := range names {
+			cs[i] = Column{Name: n, Money: strings.HasPrefix(n, "amount") || strings.HasPrefix(n, "value") || strings.HasPrefix(n, "tender_m")}
+		}
+		return cs
+	}
+	grants := Table{File: FileGrants, Title: "Crime and disorder reduction grants",
+		Columns: text("award_reference", "awarded_on", "funding_line", "programme", "funder", "recipient", "recipient_org_id", "amount",
+			"purpose", "conditions", "crime_reduction_reason", "starts_on", "ends_on")}
+	for _, a := range p.Grants {
+		grants.Rows = append(grants.Rows, []string{a.Reference, day(a.AwardedOn), a.LineCode, a.ProgrammeName, a.FunderName, a.RecipientName,
+			optText(a.RecipientOrg), models.FormatMoney(a.Amount), a.Purpose, optText(a.Conditions), optText(a.CrimeReductionReason),
+			day(a.StartsOn), day(a.EndsOn)})
+	}
+	spend := Table{File: FileSpend, Title: "Spend over £500",
+		Columns: text("entry_id", "incurred_on", "funding_line", "award", "payee", "payee_org_id", "amount", "category", "purpose",
+			"vfm_reason", "reference", "description", "reverses_entry")}
+	for _, e := range p.Spend {
+		rev := ""
+		if e.ReversesID != nil {
+			rev = strconv.FormatInt(*e.ReversesID, 10)
+		}
+		spend.Rows = append(spend.Rows, []string{strconv.FormatInt(e.ID, 10), day(e.IncurredOn), e.FundingLine, optText(e.Award), e.Payee,
+			optText(e.PayeeOrg), models.FormatMoney(e.Amount), e.Category, e.Purpose, e.VFMReason, e.Reference, e.Description, rev})
+	}
+	contracts := Table{File: FileContracts, Title: "Contracts over £10,000",
+		Columns: text("award_reference", "awarded_on", "funding_line", "tender_reference", "supplier", "supplier_org_id", "value",
+			"tender_min_value", "tender_max_value", "starts_on", "ends_on", "purpose")}
+	for _, a := range p.Contracts {
+		contracts.Rows = append(contracts.Rows, []string{a.Reference, day(a.AwardedOn), a.LineCode, optText(a.TenderReference), a.RecipientName,
+			optText(a.RecipientOrg), models.FormatMoney(a.Amount), optMoney(a.TenderMinValue), optMoney(a.TenderMaxValue),
+			day(a.StartsOn), day(a.EndsOn), a.Purpose})
+	}
+	return []Table{grants, spend, contracts}
+}
+
+// WriteCSV writes one file of the pack (a name in PackFiles), with every
+// text cell made safe from formula injection; ENOTFOUND for another name.
+func (p *Pack) WriteCSV(file string, w io.Writer) error {
+	for _, t := range p.Tables() {
+		if t.File != file {
+			continue
+		}
+		cw := csv.NewWriter(w)
+		header := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			header[i] = c.Name
+		}
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		for _, row := range t.Rows {
+			out := make([]string, len(row))
+			for i, cell := range row {
+				if t.Columns[i].Money {
+					out[i] = cell
+				} else {
+					out[i] = SafeText(cell)
+				}
+			}
+			if err := cw.Write(out); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	return models.Errorf(models.ENOTFOUND, "The publishing pack has no file %q; it has %s.", file, strings.Join(PackFiles, ", "))
+}
+
+var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en-GB">
+<head><meta charset="utf-8"><title>Publishing pack {{.Pack.Month}}</title>
+<style>body{font-family:sans-serif;margin:2rem}table{border-collapse:collapse;margin-bottom:2rem}td,th{border:1px solid #999;padding:.25rem .5rem;vertical-align:top;text-align:left}td.money{text-align:right}.missing{background:#fde8e8;border:1px solid #c00;padding:1rem}</style>
+</head>
+<body>
+<h1>Publishing pack for {{.Pack.Month}}</h1>
+<p>Grants and contracts awarded, and approved spend incurred, from {{.From}} to {{.To}}. Read at audit sequence {{.Pack.AuditSeq}} (hash {{.Pack.AuditHash}}) on {{.Generated}}.</p>
+{{if .Pack.Missing}}<div class="missing"><h2>{{len .Pack.Missing}} item(s) to fix before publication</h2><ul>{{range .Pack.Missing}}<li>{{.String}}</li>{{end}}</ul></div>
+{{else}}<p>Every item has the fields publication requires.</p>{{end}}
+{{range .Tables}}<h2>{{.Title}} <small>(<a href="{{.File}}">{{.File}}</a>, {{len .Rows}} rows)</small></h2>
+<table><thead><tr>{{range .Columns}}<th>{{.Name}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{else}}<tr><td colspan="{{len .Columns}}">None this month.</td></tr>{{end}}
+</tbody></table>
+{{end}}</body></html>
+`))
+
+// WriteIndex writes the pack as one readable HTML page linking its CSVs,
+// with what is missing at the top.
+func (p *Pack) WriteIndex(w io.Writer) error {
+	return indexPage.Execute(w, map[string]any{"Pack": p, "Tables": p.Tables(), "From": day(p.From), "To": day(p.To),
+		"Generated": p.GeneratedAt.Format(time.RFC3339)})
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/export"
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// publishers may read the statutory publishing pack: the people who check
+// it before it goes out.
+var publishers = []models.Role{models.RoleAdmin, models.RoleAuditor}
+
+func (s *Server) registerTransparencyPages() {
+	s.app.Get("/transparency", s.requireWebRole(publishers), s.transparencyPage)
+	s.app.Get("/transparency/:file", s.requireWebRole(publishers), s.transparencyFile)
+}
+
+type transparencyQuery struct {
+	Month string `query:"month" doc:"calendar month, e.g. 2024-06 (default: last month)"`
+}
+
+// packMonth is the month asked for, or else last month: the one usually
+// being published.
+func packMonth(c *fiber.Ctx) string {
+	if m := c.Query("month"); m != "" {
+		return m
+	}
+	return time.Now().UTC().AddDate(0, -1, 0).Format("2006-01")
+}
+
+func (s *Server) transparencyPage(c *fiber.Ctx) error {
+	month := packMonth(c)
+	p, err := export.Transparency(c.UserContext(), s.store, month)
+	if errs, ferr := formErrors(err); ferr != nil {
+		return ferr
+	} else if errs != nil {
+		return s.render(c.Status(fiber.StatusUnprocessableEntity), "transparency/show", fiber.Map{"Title": "Publishing pack", "Month": month, "Errors": errs})
+	}
+	return s.render(c, "transparency/show", fiber.Map{"Title": "Publishing pack " + p.Month, "Month": p.Month, "Pack": p, "Tables": p.Tables()})
+}
+
+// transparencyFile sends one CSV of the pack; the download is audited.
+func (s *Server) transparencyFile(c *fiber.Ctx) error {
+	file := c.Params("file")
+	if !strings.HasSuffix(file, ".csv") {
+		return models.Errorf(models.ENOTFOUND, "The publishing pack has no file %q; it has %s.", file, strings.Join(export.PackFiles, ", "))
+	}
+	p, err := export.Transparency(c.UserContext(), s.store, packMonth(c))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := p.WriteCSV(file, &b); err != nil {
+		return err
+	}
+	if err := s.store.RecordEvent(c.UserContext(), actorOf(c), store.Change{Action: "export.transparency", Entity: "export",
+		After: map[string]any{"month": p.Month, "file": file, "audit_head_seq": p.AuditSeq}}); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+p.Month+"-"+file+`"`)
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	return c.SendString(b.String())
+}
