@@ -43,13 +43,19 @@ func (l *loader) currentLines() {
 	l.createAwards([]awardSpec{
 		{"NEIGHBOURHOOD-WARD-OFFICERS", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-NWO-2025-001", Amount: "2400000.00",
 			AwardedOn: "2025-04-01", StartsOn: "2025-04-01", EndsOn: "2028-03-31", TrancheCount: 12,
-			Purpose: "Ward officer and PCSO posts across the 12 Basic Command Units."}},
+			Purpose:              "Ward officer and PCSO posts across the 12 Basic Command Units.",
+			Conditions:           "Posts ring-fenced to ward duties; quarterly returns of wards covered.",
+			CrimeReductionReason: "Known local officers in every ward prevent crime and build the trust that brings reports and witnesses."}},
 		{"KNIFE-CRIME-HOTSPOTS", "London Borough of Lambeth", models.AwardInput{Reference: "VRU-KCH-2026-001", Amount: "150000.00",
 			AwardedOn: "2026-04-01", StartsOn: "2026-04-01", EndsOn: "2027-03-31", TrancheCount: 4,
-			Purpose: "Detached youth work in Brixton and Stockwell hotspots."}},
+			Purpose:              "Detached youth work in Brixton and Stockwell hotspots.",
+			Conditions:           "Quarterly returns of young people reached; safeguarding policy in place.",
+			CrimeReductionReason: "Youth workers in the streets with most knife injuries divert young people at the moments of highest risk."}},
 		{"KNIFE-CRIME-HOTSPOTS", "London Borough of Southwark", models.AwardInput{Reference: "VRU-KCH-2026-002", Amount: "150000.00",
 			AwardedOn: "2026-04-01", StartsOn: "2026-04-01", EndsOn: "2027-03-31", TrancheCount: 4,
-			Purpose: "Detached youth work in Peckham and Walworth hotspots."}},
+			Purpose:              "Detached youth work in Peckham and Walworth hotspots.",
+			Conditions:           "Quarterly returns of young people reached; safeguarding policy in place.",
+			CrimeReductionReason: "Youth workers in the streets with most knife injuries divert young people at the moments of highest risk."}},
 	})
 	if l.err != nil {
 		return

@@ -103,7 +103,7 @@ var demoPayments = []struct{ award, amount, on string }{
 }
 
 func payDemoAwards(ctx context.Context, st *store.Store) error {
-	if _, err := demo.Load(ctx, st); err != nil {
+	if _, err := demo.LoadFunding(ctx, st); err != nil {
 		return err
 	}
 	maker, err := st.UserByEmail(ctx, "finance@granttrack.example")
