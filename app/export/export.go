@@ -23,8 +23,11 @@ import (
 
 // Formats the ledger can be written in.
 const (
-	FormatCSV  = "csv"
-	FormatJSON = "json"
+	FormatCSV       = "csv"
+	FormatJSON      = "json"
+	FormatXLSX      = "xlsx"
+	FormatHledger   = "hledger"
+	FormatBeancount = "beancount"
 )
 
 // Manifest describes an export: what was asked, what was written, and the
@@ -108,7 +111,15 @@ type rowFormat struct {
 var rowFormats = map[string]rowFormat{
 	FormatCSV:  {newCSVWriter, "text/csv; charset=utf-8", "csv"},
 	FormatJSON: {newJSONWriter, "application/json; charset=utf-8", "json"},
+	FormatXLSX: {newXLSXWriter, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
+	// Journals hold approved spend only: see hledger.go.
+	FormatHledger:   {newHledgerWriter, "text/plain; charset=utf-8", "journal"},
+	FormatBeancount: {newBeancountWriter, "text/plain; charset=utf-8", "beancount"},
 }
+
+// An aborter cleans up after an export that failed before Close, such as
+// the XLSX writer's temporary files.
+type aborter interface{ abort() }
 
 // ContentType is the media type of a file in format, and its file extension;
 // ok is false for an unknown format.
@@ -161,6 +172,9 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 		return rw.Row(r)
 	})
 	if err != nil {
+		if a, ok := rw.(aborter); ok {
+			a.abort()
+		}
 		return nil, err
 	}
 	m.Total, m.Approved = models.FormatMoney(total), models.FormatMoney(approved)
