@@ -185,15 +185,17 @@ func (x *xlsxWriter) Close(m *Manifest) error {
 	if err := x.sw.Flush(); err != nil {
 		return err
 	}
-	if err := x.manifestSheet(m, total, approved); err != nil {
+	if err := x.manifestSheet(m); err != nil {
 		return err
 	}
 	return x.f.Write(x.w)
 }
 
 // manifestSheet holds the manifest's fields but its sha256: a file cannot
-// hold its own hash, which stays in the manifest beside the file.
-func (x *xlsxWriter) manifestSheet(m *Manifest, total, approved decimal.Decimal) error {
+// hold its own hash, which stays in the manifest beside the file. This
+// sheet is small and written whole, where SetCellDefault puts a total's
+// exact digits in a numeric cell.
+func (x *xlsxWriter) manifestSheet(m *Manifest) error {
 	if _, err := x.f.NewSheet(SheetManifest); err != nil {
 		return err
 	}
@@ -203,15 +205,8 @@ func (x *xlsxWriter) manifestSheet(m *Manifest, total, approved decimal.Decimal)
 		}
 		return v
 	}
-	tv, err := xlsxAmount(total)
-	if err != nil {
-		return err
-	}
-	av, err := xlsxAmount(approved)
-	if err != nil {
-		return err
-	}
-	rows := [][]any{
+	type money string
+	rows := [][2]any{
 		{"field", "value"},
 		{"format", m.Format},
 		{"fy", m.Filters.Year},
@@ -221,16 +216,27 @@ func (x *xlsxWriter) manifestSheet(m *Manifest, total, approved decimal.Decimal)
 		{"funding_line_id", id(m.Filters.FundingLineID)},
 		{"recipient_id", id(m.Filters.RecipientID)},
 		{"rows", m.Rows},
-		{"total", excelize.Cell{StyleID: x.money, Value: tv}},
-		{"approved_total", excelize.Cell{StyleID: x.money, Value: av}},
+		{"total", money(m.Total)},
+		{"approved_total", money(m.Approved)},
 		{"audit_head_seq", m.AuditSeq},
 		{"audit_head_hash", m.AuditHash},
 		{"generated_at", m.GeneratedAt.UTC().Format(time.RFC3339Nano)},
 		{"sha256", "in the manifest file beside this one: a file cannot hold its own hash"},
 	}
 	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := x.f.SetSheetRow(SheetManifest, cell, &r); err != nil {
+		a, b := "A"+strconv.Itoa(i+1), "B"+strconv.Itoa(i+1)
+		if err := x.f.SetCellStr(SheetManifest, a, r[0].(string)); err != nil {
+			return err
+		}
+		var err error
+		if v, ok := r[1].(money); ok {
+			if err = x.f.SetCellDefault(SheetManifest, b, string(v)); err == nil {
+				err = x.f.SetCellStyle(SheetManifest, b, b, x.money)
+			}
+		} else {
+			err = x.f.SetCellValue(SheetManifest, b, r[1])
+		}
+		if err != nil {
 			return err
 		}
 	}
