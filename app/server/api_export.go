@@ -13,7 +13,7 @@ import (
 )
 
 type exportQuery struct {
-	Format        string `query:"format" doc:"csv (default), json, …: see the README"`
+	Format        string `query:"format" doc:"csv (default), json, xlsx, hledger or beancount; the journals hold approved spend only"`
 	FY            string `query:"fy" doc:"financial year, e.g. 2024-25"`
 	From          string `query:"from" doc:"first day incurred, e.g. 2024-04-01"`
 	To            string `query:"to" doc:"last day incurred"`

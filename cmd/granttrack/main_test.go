@@ -98,7 +98,7 @@ func TestExportLedgerCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(manifest), `"audit_head_hash"`) {
 		t.Fatalf("manifest: %s %v", manifest, err)
 	}
-	if code, _, errOut := granttrack(t, "", "export", "ledger", "--format", "xml"); code != 1 || !strings.Contains(errOut, "must be one of csv") {
+	if code, _, errOut := granttrack(t, "", "export", "ledger", "--format", "xml"); code != 1 || !strings.Contains(errOut, "must be one of beancount, csv, hledger, json, xlsx") {
 		t.Fatalf("bad format: %d %q", code, errOut)
 	}
 }
