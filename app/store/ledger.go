@@ -47,6 +47,33 @@ type ChainHead struct {
 	Hash []byte
 }
 
+// ledgerSQL selects the ledger rows a filter keeps, in id order.
+const ledgerSQL = `
+	SELECT e.id, fl.code AS funding_line, p.code AS programme, a.reference AS award, o.name AS payee, o.org_id AS payee_org_id,
+		e.amount, e.status, e.incurred_on, e.category, e.reference, e.description, ru.email AS recorded_by, e.recorded_at,
+		du.email AS decided_by, e.decided_at, e.reverses_id, e.reversal_reason
+	FROM spend_entries e
+	JOIN funding_lines fl ON fl.id = e.funding_line_id
+	JOIN programmes p ON p.id = fl.programme_id
+	JOIN organisations o ON o.id = e.payee_id
+	JOIN users ru ON ru.id = e.recorded_by
+	LEFT JOIN users du ON du.id = e.decided_by
+	LEFT JOIN awards a ON a.id = e.award_id
+	WHERE (?::date IS NULL OR e.incurred_on BETWEEN ?::date AND ?::date)
+	  AND (?::date IS NULL OR e.incurred_on >= ?::date)
+	  AND (?::date IS NULL OR e.incurred_on <= ?::date)
+	  AND (? = 0 OR fl.programme_id = ?)
+	  AND (? = 0 OR e.funding_line_id = ?)
+	  AND (? = 0 OR e.payee_id = ?)
+	ORDER BY e.id`
+
+// LedgerQuery is the SQL StreamLedger runs for f, with its values in
+// place, for the export benchmark to hand the same query to COPY.
+func (s *Store) LedgerQuery(f LedgerFilter) string {
+	return s.bun.NewRaw(ledgerSQL, yearStart(f.Year), yearStart(f.Year), yearEnd(f.Year), f.From, f.From, f.To, f.To,
+		f.ProgrammeID, f.ProgrammeID, f.FundingLineID, f.FundingLineID, f.PayeeID, f.PayeeID).String()
+}
+
 // StreamLedger calls fn for each spend entry in id order, reading in one
 // REPEATABLE READ snapshot so that the rows and the audit head it returns
 // describe the same moment. Rows are fetched as they are written, never all
@@ -57,25 +84,7 @@ func (s *Store) StreamLedger(ctx context.Context, f LedgerFilter, fn func(Ledger
 		if err := tx.NewRaw("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(ctx, &head.Seq, &head.Hash); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `
-			SELECT e.id, fl.code AS funding_line, p.code AS programme, a.reference AS award, o.name AS payee, o.org_id AS payee_org_id,
-				e.amount, e.status, e.incurred_on, e.category, e.reference, e.description, ru.email AS recorded_by, e.recorded_at,
-				du.email AS decided_by, e.decided_at, e.reverses_id, e.reversal_reason
-			FROM spend_entries e
-			JOIN funding_lines fl ON fl.id = e.funding_line_id
-			JOIN programmes p ON p.id = fl.programme_id
-			JOIN organisations o ON o.id = e.payee_id
-			JOIN users ru ON ru.id = e.recorded_by
-			LEFT JOIN users du ON du.id = e.decided_by
-			LEFT JOIN awards a ON a.id = e.award_id
-			WHERE (?::date IS NULL OR e.incurred_on BETWEEN ?::date AND ?::date)
-			  AND (?::date IS NULL OR e.incurred_on >= ?::date)
-			  AND (?::date IS NULL OR e.incurred_on <= ?::date)
-			  AND (? = 0 OR fl.programme_id = ?)
-			  AND (? = 0 OR e.funding_line_id = ?)
-			  AND (? = 0 OR e.payee_id = ?)
-			ORDER BY e.id`, yearStart(f.Year), yearStart(f.Year), yearEnd(f.Year), f.From, f.From, f.To, f.To,
-			f.ProgrammeID, f.ProgrammeID, f.FundingLineID, f.FundingLineID, f.PayeeID, f.PayeeID)
+		rows, err := tx.QueryContext(ctx, s.LedgerQuery(f))
 		if err != nil {
 			return err
 		}

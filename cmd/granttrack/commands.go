@@ -29,9 +29,11 @@ Usage:
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify                                     checks the audit trail's hash chain
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
-  granttrack export ledger --format csv|json [--fy 2024-25] [--out FILE]   the spend ledger with a manifest
+  granttrack export ledger --format csv|json|xlsx|hledger|beancount [--fy 2024-25] [--out FILE]
+                                                              the spend ledger with a manifest
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput (writes rows: use a scratch --data-dir)
   granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY (same caveat)
+  granttrack bench export [--rows 1000000] [--format csv]     measures a ledger export against COPY TO, and its memory (same caveat)
 
 Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
 `

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -145,5 +146,21 @@ func TestExportLedgerFormatsCommand(t *testing.T) {
 	code, stdout, errOut := granttrack(t, "", "export", "ledger", "--format", "hledger", "--funding-line", "0", "--fy", "2023-24")
 	if code != 0 || !strings.Contains(stdout, "£200.20") || strings.Contains(stdout, "£5.00") || !strings.Contains(errOut, `"format": "hledger"`) {
 		t.Fatalf("exit %d: %q %q", code, stdout, errOut)
+	}
+}
+
+func TestBenchExportCommand(t *testing.T) {
+	code, stdout, errOut := granttrack(t, "", "bench", "export", "--rows", "250")
+	if code != 0 {
+		t.Fatalf("exit %d: %q %q", code, stdout, errOut)
+	}
+	for _, want := range []string{`(?m)^export csv +250 rows in \S+: \d+ rows/s`, `(?m)^COPY TO STDOUT +250 rows in \S+: \d+ rows/s`,
+		`export/COPY throughput: \d+%`, `peak Go heap in use while exporting: [\d.]+ MB; process peak RSS: [\d.]+ MB`} {
+		if !regexp.MustCompile(want).MatchString(stdout) {
+			t.Errorf("output lacks %s:\n%s", want, stdout)
+		}
+	}
+	if code, _, errOut := granttrack(t, "", "bench", "export", "--rows", "0"); code != 2 || !strings.Contains(errOut, "--rows") {
+		t.Errorf("--rows 0: exit %d %q", code, errOut)
 	}
 }
