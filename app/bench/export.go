@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,7 +33,8 @@ type ExportResult struct {
 	Approved     string
 	Export, Copy time.Duration
 	PeakHeap     uint64 // most Go heap in use while exporting, bytes
-	MaxRSS       int64  // the process's peak resident set, bytes
+	ExportRSS    int64  // the process's peak resident set while exporting, bytes (Linux; 0 if unknown)
+	MaxRSS       int64  // the process's peak resident set over its life, bytes
 }
 
 // Ratio is the export's rows per second as a share of COPY's.
@@ -60,13 +64,16 @@ func Export(ctx context.Context, st *store.Store, rows int, format string) (Expo
 	}
 
 	filter := export.Filter{ProgrammeID: fl.ProgrammeID}
-	runtime.GC()
+	res.MaxRSS = maxRSS()
+	debug.FreeOSMemory() // what seeding used is handed back before measuring
+	resetPeakRSS()
 	stop := sampleHeap()
 	counter := &countingWriter{}
 	start := time.Now()
 	m, err := export.Ledger(ctx, st, counter, format, filter, nil)
 	res.Export = time.Since(start)
 	res.PeakHeap = stop()
+	res.ExportRSS = peakRSS()
 	if err != nil {
 		return res, err
 	}
@@ -85,10 +92,7 @@ func Export(ctx context.Context, st *store.Store, rows int, format string) (Expo
 		return err
 	})
 	res.Copy = time.Since(start)
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		res.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
-	}
+	res.MaxRSS = max(res.MaxRSS, maxRSS())
 	return res, err
 }
 
@@ -197,3 +201,35 @@ type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
+// maxRSS is the process's peak resident set so far (since the last
+// resetPeakRSS), in bytes.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+// resetPeakRSS starts the kernel's count of peak resident memory afresh
+// (Linux: writing 5 to clear_refs resets VmHWM), so that peakRSS measures
+// the export alone and not the seeding before it.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is VmHWM, the peak resident set since the last reset, in bytes.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
+}

@@ -9,9 +9,9 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -240,7 +240,7 @@ func csvRecord(r store.LedgerRow) []string {
 		if id == nil {
 			return ""
 		}
-		return fmt.Sprint(*id)
+		return strconv.FormatInt(*id, 10)
 	}
 	optTime := func(t *time.Time) string {
 		if t == nil {
@@ -248,7 +248,7 @@ func csvRecord(r store.LedgerRow) []string {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	return []string{fmt.Sprint(r.ID), SafeText(r.FundingLine), SafeText(r.Programme), opt(r.Award), SafeText(r.Payee), opt(r.PayeeOrgID),
+	return []string{strconv.FormatInt(r.ID, 10), SafeText(r.FundingLine), SafeText(r.Programme), opt(r.Award), SafeText(r.Payee), opt(r.PayeeOrgID),
 		models.FormatMoney(r.Amount), string(r.Status), r.IncurredOn.Format(models.DateLayout), SafeText(r.Category), SafeText(r.Reference),
 		SafeText(r.Description), SafeText(r.RecordedBy), r.RecordedAt.UTC().Format(time.RFC3339), opt(r.DecidedBy), optTime(r.DecidedAt),
 		optID(r.ReversesID), opt(r.ReversalReason)}

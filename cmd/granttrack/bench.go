@@ -114,6 +114,7 @@ func (c *command) benchExport(args []string) error {
 	fmt.Fprintf(c.stdout, "COPY TO STDOUT   %d rows in %s: %.0f rows/s\n", res.CopyRows, res.Copy.Round(time.Millisecond),
 		float64(res.CopyRows)/res.Copy.Seconds())
 	fmt.Fprintf(c.stdout, "  export/COPY throughput: %.0f%%\n", 100*res.Ratio())
-	fmt.Fprintf(c.stdout, "  peak Go heap in use while exporting: %.1f MB; process peak RSS: %.1f MB\n", mb(int64(res.PeakHeap)), mb(res.MaxRSS))
+	fmt.Fprintf(c.stdout, "  peak Go heap in use while exporting: %.1f MB; process peak RSS while exporting: %.1f MB (over the whole run: %.1f MB)\n",
+		mb(int64(res.PeakHeap)), mb(res.ExportRSS), mb(res.MaxRSS))
 	return nil
 }
