@@ -142,9 +142,10 @@ func beancountString(s string) string {
 		return r
 	}, SafeText(s))
 	s = strings.Join(strings.Fields(s), " ")
-	s = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
-	return `"` + s + `"`
+	return `"` + beancountEscape.Replace(s) + `"`
 }
+
+var beancountEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // beancountAccount is one component of an account name in beancount's
 // rules: ASCII letters, digits and hyphens, starting with a capital letter.
