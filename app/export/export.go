@@ -9,9 +9,9 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +23,11 @@ import (
 
 // Formats the ledger can be written in.
 const (
-	FormatCSV  = "csv"
-	FormatJSON = "json"
+	FormatCSV       = "csv"
+	FormatJSON      = "json"
+	FormatXLSX      = "xlsx"
+	FormatHledger   = "hledger"
+	FormatBeancount = "beancount"
 )
 
 // Manifest describes an export: what was asked, what was written, and the
@@ -108,7 +111,15 @@ type rowFormat struct {
 var rowFormats = map[string]rowFormat{
 	FormatCSV:  {newCSVWriter, "text/csv; charset=utf-8", "csv"},
 	FormatJSON: {newJSONWriter, "application/json; charset=utf-8", "json"},
+	FormatXLSX: {newXLSXWriter, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
+	// Journals hold approved spend only: see hledger.go.
+	FormatHledger:   {newHledgerWriter, "text/plain; charset=utf-8", "journal"},
+	FormatBeancount: {newBeancountWriter, "text/plain; charset=utf-8", "beancount"},
 }
+
+// An aborter cleans up after an export that failed before Close, such as
+// the XLSX writer's temporary files.
+type aborter interface{ abort() }
 
 // ContentType is the media type of a file in format, and its file extension;
 // ok is false for an unknown format.
@@ -174,6 +185,9 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 		return rw.Row(r)
 	})
 	if err != nil {
+		if a, ok := rw.(aborter); ok {
+			a.abort()
+		}
 		return nil, err
 	}
 	m.Total, m.Approved = models.FormatMoney(total), models.FormatMoney(approved)
@@ -239,7 +253,7 @@ func csvRecord(r store.LedgerRow) []string {
 		if id == nil {
 			return ""
 		}
-		return fmt.Sprint(*id)
+		return strconv.FormatInt(*id, 10)
 	}
 	optTime := func(t *time.Time) string {
 		if t == nil {
@@ -247,7 +261,7 @@ func csvRecord(r store.LedgerRow) []string {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	return []string{fmt.Sprint(r.ID), SafeText(r.FundingLine), SafeText(r.Programme), opt(r.Award), SafeText(r.Payee), opt(r.PayeeOrgID),
+	return []string{strconv.FormatInt(r.ID, 10), SafeText(r.FundingLine), SafeText(r.Programme), opt(r.Award), SafeText(r.Payee), opt(r.PayeeOrgID),
 		models.FormatMoney(r.Amount), string(r.Status), r.IncurredOn.Format(models.DateLayout), SafeText(r.Category), SafeText(r.Reference),
 		SafeText(r.Description), SafeText(r.RecordedBy), r.RecordedAt.UTC().Format(time.RFC3339), opt(r.DecidedBy), optTime(r.DecidedAt),
 		optID(r.ReversesID), opt(r.ReversalReason)}

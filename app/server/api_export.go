@@ -13,7 +13,7 @@ import (
 )
 
 type exportQuery struct {
-	Format        string `query:"format" doc:"csv (default), json, 360giving (grants), ocds (contracts), …: see the README"`
+	Format        string `query:"format" doc:"csv (default), json, xlsx, hledger, beancount (approved spend only), 360giving (grants) or ocds (contracts)"`
 	FY            string `query:"fy" doc:"financial year, e.g. 2024-25"`
 	From          string `query:"from" doc:"first day incurred (for 360giving and ocds: awarded), e.g. 2024-04-01"`
 	To            string `query:"to" doc:"last day incurred"`

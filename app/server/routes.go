@@ -69,7 +69,7 @@ func (s *Server) apiRoutes() []Route {
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
-		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV or JSON), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: exportQuery{}, Handler: s.exportLedger},
+		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: exportQuery{}, Handler: s.exportLedger},
 		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: publishers, Query: transparencyQuery{}, Handler: s.transparencyFile},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: store.ChainStatus{}, Handler: s.verifyAudit},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"granttrack/app/bench"
+	"granttrack/app/export"
 )
 
 // benchCmd runs `granttrack bench spend`: recording throughput through the
@@ -20,8 +21,11 @@ func (c *command) benchCmd(args []string) error {
 	if len(args) > 0 && args[0] == "report" {
 		return c.benchReport(args[1:])
 	}
+	if len(args) > 0 && args[0] == "export" {
+		return c.benchExport(args[1:])
+	}
 	if len(args) == 0 || args[0] != "spend" {
-		return usageError{"bench needs spend, import or report"}
+		return usageError{"bench needs spend, import, export or report"}
 	}
 	fs := c.flags("bench spend")
 	clientsFlag := fs.String("clients", "1,8,32", "concurrent clients, comma-separated")
@@ -80,5 +84,40 @@ func (c *command) benchImport(args []string) error {
 	fmt.Fprintf(c.stdout, "  imported total £%s\n", res.ImportedTotal)
 	fmt.Fprintf(c.stdout, "COPY    %d rows in %s: %.0f rows/s\n", res.Rows, res.Copy.Round(time.Millisecond), float64(res.Rows)/res.Copy.Seconds())
 	fmt.Fprintf(c.stdout, "  import/COPY throughput: %.0f%%\n", 100*res.Ratio())
+	return nil
+}
+
+// benchExport runs `granttrack bench export [--rows N] [--format csv]`: it
+// seeds N approved entries, then times the ledger export against
+// PostgreSQL's COPY of the same rows, and reports the export's peak memory.
+func (c *command) benchExport(args []string) error {
+	fs := c.flags("bench export")
+	rows := fs.Int("rows", 1_000_000, "approved entries to seed and export")
+	format := fs.String("format", "csv", strings.Join(export.Formats(), ", "))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rows < 1 {
+		return usageError{"--rows must be at least 1"}
+	}
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(c.stdout, "Seeding %d approved entries...\n", *rows)
+	res, err := bench.Export(c.ctx, a.Store, *rows, *format)
+	if err != nil {
+		return err
+	}
+	mb := func(b int64) float64 { return float64(b) / (1 << 20) } // megabytes, not money
+	fmt.Fprintf(c.stdout, "export %-9s %d rows in %s: %.0f rows/s (%.1f MB written)\n", res.Format, res.Rows,
+		res.Export.Round(time.Millisecond), float64(res.Rows)/res.Export.Seconds(), mb(res.Bytes))
+	fmt.Fprintf(c.stdout, "  approved total £%s\n", res.Approved)
+	fmt.Fprintf(c.stdout, "COPY TO STDOUT   %d rows in %s: %.0f rows/s\n", res.CopyRows, res.Copy.Round(time.Millisecond),
+		float64(res.CopyRows)/res.Copy.Seconds())
+	fmt.Fprintf(c.stdout, "  export/COPY throughput: %.0f%%\n", 100*res.Ratio())
+	fmt.Fprintf(c.stdout, "  peak Go heap in use while exporting: %.1f MB; process peak RSS while exporting: %.1f MB (over the whole run: %.1f MB)\n",
+		mb(int64(res.PeakHeap)), mb(res.ExportRSS), mb(res.MaxRSS))
 	return nil
 }

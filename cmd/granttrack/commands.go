@@ -29,10 +29,13 @@ Usage:
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify                                     checks the audit trail's hash chain
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
-  granttrack export ledger --format csv|json|360giving|ocds [--fy 2024-25] [--out FILE]   the spend ledger, or grants (360Giving) or contracts (OCDS), with a manifest
+  granttrack export ledger --format csv|json|xlsx|hledger|beancount|360giving|ocds [--fy 2024-25] [--out FILE]
+                                                              the spend ledger, or grants (360Giving) or contracts (OCDS), with a manifest
   granttrack export transparency --month 2024-06 [--out DIR]   the statutory publishing pack: CSVs and index.html
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput (writes rows: use a scratch --data-dir)
   granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY (same caveat)
+  granttrack bench export [--rows 1000000] [--format csv]     measures a ledger export against COPY TO, and its memory (same caveat)
+  granttrack bench report [--fy 2024-25] [--runs 10]           measures the budget report and dashboard on 1,000,000 entries (same caveat)
 
 Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
 `
