@@ -35,7 +35,7 @@ Usage:
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput (writes rows: use a scratch --data-dir)
   granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY (same caveat)
   granttrack bench export [--rows 1000000] [--format csv]     measures a ledger export against COPY TO, and its memory (same caveat)
-  granttrack bench report [--fy 2024-25] [--runs 10]           measures the budget report and dashboard on 1,000,000 entries (same caveat)
+  granttrack bench report [--fy 2024-25] [--runs 10]          measures the budget report and dashboard on 1,000,000 entries (same caveat)
 
 Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
 `
