@@ -34,7 +34,7 @@ func (s *Store) RecordSpend(ctx context.Context, actor models.Actor, e *models.S
 		}
 		// ON CONFLICT waits for a racing insert of the same key to finish, so
 		// exactly one request stores the entry and the others find it.
-		res, err := tx.NewInsert().Model(e).On("CONFLICT (recorded_by, idempotency_key) DO NOTHING").Returning("*").Exec(ctx)
+		res, err := tx.NewInsert().Model(e).On("CONFLICT (recorded_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
 			return err
 		}

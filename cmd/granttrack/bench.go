@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ func (c *command) benchCmd(args []string) error {
 	fs := c.flags("bench spend")
 	clientsFlag := fs.String("clients", "1,8,32", "concurrent clients, comma-separated")
 	n := fs.Int("n", 3000, "requests per run")
+	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -43,6 +45,11 @@ func (c *command) benchCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	stop, err := startProfile(*profile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	fmt.Fprintf(c.stdout, "Recording spend: %d requests per run\n", *n)
 	return bench.Spend(c.ctx, a.Store, srv, clients, *n, func(api, raw bench.Result) {
 		fmt.Fprintln(c.stdout, api)
@@ -55,6 +62,7 @@ func (c *command) benchCmd(args []string) error {
 func (c *command) benchImport(args []string) error {
 	fs := c.flags("bench import")
 	rows := fs.Int("rows", 1_000_000, "rows in the generated file")
+	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,6 +76,11 @@ func (c *command) benchImport(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	stop, err := startProfile(*profile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	res, err := bench.Import(c.ctx, a.Store, *rows, dir)
 	if err != nil {
 		return err
@@ -78,4 +91,21 @@ func (c *command) benchImport(args []string) error {
 	fmt.Fprintf(c.stdout, "COPY    %d rows in %s: %.0f rows/s\n", res.Rows, res.Copy.Round(time.Millisecond), float64(res.Rows)/res.Copy.Seconds())
 	fmt.Fprintf(c.stdout, "  import/COPY throughput: %.0f%%\n", 100*res.Ratio())
 	return nil
+}
+
+// startProfile writes a CPU profile to path until stop is called; with no
+// path it does nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
