@@ -196,16 +196,16 @@ func Spend(ctx context.Context, st *store.Store, srv *server.Server, clients []i
 }
 
 // RawRecord is the recording transaction written straight in SQL, with the
-// same reads, writes and audit-chain lock as the store's, but no Go layers.
+// same statements, round trips and audit-chain lock as the store's (an insert
+// that checks the line is active, the chain head locked last, the event and
+// the new head in one statement), but no Go layers.
 func RawRecord(ctx context.Context, st *store.Store, a models.Actor, lineID, payeeID int64) error {
 	return st.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var status string
-		if err := tx.QueryRowContext(ctx, "SELECT status FROM funding_lines WHERE id = ?", lineID).Scan(&status); err != nil {
-			return err
-		}
 		var id int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, recorded_by)
-			VALUES (?, ?, 12.34, '2024-06-01', 'other', ?) RETURNING id`, lineID, payeeID, a.UserID).Scan(&id); err != nil {
+			SELECT id, ?, 12.34, '2024-06-01', 'other', ? FROM funding_lines WHERE id = ? AND status = 'active'
+			ON CONFLICT (recorded_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
+			payeeID, a.UserID, lineID).Scan(&id); err != nil {
 			return err
 		}
 		var seq int64
@@ -219,11 +219,10 @@ func RawRecord(ctx context.Context, st *store.Store, a models.Actor, lineID, pay
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (seq, occurred_at, actor_id, actor, action, entity, entity_id, after, request_id, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`, ev.Seq, ev.OccurredAt, a.UserID, a.Label, ev.Action, ev.Entity, ev.EntityID, string(ev.After), hash, h); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", ev.Seq, h)
+		_, err = tx.ExecContext(ctx, `WITH ev AS (INSERT INTO audit_events (seq, occurred_at, actor_id, actor, action, entity, entity_id, after, request_id, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?) RETURNING seq, hash)
+			UPDATE audit_head SET seq = ev.seq, hash = ev.hash FROM ev WHERE audit_head.id = 1`,
+			ev.Seq, ev.OccurredAt, a.UserID, a.Label, ev.Action, ev.Entity, ev.EntityID, string(ev.After), hash, h)
 		return err
 	})
 }

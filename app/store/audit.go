@@ -64,11 +64,11 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, actor models.Actor, ch Ch
 	if ev.Hash, err = ev.ComputeHash(); err != nil {
 		return err
 	}
-	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-		return fmt.Errorf("store: audit insert: %w", err)
-	}
-	if _, err := tx.NewRaw("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", ev.Seq, ev.Hash).Exec(ctx); err != nil {
-		return fmt.Errorf("store: audit head update: %w", err)
+	// The event and the new head in one statement: one round trip less
+	// while every other writer waits on the head.
+	if _, err := tx.NewRaw("WITH ev AS (?) UPDATE audit_head SET seq = ev.seq, hash = ev.hash FROM ev WHERE audit_head.id = 1",
+		tx.NewInsert().Model(ev).Returning("seq, hash")).Exec(ctx); err != nil {
+		return fmt.Errorf("store: audit append: %w", err)
 	}
 	return nil
 }
