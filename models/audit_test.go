@@ -314,3 +314,21 @@ func TestComputeHashChainsThroughPrevHash(t *testing.T) {
 		t.Errorf("GenesisHash = %x, want 32 zero bytes", GenesisHash)
 	}
 }
+
+func TestHashCanonicalEqualsComputeHashOnCanonicalInput(t *testing.T) {
+	e := baseAuditEvent()
+	want := mustHash(t, e)
+	// As written, After is not canonical (keys unsorted): HashCanonical
+	// hashes the bytes it is given, so it differs.
+	if bytes.Equal(e.HashCanonical(), want) {
+		t.Fatal("HashCanonical canonicalised its input; it should trust it")
+	}
+	after, err := CanonicalJSON(e.After)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.After = after
+	if got := e.HashCanonical(); !bytes.Equal(got, want) {
+		t.Errorf("HashCanonical = %x, want ComputeHash's %x", got, want)
+	}
+}

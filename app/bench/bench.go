@@ -215,11 +215,8 @@ func RawRecord(ctx context.Context, st *store.Store, a models.Actor, lineID, pay
 		}
 		ev := &models.AuditEvent{Seq: seq + 1, OccurredAt: time.Now().UTC().Truncate(time.Microsecond), ActorID: &a.UserID, Actor: a.Label,
 			Action: "spend.record", Entity: "spend_entry", EntityID: fmt.Sprint(id), After: []byte(`{"raw":true}`), PrevHash: hash}
-		h, err := ev.ComputeHash()
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `WITH ev AS (INSERT INTO audit_events (seq, occurred_at, actor_id, actor, action, entity, entity_id, after, request_id, prev_hash, hash)
+		h := ev.HashCanonical() // {"raw":true} is canonical
+		_, err := tx.ExecContext(ctx, `WITH ev AS (INSERT INTO audit_events (seq, occurred_at, actor_id, actor, action, entity, entity_id, after, request_id, prev_hash, hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?) RETURNING seq, hash)
 			UPDATE audit_head SET seq = ev.seq, hash = ev.hash FROM ev WHERE audit_head.id = 1`,
 			ev.Seq, ev.OccurredAt, a.UserID, a.Label, ev.Action, ev.Entity, ev.EntityID, string(ev.After), hash, h)

@@ -61,9 +61,7 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, actor models.Actor, ch Ch
 		id := actor.UserID
 		ev.ActorID = &id
 	}
-	if ev.Hash, err = ev.ComputeHash(); err != nil {
-		return err
-	}
+	ev.Hash = ev.HashCanonical() // marshalState made Before and After canonical
 	// The event and the new head in one statement: one round trip less
 	// while every other writer waits on the head.
 	if _, err := tx.NewRaw("WITH ev AS (?) UPDATE audit_head SET seq = ev.seq, hash = ev.hash FROM ev WHERE audit_head.id = 1",
