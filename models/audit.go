@@ -73,29 +73,53 @@ func (e *AuditEvent) ComputeHash() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.hash(before, after), nil
+}
+
+// HashBody is the part of the event's hashed encoding that a writer knows
+// before it holds the chain head: every field but the sequence number, the
+// time and the previous hash. Before and After must already be canonical (as
+// CanonicalJSON returns them). The hash is the SHA-256 of HashField of the
+// sequence number and of the time (RFC 3339, UTC, to the microsecond,
+// trailing zeros dropped), the body, and HashField of the previous hash; so
+// the database can finish it while the head is locked, with no round trip
+// back to Go.
+func (e *AuditEvent) HashBody() []byte {
 	actorID := ""
 	if e.ActorID != nil {
 		actorID = strconv.FormatInt(*e.ActorID, 10)
 	}
-	h := sha256.New()
-	// Each field is length-prefixed so that no two different events share an encoding.
+	var b []byte
 	for _, field := range [][]byte{
-		[]byte(strconv.FormatInt(e.Seq, 10)),
-		[]byte(e.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)),
 		[]byte(actorID),
 		[]byte(e.Actor),
 		[]byte(e.Action),
 		[]byte(e.Entity),
 		[]byte(e.EntityID),
-		before,
-		after,
+		e.Before,
+		e.After,
 		[]byte(e.RequestID),
-		e.PrevHash,
 	} {
-		fmt.Fprintf(h, "%d:", len(field))
-		h.Write(field)
+		b = append(b, HashField(field)...)
 	}
-	return h.Sum(nil), nil
+	return b
+}
+
+// HashField is one field of the hashed encoding: each is length-prefixed so
+// that no two different events share an encoding.
+func HashField(v []byte) []byte {
+	return append(strconv.AppendInt(nil, int64(len(v)), 10), append([]byte(":"), v...)...)
+}
+
+func (e *AuditEvent) hash(before, after []byte) []byte {
+	c := *e
+	c.Before, c.After = before, after
+	h := sha256.New()
+	h.Write(HashField([]byte(strconv.FormatInt(e.Seq, 10))))
+	h.Write(HashField([]byte(e.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano))))
+	h.Write(c.HashBody())
+	h.Write(HashField(e.PrevHash))
+	return h.Sum(nil)
 }
 
 // Actor is who causes a change: a signed-in user, an API token's user, or

@@ -314,3 +314,24 @@ func TestComputeHashChainsThroughPrevHash(t *testing.T) {
 		t.Errorf("GenesisHash = %x, want 32 zero bytes", GenesisHash)
 	}
 }
+
+func TestHashBodyWithSeqTimeAndPrevHashIsComputeHash(t *testing.T) {
+	e := baseAuditEvent()
+	want := mustHash(t, e)
+	after, err := CanonicalJSON(e.After)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.After = after
+	h := sha256.New()
+	h.Write([]byte("1:5"))
+	h.Write([]byte("27:2024-04-01T10:00:00.123456Z"))
+	h.Write(e.HashBody())
+	h.Write(append([]byte("32:"), e.PrevHash...))
+	if got := h.Sum(nil); !bytes.Equal(got, want) {
+		t.Errorf("seq + time + body + previous hash = %x, want ComputeHash's %x", got, want)
+	}
+	if got := HashField([]byte("abc")); string(got) != "3:abc" {
+		t.Errorf("HashField = %q", got)
+	}
+}

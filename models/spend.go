@@ -107,13 +107,15 @@ var SpendImportColumns = []string{"funding_line", "award", "payee", "amount", "i
 	"reference", "description", "purpose", "vfm_reason"}
 
 // Validate checks what can be checked without the database, with the same
-// rules as SpendInput; the names are resolved by the import itself.
-func (in SpendImportRow) Validate() error {
+// rules as SpendInput, and returns the row's details as an entry (amount,
+// date, category and texts, trimmed as the API trims them); the names are
+// resolved by the import itself.
+func (in SpendImportRow) Validate() (*SpendEntry, error) {
 	var c collector
-	spendDetails(&c, in.Amount, in.IncurredOn, in.Category, in.Reference, in.Description, in.Purpose, in.VFMReason)
+	e := spendDetails(&c, in.Amount, in.IncurredOn, in.Category, in.Reference, in.Description, in.Purpose, in.VFMReason)
 	c.text("funding_line", in.FundingLine, true, 40)
 	c.text("payee", in.Payee, true, 200)
-	return c.Err()
+	return e, c.Err()
 }
 
 // spendDetails checks the fields every way of recording spend shares.

@@ -38,39 +38,64 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, actor models.Actor, ch Ch
 	if err != nil {
 		return err
 	}
-	var head struct {
-		Seq  int64
-		Hash []byte
-	}
-	if err := tx.NewRaw("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(ctx, &head.Seq, &head.Hash); err != nil {
-		return fmt.Errorf("store: audit head: %w", err)
-	}
 	ev := &models.AuditEvent{
-		Seq:        head.Seq + 1,
-		OccurredAt: time.Now().UTC().Truncate(time.Microsecond),
-		Actor:      actor.Label,
-		Action:     ch.Action,
-		Entity:     ch.Entity,
-		EntityID:   strconv.FormatInt(ch.EntityID, 10),
-		Before:     before,
-		After:      after,
-		RequestID:  actor.RequestID,
-		PrevHash:   head.Hash,
+		Actor:     actor.Label,
+		Action:    ch.Action,
+		Entity:    ch.Entity,
+		EntityID:  strconv.FormatInt(ch.EntityID, 10),
+		Before:    before, // canonical, from marshalState
+		After:     after,
+		RequestID: actor.RequestID,
 	}
 	if actor.UserID != 0 {
 		id := actor.UserID
 		ev.ActorID = &id
 	}
-	if ev.Hash, err = ev.ComputeHash(); err != nil {
-		return err
-	}
-	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-		return fmt.Errorf("store: audit insert: %w", err)
-	}
-	if _, err := tx.NewRaw("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", ev.Seq, ev.Hash).Exec(ctx); err != nil {
-		return fmt.Errorf("store: audit head update: %w", err)
+	// One statement locks the head, stamps the time, finishes the hash from
+	// the part computed here, stores the event and moves the head: every
+	// other writer waits on the head for one round trip and the commit.
+	if _, err := tx.NewRaw(AppendAuditEventSQL, ev.ActorID, ev.Actor, ev.Action, ev.Entity, ev.EntityID,
+		jsonArg(ev.Before), jsonArg(ev.After), ev.RequestID, ev.HashBody()).Exec(ctx); err != nil {
+		return fmt.Errorf("store: audit append: %w", err)
 	}
 	return nil
+}
+
+// AppendAuditEventSQL appends one event to the chain; its hash is
+// models.AuditEvent.ComputeHash's, from HashBody (the last argument). The
+// time is taken once the head is locked, so times follow sequence numbers.
+// It is exported for the benchmark's raw transaction, which must send the
+// same statement.
+var AppendAuditEventSQL = `
+	WITH head AS (SELECT seq + 1 AS seq, hash AS prev FROM audit_head WHERE id = 1 FOR UPDATE),
+	stamp AS (SELECT seq, prev, clock_timestamp() AS at FROM head),
+	ev AS (INSERT INTO audit_events (seq, occurred_at, actor_id, actor, action, entity, entity_id, before, after, request_id, prev_hash, hash)
+		SELECT seq, at, ?, ?, ?, ?, ?, ?, ?, ?, prev, sha256(
+			` + sqlHashField("seq::text") + ` ||
+			` + sqlHashField(sqlRFC3339("at")) + ` ||
+			?::bytea ||
+			convert_to(length(prev)::text || ':', 'UTF8') || prev)
+		FROM stamp RETURNING seq, hash)
+	UPDATE audit_head SET seq = ev.seq, hash = ev.hash FROM ev WHERE audit_head.id = 1`
+
+// sqlHashField is models.HashField for a text expression.
+func sqlHashField(text string) string {
+	return "convert_to(octet_length(" + text + ")::text || ':' || " + text + ", 'UTF8')"
+}
+
+// sqlRFC3339 formats a timestamptz as Go's time.RFC3339Nano does in UTC at
+// microsecond precision: no fraction when it is zero, trailing zeros dropped.
+func sqlRFC3339(ts string) string {
+	utc := "(" + ts + " AT TIME ZONE 'UTC')"
+	return "(to_char(" + utc + `, 'YYYY-MM-DD"T"HH24:MI:SS') || coalesce('.' || nullif(rtrim(to_char(` + utc + ", 'US'), '0'), ''), '') || 'Z')"
+}
+
+// jsonArg passes a JSON document as text for a jsonb column; nil is NULL.
+func jsonArg(doc []byte) any {
+	if doc == nil {
+		return nil
+	}
+	return string(doc)
 }
 
 func marshalState(v any) (json.RawMessage, error) {

@@ -57,6 +57,11 @@ type ImportOptions struct {
 // transaction, checked, then inserted. Every bad row is reported in an
 // *ImportError with its line number. A file imported before (same SHA-256)
 // is ECONFLICT unless opts.Force.
+//
+// The names a row refers to (funding line, payee, award) repeat across a
+// file, so each distinct combination is resolved once: Go numbers them while
+// reading, the staging rows carry only that number, and the database checks
+// and looks up the few combinations instead of every row.
 func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader, opts ImportOptions) (*ImportResult, error) {
 	hash := sha256.New()
 	cr := csv.NewReader(io.TeeReader(r, hash))
@@ -75,7 +80,7 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	}
 	defer conn.Close()
 	// One transaction on one connection: COPY (pgx) and the checks and
-	// inserts (Bun) see the same staging table, and a crash or kill at any
+	// inserts (Bun) see the same staging tables, and a crash or kill at any
 	// point leaves nothing behind.
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
 		return nil, err
@@ -86,16 +91,29 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE spend_import_rows (
-		line int, funding_line text, award text, payee text, amount text, incurred_on text, category text,
-		reference text, description text, purpose text, vfm_reason text) ON COMMIT DROP`); err != nil {
+	// The final INSERT sorts the rows into file order; enough memory keeps
+	// that sort of already-ordered rows off disk.
+	if _, err := conn.ExecContext(ctx, `SET LOCAL work_mem = '256MB';
+		CREATE TEMP TABLE spend_import_rows (line int, k int, amount text, incurred_on date, category text,
+			reference text, description text, purpose text, vfm_reason text) ON COMMIT DROP;
+		CREATE TEMP TABLE spend_import_keys (k int, funding_line text, payee text, award text) ON COMMIT DROP`); err != nil {
 		return nil, err
 	}
-	src := &csvRows{r: cr, progress: opts.Progress}
+	src := &csvRows{r: cr, progress: opts.Progress, keys: map[importKey]int32{}, total: decimal.Zero}
 	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		_, err := pc.CopyFrom(ctx, pgx.Identifier{"spend_import_rows"},
-			append([]string{"line"}, models.SpendImportColumns...), src)
+		if _, err := pc.CopyFrom(ctx, pgx.Identifier{"spend_import_rows"},
+			[]string{"line", "k", "amount", "incurred_on", "category", "reference", "description", "purpose", "vfm_reason"}, src); err != nil {
+			return err
+		}
+		if src.err != nil {
+			return nil
+		}
+		keys := make([][]any, len(src.keys))
+		for key, k := range src.keys {
+			keys[k] = []any{k, key.line, key.payee, key.award}
+		}
+		_, err := pc.CopyFrom(ctx, pgx.Identifier{"spend_import_keys"}, []string{"k", "funding_line", "payee", "award"}, pgx.CopyFromRows(keys))
 		return err
 	})
 	if src.err != nil {
@@ -105,21 +123,37 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 		return nil, fmt.Errorf("store: import copy: %w", err)
 	}
 	sum := hash.Sum(nil)
-	// Rows the database can check: names that resolve, lines that are active.
+	// Each distinct reference, resolved once: ids, or the line's status.
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE spend_import_refs ON COMMIT DROP AS
+		SELECT k.k, k.funding_line, k.payee, k.award, fl.id AS line_id, fl.code AS line_code, fl.status AS line_status,
+			(SELECT o.id FROM organisations o WHERE o.org_id = upper(btrim(k.payee)) OR o.name = btrim(k.payee)
+				ORDER BY o.org_id = upper(btrim(k.payee)) DESC NULLS LAST LIMIT 1) AS payee_id,
+			a.id AS award_id
+		FROM spend_import_keys k
+		LEFT JOIN funding_lines fl ON fl.code = upper(btrim(k.funding_line))
+		LEFT JOIN awards a ON btrim(k.award) <> '' AND a.reference = upper(btrim(k.award)) AND a.funding_line_id = fl.id;
+		ANALYZE spend_import_refs`); err != nil {
+		return nil, translate(err)
+	}
+	// Rows the database can check: names that resolve, lines that are
+	// active. Only a bad reference costs a pass over the rows.
 	var refErrs []RowError
 	err = conn.NewRaw(`
-		SELECT r.line AS line, 'funding_line' AS field, 'no funding line has the code ' || quote_literal(r.funding_line) AS message
-			FROM spend_import_rows r LEFT JOIN funding_lines fl ON fl.code = upper(btrim(r.funding_line)) WHERE fl.id IS NULL
-		UNION ALL
-		SELECT r.line, 'funding_line', 'funding line ' || fl.code || ' is ' || fl.status || ', not active'
-			FROM spend_import_rows r JOIN funding_lines fl ON fl.code = upper(btrim(r.funding_line)) WHERE fl.status <> 'active'
-		UNION ALL
-		SELECT r.line, 'payee', 'no organisation has the org-id or name ' || quote_literal(r.payee)
-			FROM spend_import_rows r WHERE NOT EXISTS (SELECT 1 FROM organisations o WHERE o.org_id = upper(btrim(r.payee)) OR o.name = btrim(r.payee))
-		UNION ALL
-		SELECT r.line, 'award', 'no award ' || quote_literal(r.award) || ' on funding line ' || upper(btrim(r.funding_line))
-			FROM spend_import_rows r WHERE btrim(r.award) <> '' AND NOT EXISTS (SELECT 1 FROM awards a JOIN funding_lines fl ON fl.id = a.funding_line_id
-				WHERE a.reference = upper(btrim(r.award)) AND fl.code = upper(btrim(r.funding_line)))
+		WITH bad AS (
+			SELECT k, 'funding_line' AS field, 'no funding line has the code ' || quote_literal(funding_line) AS message
+				FROM spend_import_refs WHERE line_id IS NULL
+			UNION ALL
+			SELECT k, 'funding_line', 'funding line ' || line_code || ' is ' || line_status || ', not active'
+				FROM spend_import_refs WHERE line_status <> 'active'
+			UNION ALL
+			SELECT k, 'payee', 'no organisation has the org-id or name ' || quote_literal(payee)
+				FROM spend_import_refs WHERE payee_id IS NULL
+			UNION ALL
+			SELECT k, 'award', 'no award ' || quote_literal(award) || ' on funding line ' || upper(btrim(funding_line))
+				FROM spend_import_refs WHERE btrim(award) <> '' AND award_id IS NULL)
+		SELECT r.line AS line, b.field AS field, b.message AS message
+		FROM bad b JOIN spend_import_rows r ON r.k = b.k
+		WHERE EXISTS (SELECT 1 FROM bad)
 		ORDER BY 1, 2`).Scan(ctx, &refErrs)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
@@ -139,28 +173,15 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	}
 	res := &ImportResult{Rows: src.n}
 	if err := conn.NewRaw(`INSERT INTO spend_imports (file_name, file_sha256, rows, total, forced, imported_by)
-		SELECT ?, ?, count(*), coalesce(sum(amount::numeric), 0), ?, ? FROM spend_import_rows RETURNING id, total`,
-		opts.FileName, sum, opts.Force, actor.UserID).Scan(ctx, &res.ID, &res.Total); err != nil {
-		return nil, translate(err)
-	}
-	// Names resolve once per distinct value, not once per row.
-	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE spend_import_payees ON COMMIT DROP AS
-		SELECT p.payee, (SELECT o.id FROM organisations o WHERE o.org_id = upper(btrim(p.payee)) OR o.name = btrim(p.payee)
-			ORDER BY o.org_id = upper(btrim(p.payee)) DESC LIMIT 1) AS id
-		FROM (SELECT DISTINCT payee FROM spend_import_rows) p`); err != nil {
-		return nil, translate(err)
-	}
-	if _, err := conn.ExecContext(ctx, `ANALYZE spend_import_rows; ANALYZE spend_import_payees`); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, total`,
+		opts.FileName, sum, src.n, src.total, opts.Force, actor.UserID).Scan(ctx, &res.ID, &res.Total); err != nil {
 		return nil, translate(err)
 	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO spend_entries (funding_line_id, award_id, payee_id, amount, incurred_on, category,
 			reference, description, purpose, vfm_reason, recorded_by, import_id)
-		SELECT fl.id, a.id, py.id, r.amount::numeric, r.incurred_on::date, btrim(r.category), btrim(r.reference), btrim(r.description),
-			btrim(r.purpose), btrim(r.vfm_reason), ?, ?
-		FROM spend_import_rows r
-		JOIN funding_lines fl ON fl.code = upper(btrim(r.funding_line))
-		JOIN spend_import_payees py ON py.payee = r.payee
-		LEFT JOIN awards a ON btrim(r.award) <> '' AND a.reference = upper(btrim(r.award)) AND a.funding_line_id = fl.id
+		SELECT f.line_id, f.award_id, f.payee_id, r.amount::numeric, r.incurred_on, r.category, r.reference, r.description,
+			r.purpose, r.vfm_reason, ?, ?
+		FROM spend_import_rows r JOIN spend_import_refs f ON f.k = r.k
 		ORDER BY r.line`, actor.UserID, res.ID); err != nil {
 		return nil, translate(err)
 	}
@@ -187,8 +208,12 @@ func checkHeader(header []string) error {
 	return nil
 }
 
+// importKey is the names one row refers to, as written in the file.
+type importKey struct{ line, payee, award string }
+
 // csvRows feeds CSV records to COPY, checking each with the same rules as
-// the API and collecting every bad row rather than stopping at the first.
+// the API and collecting every bad row rather than stopping at the first. It
+// numbers each distinct importKey and sums the amounts on the way.
 type csvRows struct {
 	r        *csv.Reader
 	row      []any
@@ -196,6 +221,8 @@ type csvRows struct {
 	bad      []RowError
 	err      error
 	progress func(int)
+	keys     map[importKey]int32
+	total    decimal.Decimal
 }
 
 func (c *csvRows) Next() bool {
@@ -218,15 +245,25 @@ func (c *csvRows) Next() bool {
 	c.n++
 	in := models.SpendImportRow{FundingLine: rec[0], Award: rec[1], Payee: rec[2], Amount: strings.TrimSpace(rec[3]),
 		IncurredOn: rec[4], Category: rec[5], Reference: rec[6], Description: rec[7], Purpose: rec[8], VFMReason: rec[9]}
-	if err := in.Validate(); err != nil {
+	e, err := in.Validate()
+	amount := in.Amount
+	if err != nil {
 		var me *models.Error
 		errors.As(err, &me)
 		for _, f := range me.Fields {
 			c.bad = append(c.bad, RowError{Line: line, Field: f.Field, Message: f.Message})
 		}
-		in.Amount = "0" // keep the staging row castable; the import is refused anyway
+		amount = "0" // keep the staging row castable; the import is refused anyway
+	} else {
+		c.total = c.total.Add(e.Amount)
 	}
-	c.row = []any{line, in.FundingLine, in.Award, in.Payee, in.Amount, in.IncurredOn, in.Category, in.Reference, in.Description, in.Purpose, in.VFMReason}
+	key := importKey{in.FundingLine, in.Payee, in.Award}
+	k, ok := c.keys[key]
+	if !ok {
+		k = int32(len(c.keys))
+		c.keys[key] = k
+	}
+	c.row = []any{line, k, amount, e.IncurredOn, e.Category, e.Reference, e.Description, e.Purpose, e.VFMReason}
 	if c.progress != nil && c.n%1000 == 0 {
 		c.progress(c.n)
 	}

@@ -24,34 +24,53 @@ func (s *Store) RecordSpend(ctx context.Context, actor models.Actor, e *models.S
 		e.IdempotencyKey, e.RequestHash = &key, requestHash
 	}
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		fl := new(models.FundingLine)
-		if err := tx.NewSelect().Model(fl).Where("id = ?", e.FundingLineID).Scan(ctx); err != nil {
-			return fieldNotFound(err, "funding_line_id", "no such funding line")
-		}
-		if fl.Status != models.StatusActive {
-			return &models.Error{Code: models.ECONFLICT, Message: "Spend can only be recorded on an active funding line; " + fl.Code + " is " + string(fl.Status) + ".",
-				Fields: []models.FieldError{{Field: "funding_line_id", Message: "the line is " + string(fl.Status) + ", not active"}}}
-		}
+		// One round trip: the entry goes in only if its line is active, and
 		// ON CONFLICT waits for a racing insert of the same key to finish, so
 		// exactly one request stores the entry and the others find it.
-		res, err := tx.NewInsert().Model(e).On("CONFLICT (recorded_by, idempotency_key) DO NOTHING").Returning("*").Exec(ctx)
-		if err != nil {
+		err := tx.NewRaw(`INSERT INTO spend_entries (funding_line_id, award_id, tranche_id, payee_id, amount, incurred_on, category,
+				reference, description, purpose, vfm_reason, status, recorded_by, idempotency_key, request_hash)
+			SELECT fl.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM funding_lines fl WHERE fl.id = ? AND fl.status = 'active'
+			ON CONFLICT (recorded_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+			RETURNING *`,
+			e.AwardID, e.TrancheID, e.PayeeID, e.Amount, e.IncurredOn.Format(time.DateOnly), e.Category, e.Reference, e.Description,
+			e.Purpose, e.VFMReason, e.Status, e.RecordedBy, e.IdempotencyKey, e.RequestHash, e.FundingLineID).Scan(ctx, e)
+		if errors.Is(err, sql.ErrNoRows) {
+			replayed, err = s.notRecorded(ctx, tx, actor, e, key, requestHash)
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			stored := new(models.SpendEntry)
-			if err := tx.NewSelect().Model(stored).Where("recorded_by = ? AND idempotency_key = ?", actor.UserID, key).Scan(ctx); err != nil {
-				return err
-			}
-			if !bytes.Equal(stored.RequestHash, requestHash) {
-				return models.Errorf(models.ECONFLICT, "This Idempotency-Key was already used for a different request; use a new key for new spend.")
-			}
-			*e, replayed = *stored, true
-			return nil
+		if err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, actor, Change{Action: "spend.record", Entity: "spend_entry", EntityID: e.ID, After: e})
 	})
 	return replayed, err
+}
+
+// notRecorded says why RecordSpend's insert stored nothing: the line is
+// missing or not active, or the idempotency key was used before, in which
+// case the first entry is the answer (replayed) if the request is the same.
+func (s *Store) notRecorded(ctx context.Context, tx bun.Tx, actor models.Actor, e *models.SpendEntry, key string, requestHash []byte) (bool, error) {
+	fl := new(models.FundingLine)
+	if err := tx.NewSelect().Model(fl).Where("id = ?", e.FundingLineID).Scan(ctx); err != nil {
+		return false, fieldNotFound(err, "funding_line_id", "no such funding line")
+	}
+	if fl.Status != models.StatusActive {
+		return false, &models.Error{Code: models.ECONFLICT, Message: "Spend can only be recorded on an active funding line; " + fl.Code + " is " + string(fl.Status) + ".",
+			Fields: []models.FieldError{{Field: "funding_line_id", Message: "the line is " + string(fl.Status) + ", not active"}}}
+	}
+	if key == "" {
+		// The line became active after the insert looked at it.
+		return false, models.Errorf(models.ECONFLICT, "Another change got there first; please try again.")
+	}
+	stored := new(models.SpendEntry)
+	if err := tx.NewSelect().Model(stored).Where("recorded_by = ? AND idempotency_key = ?", actor.UserID, key).Scan(ctx); err != nil {
+		return false, err
+	}
+	if !bytes.Equal(stored.RequestHash, requestHash) {
+		return false, models.Errorf(models.ECONFLICT, "This Idempotency-Key was already used for a different request; use a new key for new spend.")
+	}
+	*e = *stored
+	return true, nil
 }
 
 func fieldNotFound(err error, field, msg string) error {

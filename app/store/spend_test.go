@@ -335,3 +335,66 @@ func TestRandomLedgerOperations(t *testing.T) {
 		t.Fatalf("audit chain: %+v %v", status, err)
 	}
 }
+
+// TestLedgerKeysHoldForStraySQL checks, with raw SQL, the rules whose
+// constraints were reshaped to make writes cheaper: an entry's award and
+// tranche exist and belong together, a tranche needs its award, an entry is
+// reversed once, and an idempotency key is used once per user.
+func TestLedgerKeysHoldForStraySQL(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl, other := line(t, st, "1000.00"), line(t, st, "1000.00")
+	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
+	a, err := models.AwardInput{RecipientID: fl.FunderID, Reference: unique("A"), Amount: "100.00",
+		AwardedOn: "2024-04-01", StartsOn: "2024-04-01", EndsOn: "2024-06-30"}.Validate(fl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Tranches = []*models.Tranche{{Seq: 1, DueOn: a.StartsOn, Amount: a.Amount}}
+	if err := st.CreateAward(ctx, actor, a); err != nil {
+		t.Fatal(err)
+	}
+	tranche := a.Tranches[0].ID
+	insert := func(lineID int64, award, tranche any) error {
+		return raw(st, `INSERT INTO spend_entries (funding_line_id, award_id, tranche_id, payee_id, amount, incurred_on, category, recorded_by)
+			VALUES (?, ?, ?, ?, 1.00, '2024-05-01', 'other', ?)`, lineID, award, tranche, fl.FunderID, maker.UserID)
+	}
+	if err := insert(fl.ID, a.ID, tranche); err != nil {
+		t.Fatalf("a good entry with award and tranche was refused: %v", err)
+	}
+	for name, err := range map[string]error{
+		"an award that does not exist":      insert(fl.ID, a.ID+1000, nil),
+		"an award of another line":          insert(other.ID, a.ID, nil),
+		"a tranche without its award":       insert(fl.ID, nil, tranche),
+		"a tranche that does not exist":     insert(fl.ID, a.ID, tranche+1000),
+		"a tranche of the award on another": insert(other.ID, a.ID, tranche),
+	} {
+		if err == nil {
+			t.Errorf("the database stored %s", name)
+		}
+	}
+	e := record(t, st, maker, fl, "5.00")
+	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+		t.Fatal(err)
+	}
+	reverse := func() error {
+		return raw(st, `INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, recorded_by, reverses_id, reversal_reason)
+			VALUES (?, ?, -5.00, '2024-05-01', 'other', ?, ?, 'x')`, fl.ID, fl.FunderID, maker.UserID, e.ID)
+	}
+	if err := reverse(); err != nil {
+		t.Fatalf("the first reversal was refused: %v", err)
+	}
+	if err := reverse(); err == nil || !strings.Contains(err.Error(), "spend_entries_reversed_once") {
+		t.Fatalf("a second reversal of one entry: %v", err)
+	}
+	keyed := func() error {
+		return raw(st, `INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, recorded_by, idempotency_key)
+			VALUES (?, ?, 1.00, '2024-05-01', 'other', ?, 'k-1')`, fl.ID, fl.FunderID, maker.UserID)
+	}
+	if err := keyed(); err != nil {
+		t.Fatal(err)
+	}
+	if err := keyed(); err == nil || !strings.Contains(err.Error(), "spend_entries_idempotency_key") {
+		t.Fatalf("one idempotency key used twice: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
@@ -252,4 +253,25 @@ func TestAuditChain(t *testing.T) {
 		restore(last)
 		mustVerify()
 	})
+}
+
+// TestSQLTimeFormatIsGos checks that the database writes an event's time
+// into its hash exactly as models.AuditEvent.ComputeHash does, including a
+// whole second and a fraction with trailing zeros.
+func TestSQLTimeFormatIsGos(t *testing.T) {
+	st := MustStore(t)
+	for _, at := range []time.Time{
+		time.Date(2024, 4, 1, 10, 0, 0, 0, time.UTC),
+		time.Date(2024, 4, 1, 10, 0, 0, 100000000, time.UTC),
+		time.Date(2024, 12, 31, 23, 59, 59, 123450000, time.UTC),
+		time.Date(2025, 3, 30, 1, 30, 5, 999999000, time.FixedZone("BST", 3600)),
+	} {
+		var got string
+		if err := st.DB().NewRaw("SELECT "+store.SQLRFC3339("t")+" FROM (SELECT CAST(? AS timestamptz) AS t) x", at).Scan(context.Background(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if want := at.UTC().Format(time.RFC3339Nano); got != want {
+			t.Errorf("database wrote %q, Go writes %q", got, want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ func (c *command) benchCmd(args []string) error {
 	fs := c.flags("bench spend")
 	clientsFlag := fs.String("clients", "1,8,32", "concurrent clients, comma-separated")
 	n := fs.Int("n", 3000, "requests per run")
+	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -50,6 +52,11 @@ func (c *command) benchCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	stop, err := startProfile(*profile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	fmt.Fprintf(c.stdout, "Recording spend: %d requests per run\n", *n)
 	return bench.Spend(c.ctx, a.Store, srv, clients, *n, func(api, raw bench.Result) {
 		fmt.Fprintln(c.stdout, api)
@@ -62,6 +69,7 @@ func (c *command) benchCmd(args []string) error {
 func (c *command) benchImport(args []string) error {
 	fs := c.flags("bench import")
 	rows := fs.Int("rows", 1_000_000, "rows in the generated file")
+	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +83,11 @@ func (c *command) benchImport(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	stop, err := startProfile(*profile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	res, err := bench.Import(c.ctx, a.Store, *rows, dir)
 	if err != nil {
 		return err
@@ -120,4 +133,21 @@ func (c *command) benchExport(args []string) error {
 	fmt.Fprintf(c.stdout, "  peak Go heap in use while exporting: %.1f MB; process peak RSS while exporting: %.1f MB (over the whole run: %.1f MB)\n",
 		mb(int64(res.PeakHeap)), mb(res.ExportRSS), mb(res.MaxRSS))
 	return nil
+}
+
+// startProfile writes a CPU profile to path until stop is called; with no
+// path it does nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
