@@ -17,9 +17,13 @@ type Route struct {
 	Path    string // Fiber syntax, e.g. /api/v1/funding-lines/:id
 	Summary string
 	// Roles may call the route; nil means no sign-in is needed.
-	Roles    []models.Role
-	Query    any // a struct with `query` tags, for the document
-	Request  any // the body type, for the document
+	Roles   []models.Role
+	Query   any // a struct with `query` tags, for the document
+	Request any // the body type, for the document
+	// Upload names the multipart/form-data field of a route that takes a
+	// file instead of a JSON body; FileSize bounds that file.
+	Upload   string
+	FileSize int64
 	Response any // the success body type, for the document
 	Status   int // success status; 200 when zero
 	Handler  fiber.Handler
@@ -66,6 +70,9 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/spend/:id/approve", Summary: "Approve pending spend (not your own; admins only above the approval limit)", Roles: writers, Response: spendJSON{}, Handler: s.approveSpend},
 		{Method: "POST", Path: "/api/v1/spend/:id/reject", Summary: "Reject pending spend with a reason", Roles: writers, Request: reasonInput{}, Response: spendJSON{}, Handler: s.rejectSpend},
 		{Method: "POST", Path: "/api/v1/spend/:id/reverse", Summary: "Record a pending reversal of approved spend, with a reason", Roles: writers, Request: reasonInput{}, Response: spendJSON{}, Status: 201, Handler: s.reverseSpend},
+		{Method: "POST", Path: "/api/v1/spend/:id/evidence", Summary: "Add an evidence file (PDF, PNG, JPEG, CSV, XLSX or plain text, at most 5 MiB; at most 5 per entry) to pending or approved spend", Roles: writers, Upload: "file", FileSize: models.MaxEvidenceSize, Response: evidenceJSON{}, Status: 201, Handler: s.addEvidence},
+		{Method: "GET", Path: "/api/v1/spend/:id/evidence", Summary: "List a spend entry's evidence files", Roles: everyone, Response: list[evidenceJSON]{}, Handler: s.listEvidence},
+		{Method: "GET", Path: "/api/v1/spend/:id/evidence/:evidence_id", Summary: "Download an evidence file, as stored", Roles: everyone, Handler: s.downloadEvidence},
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
@@ -84,6 +91,9 @@ func (s *Server) registerAPI() {
 		}
 		handlers = append(handlers, r.Handler)
 		s.app.Add(r.Method, r.Path, handlers...)
+		if r.FileSize > 0 {
+			s.limitBody(r.Method, r.Path, r.FileSize, "the file")
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -85,7 +86,9 @@ var templateFuncs = template.FuncMap{
 	"can": func(u *models.User, what string) bool {
 		return u != nil && slices.Contains(webPermissions[what], u.Role)
 	},
-	"list": func(v ...string) []string { return v },
+	"list":      func(v ...string) []string { return v },
+	"humanSize": models.HumanSize,
+	"hex":       func(b []byte) string { return hex.EncodeToString(b) },
 }
 
 // webPermissions mirror the API's role sets for what the pages offer.
