@@ -176,7 +176,7 @@ func TestEvidenceThroughTheAPI(t *testing.T) {
 		}
 	}
 	refuse("big.pdf", append(bytes.Clone(testPDF), make([]byte, models.MaxEvidenceSize)...), 422, "at most 5 MiB")
-	refuseOverLimit(t, e, path, 8<<20)
+	refuseOverLimit(t, e, path, 8<<20, "Authorization: Bearer "+e.tokens[models.RoleFinanceOfficer], "The upload is too large: the file may be at most 5 MiB.")
 	refuse("page.pdf", []byte("<!DOCTYPE html><html><script>alert(1)</script></html>"), 422, "not accepted")
 	refuse("setup.pdf", append([]byte("MZ\x90\x00"), make([]byte, 200)...), 422, "not accepted")
 	refuse("archive.xlsx", testXLSX(t, false), 422, "not accepted")
@@ -227,7 +227,7 @@ func auditFilter(action string, entryID int64) store.AuditFilter {
 // refuseOverLimit announces a file far over the limit to a real listener
 // and sends only its start: the server refuses it from the Content-Length,
 // before reading the body or running any handler.
-func refuseOverLimit(t *testing.T, e *env, path string, size int) {
+func refuseOverLimit(t *testing.T, e *env, path string, size int, header, want string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -240,16 +240,15 @@ func refuseOverLimit(t *testing.T, e *env, path string, size int) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\n"+
-		"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n--x\r\n",
-		path, e.tokens[models.RoleFinanceOfficer], size)
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: test\r\n%s\r\n"+
+		"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n--x\r\n", path, header, size)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 413 || !strings.Contains(string(b), "The upload is too large: the file may be at most 5 MiB.") {
+	if resp.StatusCode != 413 || !strings.Contains(string(b), want) {
 		t.Fatalf("status %d, body %s", resp.StatusCode, b)
 	}
 }

@@ -20,6 +20,7 @@ func (s *Server) registerSpendPages() {
 	s.app.Get("/spend", s.requireWebUser, s.spendListPage)
 	s.app.Get("/spend/new", s.requireWebRole(writers), s.spendNewPage)
 	s.app.Post("/spend/new", s.requireWebRole(writers), s.spendCreate)
+	s.registerImportPages() // before /spend/:id, which would take "import" for an id
 	s.app.Get("/spend/:id", s.requireWebUser, s.spendShowPage)
 	s.app.Post("/spend/:id/evidence", s.requireWebRole(writers), s.spendEvidenceUpload)
 	s.app.Get("/spend/:id/evidence/:evidence_id", s.requireWebUser, s.downloadEvidence)
