@@ -34,6 +34,7 @@ var (
 	everyone = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer, models.RoleBoardMember, models.RoleAuditor}
 	writers  = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer}
 	admins   = []models.Role{models.RoleAdmin}
+	auditors = []models.Role{models.RoleAdmin, models.RoleAuditor}
 )
 
 // Routes returns the API's routes.
@@ -76,9 +77,9 @@ func (s *Server) apiRoutes() []Route {
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
-		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV or JSON) with its manifest in the Granttrack-Manifest header", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: exportQuery{}, Handler: s.exportLedger},
-		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
-		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
+		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV or JSON) with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Handler: s.exportLedger},
+		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
+		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: auditors, Response: store.ChainStatus{}, Handler: s.verifyAudit},
 	}
 }
 

@@ -95,6 +95,7 @@ var templateFuncs = template.FuncMap{
 var webPermissions = map[string][]models.Role{
 	"write": writers,
 	"admin": admins,
+	"audit": auditors,
 }
 
 // groupThousands writes 2000000.00 as 2,000,000.00 for people to read.
@@ -148,6 +149,7 @@ func (s *Server) registerWeb() {
 	s.registerPages()
 	s.registerSpendPages()
 	s.registerFormPages()
+	s.registerAuditPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.
