@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,7 @@ type auditEventJSON struct {
 
 type auditQuery struct {
 	ActorID  int64  `query:"actor_id"`
+	Actor    string `query:"actor" doc:"the actor as recorded (an email), exact"`
 	Action   string `query:"action" doc:"exact, or a prefix ending in a dot such as spend."`
 	Entity   string `query:"entity"`
 	EntityID string `query:"entity_id"`
@@ -44,13 +46,20 @@ func rawOrNull(b json.RawMessage) json.RawMessage {
 	return b
 }
 
-func (s *Server) listAudit(c *fiber.Ctx) error {
+// auditFilter reads the audit trail's filters from the query, for the API
+// and the audit page alike.
+func auditFilter(c *fiber.Ctx) (store.AuditFilter, error) {
 	var p models.Problems
-	f := store.AuditFilter{ActorID: queryID(c, "actor_id", &p), Action: c.Query("action"), Entity: c.Query("entity"),
-		EntityID: c.Query("entity_id"), Page: pageOf(c, &p)}
+	f := store.AuditFilter{ActorID: queryID(c, "actor_id", &p), Actor: strings.TrimSpace(c.Query("actor")), Action: strings.TrimSpace(c.Query("action")),
+		Entity: strings.TrimSpace(c.Query("entity")), EntityID: strings.TrimSpace(c.Query("entity_id")), Page: pageOf(c, &p)}
 	f.From = queryTime(c, "from", false, &p)
 	f.To = queryTime(c, "to", true, &p)
-	if err := p.Err(); err != nil {
+	return f, p.Err()
+}
+
+func (s *Server) listAudit(c *fiber.Ctx) error {
+	f, err := auditFilter(c)
+	if err != nil {
 		return err
 	}
 	evs, total, err := s.store.AuditEvents(c.UserContext(), f)

@@ -25,16 +25,28 @@ type exportQuery struct {
 // ManifestHeader carries an export's manifest (compact JSON) with the file.
 const ManifestHeader = "Granttrack-Manifest"
 
-// exportLedger streams the ledger into a temporary file (never into memory),
-// then sends it with its manifest; the export is audited.
-func (s *Server) exportLedger(c *fiber.Ctx) error {
+// exportRequest reads an export's format and filters from the query, for
+// the API and the exports page alike.
+func exportRequest(c *fiber.Ctx) (string, export.Filter, error) {
 	var p models.Problems
 	format := c.Query("format", export.FormatCSV)
 	f := export.Filter{Year: c.Query("fy"), From: c.Query("from"), To: c.Query("to"), ProgrammeID: queryID(c, "programme_id", &p),
 		FundingLineID: queryID(c, "funding_line_id", &p), RecipientID: queryID(c, "recipient_id", &p)}
-	if err := p.Err(); err != nil {
+	return format, f, p.Err()
+}
+
+func (s *Server) exportLedger(c *fiber.Ctx) error {
+	format, f, err := exportRequest(c)
+	if err != nil {
 		return err
 	}
+	return s.sendLedger(c, format, f)
+}
+
+// sendLedger streams the ledger into a temporary file (never into memory),
+// then sends it with its manifest; the export is audited. Nothing is sent
+// before the export has succeeded, so an error can still become a page.
+func (s *Server) sendLedger(c *fiber.Ctx, format string, f export.Filter) error {
 	tmp, err := os.CreateTemp("", "granttrack-export-*")
 	if err != nil {
 		return err

@@ -69,6 +69,12 @@ func problemOf(err error) Problem {
 // web app an error page. Only internal errors are logged in detail.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	p := problemOf(err)
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == http.StatusRequestEntityTooLarge {
+		if l := s.bodyLimitOf(c.Method(), c.Path()); l != nil {
+			p.Detail = "The upload is too large: " + l.what + "."
+		}
+	}
 	p.Instance = c.Path()
 	p.RequestID = requestID(c)
 	if p.Status >= 500 {

@@ -54,6 +54,12 @@ func (s *Server) OpenAPI() map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Request), schemas)}}}
 		}
+		if r.Upload != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "required": []any{r.Upload},
+					"properties": map[string]any{r.Upload: map[string]any{"type": "string", "format": "binary",
+						"maxLength": r.FileSize}}}}}}
+		}
 		status := r.Status
 		if status == 0 {
 			status = http.StatusOK
@@ -68,7 +74,7 @@ func (s *Server) OpenAPI() map[string]any {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 			responses["401"], responses["403"] = problem, problem
 		}
-		if r.Request != nil {
+		if r.Request != nil || r.Upload != "" {
 			responses["400"], responses["413"], responses["422"] = problem, problem, problem
 		}
 		if strings.Contains(r.Path, "/:") {

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -17,7 +20,12 @@ func (s *Server) registerSpendPages() {
 	s.app.Get("/spend", s.requireWebUser, s.spendListPage)
 	s.app.Get("/spend/new", s.requireWebRole(writers), s.spendNewPage)
 	s.app.Post("/spend/new", s.requireWebRole(writers), s.spendCreate)
+	s.registerImportPages() // before /spend/:id, which would take "import" for an id
 	s.app.Get("/spend/:id", s.requireWebUser, s.spendShowPage)
+	s.app.Post("/spend/:id/evidence", s.requireWebRole(writers), s.spendEvidenceUpload)
+	s.app.Get("/spend/:id/evidence/:evidence_id", s.requireWebUser, s.downloadEvidence)
+	s.limitBody("POST", "/spend/:id/evidence", models.MaxEvidenceSize, "an evidence file")
+	s.limitBody("POST", "/spend/new", models.MaxEvidenceSize, "an evidence file")
 	s.app.Post("/spend/:id/approve", s.requireWebRole(writers), s.spendDecide("approve"))
 	s.app.Post("/spend/:id/reject", s.requireWebRole(writers), s.spendDecide("reject"))
 	s.app.Post("/spend/:id/reverse", s.requireWebRole(writers), s.spendDecide("reverse"))
@@ -156,8 +164,25 @@ func (s *Server) spendCreate(c *fiber.Ctx) error {
 		in.AwardID = &id
 	}
 	e, err := in.Validate()
+	// An evidence file may come with the form; the entry and its file are
+	// stored together or not at all.
+	var name string
+	var data []byte
+	if fh, ferr := c.FormFile("file"); ferr == nil && fh.Filename != "" {
+		var fileErr error
+		if name, data, fileErr = formFile(c, "file", models.MaxEvidenceSize); fileErr == nil {
+			_, _, fileErr = models.CheckEvidence(name, data)
+		}
+		err = joinProblems(err, fileErr)
+	}
 	if err == nil {
-		_, err = s.store.RecordSpend(c.UserContext(), actorOf(c), e, "", nil)
+		err = s.store.InTx(c.UserContext(), func(ctx context.Context, st *store.Store) error {
+			if _, err := st.RecordSpend(ctx, actorOf(c), e, "", nil); err != nil || data == nil {
+				return err
+			}
+			_, err := st.AddEvidence(ctx, actorOf(c), e.ID, name, data)
+			return err
+		})
 	}
 	if err != nil {
 		errs, err := formErrors(err)
@@ -173,9 +198,17 @@ func (s *Server) spendShowPage(c *fiber.Ctx) error {
 	return s.spendShow(c, "")
 }
 
-// spendShow draws an entry, its reversal link and its history from the
-// audit trail; problem is a decision's refusal to show at the top.
+// spendShow draws an entry, its reversal link, its evidence and its history
+// from the audit trail; problem is a decision's refusal to show at the top.
 func (s *Server) spendShow(c *fiber.Ctx, problem string) error {
+	status := fiber.StatusOK
+	if problem != "" {
+		status = fiber.StatusConflict
+	}
+	return s.spendShowWith(c, status, problem)
+}
+
+func (s *Server) spendShowWith(c *fiber.Ctx, status int, problem string) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -192,12 +225,52 @@ func (s *Server) spendShow(c *fiber.Ctx, problem string) error {
 	if err != nil {
 		return err
 	}
-	status := fiber.StatusOK
-	if problem != "" {
-		status = fiber.StatusConflict
+	evidence, err := s.store.EvidenceFor(c.UserContext(), id)
+	if err != nil {
+		return err
 	}
 	return s.render(c.Status(status), "spend/show", fiber.Map{"Title": fmt.Sprintf("Spend entry %d", id), "E": rows[0],
-		"History": history, "Problem": problem})
+		"History": history, "Problem": problem, "Evidence": evidence, "MaxEvidence": models.MaxEvidencePerEntry,
+		"EvidenceKinds": models.EvidenceKinds, "MaxEvidenceSize": models.HumanSize(models.MaxEvidenceSize)})
+}
+
+// spendEvidenceUpload adds a file to an entry's evidence; a refusal is shown
+// on the entry's page.
+func (s *Server) spendEvidenceUpload(c *fiber.Ctx) error {
+	ev, err := s.storeEvidence(c)
+	if err != nil {
+		switch models.ErrorCode(err) {
+		case models.EINVALID, models.ECONFLICT:
+			return s.spendShowWith(c, problemOf(err).Status, evidenceMessage(err))
+		}
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/spend/%d#evidence", ev.SpendEntryID), fiber.StatusSeeOther)
+}
+
+// joinProblems puts the field errors of two validations into one error; an
+// error that is not EINVALID wins.
+func joinProblems(a, b error) error {
+	if a == nil || b == nil {
+		return cmp.Or(a, b)
+	}
+	var ma, mb *models.Error
+	if !errors.As(a, &ma) || ma.Code != models.EINVALID {
+		return a
+	}
+	if !errors.As(b, &mb) || mb.Code != models.EINVALID {
+		return b
+	}
+	return models.Problems(append(append([]models.FieldError{}, ma.Fields...), mb.Fields...)).Err()
+}
+
+// evidenceMessage is a refused upload's reason in one sentence.
+func evidenceMessage(err error) string {
+	var me *models.Error
+	if errors.As(err, &me) && len(me.Fields) == 1 {
+		return "The evidence was not added: " + me.Fields[0].Message + "."
+	}
+	return models.ErrorMessage(err)
 }
 
 func (s *Server) spendDecide(action string) fiber.Handler {

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -102,4 +104,80 @@ func TestSpendPages(t *testing.T) {
 	e.mustStatus(board.request("GET", "/spend", nil), 200)
 	e.mustStatus(board.request("GET", "/spend/new", nil), 403)
 	e.mustStatus(board.request("POST", entry+"/approve", url.Values{}), 403)
+}
+
+// upload posts a multipart form with a file in field "file", with the CSRF
+// token unless withoutCSRF.
+func (b *spendBrowser) upload(path string, fields map[string]string, name string, data []byte, withoutCSRF bool) response {
+	b.e.t.Helper()
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	if !withoutCSRF {
+		fields["_csrf"] = b.csrf
+	}
+	body, ct := multipartBody(b.e.t, "file", name, "", data, fields)
+	req := httptest.NewRequest("POST", path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	r := b.e.send(req)
+	if m := csrfField.FindSubmatch(r.Body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return r
+}
+
+func TestSpendEvidencePages(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+
+	// Record spend with an invoice attached: both are stored together.
+	officer.request("GET", "/spend/new", nil)
+	fields := map[string]string{"funding_line_id": fmt.Sprint(f.LineID), "payee_id": fmt.Sprint(f.RecipientID),
+		"amount": "75.00", "incurred_on": "2024-06-03", "category": "services"}
+	before := e.count("spend_entries")
+	r := officer.upload("/spend/new", fields, "invoice.pdf", []byte("<html>not a pdf</html>"), false)
+	e.mustStatus(r, 422)
+	if !regexp.MustCompile(`id="file-error">[^<]*not accepted as evidence`).Match(r.Body) || e.count("spend_entries") != before {
+		t.Fatalf("a bad file should be refused beside the field, storing no spend:\n%s", r.Body)
+	}
+	r = officer.upload("/spend/new", fields, "invoice.pdf", testPDF, false)
+	e.mustStatus(r, 303)
+	entry := r.Header.Get("Location")
+	r = officer.request("GET", entry, nil)
+	m := regexp.MustCompile(`href="(` + entry + `/evidence/\d+)" download>invoice.pdf<`).FindSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("the entry page should link its evidence:\n%s", r.Body)
+	}
+
+	// Anyone who reads spend downloads the same bytes.
+	board := spendWebSignIn(t, e, models.RoleBoardMember)
+	r = board.request("GET", string(m[1]), nil)
+	e.mustStatus(r, 200)
+	if !bytes.Equal(r.Body, testPDF) || r.Header.Get("Content-Disposition") != `attachment; filename="invoice.pdf"` || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("download: %v, %d bytes", r.Header, len(r.Body))
+	}
+	if strings.Contains(string(board.request("GET", entry, nil).Body), `action="`+entry+`/evidence"`) {
+		t.Fatal("a board member should not be offered the upload form")
+	}
+	e.mustStatus(board.upload(entry+"/evidence", nil, "b.pdf", testPDF, false), 403)
+
+	// The upload form on the entry page; without the CSRF token it is refused.
+	officer.request("GET", entry, nil)
+	e.mustStatus(officer.upload(entry+"/evidence", nil, "receipt.png", testPNG, true), 403)
+	r = officer.upload(entry+"/evidence", nil, "receipt.png", testPNG, false)
+	e.mustStatus(r, 303)
+	r = officer.upload(entry+"/evidence", nil, "receipt.pdf", testPNG, false)
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), "The evidence was not added: the file is named .pdf but its contents are a PNG image") {
+		t.Fatalf("the refusal should be on the page:\n%s", r.Body)
+	}
+	var n int
+	if err := e.st.DB().NewRaw("SELECT count(*) FROM spend_evidence WHERE spend_entry_id = ?", strings.TrimPrefix(entry, "/spend/")).
+		Scan(context.Background(), &n); err != nil || n != 2 {
+		t.Fatalf("%d files stored (%v), want 2", n, err)
+	}
 }

@@ -11,13 +11,9 @@ import (
 	"granttrack/models"
 )
 
-// publishers may read the statutory publishing pack: the people who check
-// it before it goes out.
-var publishers = []models.Role{models.RoleAdmin, models.RoleAuditor}
-
 func (s *Server) registerTransparencyPages() {
-	s.app.Get("/transparency", s.requireWebRole(publishers), s.transparencyPage)
-	s.app.Get("/transparency/:file", s.requireWebRole(publishers), s.transparencyFile)
+	s.app.Get("/transparency", s.requireWebRole(auditors), s.transparencyPage)
+	s.app.Get("/transparency/:file", s.requireWebRole(auditors), s.transparencyFile)
 }
 
 type transparencyQuery struct {

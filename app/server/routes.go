@@ -17,9 +17,13 @@ type Route struct {
 	Path    string // Fiber syntax, e.g. /api/v1/funding-lines/:id
 	Summary string
 	// Roles may call the route; nil means no sign-in is needed.
-	Roles    []models.Role
-	Query    any // a struct with `query` tags, for the document
-	Request  any // the body type, for the document
+	Roles   []models.Role
+	Query   any // a struct with `query` tags, for the document
+	Request any // the body type, for the document
+	// Upload names the multipart/form-data field of a route that takes a
+	// file instead of a JSON body; FileSize bounds that file.
+	Upload   string
+	FileSize int64
 	Response any // the success body type, for the document
 	Status   int // success status; 200 when zero
 	Handler  fiber.Handler
@@ -30,6 +34,7 @@ var (
 	everyone = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer, models.RoleBoardMember, models.RoleAuditor}
 	writers  = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer}
 	admins   = []models.Role{models.RoleAdmin}
+	auditors = []models.Role{models.RoleAdmin, models.RoleAuditor}
 )
 
 // Routes returns the API's routes.
@@ -66,13 +71,16 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/spend/:id/approve", Summary: "Approve pending spend (not your own; admins only above the approval limit)", Roles: writers, Response: spendJSON{}, Handler: s.approveSpend},
 		{Method: "POST", Path: "/api/v1/spend/:id/reject", Summary: "Reject pending spend with a reason", Roles: writers, Request: reasonInput{}, Response: spendJSON{}, Handler: s.rejectSpend},
 		{Method: "POST", Path: "/api/v1/spend/:id/reverse", Summary: "Record a pending reversal of approved spend, with a reason", Roles: writers, Request: reasonInput{}, Response: spendJSON{}, Status: 201, Handler: s.reverseSpend},
+		{Method: "POST", Path: "/api/v1/spend/:id/evidence", Summary: "Add an evidence file (PDF, PNG, JPEG, CSV, XLSX or plain text, at most 5 MiB; at most 5 per entry) to pending or approved spend", Roles: writers, Upload: "file", FileSize: models.MaxEvidenceSize, Response: evidenceJSON{}, Status: 201, Handler: s.addEvidence},
+		{Method: "GET", Path: "/api/v1/spend/:id/evidence", Summary: "List a spend entry's evidence files", Roles: everyone, Response: list[evidenceJSON]{}, Handler: s.listEvidence},
+		{Method: "GET", Path: "/api/v1/spend/:id/evidence/:evidence_id", Summary: "Download an evidence file, as stored", Roles: everyone, Handler: s.downloadEvidence},
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
-		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: exportQuery{}, Handler: s.exportLedger},
-		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: publishers, Query: transparencyQuery{}, Handler: s.transparencyFile},
-		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
-		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
+		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Handler: s.exportLedger},
+		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Handler: s.transparencyFile},
+		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
+		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: auditors, Response: store.ChainStatus{}, Handler: s.verifyAudit},
 	}, s.boardRoutes()...)
 }
 
@@ -85,6 +93,9 @@ func (s *Server) registerAPI() {
 		}
 		handlers = append(handlers, r.Handler)
 		s.app.Add(r.Method, r.Path, handlers...)
+		if r.FileSize > 0 {
+			s.limitBody(r.Method, r.Path, r.FileSize, "the file")
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/shopspring/decimal"
+	"github.com/valyala/fasthttp"
 
 	"granttrack/app/store"
 	"granttrack/models"
@@ -37,13 +40,18 @@ type Server struct {
 	log    *slog.Logger
 	cfg    Config
 	routes []Route
+	limits []bodyLimit
 	web    *webState
 }
 
-// MaxBody bounds any request body; JSON bodies have a smaller limit.
+// MaxBody bounds a request body, except on the upload routes, which set
+// their own limit (see limitBody); JSON bodies have a smaller limit still.
 const (
-	MaxBody     = 32 << 20
+	MaxBody     = 2 << 20
 	MaxJSONBody = 1 << 20
+	// uploadOverhead is room in an upload's body for the multipart
+	// boundaries and the form's other fields.
+	uploadOverhead = 64 << 10
 )
 
 // requestTimeout bounds the database work of one request.
@@ -77,6 +85,14 @@ func New(cfg Config) (*Server, error) {
 		ReadTimeout:           time.Minute,
 		WriteTimeout:          5 * time.Minute,
 	})
+	// The body is read before any handler runs, so its limit is chosen from
+	// the request line: large only on the few upload routes.
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if l := s.bodyLimitOf(string(h.Method()), string(h.RequestURI())); l != nil {
+			return fasthttp.RequestConfig{MaxRequestBodySize: l.max}
+		}
+		return fasthttp.RequestConfig{}
+	}
 	s.app.Use(recover.New(), requestid.New(), s.logRequests, s.withDeadline)
 	s.app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
@@ -97,6 +113,33 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// bodyLimit is a larger body limit for the uploads on one route.
+type bodyLimit struct {
+	method string
+	path   *regexp.Regexp
+	max    int    // bytes in the whole body
+	what   string // the limit in words, for the refusal
+}
+
+// limitBody lets bodies of route (Fiber syntax) carry a file of up to
+// fileSize bytes, with room for the rest of the form.
+func (s *Server) limitBody(method, route string, fileSize int64, what string) {
+	re := "^" + pathParam.ReplaceAllString(regexp.QuoteMeta(route), "[^/]+") + "/?$"
+	s.limits = append(s.limits, bodyLimit{method: method, path: regexp.MustCompile(re),
+		max: int(fileSize) + uploadOverhead, what: what + " may be at most " + models.HumanSize(fileSize)})
+}
+
+// bodyLimitOf returns the larger limit of a request, or nil for MaxBody.
+func (s *Server) bodyLimitOf(method, uri string) *bodyLimit {
+	path, _, _ := strings.Cut(uri, "?")
+	for i := range s.limits {
+		if l := &s.limits[i]; l.method == method && l.path.MatchString(path) {
+			return l
+		}
+	}
+	return nil
+}
 
 func (s *Server) withDeadline(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)

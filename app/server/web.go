@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -85,14 +86,16 @@ var templateFuncs = template.FuncMap{
 	"can": func(u *models.User, what string) bool {
 		return u != nil && slices.Contains(webPermissions[what], u.Role)
 	},
-	"list": func(v ...string) []string { return v },
+	"list":      func(v ...string) []string { return v },
+	"humanSize": models.HumanSize,
+	"hex":       func(b []byte) string { return hex.EncodeToString(b) },
 }
 
 // webPermissions mirror the API's role sets for what the pages offer.
 var webPermissions = map[string][]models.Role{
-	"write":   writers,
-	"admin":   admins,
-	"publish": publishers,
+	"write": writers,
+	"admin": admins,
+	"audit": auditors,
 }
 
 // pounds shows an amount as -£1,234.50: the sign before the pound sign.
@@ -163,6 +166,7 @@ func (s *Server) registerWeb() {
 	s.registerSpendPages()
 	s.registerFormPages()
 	s.registerTransparencyPages()
+	s.registerAuditPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -193,19 +193,29 @@ func checkEvent(ev *models.AuditEvent, expect int64, prev []byte) string {
 // AuditFilter narrows the audit trail; times are inclusive.
 type AuditFilter struct {
 	ActorID  int64
+	Actor    string // the actor's label (an email, or "system: …"), exact
 	Action   string // exact, or a prefix ending in "." such as "spend."
 	Entity   string
 	EntityID string
 	From, To *time.Time
+	Newest   bool // newest first, rather than in sequence order
 	Page     Page
 }
 
-// AuditEvents lists events in sequence order, with the total before paging.
+// AuditEvents lists events in sequence order (or newest first), with the
+// total before paging.
 func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]*models.AuditEvent, int, error) {
 	var evs []*models.AuditEvent
-	q := s.db.NewSelect().Model(&evs).Order("seq")
+	order := "seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
+	q := s.db.NewSelect().Model(&evs).Order(order)
 	if f.ActorID != 0 {
 		q = q.Where("actor_id = ?", f.ActorID)
+	}
+	if f.Actor != "" {
+		q = q.Where("actor = ?", f.Actor)
 	}
 	if strings.HasSuffix(f.Action, ".") {
 		q = q.Where("starts_with(action, ?)", f.Action)

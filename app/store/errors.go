@@ -41,6 +41,7 @@ var constraintErrors = map[string]struct {
 	"spend_entries_append_only":              {models.ECONFLICT, "", "the spend ledger is append-only; record a reversal instead"},
 	"spend_entries_maker_checker":            {models.EFORBIDDEN, "", "spend must be approved by someone other than the person who recorded it"},
 	"audit_events_append_only":               {models.ECONFLICT, "", "the audit trail is append-only"},
+	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
 }
 
 // translate turns a driver error into a coded error; coded errors and nil

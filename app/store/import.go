@@ -68,7 +68,9 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = len(models.SpendImportColumns)
 	header, err := cr.Read()
-	if err != nil {
+	// A header with the wrong number of columns is still a header: say
+	// which columns it must have.
+	if err != nil && !errors.Is(err, csv.ErrFieldCount) {
 		return nil, models.Errorf(models.EINVALID, "The file has no header row: %v", err)
 	}
 	if err := checkHeader(header); err != nil {
@@ -164,9 +166,12 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	}
 	if !opts.Force {
 		var when string
-		err := conn.NewRaw("SELECT imported_at::text FROM spend_imports WHERE file_sha256 = ? ORDER BY id LIMIT 1", sum).Scan(ctx, &when)
+		err := conn.NewRaw(`SELECT to_char(imported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+			FROM spend_imports WHERE file_sha256 = ? ORDER BY id LIMIT 1`, sum).Scan(ctx, &when)
 		if err == nil {
-			return nil, models.Errorf(models.ECONFLICT, "This file was already imported (at %s); import it again only with --force.", when)
+			// The field tells a form which box forces a second import.
+			return nil, &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("This file was already imported (at %s); import it again only with --force.", when),
+				Fields: []models.FieldError{{Field: "force", Message: "this file was already imported at " + when}}}
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}

@@ -138,11 +138,13 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, q := range map[string]string{
-		"ErrUpdateAmount":   "UPDATE spend_entries SET amount = 1.00 WHERE id = ?",
-		"ErrUnapprove":      "UPDATE spend_entries SET status = 'pending', decided_by = NULL, decided_at = NULL WHERE id = ?",
-		"ErrReject":         "UPDATE spend_entries SET status = 'rejected', rejection_reason = 'x' WHERE id = ?",
-		"ErrDelete":         "DELETE FROM spend_entries WHERE id = ?",
-		"ErrTruncate":       "TRUNCATE spend_entries",
+		"ErrUpdateAmount": "UPDATE spend_entries SET amount = 1.00 WHERE id = ?",
+		"ErrUnapprove":    "UPDATE spend_entries SET status = 'pending', decided_by = NULL, decided_at = NULL WHERE id = ?",
+		"ErrReject":       "UPDATE spend_entries SET status = 'rejected', rejection_reason = 'x' WHERE id = ?",
+		"ErrDelete":       "DELETE FROM spend_entries WHERE id = ?",
+		// Evidence refers to the ledger, so a plain TRUNCATE stops at the
+		// foreign key; CASCADE reaches the append-only triggers.
+		"ErrTruncate":       "TRUNCATE spend_entries CASCADE",
 		"ErrEditReference":  "UPDATE spend_entries SET reference = 'INV-CHANGED' WHERE id = ?",
 		"ErrApproveOverrun": "",
 	} {

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// MaxImportFile bounds a spend CSV uploaded through the web; larger files go
+// through `granttrack import spend`, which streams from disk.
+const MaxImportFile = 50 << 20
+
+// The spend import page: the web face of `granttrack import spend`, with the
+// same all-or-nothing import and every bad row listed.
+
+func (s *Server) registerImportPages() {
+	s.app.Get("/spend/import", s.requireWebRole(writers), s.spendImportPage)
+	s.app.Post("/spend/import", s.requireWebRole(writers), s.spendImport)
+	s.limitBody("POST", "/spend/import", MaxImportFile, "a spend file")
+}
+
+func (s *Server) spendImportPage(c *fiber.Ctx) error {
+	return s.spendImportForm(c, fiber.StatusOK, fiber.Map{})
+}
+
+func (s *Server) spendImportForm(c *fiber.Ctx, status int, data fiber.Map) error {
+	data["Title"] = "Import spend"
+	data["Columns"] = models.SpendImportColumns
+	data["Categories"] = models.SpendCategories
+	data["MaxSize"] = models.HumanSize(MaxImportFile)
+	return s.render(c.Status(status), "spend/import", data)
+}
+
+func (s *Server) spendImport(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	if err != nil || fh.Filename == "" {
+		return s.spendImportForm(c, fiber.StatusUnprocessableEntity, fiber.Map{"Problem": "Choose a CSV file to import."})
+	}
+	name := models.SanitiseFileName(fh.Filename)
+	if fh.Size > MaxImportFile {
+		return s.spendImportForm(c, fiber.StatusUnprocessableEntity, fiber.Map{"FileName": name,
+			"Problem": "The file is " + models.HumanSize(fh.Size) + "; a spend file may be at most " + models.HumanSize(MaxImportFile) +
+				" here. Split it, or import it with granttrack import spend."})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	force := c.FormValue("force") != ""
+	res, err := s.store.ImportSpend(c.UserContext(), actorOf(c), f, store.ImportOptions{FileName: name, Force: force})
+	var ie *store.ImportError
+	var me *models.Error
+	switch {
+	case errors.As(err, &ie):
+		return s.spendImportForm(c, fiber.StatusUnprocessableEntity, fiber.Map{"FileName": name, "Rows": ie.Rows})
+	case errors.As(err, &me) && me.Code == models.ECONFLICT && len(me.Fields) == 1 && me.Fields[0].Field == "force":
+		return s.spendImportForm(c, fiber.StatusConflict, fiber.Map{"FileName": name, "OfferForce": true,
+			"Problem": "Nothing was imported: " + me.Fields[0].Message + ". Importing it again records its spend a second time."})
+	case errors.As(err, &me) && me.Code == models.EINVALID:
+		return s.spendImportForm(c, fiber.StatusUnprocessableEntity, fiber.Map{"FileName": name, "Problem": "Nothing was imported. " + me.Message})
+	case err != nil:
+		return err
+	}
+	return s.spendImportForm(c, fiber.StatusOK, fiber.Map{"FileName": name, "Result": fiber.Map{"ID": res.ID, "Rows": res.Rows,
+		"Total": money(res.Total), "Forced": force}})
+}

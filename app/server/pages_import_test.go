@@ -1,0 +1,96 @@
+package server_test
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"granttrack/models"
+)
+
+func TestSpendImportPage(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("100000.00")
+	var line struct{ Code string }
+	e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), nil).json(t, &line)
+	var payee struct{ Name string }
+	e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/organisations/%d", f.RecipientID), nil).json(t, &payee)
+	header := strings.Join(models.SpendImportColumns, ",") + "\n"
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+
+	r := officer.request("GET", "/spend", nil)
+	if !strings.Contains(string(r.Body), `href="/spend/import"`) {
+		t.Fatal("the spend list should link the import page")
+	}
+	r = officer.request("GET", "/spend/import", nil)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), strings.TrimSpace(header)) {
+		t.Fatalf("the page should show the column layout:\n%s", r.Body)
+	}
+
+	// Every bad row is listed by line, column and reason; nothing is stored.
+	bad := header +
+		fmt.Sprintf("%s,,%s,12.345,2024-05-01,services,,,,\n", line.Code, payee.Name) +
+		fmt.Sprintf("%s,,%s,10.00,2024-05-01,services,,,,\n", line.Code, payee.Name) +
+		fmt.Sprintf("NO-SUCH-LINE,,%s,10.00,31/05/2024,snacks,,,,\n", payee.Name) +
+		fmt.Sprintf("%s,,%s,900.00,2024-05-01,services,,,,\n", line.Code, payee.Name)
+	before := e.count("spend_entries")
+	r = officer.upload("/spend/import", nil, "bad.csv", []byte(bad), false)
+	e.mustStatus(r, 422)
+	rows := regexp.MustCompile(`<tr><td>(\d+)</td><td>(?:<code>)?([a-z_() ]+)(?:</code>)?</td><td>([^<]+)</td></tr>`).FindAllStringSubmatch(string(r.Body), -1)
+	got := []string{}
+	for _, m := range rows {
+		got = append(got, m[1]+" "+m[2])
+	}
+	slices.Sort(got)
+	want := []string{"2 amount", "4 category", "4 funding_line", "4 incurred_on", "5 purpose", "5 vfm_reason"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("bad rows shown: %v, want %v\n%s", got, want, r.Body)
+	}
+	if !strings.Contains(string(r.Body), "6 problem(s) in bad.csv; nothing was imported") || e.count("spend_entries") != before {
+		t.Fatalf("a refused import must store nothing and say so:\n%s", r.Body)
+	}
+
+	// A good file is imported as pending, with a link to the approvals queue.
+	good := header + fmt.Sprintf("%s,,%s,120.00,2024-05-01,services,INV-1,Venue,,\n", line.Code, payee.Name) +
+		fmt.Sprintf("%s,,\"%s\",80.50,2024-05-02,training,INV-2,\"Training, one day\",,\n", line.Code, payee.Name)
+	e.mustStatus(officer.upload("/spend/import", nil, "good.csv", []byte(good), true), 403)
+	r = officer.upload("/spend/import", nil, "good.csv", []byte(good), false)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), "Imported 2 spend entries totalling £200.50") || !strings.Contains(string(r.Body), `href="/spend?status=pending#queue"`) {
+		t.Fatalf("the result should say what was imported:\n%s", r.Body)
+	}
+	if n := e.count("spend_entries"); n != before+2 {
+		t.Fatalf("%d entries stored, want 2", n-before)
+	}
+
+	// The same file again is refused, with the choice to force it.
+	r = officer.upload("/spend/import", nil, "good-again.csv", []byte(good), false)
+	e.mustStatus(r, 409)
+	if !strings.Contains(string(r.Body), "this file was already imported at") || !strings.Contains(string(r.Body), `name="force"`) {
+		t.Fatalf("a re-import should be refused with a force box:\n%s", r.Body)
+	}
+	if n := e.count("spend_entries"); n != before+2 {
+		t.Fatal("a refused re-import stored spend")
+	}
+	r = officer.upload("/spend/import", map[string]string{"force": "1"}, "good-again.csv", []byte(good), false)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), "forced") || e.count("spend_entries") != before+4 {
+		t.Fatalf("a forced re-import should store the file again:\n%s", r.Body)
+	}
+
+	r = officer.upload("/spend/import", nil, "notes.csv", []byte("hello,world\n"), false)
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), "Nothing was imported. The header row must be exactly") {
+		t.Fatalf("a wrong header should be explained:\n%s", r.Body)
+	}
+	// A file over the limit is refused as it arrives, with the limit named.
+	refuseOverLimit(t, e, "/spend/import", 60<<20, "Accept: text/html", "The upload is too large: a spend file may be at most 50 MiB.")
+	for _, role := range []models.Role{models.RoleBoardMember, models.RoleAuditor} {
+		b := spendWebSignIn(t, e, role)
+		e.mustStatus(b.request("GET", "/spend/import", nil), 403)
+		e.mustStatus(b.upload("/spend/import", nil, "good.csv", []byte(good), false), 403)
+	}
+}

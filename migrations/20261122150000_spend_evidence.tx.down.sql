@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS spend_evidence;
+DROP FUNCTION IF EXISTS spend_evidence_append_only();
