@@ -255,7 +255,7 @@ func RawRecord(ctx context.Context, st *store.Store, a models.Actor, lineID, pay
 		}
 		ev := &models.AuditEvent{ActorID: &a.UserID, Actor: a.Label, Action: "spend.record", Entity: "spend_entry",
 			EntityID: fmt.Sprint(id), After: []byte(`{"raw":true}`)}
-		_, err := tx.ExecContext(ctx, store.AppendAuditEventSQL, a.UserID, a.Label, ev.Action, ev.Entity, ev.EntityID,
+		_, err := tx.ExecContext(ctx, store.AppendAuditEventSQL(), a.UserID, a.Label, ev.Action, ev.Entity, ev.EntityID,
 			nil, string(ev.After), "", ev.HashBody())
 		return err
 	})

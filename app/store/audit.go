@@ -54,19 +54,21 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, actor models.Actor, ch Ch
 	// One statement locks the head, stamps the time, finishes the hash from
 	// the part computed here, stores the event and moves the head: every
 	// other writer waits on the head for one round trip and the commit.
-	if _, err := tx.NewRaw(AppendAuditEventSQL, ev.ActorID, ev.Actor, ev.Action, ev.Entity, ev.EntityID,
+	if _, err := tx.NewRaw(appendAuditEvent, ev.ActorID, ev.Actor, ev.Action, ev.Entity, ev.EntityID,
 		jsonArg(ev.Before), jsonArg(ev.After), ev.RequestID, ev.HashBody()).Exec(ctx); err != nil {
 		return fmt.Errorf("store: audit append: %w", err)
 	}
 	return nil
 }
 
-// AppendAuditEventSQL appends one event to the chain; its hash is
+// AppendAuditEventSQL is the statement that appends one event to the chain,
+// for the benchmark's raw transaction, which must send the same statement.
+func AppendAuditEventSQL() string { return appendAuditEvent }
+
+// appendAuditEvent appends one event to the chain; its hash is
 // models.AuditEvent.ComputeHash's, from HashBody (the last argument). The
 // time is taken once the head is locked, so times follow sequence numbers.
-// It is exported for the benchmark's raw transaction, which must send the
-// same statement.
-var AppendAuditEventSQL = `
+var appendAuditEvent = `
 	WITH head AS (SELECT seq + 1 AS seq, hash AS prev FROM audit_head WHERE id = 1 FOR UPDATE),
 	stamp AS (SELECT seq, prev, clock_timestamp() AS at FROM head),
 	ev AS (INSERT INTO audit_events (seq, occurred_at, actor_id, actor, action, entity, entity_id, before, after, request_id, prev_hash, hash)
