@@ -69,6 +69,8 @@ type Finding struct {
 	Expected string `json:"expected_value,omitempty"` // the ledger's, or the manifest's
 	AuditSeq int64  `json:"audit_seq,omitempty"`      // the audit event that explains a change
 	Message  string `json:"message"`
+
+	place int // for sorting: twice the row, or one more for a missing entry after that row
 }
 
 // VerifyReport is the outcome of verifying an export. OK means no findings:
@@ -429,7 +431,7 @@ func (v *verifier) resolve(ctx context.Context, st *store.Store) error {
 		if g.after > 0 {
 			where = fmt.Sprintf("after row %d", g.after)
 		}
-		v.find(Finding{Kind: KindRowDeleted, EntryID: g.row.ID, Expected: g.want[column["amount"]], Message: fmt.Sprintf(
+		v.find(Finding{Kind: KindRowDeleted, EntryID: g.row.ID, Expected: g.want[column["amount"]], place: 2*g.after + 1, Message: fmt.Sprintf(
 			"Entry %d (%s to %s, %s) is missing from the file: it belongs %s.", g.row.ID, g.want[column["amount"]],
 			g.want[column["payee"]], g.want[column["status"]], where)})
 	}
@@ -457,6 +459,15 @@ func (v *verifier) resolve(ctx context.Context, st *store.Store) error {
 	slices.SortFunc(v.pairs, func(a, b pair) int { return a.f.n - b.f.n })
 	for _, p := range v.pairs {
 		v.compare(p, decided, renames)
+	}
+	// Rows in file order, each entry missing where it belongs.
+	for _, list := range [][]Finding{v.rep.Findings, v.rep.Changes} {
+		for i := range list {
+			if list[i].place == 0 {
+				list[i].place = 2 * list[i].Row
+			}
+		}
+		slices.SortStableFunc(list, func(a, b Finding) int { return a.place - b.place })
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/export"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -70,8 +71,9 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
 		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV or JSON) with its manifest in the Granttrack-Manifest header", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: exportQuery{}, Handler: s.exportLedger},
+		{Method: "POST", Path: "/api/v1/exports/verify", Summary: "Verify an export against its manifest, the ledger and the audit chain (multipart/form-data: file, manifest); the report lists findings by row", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: export.VerifyReport{}, Handler: s.verifyExport},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
-		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
+		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: []models.Role{models.RoleAdmin, models.RoleAuditor}, Query: auditVerifyQuery{}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
 	}
 }
 
