@@ -3,10 +3,12 @@ package models
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -134,3 +136,29 @@ type Actor struct {
 // SystemActor is the actor for changes made by granttrack itself (migrations,
 // demo data, command-line administration).
 func SystemActor(label string) Actor { return Actor{Label: "system: " + label} }
+
+// AuditAnchor is an audit event's sequence number and hash kept outside the
+// database (an export's manifest holds one), written HASH@SEQ. A chain that
+// still verifies but no longer has this event at SEQ was truncated or
+// rewritten after the anchor was taken.
+type AuditAnchor struct {
+	Seq  int64
+	Hash []byte
+}
+
+func (a AuditAnchor) String() string { return fmt.Sprintf("%x@%d", a.Hash, a.Seq) }
+
+// anchorUsage says what an anchor looks like, for error messages.
+const anchorUsage = "must be HASH@SEQ: an export manifest's audit_head_hash (64 hex digits), an @ and its audit_head_seq, e.g. 9f86d0…@42"
+
+// ParseAuditAnchor reads HASH@SEQ; a malformed anchor is EINVALID on field "anchor".
+func ParseAuditAnchor(s string) (AuditAnchor, error) {
+	hash, seq, ok := strings.Cut(strings.TrimSpace(s), "@")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	h, herr := hex.DecodeString(hash)
+	if !ok || err != nil || n < 0 || herr != nil || len(h) != sha256.Size {
+		return AuditAnchor{}, &Error{Code: EINVALID, Message: "The anchor " + anchorUsage + ".",
+			Fields: []FieldError{{Field: "anchor", Message: anchorUsage}}}
+	}
+	return AuditAnchor{Seq: n, Hash: h}, nil
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 
@@ -76,4 +77,60 @@ func (s *Server) sendLedger(c *fiber.Ctx, format string, f export.Filter) error 
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="ledger.`+ext+`"`)
 	c.Set(fiber.HeaderContentType, mediaType)
 	return c.SendStream(tmp, int(size))
+}
+
+// verifyExport checks an uploaded export (multipart: the file as "file",
+// its manifest as a "manifest" file or field) against the manifest, the
+// live ledger and the audit chain, and answers with the report: 200 even
+// when the export does not verify, since the report says why. The
+// verification is audited with its outcome.
+func (s *Server) verifyExport(c *fiber.Ctx) error {
+	var p models.Problems
+	var file io.ReadCloser
+	if fh, err := c.FormFile("file"); err != nil {
+		p.Add("file", "must be the exported file, sent as multipart/form-data")
+	} else if file, err = fh.Open(); err != nil {
+		return err
+	} else {
+		defer file.Close()
+	}
+	m, err := formManifest(c)
+	if err != nil {
+		p.Add("manifest", "%s", err)
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	rep, err := export.Verify(c.UserContext(), s.store, file, m)
+	if err != nil {
+		return err
+	}
+	if err := s.store.RecordEvent(c.UserContext(), actorOf(c), store.Change{Action: "export.verify", Entity: "export", After: rep.Summary()}); err != nil {
+		return err
+	}
+	return c.JSON(rep)
+}
+
+// formManifest reads the manifest part of a multipart form: a file, or a
+// field holding the JSON (as the Granttrack-Manifest header gave it).
+func formManifest(c *fiber.Ctx) (*export.Manifest, error) {
+	raw := []byte(c.FormValue("manifest"))
+	if fh, err := c.FormFile("manifest"); err == nil {
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if raw, err = io.ReadAll(io.LimitReader(f, MaxJSONBody)); err != nil {
+			return nil, err
+		}
+	}
+	if len(raw) == 0 {
+		return nil, errors.New("must be the export's manifest (FILE.manifest.json, or the Granttrack-Manifest header)")
+	}
+	var m export.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, errors.New("is not an export manifest: " + err.Error())
+	}
+	return &m, nil
 }

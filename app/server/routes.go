@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/export"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -78,9 +79,10 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
 		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Handler: s.exportLedger},
+		{Method: "POST", Path: "/api/v1/exports/verify", Summary: "Verify an export against its manifest, the ledger and the audit chain (multipart/form-data: file, manifest); the report lists findings by row", Roles: auditors, Response: export.VerifyReport{}, Handler: s.verifyExport},
 		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Handler: s.transparencyFile},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
-		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain", Roles: auditors, Response: store.ChainStatus{}, Handler: s.verifyAudit},
+		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
 	}, s.boardRoutes()...)
 }
 

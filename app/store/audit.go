@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,13 +129,36 @@ type ChainStatus struct {
 	HeadHash  string `json:"head_hash"`
 	BrokenSeq int64  `json:"broken_seq,omitempty"`
 	Reason    string `json:"reason,omitempty"`
+	// Anchors are the anchors checked, as HASH@SEQ; with OK, each matched.
+	Anchors []string `json:"anchors,omitempty"`
 }
 
 // VerifyAuditChain recomputes every event's hash in sequence order and
 // reports the first event whose sequence, link or hash is wrong. It reads in
 // one REPEATABLE READ snapshot so concurrent writers do not confuse it.
-func (s *Store) VerifyAuditChain(ctx context.Context) (ChainStatus, error) {
+//
+// Each anchor, taken earlier outside the database, must still be in the
+// chain: the event at its sequence has its hash. An intact chain can still
+// have been cut short (with its head moved back) or rewritten from some
+// event on; only an anchor shows that.
+func (s *Store) VerifyAuditChain(ctx context.Context, anchors ...models.AuditAnchor) (ChainStatus, error) {
 	var st ChainStatus
+	for _, a := range anchors {
+		st.Anchors = append(st.Anchors, a.String())
+	}
+	bad := func(seq int64, reason string) { st.BrokenSeq, st.Reason = seq, reason }
+	anchorAt := map[int64][]byte{}
+	for _, a := range anchors {
+		if prev, ok := anchorAt[a.Seq]; ok && !bytes.Equal(prev, a.Hash) {
+			bad(a.Seq, fmt.Sprintf("two anchors give different hashes for sequence %d", a.Seq))
+			return st, nil
+		}
+		anchorAt[a.Seq] = a.Hash
+	}
+	if h, ok := anchorAt[0]; ok && !bytes.Equal(h, models.GenesisHash) {
+		bad(0, "the anchor at sequence 0 (an empty chain) must be the genesis hash of 64 zeros")
+		return st, nil
+	}
 	err := s.db.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
 		rows, err := tx.NewSelect().Model((*models.AuditEvent)(nil)).Order("seq").Rows(ctx)
 		if err != nil {
@@ -148,8 +173,13 @@ func (s *Store) VerifyAuditChain(ctx context.Context) (ChainStatus, error) {
 				return err
 			}
 			st.Count++
-			if bad := checkEvent(&ev, expect, prev); bad != "" {
-				st.BrokenSeq, st.Reason = ev.Seq, bad
+			if reason := checkEvent(&ev, expect, prev); reason != "" {
+				bad(ev.Seq, reason)
+				return nil
+			}
+			if h, ok := anchorAt[ev.Seq]; ok && !bytes.Equal(h, ev.Hash) {
+				bad(ev.Seq, fmt.Sprintf("the event at sequence %d has hash %x, not the anchor's %x: the chain was rewritten from there on",
+					ev.Seq, ev.Hash, h))
 				return nil
 			}
 			prev, expect = ev.Hash, ev.Seq+1
@@ -165,11 +195,16 @@ func (s *Store) VerifyAuditChain(ctx context.Context) (ChainStatus, error) {
 			return err
 		}
 		if head.Seq != expect-1 || !bytes.Equal(head.Hash, prev) {
-			st.BrokenSeq = expect
-			st.Reason = fmt.Sprintf("the chain head says sequence %d but the last intact event is %d: events are missing from the end", head.Seq, expect-1)
+			bad(expect, fmt.Sprintf("the chain head says sequence %d but the last intact event is %d: events are missing from the end", head.Seq, expect-1))
 			return nil
 		}
-		st.OK, st.HeadSeq, st.HeadHash = true, head.Seq, hex.EncodeToString(head.Hash)
+		if last := slices.Max(append(slices.Collect(maps.Keys(anchorAt)), 0)); last > head.Seq {
+			bad(head.Seq+1, fmt.Sprintf("the chain ends at sequence %d but an anchor was taken at sequence %d: events after %d were removed",
+				head.Seq, last, head.Seq))
+			return nil
+		}
+		st.OK = true
+		st.HeadSeq, st.HeadHash = head.Seq, hex.EncodeToString(head.Hash)
 		return nil
 	})
 	return st, translate(err)
@@ -238,4 +273,12 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]*models.Audit
 	}
 	total, err := f.Page.apply(q).ScanAndCount(ctx)
 	return evs, int(total), translate(err)
+}
+
+// AuditEventsAfter lists the events after sequence seq with one of actions,
+// in sequence order: what happened since an export's audit head.
+func (s *Store) AuditEventsAfter(ctx context.Context, seq int64, actions ...string) ([]*models.AuditEvent, error) {
+	var evs []*models.AuditEvent
+	err := s.db.NewSelect().Model(&evs).Where("seq > ?", seq).Where("action IN (?)", bun.In(actions)).Order("seq").Scan(ctx)
+	return evs, translate(err)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"granttrack/models"
 )
@@ -140,4 +141,34 @@ func yearEnd(fy *models.FinancialYear) *time.Time {
 	}
 	t := fy.End()
 	return &t
+}
+
+// SpendRecordedAfter finds which spend entries were recorded after audit
+// sequence seq (by hand, as a reversal or in an import), among ids and the
+// ids from lo to hi, and gives each the sequence of the event that recorded
+// it. An export taken at seq could not hold them.
+func (s *Store) SpendRecordedAfter(ctx context.Context, seq int64, ids []int64, lo, hi int64) (map[int64]int64, error) {
+	if ids == nil {
+		ids = []int64{}
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		WITH e AS (SELECT id, import_id FROM spend_entries WHERE id = ANY(?) OR id BETWEEN ? AND ?)
+		SELECT e.id, ev.seq FROM e JOIN audit_events ev ON ev.entity = 'spend_entry' AND ev.entity_id = e.id::text
+			AND ev.action IN ('spend.record', 'spend.reverse') AND ev.seq > ?
+		UNION ALL
+		SELECT e.id, ev.seq FROM e JOIN audit_events ev ON ev.entity = 'spend_import' AND ev.entity_id = e.import_id::text
+			AND ev.action = 'spend.import' AND ev.seq > ?`, pgdialect.Array(ids), lo, hi, seq, seq)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, err
+		}
+		out[id] = at
+	}
+	return out, translate(rows.Err())
 }

@@ -15,6 +15,7 @@ import (
 	"granttrack/app"
 	"granttrack/app/auth"
 	"granttrack/app/demo"
+	"granttrack/app/store"
 	"granttrack/migrations"
 	"granttrack/models"
 )
@@ -27,11 +28,12 @@ Usage:
   granttrack migrate up|down|status [--data-dir var]
   granttrack user add --email E --name N --role R            password from stdin, or generated
   granttrack token create --email E [--name N]                prints a new API token
-  granttrack audit verify                                     checks the audit trail's hash chain
+  granttrack audit verify [--anchor HASH@SEQ]                 checks the audit trail's hash chain (and that it still holds an export's head)
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
   granttrack export ledger --format csv|json|xlsx|hledger|beancount|360giving|ocds [--fy 2024-25] [--out FILE]
                                                               the spend ledger, or grants (360Giving) or contracts (OCDS), with a manifest
   granttrack export transparency --month 2024-06 [--out DIR]   the statutory publishing pack: CSVs and index.html
+  granttrack export verify FILE [--manifest FILE.manifest.json]   checks an export against its manifest, the ledger and the audit chain
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput (writes rows: use a scratch --data-dir)
   granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY (same caveat)
   granttrack bench export [--rows 1000000] [--format csv]     measures a ledger export against COPY TO, and its memory (same caveat)
@@ -337,21 +339,47 @@ func (c *command) audit(args []string) error {
 		return usageError{"audit needs verify"}
 	}
 	fs := c.flags("audit verify")
+	var raw repeated
+	fs.Var(&raw, "anchor", "HASH@SEQ from an export's manifest (audit_head_hash@audit_head_seq): the event at SEQ must still have HASH; repeatable")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError{"usage: granttrack audit verify [--anchor HASH@SEQ]"}
+	}
+	var anchors []models.AuditAnchor
+	for _, v := range raw {
+		a, err := models.ParseAuditAnchor(v)
+		if err != nil {
+			return usageError{fmt.Sprintf("--anchor %q: the anchor %s", v, strings.TrimPrefix(models.ErrorMessage(err), "The anchor "))}
+		}
+		anchors = append(anchors, a)
 	}
 	a, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	st, err := a.Store.VerifyAuditChain(c.ctx)
+	st, err := a.Store.VerifyAuditChain(c.ctx, anchors...)
 	if err != nil {
+		return err
+	}
+	if err := a.Store.RecordEvent(c.ctx, models.SystemActor("audit verify"), store.Change{Action: "audit.verify", Entity: "audit_chain",
+		After: st}); err != nil {
 		return err
 	}
 	if !st.OK {
 		return fmt.Errorf("audit chain BROKEN at sequence %d: %s", st.BrokenSeq, st.Reason)
 	}
 	fmt.Fprintf(c.stdout, "audit chain OK: %d events, head %d %s\n", st.Count, st.HeadSeq, st.HeadHash)
+	for _, a := range st.Anchors {
+		fmt.Fprintf(c.stdout, "anchor %s: the event is still in the chain\n", a)
+	}
 	return nil
 }
+
+// repeated is a flag that may be given more than once.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,16 +16,25 @@ import (
 	"granttrack/models"
 )
 
-// exportCmd runs `granttrack export ledger --format F [filters] [--out FILE]`.
-// With --out, the manifest is written beside the file as FILE.manifest.json;
-// without, the ledger goes to stdout and the manifest to stderr.
+// exportCmd runs `granttrack export ledger`, `export verify` or
+// `export transparency`.
 func (c *command) exportCmd(args []string) error {
+	if len(args) > 0 && args[0] == "verify" {
+		return c.exportVerify(args[1:])
+	}
 	if len(args) > 0 && args[0] == "transparency" {
 		return c.transparencyCmd(args[1:])
 	}
 	if len(args) == 0 || args[0] != "ledger" {
-		return usageError{"export needs ledger or transparency"}
+		return usageError{"export needs ledger, verify or transparency"}
 	}
+	return c.exportLedger(args)
+}
+
+// exportLedger runs `granttrack export ledger --format F [filters] [--out FILE]`.
+// With --out, the manifest is written beside the file as FILE.manifest.json;
+// without, the ledger goes to stdout and the manifest to stderr.
+func (c *command) exportLedger(args []string) error {
 	fs := c.flags("export ledger")
 	format := fs.String("format", "csv", strings.Join(export.Formats(), ", "))
 	var f export.Filter
@@ -90,4 +100,77 @@ func (c *command) exportCmd(args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "Wrote %d %s to %s (sha256 %s) and its manifest %s.manifest.json\n", m.Rows, noun, *out, m.SHA256, *out)
 	return nil
+}
+
+// errNotVerified makes `export verify` exit non-zero once its report is printed.
+var errNotVerified = errors.New("the export did NOT verify: see the findings above")
+
+// exportVerify runs `granttrack export verify FILE [--manifest FILE.manifest.json]`:
+// it prints the report, records the verification in the audit trail, and
+// fails when anything is wrong.
+func (c *command) exportVerify(args []string) error {
+	fs := c.flags("export verify")
+	manifestPath := fs.String("manifest", "", "the export's manifest (default FILE.manifest.json)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// The file may come before the flags, as people tend to write it.
+	var path string
+	if fs.NArg() > 0 {
+		path = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	if path == "" || fs.NArg() != 0 {
+		return usageError{"usage: granttrack export verify FILE [--manifest FILE.manifest.json]"}
+	}
+	if *manifestPath == "" {
+		*manifestPath = path + ".manifest.json"
+	}
+	m, err := readManifest(*manifestPath)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, err := export.Verify(c.ctx, a.Store, f, m)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.RecordEvent(c.ctx, models.SystemActor("export verify"), store.Change{Action: "export.verify", Entity: "export",
+		After: rep.Summary()}); err != nil {
+		return err
+	}
+	if err := rep.WriteText(c.stdout); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return errNotVerified
+	}
+	return nil
+}
+
+// readManifest reads an export's manifest file.
+func readManifest(path string) (*export.Manifest, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, models.Errorf(models.EINVALID, "There is no manifest at %s; name it with --manifest.", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m export.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, models.Errorf(models.EINVALID, "The manifest %s is not an export manifest: %v.", path, err)
+	}
+	return &m, nil
 }
