@@ -247,7 +247,10 @@ func TestVerifyDetectsTamperedRows(t *testing.T) {
 		{name: "ReorderedRows", kind: export.KindRowReordered, row: 4,
 			edit: func(b *verifyBooks, recs [][]string) [][]string { recs[2], recs[3] = recs[3], recs[2]; return recs }},
 		{name: "SwappedPayee", kind: export.KindPayeeChanged, row: 1, field: "payee",
-			edit: func(b *verifyBooks, recs [][]string) [][]string { recs[0][col("payee")] = b.payees[1].Name; return recs }},
+			edit: func(b *verifyBooks, recs [][]string) [][]string {
+				recs[0][col("payee")] = b.payees[1].Name
+				return recs
+			}},
 		{name: "AddedRow", kind: export.KindRowAdded, row: 6,
 			edit: func(b *verifyBooks, recs [][]string) [][]string {
 				extra := slices.Clone(recs[0])
