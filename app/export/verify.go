@@ -90,6 +90,7 @@ type VerifyReport struct {
 	AuditSeq       int64             `json:"audit_head_seq"`
 	AuditHash      string            `json:"audit_head_hash"`
 	Chain          store.ChainStatus `json:"audit_chain"`
+	ExportEvent    int64             `json:"export_event,omitempty"` // the audit event that recorded the export
 	Findings       []Finding         `json:"findings"`
 	Changes        []Finding         `json:"changed_since_export"`
 }
@@ -247,6 +248,9 @@ func Verify(ctx context.Context, st *store.Store, file io.Reader, m *Manifest) (
 		return nil, err
 	}
 	v.checkManifest(hex.EncodeToString(h.Sum(nil)), m)
+	if err := v.checkRecorded(ctx, st, m); err != nil {
+		return nil, err
+	}
 	if err := v.checkChain(ctx, st, m); err != nil {
 		return nil, err
 	}
@@ -574,6 +578,68 @@ func sameMoney(a, b string) bool {
 	return err1 == nil && err2 == nil && x.Equal(y)
 }
 
+// checkRecorded compares the manifest with the one the audit trail
+// recorded when the export was made (CLI and API exports record it): an
+// edited manifest, or one made up to match an edited file, has none.
+func (v *verifier) checkRecorded(ctx context.Context, st *store.Store, m *Manifest) error {
+	evs, err := st.ExportEvents(ctx, m.SHA256)
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		v.find(Finding{Kind: KindManifest, Field: "sha256", File: m.SHA256, Message: fmt.Sprintf(
+			"No export with the manifest's SHA-256 %s is recorded in the audit trail: the manifest was edited, or granttrack did not write it.", m.SHA256)})
+		return nil
+	}
+	// The same rows give the same file each time they are exported, so
+	// several exports may share the hash: the manifest must be one of them.
+	// Otherwise it is compared with the one it is closest to.
+	var best []Finding
+	for _, ev := range evs {
+		var rec Manifest
+		if err := json.Unmarshal(ev.After, &rec); err != nil {
+			return fmt.Errorf("export: audit event %d: %w", ev.Seq, err)
+		}
+		diffs := manifestDiffs(m, &rec, ev.Seq)
+		if best == nil || len(diffs) < len(best) {
+			best, v.rep.ExportEvent = diffs, ev.Seq
+		}
+		if len(diffs) == 0 {
+			break
+		}
+	}
+	for _, f := range best {
+		v.find(f)
+	}
+	return nil
+}
+
+// manifestDiffs lists where m is not rec, the manifest recorded by audit event seq.
+func manifestDiffs(m, rec *Manifest, seq int64) []Finding {
+	out := []Finding{}
+	for _, d := range []struct {
+		field     string
+		got, want any
+		same      bool
+	}{
+		{"format", m.Format, rec.Format, m.Format == rec.Format},
+		{"filters", m.Filters, rec.Filters, m.Filters == rec.Filters},
+		{"rows", m.Rows, rec.Rows, m.Rows == rec.Rows},
+		{"total", m.Total, rec.Total, sameMoney(m.Total, rec.Total)},
+		{"approved_total", m.Approved, rec.Approved, sameMoney(m.Approved, rec.Approved)},
+		{"audit_head_seq", m.AuditSeq, rec.AuditSeq, m.AuditSeq == rec.AuditSeq},
+		{"audit_head_hash", m.AuditHash, rec.AuditHash, strings.EqualFold(m.AuditHash, rec.AuditHash)},
+		{"generated_at", m.GeneratedAt, rec.GeneratedAt, m.GeneratedAt.Equal(rec.GeneratedAt)},
+	} {
+		if !d.same {
+			out = append(out, Finding{Kind: KindManifest, Field: d.field, File: fmt.Sprint(d.got), Expected: fmt.Sprint(d.want), Message: fmt.Sprintf(
+				"The manifest's %s is %v, but the export recorded in the audit trail (event %d) has %v: the manifest was edited.",
+				strings.ReplaceAll(d.field, "_", " "), d.got, seq, d.want)})
+		}
+	}
+	return out
+}
+
 // checkChain verifies the audit chain with the manifest's head as an anchor.
 func (v *verifier) checkChain(ctx context.Context, st *store.Store, m *Manifest) error {
 	hash, err := hex.DecodeString(m.AuditHash)
@@ -606,6 +672,9 @@ func (r *VerifyReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "Export verification: %s\n", verdict)
 	fmt.Fprintf(&b, "  file: %s, %d rows, total %s, approved %s, sha256 %s\n", r.Format, r.Rows, r.Total, r.Approved, r.SHA256)
 	fmt.Fprintf(&b, "  manifest: %d rows, sha256 %s, audit head %s@%d\n", r.ManifestRows, r.ManifestSHA256, r.AuditHash, r.AuditSeq)
+	if r.ExportEvent != 0 {
+		fmt.Fprintf(&b, "  recorded: the export is audit event %d\n", r.ExportEvent)
+	}
 	fmt.Fprintf(&b, "  ledger now: %d rows with the manifest's filters\n", r.LedgerRows)
 	if r.Chain.OK {
 		fmt.Fprintf(&b, "  audit chain: intact, %d events, holds the manifest's head\n", r.Chain.Count)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -106,6 +107,10 @@ func (b *verifyBooks) export(t *testing.T, format string) ([]byte, *export.Manif
 	var buf bytes.Buffer
 	m, err := export.Ledger(context.Background(), b.st, &buf, format, export.Filter{FundingLineID: b.line.ID}, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// As the command and the API do, so that verification finds it.
+	if err := b.st.RecordEvent(context.Background(), sys, store.Change{Action: "export.ledger", Entity: "export", After: m}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes(), m
@@ -214,6 +219,17 @@ func TestVerifyCleanExport(t *testing.T) {
 			if rep.Rows != 5 || rep.LedgerRows != 5 || rep.Total != m.Total || rep.Approved != "850.25" || rep.SHA256 != m.SHA256 || !rep.Chain.OK {
 				t.Fatalf("report %+v, manifest %+v", rep, m)
 			}
+			// The same rows exported again give the same file: either
+			// manifest verifies it.
+			again, m2 := b.export(t, format)
+			if !bytes.Equal(again, file) || m2.AuditSeq == m.AuditSeq {
+				t.Fatal("a second export of the same rows should be the same file under a later audit head")
+			}
+			for _, mm := range []*export.Manifest{m, m2} {
+				if rep := b.verify(t, file, mm); !rep.OK {
+					t.Fatalf("manifest at %d: %+v", mm.AuditSeq, rep.Findings)
+				}
+			}
 			// Written back unchanged by a tool, it still matches row by row;
 			// only the bytes differ.
 			recs := rows(t, format, file)
@@ -304,6 +320,9 @@ func TestVerifyDetectsEditedManifest(t *testing.T) {
 			"Hash":      {func(m *export.Manifest) { m.SHA256 = strings.Repeat("ab", 32) }, export.KindFileHash, "sha256"},
 			"AuditHash": {func(m *export.Manifest) { m.AuditHash = strings.Repeat("cd", 32) }, export.KindAuditChain, ""},
 			"AuditSeq":  {func(m *export.Manifest) { m.AuditSeq += 1000 }, export.KindAuditChain, ""},
+			// Only the audit trail's record of the export shows these.
+			"AuditSeqBack": {func(m *export.Manifest) { m.AuditSeq, m.AuditHash = 1, earlier(t, b.st, 1) }, export.KindManifest, "audit_head_seq"},
+			"GeneratedAt":  {func(m *export.Manifest) { m.GeneratedAt = m.GeneratedAt.Add(-time.Hour) }, export.KindManifest, "generated_at"},
 		} {
 			t.Run(format+"/"+name, func(t *testing.T) {
 				edited := *m
@@ -312,9 +331,10 @@ func TestVerifyDetectsEditedManifest(t *testing.T) {
 				if rep.OK || !has(rep.Findings, tc.kind, 0, tc.field) {
 					t.Fatalf("no %s finding on %q: %+v", tc.kind, tc.field, rep)
 				}
-				// The rows themselves are the ledger's.
+				// The rows themselves are the ledger's (but a head moved
+				// back makes them look recorded after the export).
 				for _, f := range rep.Findings {
-					if f.Row != 0 || f.EntryID != 0 {
+					if name != "AuditSeqBack" && (f.Row != 0 || f.EntryID != 0) {
 						t.Fatalf("an edited manifest blamed a row: %+v", f)
 					}
 				}
@@ -331,6 +351,16 @@ func TestVerifyDetectsEditedManifest(t *testing.T) {
 	}
 	b := mustVerifyBooks(t)
 	file, m := b.export(t, export.FormatCSV)
+	// An export nobody recorded: a manifest made up for a file.
+	b.record(t, "1.00", 0)
+	var unrecorded bytes.Buffer
+	um, err := export.Ledger(context.Background(), b.st, &unrecorded, export.FormatCSV, export.Filter{FundingLineID: b.line.ID}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := b.verify(t, unrecorded.Bytes(), um); rep.OK || !has(rep.Findings, export.KindManifest, 0, "sha256") || len(rep.Findings) != 1 {
+		t.Fatalf("an unrecorded export: %+v", rep.Findings)
+	}
 	edited := *m
 	edited.Format = "xml"
 	if _, err := export.Verify(context.Background(), b.st, bytes.NewReader(file), &edited); models.ErrorCode(err) != models.EINVALID {
@@ -448,4 +478,14 @@ func truncate(t *testing.T, st *store.Store, seq int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// earlier returns the hash of the audit event at seq.
+func earlier(t *testing.T, st *store.Store, seq int64) string {
+	t.Helper()
+	evs, _, err := st.AuditEvents(context.Background(), store.AuditFilter{Page: store.Page{Number: int(seq), PerPage: 1}})
+	if err != nil || len(evs) != 1 || evs[0].Seq != seq {
+		t.Fatalf("event %d: %v", seq, err)
+	}
+	return fmt.Sprintf("%x", evs[0].Hash)
 }

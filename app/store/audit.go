@@ -282,3 +282,12 @@ func (s *Store) AuditEventsAfter(ctx context.Context, seq int64, actions ...stri
 	err := s.db.NewSelect().Model(&evs).Where("seq > ?", seq).Where("action IN (?)", bun.In(actions)).Order("seq").Scan(ctx)
 	return evs, translate(err)
 }
+
+// ExportEvents lists the events that recorded an export whose file has
+// this SHA-256 (hex), oldest first.
+func (s *Store) ExportEvents(ctx context.Context, sha256 string) ([]*models.AuditEvent, error) {
+	var evs []*models.AuditEvent
+	err := s.db.NewSelect().Model(&evs).Where("entity = 'export' AND entity_id = '0' AND action = 'export.ledger'").
+		Where("after->>'sha256' = ?", strings.ToLower(sha256)).Order("seq").Scan(ctx)
+	return evs, translate(err)
+}

@@ -151,13 +151,16 @@ func (s *Store) SpendRecordedAfter(ctx context.Context, seq int64, ids []int64, 
 	if ids == nil {
 		ids = []int64{}
 	}
+	// Both halves start from the events after seq, usually few.
 	rows, err := s.db.QueryContext(ctx, `
-		WITH e AS (SELECT id, import_id FROM spend_entries WHERE id = ANY(?) OR id BETWEEN ? AND ?)
-		SELECT e.id, ev.seq FROM e JOIN audit_events ev ON ev.entity = 'spend_entry' AND ev.entity_id = e.id::text
-			AND ev.action IN ('spend.record', 'spend.reverse') AND ev.seq > ?
+		SELECT ev.entity_id::bigint, ev.seq FROM audit_events ev
+		WHERE ev.seq > ? AND ev.entity = 'spend_entry' AND ev.action IN ('spend.record', 'spend.reverse')
+			AND (ev.entity_id::bigint = ANY(?) OR ev.entity_id::bigint BETWEEN ? AND ?)
 		UNION ALL
-		SELECT e.id, ev.seq FROM e JOIN audit_events ev ON ev.entity = 'spend_import' AND ev.entity_id = e.import_id::text
-			AND ev.action = 'spend.import' AND ev.seq > ?`, pgdialect.Array(ids), lo, hi, seq, seq)
+		SELECT e.id, ev.seq FROM spend_entries e
+		JOIN (SELECT entity_id::bigint AS import_id, seq FROM audit_events
+			WHERE seq > ? AND entity = 'spend_import' AND action = 'spend.import') ev ON ev.import_id = e.import_id
+		WHERE e.id = ANY(?) OR e.id BETWEEN ? AND ?`, seq, pgdialect.Array(ids), lo, hi, seq, pgdialect.Array(ids), lo, hi)
 	if err != nil {
 		return nil, translate(err)
 	}
