@@ -21,6 +21,22 @@ func (s *Server) registerAuditPages() {
 	s.app.Get("/audit", s.requireWebRole(auditors), s.auditPage)
 	s.app.Get("/exports", s.requireWebRole(auditors), s.exportsPage)
 	s.app.Get("/exports/ledger", s.requireWebRole(auditors), s.exportLedgerPage)
+	s.app.Post("/exports/verify", s.requireWebRole(auditors), s.verifyExportPage)
+	s.limitBody("POST", "/exports/verify", MaxVerifyUpload, "an export")
+}
+
+// verifyExportPage verifies an uploaded export and its manifest and shows
+// the report; missing or unreadable parts are shown beside their fields.
+func (s *Server) verifyExportPage(c *fiber.Ctx) error {
+	rep, err := s.verifyUpload(c)
+	if err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		return s.exportsForm(c, fiber.StatusUnprocessableEntity, errs)
+	}
+	return s.render(c, "audit/verify", fiber.Map{"Title": "Export verification", "R": rep})
 }
 
 // stateLine is a line of a pretty-printed before or after state; Changed

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"granttrack/app/server"
 	"granttrack/models"
 )
 
@@ -173,4 +175,44 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestVerifyExportOnTheWeb uploads a web export and its manifest to the
+// verification form: as written it verifies; with an amount changed the
+// row is named; without a manifest the message is beside the field.
+func TestVerifyExportOnTheWeb(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	e.spendApproved(f, "120.00", "2024-06-03")
+	auditor := spendWebSignIn(t, e, models.RoleAuditor)
+	auditor.request("GET", "/exports", nil)
+	r := auditor.request("GET", fmt.Sprintf("/exports/ledger?format=csv&funding_line_id=%d", f.LineID), nil)
+	e.mustStatus(r, 200)
+	file, manifest := r.Body, r.Header.Get(server.ManifestHeader)
+	if manifest == "" {
+		t.Fatal("no manifest with the export")
+	}
+	r = auditor.upload("/exports/verify", map[string]string{"manifest": manifest}, "ledger.csv", file, false)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), `id="verify-outcome">Verified`) {
+		t.Fatalf("a clean export did not verify:\n%s", r.Body)
+	}
+	tampered := bytes.Replace(file, []byte(",120.00,"), []byte(",12.00,"), 1)
+	if bytes.Equal(tampered, file) {
+		t.Fatal("the amount to tamper with is not in the file")
+	}
+	r = auditor.upload("/exports/verify", map[string]string{"manifest": manifest}, "ledger.csv", tampered, false)
+	e.mustStatus(r, 200)
+	page := string(r.Body)
+	if !strings.Contains(page, `id="verify-outcome">Not verified`) || !strings.Contains(page, "<td>amount</td>") {
+		t.Fatalf("a changed amount was not reported by row:\n%s", page)
+	}
+	r = auditor.upload("/exports/verify", nil, "ledger.csv", file, false)
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), "must be the export&#39;s manifest") {
+		t.Fatalf("no message beside the manifest field:\n%s", r.Body)
+	}
+	e.mustStatus(auditor.upload("/exports/verify", map[string]string{"manifest": manifest}, "ledger.csv", file, true), 403)
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+	e.mustStatus(officer.upload("/exports/verify", map[string]string{"manifest": manifest}, "ledger.csv", file, false), 403)
 }
