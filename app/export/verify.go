@@ -115,9 +115,8 @@ type rowCheck struct {
 var rowReaders = map[string]rowCheck{
 	FormatCSV:  {newCSVReader, csvRecord, SafeText},
 	FormatJSON: {newJSONReader, jsonRecord, func(s string) string { return s }},
-	// FormatXLSX: {newXLSXReader, xlsxRecord, SafeText} belongs here: the
-	// reader returns the ledger sheet's cells as text in Columns order, and
-	// the caller takes the Manifest from the manifest sheet.
+	// A spreadsheet is read back as the CSV's text (see verify_xlsx.go).
+	FormatXLSX: {newXLSXReader, xlsxRecord, SafeText},
 }
 
 // VerifyFormats lists the formats Verify reads, sorted.

@@ -1,0 +1,133 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/xuri/excelize/v2"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// xlsxReader reads the Ledger sheet of an XLSX export back as the text the
+// CSV export gives each column, so that a spreadsheet is verified with the
+// CSV's rules: amounts as pounds and pence, dates and times as in the CSV.
+// It stops at the first empty row, before the totals. Times are compared to
+// the second, rounded (see xlsxRecord).
+type xlsxReader struct {
+	f    *excelize.File
+	rows *excelize.Rows
+}
+
+// xlsxColumn kinds: how a raw cell becomes the CSV's text.
+var (
+	xlsxAmountColumn = column["amount"]
+	xlsxDateColumn   = column["incurred_on"]
+	xlsxTimeColumns  = []int{column["recorded_at"], column["decided_at"]}
+)
+
+func newXLSXReader(r io.Reader) (RowReader, error) {
+	// A workbook is a zip: it is read whole before its sheets can be.
+	f, err := excelize.OpenReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("it is not an XLSX workbook: %w", err)
+	}
+	rows, err := f.Rows(SheetLedger)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("it has no %s sheet: %w", SheetLedger, err)
+	}
+	x := &xlsxReader{f: f, rows: rows}
+	header, err := x.raw()
+	if err != nil || !slices.Equal(header, Columns) {
+		x.close()
+		return nil, fmt.Errorf("its header row is not the ledger's columns (%v)", Columns)
+	}
+	return x, nil
+}
+
+// raw reads the next row's stored values, padded to the ledger's width.
+func (x *xlsxReader) raw() ([]string, error) {
+	if !x.rows.Next() {
+		if err := x.rows.Error(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	cells, err := x.rows.Columns(excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, err
+	}
+	for len(cells) < len(Columns) {
+		cells = append(cells, "")
+	}
+	return cells, nil
+}
+
+func (x *xlsxReader) close() {
+	x.rows.Close()
+	x.f.Close()
+}
+
+func (x *xlsxReader) Next() ([]string, error) {
+	cells, err := x.raw()
+	if err == nil && slices.IndexFunc(cells, func(s string) bool { return s != "" }) < 0 {
+		err = io.EOF // the blank row before the totals
+	}
+	if err != nil {
+		x.close()
+		return nil, err
+	}
+	// A cell that is not a number or a date is left as it is, and the row
+	// comparison reports it against the ledger's value.
+	if v := cells[xlsxAmountColumn]; v != "" {
+		// A spreadsheet number, read as its exact digits, never a float.
+		if d, err := decimal.NewFromString(v); err == nil {
+			cells[xlsxAmountColumn] = models.FormatMoney(d)
+		}
+	}
+	if v := cells[xlsxDateColumn]; v != "" {
+		if t, err := serialTime(v); err == nil {
+			cells[xlsxDateColumn] = t.Format(models.DateLayout)
+		}
+	}
+	for _, i := range xlsxTimeColumns {
+		if v := cells[i]; v != "" {
+			if t, err := serialTime(v); err == nil {
+				cells[i] = t.Format(time.RFC3339)
+			}
+		}
+	}
+	return cells, nil
+}
+
+// xlsxRecord is the CSV's text of a ledger row with times rounded to the
+// nearest second, as a spreadsheet's date-time serial holds them (a CSV
+// cuts the fraction off instead).
+func xlsxRecord(r store.LedgerRow) []string {
+	rec := csvRecord(r)
+	rec[column["recorded_at"]] = r.RecordedAt.UTC().Round(time.Second).Format(time.RFC3339)
+	if r.DecidedAt != nil {
+		rec[column["decided_at"]] = r.DecidedAt.UTC().Round(time.Second).Format(time.RFC3339)
+	}
+	return rec
+}
+
+// serialTime reads a spreadsheet date-time serial number to the nearest
+// second (the serial's float is exact to well under a millisecond).
+func serialTime(v string) (time.Time, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, err := excelize.ExcelDateToTime(f, false)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC().Round(time.Millisecond).Round(time.Second), nil
+}
