@@ -15,6 +15,7 @@ import (
 	"granttrack/app/export"
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -33,24 +34,10 @@ func ledger(t *testing.T, st *store.Store) *models.FundingLine {
 			t.Fatal(err)
 		}
 	}
-	p := &models.Programme{Code: "EXP", Name: "P", Plan: "Plan"}
-	must(st.CreateProgramme(ctx, sys, p))
-	o := &models.Organisation{Name: "=HYPERLINK(\"http://evil\")", IsFunder: true, IsRecipient: true}
-	must(st.CreateOrganisation(ctx, sys, o))
-	fl, err := models.FundingLineInput{Code: "EXP-1", Title: "T", Kind: "grant", ProgrammeID: p.ID, FunderID: o.ID, Budget: "10000.00",
-		StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
-	must(err)
-	must(st.CreateFundingLine(ctx, sys, fl))
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
-		must(err)
-	}
-	var people []models.Actor
-	for _, e := range []string{"maker@test.example", "checker@test.example"} {
-		u := &models.User{Email: e, Name: e, Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
-		must(st.CreateUser(ctx, sys, u))
-		people = append(people, models.Actor{UserID: u.ID, Label: e, Role: u.Role})
-	}
+	l := storetest.ActiveLine(t, st, storetest.LineSpec{Code: "EXP", PayeeName: "=HYPERLINK(\"http://evil\")", Budget: "10000.00",
+		StartsOn: "2024-04-01", EndsOn: "2025-03-31"})
+	fl, o := l.FundingLine, l.Payee
+	people := storetest.Officers(t, st, "maker@test.example", "checker@test.example")
 	rec := func(amount, desc string) int64 {
 		e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: o.ID, Amount: amount, IncurredOn: "2024-06-01", Category: "other",
 			Description: desc, Reference: "+44 20 7946 0000", Purpose: "@SUM(A1)", VFMReason: "-1+1"}.Validate()
@@ -59,6 +46,7 @@ func ledger(t *testing.T, st *store.Store) *models.FundingLine {
 		must(err)
 		return e.ID
 	}
+	var err error
 	a := rec("600.00", "=cmd|' /C calc'!A0")
 	_, err = st.ApproveSpend(ctx, people[1], a, models.DefaultApprovalLimit)
 	must(err)

@@ -16,6 +16,7 @@ import (
 
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -39,25 +40,10 @@ func seedSpend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sys := models.SystemActor("test")
-	p := &models.Programme{Code: "CLI", Name: "CLI", Plan: "Plan"}
-	must(st.CreateProgramme(ctx, sys, p))
-	o := &models.Organisation{Name: "=CLI payee", IsFunder: true, IsRecipient: true}
-	must(st.CreateOrganisation(ctx, sys, o))
-	fl, err := models.FundingLineInput{Code: "CLI-1", Title: "T", Kind: "grant", ProgrammeID: p.ID, FunderID: o.ID, Budget: "10000.00",
-		StartsOn: "2022-04-01", EndsOn: "2024-03-31"}.Validate()
-	must(err)
-	must(st.CreateFundingLine(ctx, sys, fl))
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
-		must(err)
-	}
-	var people []models.Actor
-	for _, e := range []string{"cli-maker@example.org", "cli-checker@example.org"} {
-		u := &models.User{Email: e, Name: e, Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
-		must(st.CreateUser(ctx, sys, u))
-		people = append(people, models.Actor{UserID: u.ID, Label: e, Role: u.Role})
-	}
+	l := storetest.ActiveLine(t, st, storetest.LineSpec{Code: "CLI", PayeeName: "=CLI payee", Budget: "10000.00",
+		StartsOn: "2022-04-01", EndsOn: "2024-03-31"})
+	fl, o := l.FundingLine, l.Payee
+	people := storetest.Officers(t, st, "cli-maker@example.org", "cli-checker@example.org")
 	for _, s := range []struct {
 		amount, on string
 		approve    bool
