@@ -18,6 +18,7 @@ import (
 	"granttrack/app/export"
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -50,28 +51,13 @@ func mustVerifyBooks(t *testing.T) *verifyBooks {
 	}
 	n := fixtures.Add(1)
 	b := &verifyBooks{st: st}
-	p := &models.Programme{Code: fmt.Sprintf("VER%d", n), Name: "P", Plan: "Plan"}
-	must(st.CreateProgramme(ctx, sys, p))
-	for i := range b.payees {
-		o := &models.Organisation{Name: fmt.Sprintf("Payee %d-%d", n, i), IsFunder: true, IsRecipient: true}
-		must(st.CreateOrganisation(ctx, sys, o))
-		b.payees[i] = o
-	}
-	fl, err := models.FundingLineInput{Code: fmt.Sprintf("VER-%d", n), Title: "T", Kind: "grant", ProgrammeID: p.ID, FunderID: b.payees[0].ID,
-		Budget: "10000.00", StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
-	must(err)
-	must(st.CreateFundingLine(ctx, sys, fl))
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
-		must(err)
-	}
-	b.line = fl
-	var people []models.Actor
-	for _, who := range []string{"maker", "checker"} {
-		u := &models.User{Email: fmt.Sprintf("%s%d@verify.example", who, n), Name: who, Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
-		must(st.CreateUser(ctx, sys, u))
-		people = append(people, models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role})
-	}
+	l := storetest.ActiveLine(t, st, storetest.LineSpec{Code: fmt.Sprintf("VER%d", n), PayeeName: fmt.Sprintf("Payee %d-0", n), Budget: "10000.00",
+		StartsOn: "2024-04-01", EndsOn: "2025-03-31"})
+	b.line, b.payees[0] = l.FundingLine, l.Payee
+	second := &models.Organisation{Name: fmt.Sprintf("Payee %d-1", n), IsRecipient: true}
+	must(st.CreateOrganisation(ctx, sys, second))
+	b.payees[1] = second
+	people := storetest.Officers(t, st, fmt.Sprintf("maker%d@verify.example", n), fmt.Sprintf("checker%d@verify.example", n))
 	b.maker, b.checker = people[0], people[1]
 	for i, amount := range []string{"600.00", "250.25", "99.99", "10.00", "42.00"} {
 		id := b.record(t, amount, i%2)

@@ -15,6 +15,7 @@ import (
 
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -39,29 +40,8 @@ func MustStore(t testing.TB) *store.Store {
 // line makes an active funding line with the budget and returns it.
 func line(t *testing.T, st *store.Store, budget string) *models.FundingLine {
 	t.Helper()
-	ctx := context.Background()
-	p := &models.Programme{Code: unique("P"), Name: "P", Plan: "Plan"}
-	o := &models.Organisation{Name: unique("Org "), IsFunder: true, IsRecipient: true}
-	if err := st.CreateProgramme(ctx, actor, p); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateOrganisation(ctx, actor, o); err != nil {
-		t.Fatal(err)
-	}
-	fl, err := models.FundingLineInput{Code: unique("L"), Title: "L", Kind: "grant", ProgrammeID: p.ID, FunderID: o.ID,
-		Budget: budget, StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateFundingLine(ctx, actor, fl); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		if _, err := st.ChangeFundingLineStatus(ctx, actor, fl.ID, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return fl
+	return storetest.ActiveLine(t, st, storetest.LineSpec{Code: unique("L"), PayeeName: unique("Org "), Budget: budget,
+		StartsOn: "2024-04-01", EndsOn: "2025-03-31"}).FundingLine
 }
 
 // raw runs SQL as a stray session would, bypassing Go.
