@@ -31,7 +31,7 @@ type ReportSize struct {
 var BoardScale = ReportSize{Lines: 10_000, Entries: 1_000_000, Indicators: 2_000}
 
 // benchProgramme marks the seeded data, so a second run reuses it.
-const benchProgramme = "BENCH-R-01"
+const benchProgramme = "RPT-P01"
 
 // SeedReportData builds the data set unless it is already there. It loads
 // with set-based INSERT … SELECT in one transaction with triggers (and so
@@ -61,21 +61,21 @@ func SeedReportData(ctx context.Context, st *store.Store, size ReportSize, first
 				(?1, 'Bench board member', 'board_member', ?0, true)
 				ON CONFLICT (email) DO NOTHING`, []any{hash, benchBoardEmail}},
 			{`INSERT INTO programmes (code, name, plan)
-				SELECT 'BENCH-R-' || lpad(p::text, 2, '0'), 'Bench programme ' || p, 'Bench plan' FROM generate_series(1, 20) p`, nil},
+				SELECT 'RPT-P' || lpad(p::text, 2, '0'), 'Bench programme ' || p, 'Bench plan' FROM generate_series(1, 20) p`, nil},
 			{`INSERT INTO organisations (name, is_funder, is_recipient)
 				SELECT 'Bench organisation ' || o, o = 1, o > 1 FROM generate_series(1, 201) o`, nil},
 			{`INSERT INTO funding_lines (code, title, kind, programme_id, funder_id, budget, starts_on, ends_on, status)
-				SELECT 'BENCH-L' || lpad(l::text, 5, '0'), 'Bench line ' || l, 'grant',
-					(SELECT id FROM programmes WHERE code = 'BENCH-R-' || lpad((1 + l % 20)::text, 2, '0')),
+				SELECT 'RPT-L' || lpad(l::text, 5, '0'), 'Bench line ' || l, 'grant',
+					(SELECT id FROM programmes WHERE code = 'RPT-P' || lpad((1 + l % 20)::text, 2, '0')),
 					(SELECT id FROM organisations WHERE name = 'Bench organisation 1'),
 					5000000.00, ?0::date + (l % 3) * interval '1 year', ?0::date + (5 + l % 3) * interval '1 year' - interval '1 day', 'active'
 				FROM generate_series(1, ?1) l`, []any{start, size.Lines}},
 			{`CREATE TEMP TABLE bench_lines ON COMMIT DROP AS
-				SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM funding_lines WHERE code LIKE 'BENCH-L%'`, nil},
+				SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM funding_lines WHERE code LIKE 'RPT-L%'`, nil},
 			{`CREATE TEMP TABLE bench_orgs ON COMMIT DROP AS
 				SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM organisations WHERE name LIKE 'Bench organisation %' AND is_recipient`, nil},
 			{`INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, reference, status, recorded_by, decided_by, decided_at)
-				SELECT l.id, o.id, 1 + (i * 7919 % 99999) / 100.0, ?0::date + (i * 31 % ?2)::int, 'services', 'B-' || i, 'approved',
+				SELECT l.id, o.id, 1 + (i * 7919 % 99999) / 100.0, ?0::date + (i * 31 % ?2)::int, 'services', 'RPT-' || i, 'approved',
 					(SELECT id FROM users WHERE email = 'bench-maker@bench.example'),
 					(SELECT id FROM users WHERE email = 'bench-checker@bench.example'), now()
 				FROM generate_series(0::bigint, ?1 - 1) i
@@ -84,7 +84,7 @@ func SeedReportData(ctx context.Context, st *store.Store, size ReportSize, first
 			// The triggers that keep the monthly rollup are off while seeding.
 			{`INSERT INTO spend_monthly AS m (funding_line_id, month, status, amount, entries)
 				SELECT funding_line_id, date_trunc('month', incurred_on)::date, status, sum(amount), count(*)
-				FROM spend_entries WHERE reference LIKE 'B-%' GROUP BY 1, 2, 3
+				FROM spend_entries WHERE reference LIKE 'RPT-%' GROUP BY 1, 2, 3
 				ON CONFLICT (funding_line_id, month, status)
 				DO UPDATE SET amount = m.amount + EXCLUDED.amount, entries = m.entries + EXCLUDED.entries`, nil},
 			{`INSERT INTO indicators (funding_line_id, name, unit, direction, baseline_value, baseline_on, target_value, target_on, frequency)

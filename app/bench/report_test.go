@@ -35,8 +35,8 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 	}
 	var lines, entries, measurements int
 	err = st.DB().NewRaw(`SELECT
-		(SELECT count(*) FROM funding_lines WHERE code LIKE 'BENCH-L%'),
-		(SELECT count(*) FROM spend_entries WHERE reference LIKE 'B-%' AND status = 'approved' AND decided_by <> recorded_by),
+		(SELECT count(*) FROM funding_lines WHERE code LIKE 'RPT-L%'),
+		(SELECT count(*) FROM spend_entries WHERE reference LIKE 'RPT-%' AND status = 'approved' AND decided_by <> recorded_by),
 		(SELECT count(*) FROM measurements m JOIN indicators i ON i.id = m.indicator_id WHERE i.name LIKE 'Bench indicator %')`).
 		Scan(ctx, &lines, &entries, &measurements)
 	if err != nil || lines != 40 || entries != 4000 || measurements != 5*60 {
@@ -50,7 +50,7 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 	var raw decimal.Decimal
 	p := models.PeriodOf(2024, 0)
 	if err := st.DB().NewRaw(`SELECT fl.programme_id, sum(e.amount) FROM spend_entries e JOIN funding_lines fl ON fl.id = e.funding_line_id
-		JOIN programmes pr ON pr.id = fl.programme_id WHERE pr.code = 'BENCH-R-01' AND e.incurred_on BETWEEN ? AND ? GROUP BY 1`, p.Start, p.End).
+		JOIN programmes pr ON pr.id = fl.programme_id WHERE pr.code = 'RPT-P01' AND e.incurred_on BETWEEN ? AND ? GROUP BY 1`, p.Start, p.End).
 		Scan(ctx, &progID, &raw); err != nil {
 		t.Fatal(err)
 	}
