@@ -62,7 +62,7 @@ func TestImportBenchImportsEveryRow(t *testing.T) {
 	if err := st.DB().NewRaw("SELECT count(*) FROM spend_entries WHERE import_id IS NOT NULL").Scan(ctx, &n); err != nil || n != 500 || res.Rows != 500 {
 		t.Fatalf("imported %d (result %d), want 500: %v", n, res.Rows, err)
 	}
-	if res.Import <= 0 || res.Copy <= 0 {
+	if res.Import <= 0 || res.Copy <= 0 || res.LedgerCopy <= 0 {
 		t.Fatalf("timings %+v", res)
 	}
 }
