@@ -245,11 +245,7 @@ func toGrant360(a store.AwardRecord, payments []transaction360) grant360 {
 		if a.RecipientBorough != nil {
 			name = *a.RecipientBorough
 		}
-		loc := location360{Name: name, CountryCode: "GB", GeoCode: *a.RecipientGSS}
-		if strings.HasPrefix(*a.RecipientGSS, "E09") { // ONS entity E09: a London borough
-			loc.GeoCodeType = "LONB"
-		}
-		g.BeneficiaryLocation = []location360{loc}
+		g.BeneficiaryLocation = []location360{{Name: name, CountryCode: "GB", GeoCode: *a.RecipientGSS, GeoCodeType: geoCodeType(*a.RecipientGSS)}}
 	}
 	return g
 }

@@ -126,6 +126,34 @@ func TestMakerCheckerAndApprovalLimit(t *testing.T) {
 	if _, err := st.ApproveSpend(ctx, admin, atLimit.ID, limit); models.ErrorCode(err) != models.ECONFLICT {
 		t.Fatalf("approved twice: %v", err)
 	}
+
+	// Each refused decision is in the audit trail, by whom and why; the
+	// conflict (a second approval) is not a refusal of authority.
+	var denied []struct {
+		ActorID  int64  `bun:"actor_id"`
+		EntityID int64  `bun:"entity_id"`
+		Action   string `bun:"action"`
+	}
+	if err := st.DB().NewRaw(`SELECT actor_id, entity_id::bigint AS entity_id, after->>'action' AS action FROM audit_events
+		WHERE action = 'authz.denied' AND entity = 'spend_entry' AND entity_id IN (?::text, ?::text, ?::text) ORDER BY seq`,
+		e.ID, big.ID, atLimit.ID).Scan(ctx, &denied); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		actor, entry int64
+		action       string
+	}{{maker.UserID, e.ID, "spend.approve"}, {maker.UserID, e.ID, "spend.reject"}, {checker.UserID, big.ID, "spend.approve"}}
+	if len(denied) != len(want) {
+		t.Fatalf("refusals recorded: %+v, want %+v", denied, want)
+	}
+	for i, w := range want {
+		if d := denied[i]; d.ActorID != w.actor || d.EntityID != w.entry || d.Action != w.action {
+			t.Errorf("refusal %d recorded as %+v, want %+v", i, d, w)
+		}
+	}
+	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
+		t.Fatalf("audit chain: %+v %v", status, err)
+	}
 }
 
 func TestLedgerIsAppendOnly(t *testing.T) {
