@@ -266,7 +266,7 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 		}
 		if fl.TenderMinValue != nil && fl.TenderMaxValue != nil && !c.Has("tender.min_value") && !c.Has("tender.max_value") &&
 			fl.TenderMinValue.GreaterThan(*fl.TenderMaxValue) {
-			c.Add("tender.max_value", "must be at least the minimum value %s", FormatMoney(*fl.TenderMinValue))
+			c.Add("tender.max_value", "must be at least the minimum value %s", Pounds(*fl.TenderMinValue))
 		}
 	}
 	return fl, c.Err()
@@ -349,7 +349,7 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 		// Other fields' problems do not hide a mismatch; only unreadable amounts do.
 		if !c.Has("amount") && len(c.Problems) == before && !total.Equal(a.Amount) {
 			c.Add("tranches", "the tranches add up to %s but the award is %s; they must match to the penny",
-				FormatMoney(total), FormatMoney(a.Amount))
+				Pounds(total), Pounds(a.Amount))
 		}
 	default:
 		n := max(in.TrancheCount, 1)

@@ -211,7 +211,7 @@ func TestFundingLineInputSingleProblems(t *testing.T) {
 		{"tender min above max", func(in *FundingLineInput) {
 			in.Kind = "contract"
 			in.Tender = &TenderInput{MinValue: ptr("500.00"), MaxValue: ptr("400.00")}
-		}, "tender.max_value", "at least the minimum value 500.00"},
+		}, "tender.max_value", "at least the minimum value £500.00"},
 		{"tender min only", func(in *FundingLineInput) {
 			in.Kind = "contract"
 			in.Tender = &TenderInput{MinValue: ptr("500.00")}
@@ -470,7 +470,7 @@ func TestAwardInputExplicitTranches(t *testing.T) {
 
 	in.Tranches[1].Amount = "30.00"
 	_, err = in.Validate(1)
-	expectOnly(t, err, "tranches", "add up to 90.00 but the award is 100.00")
+	expectOnly(t, err, "tranches", "add up to £90.00 but the award is £100.00")
 
 	in.Tranches[1].Amount = "40.01"
 	_, err = in.Validate(1)

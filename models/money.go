@@ -99,3 +99,29 @@ func ParseNonNegativeMoney(s string) (decimal.Decimal, error) {
 
 // FormatMoney writes an amount with exactly two decimals, as the API sends it.
 func FormatMoney(d decimal.Decimal) string { return d.StringFixed(2) }
+
+// Pounds writes an amount for people to read, in pages and in messages:
+// £2,000,000.00, and -£600.00 with the sign before the pound sign.
+func Pounds(d decimal.Decimal) string { return PoundsText(FormatMoney(d)) }
+
+// PoundsText is Pounds for an amount already written as FormatMoney writes
+// it (a JSON money string).
+func PoundsText(s string) string {
+	s, neg := strings.CutPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	b.WriteString("£")
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if frac != "" {
+		b.WriteString("." + frac)
+	}
+	return b.String()
+}

@@ -58,7 +58,7 @@ func TestSpendThroughTheAPI(t *testing.T) {
 	r.json(t, &entry)
 	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil)
 	e.mustStatus(r, 409)
-	if p := r.problem(t); !strings.Contains(p.Detail, "1000.00") || !strings.Contains(p.Detail, "600.00") || !strings.Contains(p.Detail, "0.01 short") {
+	if p := r.problem(t); !strings.Contains(p.Detail, "£1,000.00") || !strings.Contains(p.Detail, "£600.00") || !strings.Contains(p.Detail, "£0.01 short") {
 		t.Fatalf("detail = %q", p.Detail)
 	}
 	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", entry.ID), map[string]any{"reason": ""})

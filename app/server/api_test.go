@@ -202,7 +202,7 @@ func TestAwardBadInput(t *testing.T) {
 		})
 	}
 	r := e.do(models.RoleFinanceOfficer, "POST", path, overBudget)
-	if p := r.problem(t); !strings.Contains(p.Detail, "1000.00") || !strings.Contains(p.Detail, "0.01 over") {
+	if p := r.problem(t); !strings.Contains(p.Detail, "£1,000.00") || !strings.Contains(p.Detail, "£0.01 over") {
 		t.Fatalf("over-budget detail should name the budget and the shortfall: %q", p.Detail)
 	}
 }

@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,38 +50,12 @@ func artifactDir(t *testing.T) string {
 // headless Chromium, opens the dashboard on the demo data, reads the figures
 // and the charts' data off the page and compares them with the API.
 func TestBoardMemberReadsTheDashboardInABrowser(t *testing.T) {
-	browser := chromium(t)
 	e := MustEnv(t)
 	if _, err := demo.Load(context.Background(), e.st); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = e.srv.Serve(ln) }()
-	t.Cleanup(func() { _ = e.srv.Shutdown(context.Background()) })
-	base := "http://" + ln.Addr().String()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless,
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1400, 1800))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTime()
-
-	board := e.users[models.RoleBoardMember]
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name="email"]`),
-		chromedp.SendKeys(`input[name="email"]`, board.Email),
-		chromedp.SendKeys(`input[name="password"]`, testPassword),
-		chromedp.Submit(`input[name="password"]`),
-		chromedp.WaitVisible(`#chart-programmes`),
-	)
+	ctx, base := e.browse(t)
+	err := chromedp.Do(ctx, signIn(base, e.users[models.RoleBoardMember]), chromedp.WaitVisible(`#chart-programmes`))
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
@@ -124,16 +101,179 @@ func TestBoardMemberReadsTheDashboardInABrowser(t *testing.T) {
 			t.Errorf("programme %s: chart %s, API %s", g["code"], got, g["spent"])
 		}
 	}
+	screenshot(t, ctx, "dashboard-2024-25.png")
+}
+
+// browse serves e on a local port and opens headless Chromium; it returns
+// the browser's context (closed with the test) and the server's base URL.
+func (e *env) browse(t *testing.T) (context.Context, string) {
+	browser := chromium(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.srv.Serve(ln) }()
+	t.Cleanup(func() { _ = e.srv.Shutdown(context.Background()) })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1400, 1800))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelTime)
+	return ctx, "http://" + ln.Addr().String()
+}
+
+// signIn fills in the sign-in form as u.
+func signIn(base string, u *models.User) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(`input[name="email"]`),
+		chromedp.SendKeys(`input[name="email"]`, u.Email),
+		chromedp.SendKeys(`input[name="password"]`, testPassword),
+		chromedp.Submit(`input[name="password"]`),
+	)
+}
+
+// screenshot saves the whole page as name in the artifact folder.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(artifactDir(t), "dashboard-2024-25.png")
+	path := filepath.Join(artifactDir(t), name)
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if len(shot) < 10_000 {
-		t.Fatalf("the screenshot is only %d bytes", len(shot))
+		t.Fatalf("the screenshot %s is only %d bytes", name, len(shot))
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
+}
+
+// TestFinanceOfficersRecordAndApproveInABrowser walks the maker-checker flow
+// in headless Chromium: a finance officer sees the line's remaining budget
+// as they choose it, is told beside the field what is wrong with an amount
+// (and nothing is stored), records the entry, cannot approve it themselves;
+// an admin then approves it from the queue, and is refused, with the
+// shortfall named, an entry that would overspend the line.
+func TestFinanceOfficersRecordAndApproveInABrowser(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("36500.00")
+	ctx, base := e.browse(t)
+	maker, checker := e.users[models.RoleFinanceOfficer], e.users[models.RoleAdmin]
+	lineOption := fmt.Sprintf(`select[name="funding_line_id"] option[value="%d"]`, f.LineID)
+	entries := func() int {
+		var n int
+		if err := e.st.DB().NewRaw("SELECT count(*) FROM spend_entries WHERE funding_line_id = ?", f.LineID).Scan(context.Background(), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	fill := func(amount, purpose string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(
+			chromedp.Navigate(base+"/spend/new"),
+			chromedp.WaitVisible(`select[name="funding_line_id"]`),
+			chromedp.SetValue(`select[name="funding_line_id"]`, strconv.FormatInt(f.LineID, 10)),
+			chromedp.SetValue(`select[name="payee_id"]`, strconv.FormatInt(f.RecipientID, 10)),
+			chromedp.SendKeys(`input[name="amount"]`, amount),
+			chromedp.SetValue(`input[name="incurred_on"]`, "2024-06-14"),
+			chromedp.SendKeys(`input[name="reference"]`, "INV-0042"),
+			chromedp.SendKeys(`textarea[name="purpose"]`, purpose),
+			chromedp.SendKeys(`textarea[name="vfm_reason"]`, "Three quotes; the lowest was taken."),
+			chromedp.Submit(`input[name="amount"]`),
+		)
+	}
+
+	if err := chromedp.Do(ctx, signIn(base, maker), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)), chromedp.Navigate(base+"/spend/new"),
+		chromedp.WaitReady(chromedp.CSS(lineOption))); err != nil {
+		t.Fatalf("the record-spend form: %v", err)
+	}
+	option, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(lineOption)))
+	if err != nil || !strings.Contains(option, "£36,500.00 remaining") {
+		t.Fatalf("the line is offered as %q (%v), without its remaining budget", option, err)
+	}
+
+	// A fraction of a penny is refused beside the field, never rounded.
+	if err := chromedp.Do(ctx, fill("1250.005", "Youth outreach sessions"), chromedp.WaitVisible(`#amount-error`)); err != nil {
+		t.Fatalf("a bad amount: %v", err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Text(`#amount-error`))
+	if err != nil || !strings.Contains(msg, "decimal") && !strings.Contains(msg, "penny") && !strings.Contains(msg, "pence") {
+		t.Fatalf("beside the amount: %q (%v)", msg, err)
+	}
+	if n := entries(); n != 0 {
+		t.Fatalf("%d entries stored after a refused form", n)
+	}
+	screenshot(t, ctx, "record-spend-amount-refused.png")
+
+	if err := chromedp.Do(ctx, fill("1250.00", "Youth outreach sessions"), chromedp.WaitVisible(`h1 .status`)); err != nil {
+		t.Fatalf("recording: %v", err)
+	}
+	first := entryOnPage(t, ctx, "Pending")
+	if mine, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.innerText.includes('someone else must approve')`)); err != nil || !mine {
+		t.Fatalf("the recorder was not told someone else must approve (%v)", err)
+	}
+	if err := chromedp.Do(ctx, fill("35250.01", "Equipment"), chromedp.WaitVisible(`h1 .status`)); err != nil {
+		t.Fatalf("recording the second entry: %v", err)
+	}
+	second := entryOnPage(t, ctx, "Pending")
+
+	// The second officer approves the first from the queue.
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(`input[name="email"]`),
+		signIn(base, checker), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)), chromedp.Navigate(base+"/spend"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#queue a[href="/spend/%d"]`, first))),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/approve"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`h1 .status.approved`)))
+	if err != nil {
+		t.Fatalf("approving from the queue: %v", err)
+	}
+	if got := entryOnPage(t, ctx, "Approved"); got != first {
+		t.Fatalf("approved #%d, want #%d", got, first)
+	}
+
+	// £1,250.00 + £35,250.01 is a penny over the budget.
+	err = chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/spend/%d", base, second)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/approve"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.error`)))
+	if err != nil {
+		t.Fatalf("approving an overspend: %v", err)
+	}
+	refusal, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.flash.error`)))
+	if err != nil || !strings.Contains(refusal, "£0.01") || !strings.Contains(refusal, "£36,500.00") {
+		t.Fatalf("the refusal reads %q (%v); it must name the budget and the shortfall", refusal, err)
+	}
+	entryOnPage(t, ctx, "Pending")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/spend/new"), chromedp.WaitReady(chromedp.CSS(lineOption))); err != nil {
+		t.Fatal(err)
+	}
+	if option, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(lineOption))); err != nil || !strings.Contains(option, "£35,250.00 remaining") {
+		t.Fatalf("after the approval the line is offered as %q (%v)", option, err)
+	}
+	screenshot(t, ctx, "record-spend-form.png")
+}
+
+// entryOnPage reads the spend entry page's id and checks its status.
+func entryOnPage(t *testing.T, ctx context.Context, status string) int64 {
+	t.Helper()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After a refused decision the page is the form's answer, /spend/{id}/approve.
+	m := regexp.MustCompile(`/spend/(\d+)(/\w+)?$`).FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("not on an entry's page: %s", loc)
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`h1 .status`)))
+	if err != nil || shown != status {
+		t.Fatalf("entry #%d shows %q (%v), want %q", id, shown, err, status)
+	}
+	return id
 }

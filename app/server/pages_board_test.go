@@ -132,7 +132,7 @@ func TestLinePageReservesBudgetAndRecordsMeasurements(t *testing.T) {
 	e.mustStatus(r, 303)
 	r = officer.request("POST", linePath+"/reservations", url.Values{"amount": {"5000.01"}, "purpose": {"Too much"}, "expected_on": {"2024-06-01"}})
 	e.mustStatus(r, 422)
-	if !strings.Contains(string(r.Body), "at most 5000.00 can still be reserved") {
+	if !strings.Contains(string(r.Body), "at most £5,000.00 can still be reserved") {
 		t.Errorf("over-budget reservation message missing")
 	}
 	var rid int64

@@ -99,34 +99,7 @@ var webPermissions = map[string][]models.Role{
 }
 
 // pounds shows an amount as -£1,234.50: the sign before the pound sign.
-func pounds(m Money) string {
-	if s, neg := strings.CutPrefix(string(m), "-"); neg {
-		return "-£" + groupThousands(s)
-	}
-	return "£" + groupThousands(string(m))
-}
-
-// groupThousands writes 2000000.00 as 2,000,000.00 for people to read.
-func groupThousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	out := b.String()
-	if frac != "" {
-		out += "." + frac
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out
-}
+func pounds(m Money) string { return models.PoundsText(string(m)) }
 
 func (s *Server) registerWeb() {
 	s.app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(web.Static()), MaxAge: 3600}))

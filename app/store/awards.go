@@ -34,10 +34,10 @@ func (s *Store) insertAward(ctx context.Context, tx bun.Tx, actor models.Actor, 
 	}
 	if over := committed.Add(reserved).Add(a.Amount).Sub(fl.Budget); over.IsPositive() {
 		return &models.Error{Code: models.ECONFLICT,
-			Message: "Funding line " + fl.Code + " has a budget of " + models.FormatMoney(fl.Budget) + " with " +
-				models.FormatMoney(committed) + " already awarded and " + models.FormatMoney(reserved) + " reserved; this award of " +
-				models.FormatMoney(a.Amount) + " is " + models.FormatMoney(over) + " over.",
-			Fields: []models.FieldError{{Field: "amount", Message: "at most " + models.FormatMoney(fl.Budget.Sub(committed).Sub(reserved)) +
+			Message: "Funding line " + fl.Code + " has a budget of " + models.Pounds(fl.Budget) + " with " +
+				models.Pounds(committed) + " already awarded and " + models.Pounds(reserved) + " reserved; this award of " +
+				models.Pounds(a.Amount) + " is " + models.Pounds(over) + " over.",
+			Fields: []models.FieldError{{Field: "amount", Message: "at most " + models.Pounds(fl.Budget.Sub(committed).Sub(reserved)) +
 				" remains to award on this line"}}}
 	}
 	if _, err := tx.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {

@@ -36,7 +36,7 @@ func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id in
 		if held := committed.Add(reserved); fl.Budget.LessThan(held) {
 			return &models.Error{Code: models.ECONFLICT,
 				Message: "The budget cannot be less than what is already awarded and reserved.",
-				Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.FormatMoney(held) +
+				Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.Pounds(held) +
 					", the total already awarded and reserved on " + before.Code}}}
 		}
 		fl.ID, fl.Status, fl.CreatedAt, fl.Currency = id, before.Status, before.CreatedAt, before.Currency

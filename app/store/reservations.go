@@ -28,10 +28,10 @@ func (s *Store) CreateReservation(ctx context.Context, actor models.Actor, r *mo
 		}
 		if over := committed.Add(reserved).Add(r.Amount).Sub(fl.Budget); over.IsPositive() {
 			return &models.Error{Code: models.ECONFLICT,
-				Message: "Funding line " + fl.Code + " has a budget of " + models.FormatMoney(fl.Budget) + " with " +
-					models.FormatMoney(committed) + " awarded and " + models.FormatMoney(reserved) + " already reserved; reserving " +
-					models.FormatMoney(r.Amount) + " would be " + models.FormatMoney(over) + " over.",
-				Fields: []models.FieldError{{Field: "amount", Message: "at most " + models.FormatMoney(fl.Budget.Sub(committed).Sub(reserved)) +
+				Message: "Funding line " + fl.Code + " has a budget of " + models.Pounds(fl.Budget) + " with " +
+					models.Pounds(committed) + " awarded and " + models.Pounds(reserved) + " already reserved; reserving " +
+					models.Pounds(r.Amount) + " would be " + models.Pounds(over) + " over.",
+				Fields: []models.FieldError{{Field: "amount", Message: "at most " + models.Pounds(fl.Budget.Sub(committed).Sub(reserved)) +
 					" can still be reserved on this line"}}}
 		}
 		r.CreatedBy, r.Status = actor.UserID, models.ReservationHeld

@@ -46,11 +46,11 @@ func TestReservationsCountAgainstWhatCanBeAwarded(t *testing.T) {
 	}
 	// Nothing is left to reserve or award while the tender holds the budget.
 	if _, err := reserve(t, st, officer, fl.ID, "0.01"); models.ErrorCode(err) != models.ECONFLICT ||
-		!strings.Contains(err.Error(), "25000.00 already reserved") {
+		!strings.Contains(err.Error(), "£25,000.00 already reserved") {
 		t.Fatalf("second reservation: %v", err)
 	}
 	if err := st.CreateAward(ctx, officer, award(t, fl.ID, fl.FunderID, "1.00")); models.ErrorCode(err) != models.ECONFLICT ||
-		!strings.Contains(err.Error(), "25000.00 reserved") {
+		!strings.Contains(err.Error(), "£25,000.00 reserved") {
 		t.Fatalf("award past a reservation: %v", err)
 	}
 	// The database refuses it too, whoever writes.

@@ -97,7 +97,7 @@ func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64, 
 		}
 		if e.Amount.Abs().GreaterThan(approvalLimit) && actor.Role != models.RoleAdmin {
 			return models.Errorf(models.EFORBIDDEN, "Spend over %s needs an admin's approval; this entry is %s.",
-				models.FormatMoney(approvalLimit), models.FormatMoney(e.Amount))
+				models.Pounds(approvalLimit), models.Pounds(e.Amount))
 		}
 		if e.Amount.IsPositive() {
 			if err := checkBudget(ctx, tx, e, fl); err != nil {
@@ -168,7 +168,7 @@ func checkBudget(ctx context.Context, tx bun.Tx, e *models.SpendEntry, fl *model
 	}
 	if over := spent.Add(e.Amount).Sub(fl.Budget); over.IsPositive() {
 		return models.Errorf(models.ECONFLICT, "Approving %s would overspend funding line %s: its budget is %s, approved spend so far is %s, so it is %s short.",
-			models.FormatMoney(e.Amount), fl.Code, models.FormatMoney(fl.Budget), models.FormatMoney(spent), models.FormatMoney(over))
+			models.Pounds(e.Amount), fl.Code, models.Pounds(fl.Budget), models.Pounds(spent), models.Pounds(over))
 	}
 	if e.AwardID == nil {
 		return nil
@@ -185,7 +185,7 @@ func checkBudget(ctx context.Context, tx bun.Tx, e *models.SpendEntry, fl *model
 	}
 	if over := award.Spent.Add(e.Amount).Sub(award.Amount); over.IsPositive() {
 		return models.Errorf(models.ECONFLICT, "Approving %s would overspend award %s: the award is %s, approved spend so far is %s, so it is %s short.",
-			models.FormatMoney(e.Amount), award.Ref, models.FormatMoney(award.Amount), models.FormatMoney(award.Spent), models.FormatMoney(over))
+			models.Pounds(e.Amount), award.Ref, models.Pounds(award.Amount), models.Pounds(award.Spent), models.Pounds(over))
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func TestRacingApprovalsNeverOverspend(t *testing.T) {
 					approved++
 				} else {
 					refusals[models.ErrorCode(err)+": "+strings.SplitN(models.ErrorMessage(err), ":", 2)[0]]++
-					if !strings.Contains(models.ErrorMessage(err), "so it is 1.00 short") {
+					if !strings.Contains(models.ErrorMessage(err), "so it is £1.00 short") {
 						t.Errorf("unclear refusal: %v", err)
 					}
 				}
