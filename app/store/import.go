@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
 
 	"granttrack/models"
 )
@@ -47,9 +48,26 @@ type ImportResult struct {
 // ImportOptions tune an import.
 type ImportOptions struct {
 	FileName string
-	Force    bool      // import even if this file was imported before
-	Progress func(int) // called with the number of rows read so far; may be nil
+	Force    bool // import even if this file was imported before
+	// Progress, if set, is told how far the import has got: the rows read
+	// so far (total 0: not known yet), then the entries written to the
+	// ledger out of all of them.
+	Progress func(stage ImportStage, done, total int)
 }
+
+// ImportStage is a stage of an import that reports progress.
+type ImportStage int
+
+const (
+	ImportReading   ImportStage = iota // reading, checking and staging the file
+	ImportRecording                    // writing the staged rows to the ledger
+)
+
+// importBatch is how many rows one INSERT writes to the ledger: small
+// enough to report progress on a large file, large enough that the
+// statement-level work (the monthly rollup) is paid rarely.
+// A variable so that tests can make several batches of a small file.
+var importBatch = 50_000
 
 // ImportSpend reads a spend CSV (columns models.SpendImportColumns, header
 // first) and records every row as pending spend by actor, all or nothing:
@@ -96,7 +114,7 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	// The final INSERT sorts the rows into file order; enough memory keeps
 	// that sort of already-ordered rows off disk.
 	if _, err := conn.ExecContext(ctx, `SET LOCAL work_mem = '256MB';
-		CREATE TEMP TABLE spend_import_rows (line int, k int, amount text, incurred_on date, category text,
+		CREATE TEMP TABLE spend_import_rows (seq int, line int, k int, amount text, incurred_on date, category text,
 			reference text, description text, purpose text, vfm_reason text) ON COMMIT DROP;
 		CREATE TEMP TABLE spend_import_keys (k int, funding_line text, payee text, award text) ON COMMIT DROP`); err != nil {
 		return nil, err
@@ -105,7 +123,7 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
 		if _, err := pc.CopyFrom(ctx, pgx.Identifier{"spend_import_rows"},
-			[]string{"line", "k", "amount", "incurred_on", "category", "reference", "description", "purpose", "vfm_reason"}, src); err != nil {
+			[]string{"seq", "line", "k", "amount", "incurred_on", "category", "reference", "description", "purpose", "vfm_reason"}, src); err != nil {
 			return err
 		}
 		if src.err != nil {
@@ -182,13 +200,8 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 		opts.FileName, sum, src.n, src.total, opts.Force, actor.UserID).Scan(ctx, &res.ID, &res.Total); err != nil {
 		return nil, translate(err)
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO spend_entries (funding_line_id, award_id, payee_id, amount, incurred_on, category,
-			reference, description, purpose, vfm_reason, recorded_by, import_id)
-		SELECT f.line_id, f.award_id, f.payee_id, r.amount::numeric, r.incurred_on, r.category, r.reference, r.description,
-			r.purpose, r.vfm_reason, ?, ?
-		FROM spend_import_rows r JOIN spend_import_refs f ON f.k = r.k
-		ORDER BY r.line`, actor.UserID, res.ID); err != nil {
-		return nil, translate(err)
+	if err := s.recordImportedRows(ctx, conn, actor, res.ID, src.n, opts.Progress); err != nil {
+		return nil, err
 	}
 	if err := s.audit(ctx, conn, actor, Change{Action: "spend.import", Entity: "spend_import", EntityID: res.ID,
 		After: map[string]any{"file_name": opts.FileName, "file_sha256": fmt.Sprintf("%x", sum), "rows": res.Rows,
@@ -200,6 +213,36 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	}
 	committed = true
 	return res, nil
+}
+
+// recordImportedRows writes the n staged rows to the ledger in file order,
+// importBatch at a time, reporting progress after each batch. The batches
+// share the import's transaction, so it is still all or nothing.
+func (s *Store) recordImportedRows(ctx context.Context, conn bun.Conn, actor models.Actor, importID int64, n int,
+	progress func(ImportStage, int, int)) error {
+	if n > importBatch {
+		if _, err := conn.ExecContext(ctx, "CREATE INDEX ON spend_import_rows (seq); ANALYZE spend_import_rows"); err != nil {
+			return err
+		}
+	}
+	for done := 0; done < n; done += importBatch {
+		if progress != nil {
+			progress(ImportRecording, done, n)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO spend_entries (funding_line_id, award_id, payee_id, amount, incurred_on, category,
+				reference, description, purpose, vfm_reason, recorded_by, import_id)
+			SELECT f.line_id, f.award_id, f.payee_id, r.amount::numeric, r.incurred_on, r.category, r.reference, r.description,
+				r.purpose, r.vfm_reason, ?, ?
+			FROM spend_import_rows r JOIN spend_import_refs f ON f.k = r.k
+			WHERE r.seq > ? AND r.seq <= ?
+			ORDER BY r.seq`, actor.UserID, importID, done, done+importBatch); err != nil {
+			return translate(err)
+		}
+	}
+	if progress != nil {
+		progress(ImportRecording, n, n)
+	}
+	return nil
 }
 
 func checkHeader(header []string) error {
@@ -225,7 +268,7 @@ type csvRows struct {
 	n        int
 	bad      []RowError
 	err      error
-	progress func(int)
+	progress func(ImportStage, int, int)
 	keys     map[importKey]int32
 	total    decimal.Decimal
 }
@@ -268,9 +311,9 @@ func (c *csvRows) Next() bool {
 		k = int32(len(c.keys))
 		c.keys[key] = k
 	}
-	c.row = []any{line, k, amount, e.IncurredOn, e.Category, e.Reference, e.Description, e.Purpose, e.VFMReason}
+	c.row = []any{c.n, line, k, amount, e.IncurredOn, e.Category, e.Reference, e.Description, e.Purpose, e.VFMReason}
 	if c.progress != nil && c.n%1000 == 0 {
-		c.progress(c.n)
+		c.progress(ImportReading, c.n, 0)
 	}
 	return true
 }

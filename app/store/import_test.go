@@ -154,3 +154,65 @@ func TestInterruptedImportStoresNothing(t *testing.T) {
 		t.Fatal("an interrupted import was recorded")
 	}
 }
+
+// TestImportRecordsInBatchesAllOrNothing imports a file in several batches:
+// progress is reported batch by batch, the entries keep the file's order,
+// and an import stopped between two batches stores nothing.
+func TestImportRecordsInBatchesAllOrNothing(t *testing.T) {
+	defer store.SetImportBatch(1000)()
+	st := MustStore(t)
+	fl, payee := importRows(st, t)
+	maker := person(t, st, models.RoleFinanceOfficer)
+	var b strings.Builder
+	b.WriteString(importHeader)
+	for i := range 2500 {
+		fmt.Fprintf(&b, "%s,,%s,1.%02d,2024-05-01,other,INV-%d,,,\n", fl.Code, payee, i%100, i)
+	}
+	file := b.String()
+
+	var reported [][2]int
+	res, err := st.ImportSpend(context.Background(), maker, strings.NewReader(file), store.ImportOptions{FileName: "batches.csv",
+		Progress: func(stage store.ImportStage, done, total int) {
+			if stage == store.ImportRecording {
+				reported = append(reported, [2]int{done, total})
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][2]int{{0, 2500}, {1000, 2500}, {2000, 2500}, {2500, 2500}}; fmt.Sprint(reported) != fmt.Sprint(want) {
+		t.Fatalf("recording progress %v, want %v", reported, want)
+	}
+	var refs []string
+	if err := st.DB().NewRaw("SELECT reference FROM spend_entries WHERE import_id = ? ORDER BY id", res.ID).Scan(context.Background(), &refs); err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 2500 {
+		t.Fatalf("%d entries imported, want 2500", len(refs))
+	}
+	for i, ref := range refs {
+		if ref != fmt.Sprintf("INV-%d", i) {
+			t.Fatalf("entry %d is %s: the ledger lost the file's order", i, ref)
+		}
+	}
+
+	// Stopped after the first batch is written: nothing is kept.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := count(t, st, "SELECT count(*) FROM spend_entries")
+	_, err = st.ImportSpend(ctx, maker, strings.NewReader(file), store.ImportOptions{FileName: "stopped.csv", Force: true,
+		Progress: func(stage store.ImportStage, done, total int) {
+			if stage == store.ImportRecording && done == 1000 {
+				cancel()
+			}
+		}})
+	if err == nil {
+		t.Fatal("the stopped import succeeded")
+	}
+	if after := count(t, st, "SELECT count(*) FROM spend_entries"); after != before {
+		t.Fatalf("a stopped import left %d entries", after-before)
+	}
+	if n := count(t, st, "SELECT count(*) FROM spend_imports WHERE file_name = 'stopped.csv'"); n != 0 {
+		t.Fatal("a stopped import was recorded")
+	}
+}

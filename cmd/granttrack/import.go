@@ -58,14 +58,30 @@ func (c *command) importCmd(args []string) error {
 		return models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and admins record spend.", u.Email, u.Role)
 	}
 	var r io.Reader = f
+	opts := store.ImportOptions{FileName: filepath.Base(path), Force: *force}
 	if isTerminal(c.stderr) {
+		// Two bars: the file's bytes as they are read and checked, then the
+		// entries as they are written to the ledger (the longer part).
 		bar := progressbar.NewOptions64(info.Size(), progressbar.OptionSetWriter(c.stderr), progressbar.OptionShowBytes(true),
-			progressbar.OptionSetDescription("importing "+filepath.Base(path)), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetDescription("reading "+filepath.Base(path)), progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish())
 		r = io.TeeReader(f, bar)
+		var entries *progressbar.ProgressBar
+		opts.Progress = func(stage store.ImportStage, done, total int) {
+			if stage != store.ImportRecording {
+				return
+			}
+			if entries == nil {
+				_ = bar.Finish()
+				entries = progressbar.NewOptions(total, progressbar.OptionSetWriter(c.stderr), progressbar.OptionShowCount(),
+					progressbar.OptionSetDescription("recording entries"), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionClearOnFinish())
+			}
+			_ = entries.Set(done)
+		}
 	}
 	actor := models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "cli import"}
-	res, err := a.Store.ImportSpend(c.ctx, actor, r, store.ImportOptions{FileName: filepath.Base(path), Force: *force})
+	res, err := a.Store.ImportSpend(c.ctx, actor, r, opts)
 	var ie *store.ImportError
 	if errors.As(err, &ie) {
 		fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows))
@@ -81,7 +97,7 @@ func (c *command) importCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Imported %d spend entries totalling £%s as pending (import %d); another officer must approve them.\n",
-		res.Rows, models.FormatMoney(res.Total), res.ID)
+	fmt.Fprintf(c.stdout, "Imported %d spend entries totalling %s as pending (import %d); another officer must approve them.\n",
+		res.Rows, models.Pounds(res.Total), res.ID)
 	return nil
 }
