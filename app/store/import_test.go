@@ -144,14 +144,21 @@ func TestInterruptedImportStoresNothing(t *testing.T) {
 	before := count(t, st, "SELECT count(*) FROM spend_entries")
 	_, err := st.ImportSpend(ctx, maker, &cancellingReader{r: strings.NewReader(b.String()), limit: b.Len() / 2, cancel: cancel},
 		store.ImportOptions{FileName: "big.csv"})
+	nothingImported(t, st, err, before, "big.csv")
+}
+
+// nothingImported checks that an import that was stopped failed and left no
+// entries (of the before there were) and no record of itself.
+func nothingImported(t *testing.T, st *store.Store, err error, before int, fileName string) {
+	t.Helper()
 	if err == nil {
-		t.Fatal("the interrupted import succeeded")
+		t.Fatalf("the stopped import of %s succeeded", fileName)
 	}
 	if after := count(t, st, "SELECT count(*) FROM spend_entries"); after != before {
-		t.Fatalf("an interrupted import left %d entries", after-before)
+		t.Fatalf("a stopped import left %d entries", after-before)
 	}
-	if n := count(t, st, "SELECT count(*) FROM spend_imports WHERE file_name = 'big.csv'"); n != 0 {
-		t.Fatal("an interrupted import was recorded")
+	if n := count(t, st, "SELECT count(*) FROM spend_imports WHERE file_name = ?", fileName); n != 0 {
+		t.Fatalf("the stopped import of %s was recorded", fileName)
 	}
 }
 
@@ -206,13 +213,5 @@ func TestImportRecordsInBatchesAllOrNothing(t *testing.T) {
 				cancel()
 			}
 		}})
-	if err == nil {
-		t.Fatal("the stopped import succeeded")
-	}
-	if after := count(t, st, "SELECT count(*) FROM spend_entries"); after != before {
-		t.Fatalf("a stopped import left %d entries", after-before)
-	}
-	if n := count(t, st, "SELECT count(*) FROM spend_imports WHERE file_name = 'stopped.csv'"); n != 0 {
-		t.Fatal("a stopped import was recorded")
-	}
+	nothingImported(t, st, err, before, "stopped.csv")
 }
