@@ -114,18 +114,18 @@ func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64, 
 		return s.audit(ctx, tx, actor, Change{Action: "spend.approve", Entity: "spend_entry", EntityID: e.ID,
 			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": e.Status, "amount": e.Amount}})
 	})
-	return out, s.recordRefusal(ctx, actor, "spend.approve", id, err)
+	return out, s.recordRefusal(ctx, actor, "spend_entry", "spend.approve", id, err)
 }
 
 // recordRefusal writes an authz.denied event when err refuses actor a
-// decision (maker-checker, approval limit): the transaction that tried it
-// rolled back, so the attempt is recorded in a transaction of its own. It
-// returns err, or the failure to record it.
-func (s *Store) recordRefusal(ctx context.Context, actor models.Actor, action string, id int64, err error) error {
+// decision on entity id (maker-checker, approval limit): the transaction
+// that tried it rolled back, so the attempt is recorded in a transaction of
+// its own. It returns err, or the failure to record it.
+func (s *Store) recordRefusal(ctx context.Context, actor models.Actor, entity, action string, id int64, err error) error {
 	if models.ErrorCode(err) != models.EFORBIDDEN {
 		return err
 	}
-	if rerr := s.RecordEvent(ctx, actor, Change{Action: "authz.denied", Entity: "spend_entry", EntityID: id,
+	if rerr := s.RecordEvent(ctx, actor, Change{Action: "authz.denied", Entity: entity, EntityID: id,
 		After: map[string]any{"action": action, "reason": models.ErrorMessage(err)}}); rerr != nil {
 		return errors.Join(err, rerr)
 	}
@@ -211,7 +211,7 @@ func (s *Store) RejectSpend(ctx context.Context, actor models.Actor, id int64, r
 		return s.audit(ctx, tx, actor, Change{Action: "spend.reject", Entity: "spend_entry", EntityID: e.ID,
 			Before: map[string]any{"status": models.SpendPending}, After: map[string]any{"status": e.Status, "reason": reason}})
 	})
-	return out, s.recordRefusal(ctx, actor, "spend.reject", id, err)
+	return out, s.recordRefusal(ctx, actor, "spend_entry", "spend.reject", id, err)
 }
 
 // ReverseSpend records a pending reversal of an approved entry: the same

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"granttrack/models"
+)
+
+// SpendImport is an import and where its entries stand.
+type SpendImport struct {
+	ID           int64           `bun:"id"`
+	FileName     string          `bun:"file_name"`
+	Rows         int             `bun:"rows"`
+	Total        decimal.Decimal `bun:"total"`
+	Forced       bool            `bun:"forced"`
+	ImportedBy   int64           `bun:"imported_by"`
+	ImporterName string          `bun:"importer"`
+	ImportedAt   time.Time       `bun:"imported_at"`
+	Pending      int             `bun:"pending"`
+	PendingTotal decimal.Decimal `bun:"pending_total"`
+	Approved     int             `bun:"approved"`
+	Rejected     int             `bun:"rejected"`
+}
+
+// spendImportQuery reads imports with their entries counted by status.
+const spendImportQuery = `SELECT i.id, i.file_name, i.rows, i.total, i.forced, i.imported_by, u.name AS importer, i.imported_at,
+		c.pending, c.pending_total, c.approved, c.rejected
+	FROM spend_imports i JOIN users u ON u.id = i.imported_by,
+	LATERAL (SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+			coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0) AS pending_total,
+			count(*) FILTER (WHERE status = 'approved') AS approved,
+			count(*) FILTER (WHERE status = 'rejected') AS rejected
+		FROM spend_entries e WHERE e.import_id = i.id) c`
+
+// SpendImportByID returns one import; ENOTFOUND if none.
+func (s *Store) SpendImportByID(ctx context.Context, id int64) (*SpendImport, error) {
+	imp := new(SpendImport)
+	if err := s.db.NewRaw(spendImportQuery+" WHERE i.id = ?", id).Scan(ctx, imp); err != nil {
+		return nil, notFound(err, "Import", id)
+	}
+	return imp, nil
+}
+
+// SpendImportsAwaiting lists, oldest first, the imports with entries still
+// awaiting a decision. The pending-entries index finds them without reading
+// the ledger.
+func (s *Store) SpendImportsAwaiting(ctx context.Context) ([]SpendImport, error) {
+	var out []SpendImport
+	err := s.db.NewRaw(spendImportQuery+` WHERE i.id IN (SELECT DISTINCT import_id FROM spend_entries
+		WHERE status = 'pending' AND import_id IS NOT NULL) ORDER BY i.id`).Scan(ctx, &out)
+	return out, translate(err)
+}
+
+// ImportDecision is what deciding an import did.
+type ImportDecision struct {
+	ImportID int64              `json:"import_id"`
+	Status   models.SpendStatus `json:"status"`
+	Entries  int                `json:"entries"`
+	Total    decimal.Decimal    `json:"total"`
+}
+
+// ApproveImport approves every pending entry of an import at once, all or
+// nothing, under the rules of ApproveSpend: not by the person who imported
+// it (EFORBIDDEN), only by an admin if any entry is above the approval limit
+// (EFORBIDDEN), and never beyond a line's budget or an award (ECONFLICT,
+// naming every line and award that would be overspent). The lines are
+// locked first, in id order, as every path that changes spend locks them.
+func (s *Store) ApproveImport(ctx context.Context, actor models.Actor, id int64, approvalLimit decimal.Decimal) (*ImportDecision, error) {
+	var out *ImportDecision
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		pending, err := lockImport(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		var over []int64
+		if err := tx.NewRaw(`SELECT id FROM spend_entries WHERE import_id = ? AND status = 'pending' AND abs(amount) > ? ORDER BY id`,
+			id, approvalLimit).Scan(ctx, &over); err != nil {
+			return err
+		}
+		if len(over) > 0 && actor.Role != models.RoleAdmin {
+			return models.Errorf(models.EFORBIDDEN, "%d of the %d entries awaiting approval in import %d are over %s and need an admin's approval: %s.",
+				len(over), pending, id, models.Pounds(approvalLimit), entryList(over))
+		}
+		if err := checkImportBudgets(ctx, tx, id); err != nil {
+			return err
+		}
+		out, err = decideImport(ctx, tx, actor, id, models.SpendApproved, nil)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "spend.approve_import", Entity: "spend_import", EntityID: id,
+			Before: map[string]any{"pending": pending}, After: out})
+	})
+	return out, s.recordRefusal(ctx, actor, "spend_import", "spend.approve_import", id, err)
+}
+
+// RejectImport rejects every pending entry of an import with one reason;
+// the rules of who may decide are ApproveImport's.
+func (s *Store) RejectImport(ctx context.Context, actor models.Actor, id int64, reason string) (*ImportDecision, error) {
+	var out *ImportDecision
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		pending, err := lockImport(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if out, err = decideImport(ctx, tx, actor, id, models.SpendRejected, &reason); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "spend.reject_import", Entity: "spend_import", EntityID: id,
+			Before: map[string]any{"pending": pending}, After: map[string]any{"decision": out, "reason": reason}})
+	})
+	return out, s.recordRefusal(ctx, actor, "spend_import", "spend.reject_import", id, err)
+}
+
+// lockImport locks an import, refuses its importer, then locks the funding
+// lines of its pending entries in id order; it returns how many entries
+// await a decision (ECONFLICT if none).
+func lockImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64) (int, error) {
+	var importedBy int64
+	if err := tx.NewRaw("SELECT imported_by FROM spend_imports WHERE id = ? FOR UPDATE", id).Scan(ctx, &importedBy); err != nil {
+		return 0, notFound(err, "Import", id)
+	}
+	if importedBy == actor.UserID {
+		return 0, models.Errorf(models.EFORBIDDEN, "You imported import %d, so someone else must approve or reject its entries.", id)
+	}
+	if _, err := tx.NewRaw(`SELECT id FROM funding_lines WHERE id IN (SELECT funding_line_id FROM spend_entries
+		WHERE import_id = ? AND status = 'pending') ORDER BY id FOR UPDATE`, id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	var pending int
+	if err := tx.NewRaw("SELECT count(*) FROM spend_entries WHERE import_id = ? AND status = 'pending'", id).Scan(ctx, &pending); err != nil {
+		return 0, err
+	}
+	if pending == 0 {
+		return 0, models.Errorf(models.ECONFLICT, "Import %d has no entries awaiting a decision.", id)
+	}
+	return pending, nil
+}
+
+// checkImportBudgets refuses an import whose pending entries would take a
+// line's approved spend above its budget, or an award's above the award,
+// naming each with its figures.
+func checkImportBudgets(ctx context.Context, tx bun.Tx, id int64) error {
+	var short []struct {
+		What    string          `bun:"what"`
+		Limit   decimal.Decimal `bun:"limit_amount"`
+		Spent   decimal.Decimal `bun:"spent"`
+		Pending decimal.Decimal `bun:"pending"`
+	}
+	err := tx.NewRaw(`
+		WITH p AS (SELECT funding_line_id, award_id, sum(amount) AS amount FROM spend_entries
+			WHERE import_id = ?0 AND status = 'pending' GROUP BY 1, 2)
+		SELECT 'funding line ' || fl.code AS what, fl.budget AS limit_amount, s.spent, l.pending
+		FROM (SELECT funding_line_id, sum(amount) AS pending FROM p GROUP BY 1) l
+		JOIN funding_lines fl ON fl.id = l.funding_line_id,
+		LATERAL (SELECT coalesce(sum(amount), 0) AS spent FROM spend_entries
+			WHERE funding_line_id = fl.id AND status = 'approved') s
+		WHERE s.spent + l.pending > fl.budget
+		UNION ALL
+		SELECT 'award ' || a.reference, a.amount, s.spent, w.pending
+		FROM (SELECT award_id, sum(amount) AS pending FROM p WHERE award_id IS NOT NULL GROUP BY 1) w
+		JOIN awards a ON a.id = w.award_id,
+		LATERAL (SELECT coalesce(sum(amount), 0) AS spent FROM spend_entries
+			WHERE award_id = a.id AND status = 'approved') s
+		WHERE s.spent + w.pending > a.amount
+		ORDER BY 1`, id).Scan(ctx, &short)
+	if err != nil || len(short) == 0 {
+		return err
+	}
+	parts := make([]string, len(short))
+	for i, sh := range short {
+		parts[i] = fmt.Sprintf("%s has %s, with %s approved so far and %s in this import, so it is %s short",
+			sh.What, models.Pounds(sh.Limit), models.Pounds(sh.Spent), models.Pounds(sh.Pending),
+			models.Pounds(sh.Spent.Add(sh.Pending).Sub(sh.Limit)))
+	}
+	return models.Errorf(models.ECONFLICT, "Approving import %d would overspend: %s. Nothing was approved; reject the entries that do not fit, or approve them one by one.",
+		id, strings.Join(parts, "; "))
+}
+
+// decideImport moves every pending entry of import id to status, by actor.
+func decideImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64, status models.SpendStatus, reason *string) (*ImportDecision, error) {
+	out := &ImportDecision{ImportID: id, Status: status}
+	err := tx.NewRaw(`WITH decided AS (
+			UPDATE spend_entries SET status = ?, decided_by = ?, decided_at = ?, rejection_reason = ?
+			WHERE import_id = ? AND status = 'pending' RETURNING amount)
+		SELECT count(*), coalesce(sum(amount), 0) FROM decided`,
+		status, actor.UserID, time.Now().UTC(), reason, id).Scan(ctx, &out.Entries, &out.Total)
+	return out, err
+}
+
+// entryList names entries as #12, #40 and #77, the first ten of them.
+func entryList(ids []int64) string {
+	names := make([]string, 0, min(len(ids), 10))
+	for _, id := range ids[:min(len(ids), 10)] {
+		names = append(names, "#"+itoa(id))
+	}
+	s := strings.Join(names, ", ")
+	if len(ids) > 10 {
+		s += fmt.Sprintf(" and %d more", len(ids)-10)
+	}
+	return s
+}
