@@ -52,6 +52,7 @@ type spendQuery struct {
 	FundingLineID int64  `query:"funding_line_id"`
 	AwardID       int64  `query:"award_id"`
 	PayeeID       int64  `query:"payee_id"`
+	ImportID      int64  `query:"import_id" doc:"entries of one CSV import"`
 	Status        string `query:"status"`
 	From          string `query:"from" doc:"first date incurred, YYYY-MM-DD"`
 	To            string `query:"to" doc:"last date incurred, YYYY-MM-DD"`
@@ -96,6 +97,7 @@ func spendFilter(c *fiber.Ctx) (store.SpendFilter, error) {
 		FundingLineID: queryID(c, "funding_line_id", &p),
 		AwardID:       queryID(c, "award_id", &p),
 		PayeeID:       queryID(c, "payee_id", &p),
+		ImportID:      queryID(c, "import_id", &p),
 		Status:        models.SpendStatus(c.Query("status")),
 		Page:          pageOf(c, &p),
 	}
@@ -182,18 +184,19 @@ func (s *Server) approveSpend(c *fiber.Ctx) error {
 
 // withReason reads the entry id and a required {"reason": …} body, and
 // passes them to act, the store's rejection or reversal.
-func withReason(c *fiber.Ctx, act func(ctx context.Context, a models.Actor, id int64, reason string) (*models.SpendEntry, error)) (*models.SpendEntry, error) {
+func withReason[T any](c *fiber.Ctx, act func(ctx context.Context, a models.Actor, id int64, reason string) (T, error)) (T, error) {
+	var zero T
 	id, err := pathID(c)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	var in reasonInput
 	if err := decodeJSON(c, &in); err != nil {
-		return nil, err
+		return zero, err
 	}
 	r, err := models.RequireReason(in.Reason)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	return act(c.UserContext(), actorOf(c), id, r)
 }
@@ -212,4 +215,81 @@ func (s *Server) reverseSpend(c *fiber.Ctx) error {
 		return err
 	}
 	return created(c, "/api/v1/spend/"+strconv.FormatInt(e.ID, 10), toSpendJSON(e))
+}
+
+// spendImportJSON is an import and where its entries stand.
+type spendImportJSON struct {
+	ID           int64     `json:"id"`
+	FileName     string    `json:"file_name"`
+	Rows         int       `json:"rows"`
+	Total        Money     `json:"total"`
+	Forced       bool      `json:"forced"`
+	ImportedBy   int64     `json:"imported_by"`
+	ImportedAt   time.Time `json:"imported_at"`
+	Pending      int       `json:"pending"`
+	PendingTotal Money     `json:"pending_total"`
+	Approved     int       `json:"approved"`
+	Rejected     int       `json:"rejected"`
+}
+
+func toSpendImportJSON(i *store.SpendImport) spendImportJSON {
+	return spendImportJSON{ID: i.ID, FileName: i.FileName, Rows: i.Rows, Total: money(i.Total), Forced: i.Forced,
+		ImportedBy: i.ImportedBy, ImportedAt: i.ImportedAt, Pending: i.Pending, PendingTotal: money(i.PendingTotal),
+		Approved: i.Approved, Rejected: i.Rejected}
+}
+
+// importDecisionJSON is what deciding a whole import did.
+type importDecisionJSON struct {
+	ImportID int64              `json:"import_id"`
+	Status   models.SpendStatus `json:"status"`
+	Entries  int                `json:"entries"`
+	Total    Money              `json:"total"`
+}
+
+func (s *Server) listSpendImports(c *fiber.Ctx) error {
+	imps, err := s.store.SpendImportsAwaiting(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := list[spendImportJSON]{Items: []spendImportJSON{}, Page: 1, PerPage: len(imps), Total: len(imps)}
+	for i := range imps {
+		out.Items = append(out.Items, toSpendImportJSON(&imps[i]))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) getSpendImport(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	imp, err := s.store.SpendImportByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toSpendImportJSON(imp))
+}
+
+func (s *Server) approveSpendImport(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.store.ApproveImport(c.UserContext(), actorOf(c), id, s.cfg.ApprovalLimit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toImportDecisionJSON(d))
+}
+
+func (s *Server) rejectSpendImport(c *fiber.Ctx) error {
+	d, err := withReason(c, s.store.RejectImport)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toImportDecisionJSON(d))
+}
+
+func toImportDecisionJSON(d *store.ImportDecision) importDecisionJSON {
+	return importDecisionJSON{ImportID: d.ImportID, Status: d.Status, Entries: d.Entries, Total: money(d.Total)}
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,6 +22,9 @@ func (s *Server) registerImportPages() {
 	s.app.Get("/spend/import", s.requireWebRole(writers), s.spendImportPage)
 	s.app.Post("/spend/import", s.requireWebRole(writers), s.spendImport)
 	s.limitBody("POST", "/spend/import", MaxImportFile, "a spend file")
+	s.app.Get("/spend/imports/:id", s.requireWebUser, s.spendImportShowPage)
+	s.app.Post("/spend/imports/:id/approve", s.requireWebRole(writers), s.spendImportDecide)
+	s.app.Post("/spend/imports/:id/reject", s.requireWebRole(writers), s.spendImportDecide)
 }
 
 func (s *Server) spendImportPage(c *fiber.Ctx) error {
@@ -67,4 +72,63 @@ func (s *Server) spendImport(c *fiber.Ctx) error {
 	}
 	return s.spendImportForm(c, fiber.StatusOK, fiber.Map{"FileName": name, "Result": fiber.Map{"ID": res.ID, "Rows": res.Rows,
 		"Total": money(res.Total), "Forced": force}})
+}
+
+// importEntriesShown bounds the entries listed on an import's page; the
+// spend list, filtered by import, pages through the rest.
+const importEntriesShown = 200
+
+func (s *Server) spendImportShowPage(c *fiber.Ctx) error {
+	return s.spendImportShow(c, fiber.StatusOK, "")
+}
+
+// spendImportShow draws an import: its file, where its entries stand, the
+// first of its entries, and (to anyone but its importer, while entries
+// await a decision) approve-all and reject-all; problem is a refusal.
+func (s *Server) spendImportShow(c *fiber.Ctx, status int, problem string) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	imp, err := s.store.SpendImportByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	es, total, err := s.store.SpendEntries(c.UserContext(), store.SpendFilter{ImportID: id, Page: store.Page{Number: 1, PerPage: importEntriesShown}})
+	if err != nil {
+		return err
+	}
+	rows, err := s.spendRows(c, es)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	return s.render(c.Status(status), "spend/import_show", fiber.Map{"Title": fmt.Sprintf("Import %d", id), "I": imp,
+		"Total": money(imp.Total), "PendingTotal": money(imp.PendingTotal), "Rows": rows, "Listed": total,
+		"Mine": u != nil && u.ID == imp.ImportedBy, "Problem": problem})
+}
+
+// spendImportDecide approves or rejects a whole import from its page.
+func (s *Server) spendImportDecide(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	ctx, a := c.UserContext(), actorOf(c)
+	if strings.HasSuffix(c.Path(), "/approve") {
+		_, err = s.store.ApproveImport(ctx, a, id, s.cfg.ApprovalLimit)
+	} else {
+		reason, rerr := models.RequireReason(c.FormValue("reason"))
+		if rerr != nil {
+			return s.spendImportShow(c, fiber.StatusUnprocessableEntity, "Give a reason: it is kept with every entry and in the audit trail.")
+		}
+		_, err = s.store.RejectImport(ctx, a, id, reason)
+	}
+	switch models.ErrorCode(err) {
+	case "":
+		return c.Redirect(fmt.Sprintf("/spend/imports/%d", id), fiber.StatusSeeOther)
+	case models.EINVALID, models.ECONFLICT, models.EFORBIDDEN:
+		return s.spendImportShow(c, statusOf[models.ErrorCode(err)], models.ErrorMessage(err))
+	}
+	return err
 }

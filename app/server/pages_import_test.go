@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,13 +54,13 @@ func TestSpendImportPage(t *testing.T) {
 		t.Fatalf("a refused import must store nothing and say so:\n%s", r.Body)
 	}
 
-	// A good file is imported as pending, with a link to the approvals queue.
+	// A good file is imported as pending, with a link to the import's page.
 	good := header + fmt.Sprintf("%s,,%s,120.00,2024-05-01,services,INV-1,Venue,,\n", line.Code, payee.Name) +
 		fmt.Sprintf("%s,,\"%s\",80.50,2024-05-02,training,INV-2,\"Training, one day\",,\n", line.Code, payee.Name)
 	e.mustStatus(officer.upload("/spend/import", nil, "good.csv", []byte(good), true), 403)
 	r = officer.upload("/spend/import", nil, "good.csv", []byte(good), false)
 	e.mustStatus(r, 200)
-	if !strings.Contains(string(r.Body), "Imported 2 spend entries totalling £200.50") || !strings.Contains(string(r.Body), `href="/spend?status=pending#queue"`) {
+	if !regexp.MustCompile(`Imported 2 spend entries totalling £200.50(.|\n)*href="/spend/imports/\d+"`).Match(r.Body) {
 		t.Fatalf("the result should say what was imported:\n%s", r.Body)
 	}
 	if n := e.count("spend_entries"); n != before+2 {
@@ -92,5 +93,46 @@ func TestSpendImportPage(t *testing.T) {
 		b := spendWebSignIn(t, e, role)
 		e.mustStatus(b.request("GET", "/spend/import", nil), 403)
 		e.mustStatus(b.upload("/spend/import", nil, "good.csv", []byte(good), false), 403)
+	}
+}
+
+func TestSpendImportDecisionPages(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	id := e.mustImport(f, "100.00", "250.50")
+	page := fmt.Sprintf("/spend/imports/%d", id)
+	importer, admin := spendWebSignIn(t, e, models.RoleFinanceOfficer), spendWebSignIn(t, e, models.RoleAdmin)
+
+	r := importer.request("GET", page, nil)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), "You imported this file") || strings.Contains(string(r.Body), page+"/approve") {
+		t.Fatalf("the importer should be told someone else decides, with no approve button:\n%s", r.Body)
+	}
+	r = importer.request("POST", page+"/approve", url.Values{})
+	e.mustStatus(r, 403)
+	if !strings.Contains(string(r.Body), "someone else must approve or reject") {
+		t.Fatalf("the importer's approval should be refused on the page:\n%s", r.Body)
+	}
+
+	r = admin.request("GET", "/spend", nil)
+	if !regexp.MustCompile(`href="` + page + `"(.|\n)*£350.50`).Match(r.Body) {
+		t.Fatalf("the queue should list the import awaiting approval with its amount:\n%s", r.Body)
+	}
+	r = admin.request("POST", page+"/reject", url.Values{"reason": {""}})
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), "Give a reason") {
+		t.Fatalf("a rejection without a reason should say so:\n%s", r.Body)
+	}
+	r = admin.request("GET", page, nil)
+	if !strings.Contains(string(r.Body), "Approve all 2 (£350.50)") {
+		t.Fatalf("the import page should offer to approve both entries:\n%s", r.Body)
+	}
+	e.mustStatus(admin.request("POST", page+"/approve", url.Values{}), 303)
+	r = admin.request("GET", page, nil)
+	if !strings.Contains(string(r.Body), `data-figure="approved">2<`) || strings.Contains(string(r.Body), page+"/approve") {
+		t.Fatalf("after approval the page should show 2 approved and no button:\n%s", r.Body)
+	}
+	if r = admin.request("GET", "/spend", nil); strings.Contains(string(r.Body), `href="`+page+`"`) {
+		t.Fatal("a decided import should leave the queue")
 	}
 }

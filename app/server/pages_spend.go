@@ -31,6 +31,12 @@ func (s *Server) registerSpendPages() {
 	s.app.Post("/spend/:id/reverse", s.requireWebRole(writers), s.spendDecide("reverse"))
 }
 
+// importRow is an import awaiting decisions, its money as the pages show it.
+type importRow struct {
+	store.SpendImport
+	PendingTotal Money
+}
+
 // spendRow is an entry with the names a person reads.
 type spendRow struct {
 	spendJSON
@@ -106,7 +112,17 @@ func (s *Server) spendListPage(c *fiber.Ctx) error {
 			others = append(others, r)
 		}
 	}
-	return s.render(c, "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Total": total, "Queue": others,
+	awaiting, err := s.store.SpendImportsAwaiting(c.UserContext())
+	if err != nil {
+		return err
+	}
+	var imports []importRow
+	for i := range awaiting {
+		if u := currentUser(c); u == nil || awaiting[i].ImportedBy != u.ID {
+			imports = append(imports, importRow{SpendImport: awaiting[i], PendingTotal: money(awaiting[i].PendingTotal)})
+		}
+	}
+	return s.render(c, "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Total": total, "Queue": others, "Imports": imports,
 		"Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"), "quarter": c.Query("quarter")}})
 }
 

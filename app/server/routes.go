@@ -75,6 +75,10 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/spend/:id/evidence", Summary: "Add an evidence file (PDF, PNG, JPEG, CSV, XLSX or plain text, at most 5 MiB; at most 5 per entry) to pending or approved spend", Roles: writers, Upload: "file", FileSize: models.MaxEvidenceSize, Response: evidenceJSON{}, Status: 201, Handler: s.addEvidence},
 		{Method: "GET", Path: "/api/v1/spend/:id/evidence", Summary: "List a spend entry's evidence files", Roles: everyone, Response: list[evidenceJSON]{}, Handler: s.listEvidence},
 		{Method: "GET", Path: "/api/v1/spend/:id/evidence/:evidence_id", Summary: "Download an evidence file, as stored", Roles: everyone, Handler: s.downloadEvidence},
+		{Method: "GET", Path: "/api/v1/spend-imports", Summary: "List the CSV imports with entries awaiting a decision", Roles: everyone, Response: list[spendImportJSON]{}, Handler: s.listSpendImports},
+		{Method: "GET", Path: "/api/v1/spend-imports/:id", Summary: "Get a CSV import and how many of its entries are pending, approved and rejected", Roles: everyone, Response: spendImportJSON{}, Handler: s.getSpendImport},
+		{Method: "POST", Path: "/api/v1/spend-imports/:id/approve", Summary: "Approve every pending entry of an import at once, all or nothing (not your own import; admins only if any entry is above the approval limit; never beyond a budget)", Roles: writers, Response: importDecisionJSON{}, Handler: s.approveSpendImport},
+		{Method: "POST", Path: "/api/v1/spend-imports/:id/reject", Summary: "Reject every pending entry of an import with one reason", Roles: writers, Request: reasonInput{}, Response: importDecisionJSON{}, Handler: s.rejectSpendImport},
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},

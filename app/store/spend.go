@@ -262,10 +262,10 @@ func (s *Store) SpendEntry(ctx context.Context, id int64) (*models.SpendEntry, e
 
 // SpendFilter narrows a list of spend entries; dates are inclusive.
 type SpendFilter struct {
-	FundingLineID, AwardID, PayeeID int64
-	Status                          models.SpendStatus
-	From, To                        *time.Time
-	Page                            Page
+	FundingLineID, AwardID, PayeeID, ImportID int64
+	Status                                    models.SpendStatus
+	From, To                                  *time.Time
+	Page                                      Page
 }
 
 // SpendEntries lists entries, newest first, with the total before paging.
@@ -280,6 +280,9 @@ func (s *Store) SpendEntries(ctx context.Context, f SpendFilter) ([]*models.Spen
 	}
 	if f.PayeeID != 0 {
 		q = q.Where("payee_id = ?", f.PayeeID)
+	}
+	if f.ImportID != 0 {
+		q = q.Where("import_id = ?", f.ImportID)
 	}
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
