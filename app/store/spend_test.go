@@ -191,6 +191,31 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 			}
 		})
 	}
+	// A decision on a pending entry cannot change anything else with it.
+	pending := record(t, st, maker, fl, "10.00")
+	for _, set := range []string{"amount = 9.00", "payee_id = payee_id + 1", "import_id = NULL, reference = 'X'", "recorded_at = now() - interval '1 day'"} {
+		err := raw(st, "UPDATE spend_entries SET status = 'approved', decided_by = ?, decided_at = now(), "+set+" WHERE id = ?", checker.UserID, pending.ID)
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("approving while setting %s: %v", set, err)
+		}
+	}
+	// Every column but the four a decision sets is guarded, by name: a new
+	// column must be added to the guard.
+	var def string
+	if err := st.DB().NewRaw("SELECT pg_get_functiondef('spend_entries_append_only'::regproc)").Scan(ctx, &def); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	if err := st.DB().NewRaw(`SELECT column_name FROM information_schema.columns WHERE table_name = 'spend_entries'
+		AND column_name NOT IN ('status', 'decided_by', 'decided_at', 'rejection_reason')`).Scan(ctx, &cols); err != nil || len(cols) < 15 {
+		t.Fatalf("columns %v: %v", cols, err)
+	}
+	for _, c := range cols {
+		if !strings.Contains(def, "NEW."+c+",") && !strings.Contains(def, "NEW."+c+")") ||
+			!strings.Contains(def, "OLD."+c+",") && !strings.Contains(def, "OLD."+c+")") {
+			t.Errorf("the append-only guard does not compare column %s", c)
+		}
+	}
 	// The database's own budget check: approving over budget by raw SQL fails.
 	over := record(t, st, maker, fl, "60.01")
 	err := raw(st, "UPDATE spend_entries SET status = 'approved', decided_by = ?, decided_at = now() WHERE id = ?", checker.UserID, over.ID)
