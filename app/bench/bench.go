@@ -260,3 +260,14 @@ func RawRecord(ctx context.Context, st *store.Store, a models.Actor, lineID, pay
 		return err
 	})
 }
+
+// newApprover makes a second finance officer, to approve what the bench's
+// officer recorded.
+func newApprover(ctx context.Context, st *store.Store) (*models.User, error) {
+	u := &models.User{Email: "bench-approver-" + strings.ToLower(auth.NewSecret(4)) + "@bench.example", Name: "Bench approver",
+		Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
+	if err := st.CreateUser(ctx, models.SystemActor("bench"), u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}

@@ -64,10 +64,10 @@ func TestImportBenchImportsEveryRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	if err := st.DB().NewRaw("SELECT count(*) FROM spend_entries WHERE import_id IS NOT NULL").Scan(ctx, &n); err != nil || n != 500 || res.Rows != 500 {
-		t.Fatalf("imported %d (result %d), want 500: %v", n, res.Rows, err)
+	if err := st.DB().NewRaw("SELECT count(*) FROM spend_entries WHERE import_id IS NOT NULL AND status = 'approved'").Scan(ctx, &n); err != nil || n != 500 || res.Rows != 500 {
+		t.Fatalf("imported and approved %d (result %d), want 500: %v", n, res.Rows, err)
 	}
-	if res.Import <= 0 || res.Copy <= 0 || res.LedgerCopy <= 0 {
+	if res.Import <= 0 || res.Copy <= 0 || res.LedgerCopy <= 0 || res.Approve <= 0 {
 		t.Fatalf("timings %+v", res)
 	}
 }

@@ -16,10 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"granttrack/app/auth"
 	"granttrack/app/export"
 	"granttrack/app/store"
-	"granttrack/models"
 )
 
 // ExportResult compares a ledger export with PostgreSQL's own COPY of the
@@ -52,10 +50,8 @@ func Export(ctx context.Context, st *store.Store, rows int, format string) (Expo
 	if err != nil {
 		return res, err
 	}
-	approver := &models.User{Email: "bench-approver-" + auth.NewSecret(4) + "@bench.example", Name: "Bench approver",
-		Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
-	approver.Email = strings.ToLower(approver.Email)
-	if err := st.CreateUser(ctx, models.SystemActor("bench"), approver); err != nil {
+	approver, err := newApprover(ctx, st)
+	if err != nil {
 		return res, err
 	}
 	if err := seedApproved(ctx, st, s, approver.ID, rows); err != nil {
