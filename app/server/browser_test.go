@@ -277,3 +277,68 @@ func entryOnPage(t *testing.T, ctx context.Context, status string) int64 {
 	}
 	return id
 }
+
+// TestCheckerApprovesAnImportInABrowser uploads a spend CSV through the web
+// form as one finance officer, then, as an admin, finds the import among
+// those awaiting approval and approves all of it at once.
+func TestCheckerApprovesAnImportInABrowser(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("5000.00")
+	ctx, base := e.browse(t)
+	fl, err := e.st.FundingLine(context.Background(), f.LineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payee, err := e.st.Organisation(context.Background(), f.RecipientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(t.TempDir(), "june.csv")
+	csv := strings.Join(models.SpendImportColumns, ",") + "\n"
+	for i, amount := range []string{"120.00", "480.50", "1250.00"} {
+		csv += fmt.Sprintf("%s,,\"%s\",%s,2024-06-%02d,services,JUN-%d,Sessions,Youth outreach,Framework rate\n", fl.Code, payee.Name, amount, i+3, i)
+	}
+	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	err = chromedp.Do(ctx, signIn(base, e.users[models.RoleFinanceOfficer]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.Navigate(base+"/spend/import"), chromedp.WaitVisible(chromedp.CSS(`input[type="file"]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type="file"]`), []string{csvPath}),
+		chromedp.Submit(chromedp.CSS(`input[type="file"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)))
+	if err != nil {
+		t.Fatalf("uploading the file: %v", err)
+	}
+	result, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.flash.ok`)))
+	if err != nil || !strings.Contains(result, "Imported 3 spend entries totalling £1,850.50") {
+		t.Fatalf("the import says %q (%v)", result, err)
+	}
+
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(`input[name="email"]`),
+		signIn(base, e.users[models.RoleAdmin]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.Navigate(base+"/spend"), chromedp.Click(chromedp.CSS(`#imports a`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/approve"] button`)))
+	if err != nil {
+		t.Fatalf("finding the import awaiting approval: %v", err)
+	}
+	button, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`form[action$="/approve"] button`)))
+	if err != nil || button != "Approve all 3 (£1,850.50)" {
+		t.Fatalf("the approve button reads %q (%v)", button, err)
+	}
+	screenshot(t, ctx, "import-awaiting-approval.png")
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`form[action$="/approve"]`)))
+	if err != nil {
+		t.Fatalf("approving the import: %v", err)
+	}
+	approved, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-figure="approved"]`)))
+	if err != nil || approved != "3" {
+		t.Fatalf("the import page shows %q approved (%v), want 3", approved, err)
+	}
+	var spent string
+	if err := e.st.DB().NewRaw("SELECT coalesce(sum(amount), 0)::text FROM spend_entries WHERE funding_line_id = ? AND status = 'approved'", f.LineID).
+		Scan(context.Background(), &spent); err != nil || spent != "1850.50" {
+		t.Fatalf("approved on the line: %s (%v), want 1850.50", spent, err)
+	}
+}
