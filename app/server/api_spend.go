@@ -34,6 +34,7 @@ type spendJSON struct {
 	RejectionReason *string            `json:"rejection_reason"`
 	ReversesID      *int64             `json:"reverses_id"`
 	ReversalReason  *string            `json:"reversal_reason"`
+	ImportID        *int64             `json:"import_id"`
 }
 
 func toSpendJSON(e *models.SpendEntry) spendJSON {
@@ -41,7 +42,7 @@ func toSpendJSON(e *models.SpendEntry) spendJSON {
 		Amount: money(e.Amount), IncurredOn: date(e.IncurredOn), Category: e.Category, Reference: e.Reference,
 		Description: e.Description, Purpose: e.Purpose, VFMReason: e.VFMReason, Status: e.Status, RecordedBy: e.RecordedBy,
 		RecordedAt: e.RecordedAt, DecidedBy: e.DecidedBy, DecidedAt: e.DecidedAt, RejectionReason: e.RejectionReason,
-		ReversesID: e.ReversesID, ReversalReason: e.ReversalReason}
+		ReversesID: e.ReversesID, ReversalReason: e.ReversalReason, ImportID: e.ImportID}
 }
 
 type reasonInput struct {

@@ -135,4 +135,13 @@ func TestSpendImportDecisionPages(t *testing.T) {
 	if r = admin.request("GET", "/spend", nil); strings.Contains(string(r.Body), `href="`+page+`"`) {
 		t.Fatal("a decided import should leave the queue")
 	}
+	// Each entry's page links its import and shows the import's events.
+	var entryID int64
+	if err := e.st.DB().NewRaw("SELECT min(id) FROM spend_entries WHERE import_id = ?", id).Scan(t.Context(), &entryID); err != nil {
+		t.Fatal(err)
+	}
+	r = admin.request("GET", fmt.Sprintf("/spend/%d", entryID), nil)
+	if !regexp.MustCompile(`href="` + page + `"(.|\n)*spend\.import(.|\n)*spend\.approve_import`).Match(r.Body) {
+		t.Fatalf("an imported entry's page should link its import and show the import and its approval in its history:\n%s", r.Body)
+	}
 }

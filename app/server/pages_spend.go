@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -240,6 +241,16 @@ func (s *Server) spendShowWith(c *fiber.Ctx, status int, problem string) error {
 	history, _, err := s.store.AuditEvents(c.UserContext(), store.AuditFilter{Entity: "spend_entry", EntityID: strconv.FormatInt(id, 10)})
 	if err != nil {
 		return err
+	}
+	if e.ImportID != nil {
+		// An imported entry was recorded, and may have been decided, by its
+		// import as a whole: those events are its history too.
+		batch, _, err := s.store.AuditEvents(c.UserContext(), store.AuditFilter{Entity: "spend_import", EntityID: strconv.FormatInt(*e.ImportID, 10)})
+		if err != nil {
+			return err
+		}
+		history = append(history, batch...)
+		slices.SortFunc(history, func(a, b *models.AuditEvent) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
 	evidence, err := s.store.EvidenceFor(c.UserContext(), id)
 	if err != nil {
