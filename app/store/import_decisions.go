@@ -48,12 +48,12 @@ func (s *Store) SpendImportByID(ctx context.Context, id int64) (*SpendImport, er
 }
 
 // SpendImportsAwaiting lists, oldest first, the imports with entries still
-// awaiting a decision. The pending-entries index finds them without reading
-// the ledger.
+// awaiting a decision. Imports are few; the index of imported entries by
+// import and status answers each one's question without reading the ledger.
 func (s *Store) SpendImportsAwaiting(ctx context.Context) ([]SpendImport, error) {
 	var out []SpendImport
-	err := s.db.NewRaw(spendImportQuery+` WHERE i.id IN (SELECT DISTINCT import_id FROM spend_entries
-		WHERE status = 'pending' AND import_id IS NOT NULL) ORDER BY i.id`).Scan(ctx, &out)
+	err := s.db.NewRaw(spendImportQuery+` WHERE EXISTS (SELECT 1 FROM spend_entries p
+		WHERE p.import_id = i.id AND p.status = 'pending') ORDER BY i.id`).Scan(ctx, &out)
 	return out, translate(err)
 }
 
