@@ -135,6 +135,11 @@ func TestSpendImportDecisionPages(t *testing.T) {
 	if r = admin.request("GET", "/spend", nil); strings.Contains(string(r.Body), `href="`+page+`"`) {
 		t.Fatal("a decided import should leave the queue")
 	}
+	// The ledger filtered by the import keeps the import when filtered again.
+	r = admin.request("GET", fmt.Sprintf("/spend?import_id=%d&status=approved", id), nil)
+	if !strings.Contains(string(r.Body), "<p>2 entries.</p>") || !strings.Contains(string(r.Body), fmt.Sprintf(`name="import_id" value="%d"`, id)) {
+		t.Fatalf("the ledger filtered by import should list its 2 entries and keep the filter:\n%s", r.Body)
+	}
 	// Each entry's page links its import and shows the import's events.
 	var entryID int64
 	if err := e.st.DB().NewRaw("SELECT min(id) FROM spend_entries WHERE import_id = ?", id).Scan(t.Context(), &entryID); err != nil {

@@ -124,7 +124,8 @@ func (s *Server) spendListPage(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Total": total, "Queue": others, "Imports": imports,
-		"Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"), "quarter": c.Query("quarter")}})
+		"Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"), "quarter": c.Query("quarter"),
+			"import_id": c.Query("import_id")}})
 }
 
 // spendForm is what the record-spend form shows: the lines with what remains.
