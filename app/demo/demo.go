@@ -6,6 +6,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"granttrack/app/auth"
 	"granttrack/app/store"
@@ -64,7 +65,32 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 		}
 		return l.err
 	})
-	return err == nil, err
+	if err != nil || !story {
+		return err == nil, err
+	}
+	// An import runs in a transaction of its own, so it follows the load.
+	return true, importAwaitingApproval(ctx, st)
+}
+
+// demoImport is a month's delivery costs on the knife crime hotspot line,
+// as a finance system would export them: imported by one finance officer,
+// left for the other to approve whole (or reject) on /spend.
+const demoImport = `funding_line,award,payee,amount,incurred_on,category,reference,description,purpose,vfm_reason
+KNIFE-CRIME-HOTSPOTS,VRU-KCH-2026-001,GB-LAE-LBH,420.00,2026-10-06,services,LBH-KCH-1001,Venue hire for Stockwell evening sessions,,
+KNIFE-CRIME-HOTSPOTS,VRU-KCH-2026-001,GB-LAE-LBH,1860.00,2026-10-13,staff,LBH-KCH-1002,Two detached youth workers (October),Detached youth work in Brixton and Stockwell,Council pay scales; no agency premium
+KNIFE-CRIME-HOTSPOTS,VRU-KCH-2026-002,GB-LAE-SWK,385.50,2026-10-09,training,SWK-KCH-0417,First aid and bleed-control training for youth workers,,
+KNIFE-CRIME-HOTSPOTS,VRU-KCH-2026-002,GB-LAE-SWK,1240.00,2026-10-20,staff,SWK-KCH-0418,Sessional youth workers in Peckham (October),Detached youth work in Peckham and Walworth,Sessional rates below the framework ceiling
+KNIFE-CRIME-HOTSPOTS,,Southside Youth Futures (fictional),275.00,2026-10-27,equipment,SYF-2210,Outreach kit: radios and high-visibility vests,,
+`
+
+func importAwaitingApproval(ctx context.Context, st *store.Store) error {
+	u, err := st.UserByEmail(ctx, Users[1].Email)
+	if err != nil {
+		return err
+	}
+	_, err = st.ImportSpend(ctx, models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "demo data"},
+		strings.NewReader(demoImport), store.ImportOptions{FileName: "hotspots-october-2026.csv"})
+	return err
 }
 
 // loader keeps the first error so the data reads as a list, not a ladder of checks.

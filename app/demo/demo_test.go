@@ -9,6 +9,7 @@ import (
 	"granttrack/app/pgtest"
 	"granttrack/app/report"
 	"granttrack/app/store"
+	"granttrack/models"
 )
 
 func TestMain(m *testing.M) { pgtest.MainMigrated(m) }
@@ -127,8 +128,24 @@ func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
 		t.Fatalf("2026-27: %+v %v", b, err)
 	}
 	var pending, reversals int
-	if err := st.DB().NewRaw("SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE reverses_id IS NOT NULL) FROM spend_entries").
+	if err := st.DB().NewRaw(`SELECT count(*) FILTER (WHERE status = 'pending' AND import_id IS NULL),
+		count(*) FILTER (WHERE reverses_id IS NOT NULL) FROM spend_entries`).
 		Scan(ctx, &pending, &reversals); err != nil || pending != 3 || reversals != 1 {
 		t.Fatalf("%d pending, %d reversals: %v", pending, reversals, err)
+	}
+	// A month's delivery costs, imported by one finance officer, wait for
+	// the other to approve them whole.
+	imports, err := st.SpendImportsAwaiting(ctx)
+	if err != nil || len(imports) != 1 || imports[0].Pending != 5 || imports[0].PendingTotal.StringFixed(2) != "4180.50" ||
+		imports[0].ImporterName != demo.Users[1].Name {
+		t.Fatalf("imports awaiting approval: %+v %v", imports, err)
+	}
+	checker, err := st.UserByEmail(ctx, demo.Users[2].Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.ApproveImport(ctx, models.Actor{UserID: checker.ID, Label: checker.Email, Role: checker.Role}, imports[0].ID, models.DefaultApprovalLimit)
+	if err != nil || d.Entries != 5 {
+		t.Fatalf("the second finance officer approving the demo import: %+v %v", d, err)
 	}
 }

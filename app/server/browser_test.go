@@ -314,10 +314,14 @@ func TestCheckerApprovesAnImportInABrowser(t *testing.T) {
 	if err != nil || !strings.Contains(result, "Imported 3 spend entries totalling £1,850.50") {
 		t.Fatalf("the import says %q (%v)", result, err)
 	}
+	importPage, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('.flash.ok a[href^="/spend/imports/"]').getAttribute('href')`))
+	if err != nil {
+		t.Fatalf("the result links no import page: %v", err)
+	}
 
 	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(`input[name="email"]`),
 		signIn(base, e.users[models.RoleAdmin]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
-		chromedp.Navigate(base+"/spend"), chromedp.Click(chromedp.CSS(`#imports a`)),
+		chromedp.Navigate(base+"/spend"), chromedp.Click(chromedp.CSS(`#imports a[href="`+importPage+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/approve"] button`)))
 	if err != nil {
 		t.Fatalf("finding the import awaiting approval: %v", err)
