@@ -241,10 +241,11 @@ func toSpendImportJSON(i *store.SpendImport) spendImportJSON {
 
 // importDecisionJSON is what deciding a whole import did.
 type importDecisionJSON struct {
-	ImportID int64              `json:"import_id"`
-	Status   models.SpendStatus `json:"status"`
-	Entries  int                `json:"entries"`
-	Total    Money              `json:"total"`
+	ImportID  int64              `json:"import_id"`
+	Status    models.SpendStatus `json:"status"`
+	Entries   int                `json:"entries"`
+	Total     Money              `json:"total"`
+	DecidedAt time.Time          `json:"decided_at"`
 }
 
 func (s *Server) listSpendImports(c *fiber.Ctx) error {
@@ -292,5 +293,5 @@ func (s *Server) rejectSpendImport(c *fiber.Ctx) error {
 }
 
 func toImportDecisionJSON(d *store.ImportDecision) importDecisionJSON {
-	return importDecisionJSON{ImportID: d.ImportID, Status: d.Status, Entries: d.Entries, Total: money(d.Total)}
+	return importDecisionJSON{ImportID: d.ImportID, Status: d.Status, Entries: d.Entries, Total: money(d.Total), DecidedAt: d.DecidedAt}
 }

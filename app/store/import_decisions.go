@@ -57,12 +57,15 @@ func (s *Store) SpendImportsAwaiting(ctx context.Context) ([]SpendImport, error)
 	return out, translate(err)
 }
 
-// ImportDecision is what deciding an import did.
+// ImportDecision is what deciding an import did. Every entry it decided
+// has this import, the decider and exactly DecidedAt (kept in the audit
+// event), so an auditor can list them.
 type ImportDecision struct {
-	ImportID int64              `json:"import_id"`
-	Status   models.SpendStatus `json:"status"`
-	Entries  int                `json:"entries"`
-	Total    decimal.Decimal    `json:"total"`
+	ImportID  int64              `json:"import_id"`
+	Status    models.SpendStatus `json:"status"`
+	Entries   int                `json:"entries"`
+	Total     decimal.Decimal    `json:"total"`
+	DecidedAt time.Time          `json:"decided_at"`
 }
 
 // ApproveImport approves every pending entry of an import at once, all or
@@ -185,12 +188,14 @@ func checkImportBudgets(ctx context.Context, tx bun.Tx, id int64) error {
 
 // decideImport moves every pending entry of import id to status, by actor.
 func decideImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64, status models.SpendStatus, reason *string) (*ImportDecision, error) {
-	out := &ImportDecision{ImportID: id, Status: status}
+	// Microseconds, as PostgreSQL stores it, so the time in the audit event
+	// is exactly the entries' decided_at.
+	out := &ImportDecision{ImportID: id, Status: status, DecidedAt: time.Now().UTC().Truncate(time.Microsecond)}
 	err := tx.NewRaw(`WITH decided AS (
 			UPDATE spend_entries SET status = ?, decided_by = ?, decided_at = ?, rejection_reason = ?
 			WHERE import_id = ? AND status = 'pending' RETURNING amount)
 		SELECT count(*), coalesce(sum(amount), 0) FROM decided`,
-		status, actor.UserID, time.Now().UTC(), reason, id).Scan(ctx, &out.Entries, &out.Total)
+		status, actor.UserID, out.DecidedAt, reason, id).Scan(ctx, &out.Entries, &out.Total)
 	return out, err
 }
 

@@ -59,6 +59,12 @@ func TestApproveImport(t *testing.T) {
 	if n := count(t, st, `SELECT count(*) FROM audit_events WHERE action = 'spend.approve_import' AND entity_id = ?`, fmt.Sprint(id)); n != 1 {
 		t.Fatalf("%d approval events, want 1", n)
 	}
+	// The event names the entries it decided: this import, this decider, this moment.
+	if n := count(t, st, `SELECT count(*) FROM spend_entries e JOIN audit_events a ON a.action = 'spend.approve_import'
+		AND a.entity_id = e.import_id::text AND e.decided_by = a.actor_id AND e.decided_at = (a.after->>'decided_at')::timestamptz
+		WHERE e.import_id = ?`, id); n != 3 {
+		t.Fatalf("the approval event identifies %d of the 3 entries it approved", n)
+	}
 	imp, err := st.SpendImportByID(ctx, id)
 	if err != nil || imp.Approved != 3 || imp.Pending != 0 || !imp.PendingTotal.IsZero() {
 		t.Fatalf("import after approval: %+v %v", imp, err)
