@@ -19,6 +19,7 @@ func (c *command) benchReport(args []string) error {
 	fs.IntVar(&size.Indicators, "indicators", size.Indicators, "indicators to seed, each measured monthly")
 	fyFlag := fs.String("fy", "2024-25", "the financial year to report; the data spans the two years before and after it")
 	runs := fs.Int("runs", 10, "runs of each measurement")
+	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +50,12 @@ func (c *command) benchReport(args []string) error {
 	if err != nil {
 		return err
 	}
+	stop, err := startProfile(*profile)
+	if err != nil {
+		return err
+	}
 	timings, err := bench.Reports(c.ctx, a.Store, srv, fy, *runs)
+	stop()
 	if err != nil {
 		return err
 	}
