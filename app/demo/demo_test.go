@@ -148,4 +148,8 @@ func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
 	if err != nil || d.Entries != 5 {
 		t.Fatalf("the second finance officer approving the demo import: %+v %v", d, err)
 	}
+	// Every demo entry, recorded one by one or imported, matches the audit trail.
+	if l, err := st.VerifyLedger(ctx); err != nil || !l.OK {
+		t.Fatalf("the demo ledger against its audit trail: %+v %v", l, err)
+	}
 }

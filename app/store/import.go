@@ -203,9 +203,15 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	if err := s.recordImportedRows(ctx, conn, actor, res.ID, src.n, opts.Progress); err != nil {
 		return nil, err
 	}
+	// The event carries a digest of the entries as written, so that
+	// VerifyLedger can tell if any of them is later changed or removed.
+	var entriesSHA string
+	if err := conn.NewRaw(importEntriesDigest, res.ID).Scan(ctx, &entriesSHA); err != nil {
+		return nil, err
+	}
 	if err := s.audit(ctx, conn, actor, Change{Action: "spend.import", Entity: "spend_import", EntityID: res.ID,
 		After: map[string]any{"file_name": opts.FileName, "file_sha256": fmt.Sprintf("%x", sum), "rows": res.Rows,
-			"total": models.FormatMoney(res.Total), "forced": opts.Force}}); err != nil {
+			"total": models.FormatMoney(res.Total), "forced": opts.Force, "entries_sha256": entriesSHA}}); err != nil {
 		return nil, err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// LedgerStatus is the outcome of checking the spend ledger against the
+// audit trail.
+type LedgerStatus struct {
+	OK       bool            `json:"ok"`
+	Entries  int64           `json:"entries"`
+	Findings []LedgerFinding `json:"findings,omitempty"` // the first maxLedgerFindings
+	More     int64           `json:"more_findings,omitempty"`
+}
+
+// LedgerFinding is one way the ledger differs from its audit trail.
+type LedgerFinding struct {
+	EntryID int64  `json:"entry_id"`
+	Problem string `json:"problem"`
+}
+
+const maxLedgerFindings = 50
+
+// entryDigest is the canonical text of an imported entry's recorded
+// content; importEntriesDigest hashes an import's entries in id order. The
+// import's audit event keeps the hash; VerifyLedger recomputes it.
+const (
+	entryDigest = `ROW(e.id, e.funding_line_id, e.award_id, e.tranche_id, e.payee_id, e.amount, to_char(e.incurred_on, 'YYYY-MM-DD'),
+		e.category, e.reference, e.description, e.purpose, e.vfm_reason, e.recorded_by, e.reverses_id)::text`
+	importEntriesDigest = `SELECT encode(sha256(convert_to(coalesce(string_agg(` + entryDigest + `, E'\n' ORDER BY e.id), ''), 'UTF8')), 'hex')
+		FROM spend_entries e WHERE e.import_id = ?`
+)
+
+// ledgerFindings compares every spend entry with the audit events that
+// recorded and decided it. The append-only triggers stop changes through
+// SQL; this finds what someone able to switch them off changed anyway:
+//   - an entry no event recorded (inserted behind the application's back),
+//   - an entry recorded one by one whose content differs from its event,
+//   - an event's entry missing from the ledger (deleted),
+//   - an import whose entries no longer hash to its event's digest,
+//   - an approved or rejected entry with no matching decision event (by the
+//     decider, and for a whole import at the decision's moment), or a
+//     pending entry with a decision event.
+const ledgerFindings = `
+	WITH rec AS (
+		SELECT DISTINCT ON (entity_id) entity_id::bigint AS id, seq, after FROM audit_events
+		WHERE entity = 'spend_entry' AND action IN ('spend.record', 'spend.reverse') ORDER BY entity_id, seq),
+	imp AS (
+		SELECT entity_id::bigint AS import_id, seq, after FROM audit_events WHERE entity = 'spend_import' AND action = 'spend.import'),
+	dec AS (
+		SELECT entity_id::bigint AS id, CASE action WHEN 'spend.approve' THEN 'approved' ELSE 'rejected' END AS status, actor_id, seq
+		FROM audit_events WHERE entity = 'spend_entry' AND action IN ('spend.approve', 'spend.reject')),
+	bulk AS (
+		SELECT entity_id::bigint AS import_id, CASE action WHEN 'spend.approve_import' THEN 'approved' ELSE 'rejected' END AS status,
+			actor_id, coalesce(after->>'decided_at', after->'decision'->>'decided_at')::timestamptz AS decided_at, seq
+		FROM audit_events WHERE entity = 'spend_import' AND action IN ('spend.approve_import', 'spend.reject_import')),
+	findings AS (
+		SELECT e.id, 'no event in the audit trail recorded this entry' AS problem
+		FROM spend_entries e
+		WHERE NOT EXISTS (SELECT 1 FROM rec WHERE rec.id = e.id)
+		  AND NOT EXISTS (SELECT 1 FROM imp WHERE imp.import_id = e.import_id)
+		UNION ALL
+		SELECT e.id, 'differs from its recording at sequence ' || r.seq || ': ' || CASE
+			WHEN (r.after->>'Amount')::numeric <> e.amount THEN 'amount ' || e.amount || ', recorded ' || (r.after->>'Amount')
+			WHEN (r.after->>'FundingLineID')::bigint <> e.funding_line_id THEN 'funding line'
+			WHEN (r.after->>'PayeeID')::bigint <> e.payee_id THEN 'payee'
+			WHEN (r.after->>'AwardID')::bigint IS DISTINCT FROM e.award_id THEN 'award'
+			WHEN (r.after->>'TrancheID')::bigint IS DISTINCT FROM e.tranche_id THEN 'tranche'
+			WHEN left(r.after->>'IncurredOn', 10)::date <> e.incurred_on THEN 'date incurred'
+			WHEN (r.after->>'RecordedBy')::bigint <> e.recorded_by THEN 'recorded by'
+			WHEN (r.after->>'ReversesID')::bigint IS DISTINCT FROM e.reverses_id THEN 'the entry it reverses'
+			WHEN (r.after->>'ImportID')::bigint IS DISTINCT FROM e.import_id THEN 'import'
+			ELSE 'category, reference, description, purpose or value-for-money reason' END
+		FROM spend_entries e JOIN rec r ON r.id = e.id
+		WHERE (r.after->>'Amount')::numeric <> e.amount OR (r.after->>'FundingLineID')::bigint <> e.funding_line_id
+		   OR (r.after->>'PayeeID')::bigint <> e.payee_id OR (r.after->>'AwardID')::bigint IS DISTINCT FROM e.award_id
+		   OR (r.after->>'TrancheID')::bigint IS DISTINCT FROM e.tranche_id OR left(r.after->>'IncurredOn', 10)::date <> e.incurred_on
+		   OR (r.after->>'RecordedBy')::bigint <> e.recorded_by OR (r.after->>'ReversesID')::bigint IS DISTINCT FROM e.reverses_id
+		   OR (r.after->>'ImportID')::bigint IS DISTINCT FROM e.import_id
+		   OR r.after->>'Category' <> e.category OR r.after->>'Reference' <> e.reference OR r.after->>'Description' <> e.description
+		   OR r.after->>'Purpose' <> e.purpose OR r.after->>'VFMReason' <> e.vfm_reason
+		UNION ALL
+		SELECT r.id, 'recorded at sequence ' || r.seq || ' but missing from the ledger'
+		FROM rec r WHERE NOT EXISTS (SELECT 1 FROM spend_entries e WHERE e.id = r.id)
+		UNION ALL
+		SELECT coalesce(d.first_id, 0), 'the entries of import ' || i.import_id || ' (recorded at sequence ' || i.seq || ') are not what was imported: '
+			|| coalesce(d.n, 0) || ' entries now, ' || (i.after->>'rows') || ' imported'
+			|| CASE WHEN coalesce(d.n, 0) = (i.after->>'rows')::int THEN ', with different contents' ELSE '' END
+		FROM imp i LEFT JOIN LATERAL (
+			SELECT count(*) AS n, min(e.id) AS first_id,
+				encode(sha256(convert_to(coalesce(string_agg(` + entryDigest + `, E'\n' ORDER BY e.id), ''), 'UTF8')), 'hex') AS sha
+			FROM spend_entries e WHERE e.import_id = i.import_id) d ON true
+		WHERE coalesce(d.n, 0) <> (i.after->>'rows')::int
+		   OR (i.after->>'entries_sha256' IS NOT NULL AND d.sha <> i.after->>'entries_sha256')
+		UNION ALL
+		SELECT e.id, 'is ' || e.status || ' but no ' || CASE e.status WHEN 'approved' THEN 'approval' ELSE 'rejection' END
+			|| ' of it by user ' || coalesce(e.decided_by::text, '(none)') || ' is in the audit trail'
+		FROM spend_entries e
+		WHERE e.status <> 'pending'
+		  AND NOT EXISTS (SELECT 1 FROM dec WHERE dec.id = e.id AND dec.status = e.status AND dec.actor_id = e.decided_by)
+		  AND NOT EXISTS (SELECT 1 FROM bulk b WHERE b.import_id = e.import_id AND b.status = e.status
+			AND b.actor_id = e.decided_by AND b.decided_at = e.decided_at)
+		UNION ALL
+		SELECT e.id, 'is pending but the audit trail decided it at sequence ' || coalesce(d.seq, b.seq)
+		FROM spend_entries e
+		LEFT JOIN LATERAL (SELECT seq FROM dec WHERE dec.id = e.id ORDER BY seq LIMIT 1) d ON true
+		LEFT JOIN LATERAL (SELECT seq FROM bulk WHERE bulk.import_id = e.import_id ORDER BY seq LIMIT 1) b ON true
+		WHERE e.status = 'pending' AND coalesce(d.seq, b.seq) IS NOT NULL)
+	SELECT id, problem, count(*) OVER () AS total FROM findings ORDER BY id, problem LIMIT ?`
+
+// VerifyLedger checks every spend entry against the audit trail (see
+// ledgerFindings), in one REPEATABLE READ snapshot.
+func (s *Store) VerifyLedger(ctx context.Context) (LedgerStatus, error) {
+	var st LedgerStatus
+	err := s.db.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewRaw("SELECT count(*) FROM spend_entries").Scan(ctx, &st.Entries); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, ledgerFindings, maxLedgerFindings)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var total int64
+		for rows.Next() {
+			var f LedgerFinding
+			if err := rows.Scan(&f.EntryID, &f.Problem, &total); err != nil {
+				return err
+			}
+			st.Findings = append(st.Findings, f)
+		}
+		st.More = max(total-int64(len(st.Findings)), 0)
+		return rows.Err()
+	})
+	st.OK = err == nil && len(st.Findings) == 0
+	return st, translate(err)
+}
+
+// Summary says in a sentence what VerifyLedger found.
+func (l LedgerStatus) Summary() string {
+	if l.OK {
+		return fmt.Sprintf("ledger OK: all %d spend entries match the audit trail", l.Entries)
+	}
+	return fmt.Sprintf("ledger DIFFERS from the audit trail: %d finding(s) over %d spend entries", int64(len(l.Findings))+l.More, l.Entries)
+}
