@@ -431,12 +431,29 @@ func (s *Server) verifyAudit(c *fiber.Ctx) error {
 		}
 		anchors = append(anchors, a)
 	}
-	st, err := s.store.VerifyAuditChain(c.UserContext(), anchors...)
+	chain, err := s.store.VerifyAuditChain(c.UserContext(), anchors...)
 	if err != nil {
 		return err
 	}
-	if err := s.store.RecordEvent(c.UserContext(), actorOf(c), store.Change{Action: "audit.verify", Entity: "audit_chain", After: st}); err != nil {
+	ledger, err := s.store.VerifyLedger(c.UserContext())
+	if err != nil {
 		return err
 	}
-	return c.JSON(st)
+	out := auditVerifyJSON{ChainStatus: chain, ChainOK: chain.OK, Ledger: ledger}
+	out.OK = chain.OK && ledger.OK
+	if chain.OK && !ledger.OK {
+		out.Reason = ledger.Summary()
+	}
+	if err := s.store.RecordEvent(c.UserContext(), actorOf(c), store.Change{Action: "audit.verify", Entity: "audit_chain", After: out}); err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// auditVerifyJSON is the chain's status, inline, and the ledger checked
+// against the chain; ok is true only when both hold.
+type auditVerifyJSON struct {
+	store.ChainStatus
+	ChainOK bool               `json:"chain_ok"`
+	Ledger  store.LedgerStatus `json:"ledger"`
 }

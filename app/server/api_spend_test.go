@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/uptrace/bun"
 
 	"granttrack/models"
 )
@@ -170,12 +173,61 @@ func TestAuditTrailThroughTheAPI(t *testing.T) {
 	r = e.do(models.RoleAuditor, "GET", "/api/v1/audit/verify", nil)
 	e.mustStatus(r, 200)
 	var v struct {
-		OK    bool
-		Count int
+		OK      bool
+		ChainOK bool `json:"chain_ok"`
+		Count   int
+		Ledger  struct{ OK bool }
 	}
 	r.json(t, &v)
-	if !v.OK || v.Count < 3 {
+	if !v.OK || !v.ChainOK || v.Count < 3 || !v.Ledger.OK {
 		t.Fatalf("verify = %+v", v)
+	}
+}
+
+// TestAuditVerifyChecksTheLedger changes a spend entry's amount as only a
+// superuser could (triggers off) and back: the chain still verifies, the
+// answer does not, and it names the entry.
+func TestAuditVerifyChecksTheLedger(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID,
+		"amount": "40.00", "incurred_on": "2024-06-03", "category": "other"})
+	e.mustStatus(r, 201)
+	var entry struct{ ID int64 }
+	r.json(t, &entry)
+	set := func(amount string) {
+		t.Helper()
+		err := e.st.DB().RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+				return err
+			}
+			_, err := tx.NewRaw("UPDATE spend_entries SET amount = ? WHERE id = ?", amount, entry.ID).Exec(ctx)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("4000.00")
+	defer set("40.00")
+	var v struct {
+		OK      bool
+		ChainOK bool `json:"chain_ok"`
+		Reason  string
+		Ledger  struct {
+			Findings []struct {
+				EntryID int64 `json:"entry_id"`
+				Problem string
+			}
+		}
+	}
+	e.do(models.RoleAuditor, "GET", "/api/v1/audit/verify", nil).json(t, &v)
+	found := false
+	for _, f := range v.Ledger.Findings {
+		found = found || f.EntryID == entry.ID && strings.Contains(f.Problem, "amount 4000.00, recorded 40")
+	}
+	if v.OK || !v.ChainOK || !found || !strings.Contains(v.Reason, "ledger DIFFERS") {
+		t.Fatalf("verify after changing entry %d's amount: %+v", entry.ID, v)
 	}
 }
 

@@ -112,6 +112,10 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ledger, err := s.store.VerifyLedger(c.UserContext())
+	if err != nil {
+		return err
+	}
 	evs, total, err := s.store.AuditEvents(c.UserContext(), f)
 	if err != nil {
 		return err
@@ -136,7 +140,7 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
-	return s.render(c.Status(status), "audit/list", fiber.Map{"Title": "Audit trail", "Chain": chain, "Rows": rows, "Total": total,
+	return s.render(c.Status(status), "audit/list", fiber.Map{"Title": "Audit trail", "Chain": chain, "Ledger": ledger, "Rows": rows, "Total": total,
 		"Errors": errs, "Q": q, "Page": page, "Pages": pages, "Prev": strconv.Itoa(page - 1), "Next": strconv.Itoa(page + 1)})
 }
 

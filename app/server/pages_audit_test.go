@@ -31,6 +31,9 @@ func TestAuditPage(t *testing.T) {
 
 	r := auditor.request("GET", "/audit", nil)
 	e.mustStatus(r, 200)
+	if !regexp.MustCompile(`<strong>Ledger verified.</strong> All \d+ spend entries match`).Match(r.Body) {
+		t.Fatalf("the audit page should say the ledger matches the trail:\n%s", r.Body)
+	}
 	if !regexp.MustCompile(`<strong>Chain verified.</strong> \d+ events, all intact. Head: sequence \d+`).Match(r.Body) {
 		t.Fatalf("the chain's state should lead the page:\n%s", r.Body)
 	}

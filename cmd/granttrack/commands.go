@@ -364,8 +364,12 @@ func (c *command) audit(args []string) error {
 	if err != nil {
 		return err
 	}
+	ledger, err := a.Store.VerifyLedger(c.ctx)
+	if err != nil {
+		return err
+	}
 	if err := a.Store.RecordEvent(c.ctx, models.SystemActor("audit verify"), store.Change{Action: "audit.verify", Entity: "audit_chain",
-		After: st}); err != nil {
+		After: map[string]any{"chain": st, "ledger": ledger}}); err != nil {
 		return err
 	}
 	if !st.OK {
@@ -375,6 +379,16 @@ func (c *command) audit(args []string) error {
 	for _, a := range st.Anchors {
 		fmt.Fprintf(c.stdout, "anchor %s: the event is still in the chain\n", a)
 	}
+	if !ledger.OK {
+		for _, f := range ledger.Findings {
+			fmt.Fprintf(c.stderr, "  spend entry %d: %s\n", f.EntryID, f.Problem)
+		}
+		if ledger.More > 0 {
+			fmt.Fprintf(c.stderr, "  and %d more\n", ledger.More)
+		}
+		return errors.New(ledger.Summary())
+	}
+	fmt.Fprintln(c.stdout, ledger.Summary())
 	return nil
 }
 

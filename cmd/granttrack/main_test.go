@@ -16,8 +16,14 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // granttrack runs the program in-process against the package's database.
 func granttrack(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return granttrackOn(t, pgtest.DSN(), stdin, args...)
+}
+
+// granttrackOn runs the command against the database at dsn.
+func granttrackOn(t *testing.T, dsn, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	env := map[string]string{"DATABASE_URL": pgtest.DSN()}
+	env := map[string]string{"DATABASE_URL": dsn}
 	code = Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return env[k] })
 	return code, out.String(), errOut.String()
 }
