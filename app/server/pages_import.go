@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -23,8 +22,8 @@ func (s *Server) registerImportPages() {
 	s.app.Post("/spend/import", s.requireWebRole(writers), s.spendImport)
 	s.limitBody("POST", "/spend/import", MaxImportFile, "a spend file")
 	s.app.Get("/spend/imports/:id", s.requireWebUser, s.spendImportShowPage)
-	s.app.Post("/spend/imports/:id/approve", s.requireWebRole(writers), s.spendImportDecide)
-	s.app.Post("/spend/imports/:id/reject", s.requireWebRole(writers), s.spendImportDecide)
+	s.app.Post("/spend/imports/:id/approve", s.requireWebRole(writers), s.spendImportDecide(true))
+	s.app.Post("/spend/imports/:id/reject", s.requireWebRole(writers), s.spendImportDecide(false))
 }
 
 func (s *Server) spendImportPage(c *fiber.Ctx) error {
@@ -108,27 +107,29 @@ func (s *Server) spendImportShow(c *fiber.Ctx, status int, problem string) error
 		"Mine": u != nil && u.ID == imp.ImportedBy, "Problem": problem})
 }
 
-// spendImportDecide approves or rejects a whole import from its page.
-func (s *Server) spendImportDecide(c *fiber.Ctx) error {
-	id, err := pathID(c)
-	if err != nil {
+// spendImportDecide approves (or rejects) a whole import from its page.
+func (s *Server) spendImportDecide(approve bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx, a := c.UserContext(), actorOf(c)
+		if approve {
+			_, err = s.store.ApproveImport(ctx, a, id, s.cfg.ApprovalLimit)
+		} else {
+			reason, rerr := models.RequireReason(c.FormValue("reason"))
+			if rerr != nil {
+				return s.spendImportShow(c, fiber.StatusUnprocessableEntity, "Give a reason: it is kept with every entry and in the audit trail.")
+			}
+			_, err = s.store.RejectImport(ctx, a, id, reason)
+		}
+		switch models.ErrorCode(err) {
+		case "":
+			return c.Redirect(fmt.Sprintf("/spend/imports/%d", id), fiber.StatusSeeOther)
+		case models.EINVALID, models.ECONFLICT, models.EFORBIDDEN:
+			return s.spendImportShow(c, statusOf[models.ErrorCode(err)], models.ErrorMessage(err))
+		}
 		return err
 	}
-	ctx, a := c.UserContext(), actorOf(c)
-	if strings.HasSuffix(c.Path(), "/approve") {
-		_, err = s.store.ApproveImport(ctx, a, id, s.cfg.ApprovalLimit)
-	} else {
-		reason, rerr := models.RequireReason(c.FormValue("reason"))
-		if rerr != nil {
-			return s.spendImportShow(c, fiber.StatusUnprocessableEntity, "Give a reason: it is kept with every entry and in the audit trail.")
-		}
-		_, err = s.store.RejectImport(ctx, a, id, reason)
-	}
-	switch models.ErrorCode(err) {
-	case "":
-		return c.Redirect(fmt.Sprintf("/spend/imports/%d", id), fiber.StatusSeeOther)
-	case models.EINVALID, models.ECONFLICT, models.EFORBIDDEN:
-		return s.spendImportShow(c, statusOf[models.ErrorCode(err)], models.ErrorMessage(err))
-	}
-	return err
 }
