@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"granttrack/app/pgtest"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -166,5 +167,38 @@ func TestImportApprovalRacesSingleApprovals(t *testing.T) {
 		if (importErr == nil) != (fromImport == 100) {
 			t.Fatalf("round %d: import approval returned %v with %d entries approved", round, importErr, fromImport)
 		}
+	}
+}
+
+// TestImportDecisionTakesWhatIsStillPending decides one imported entry on
+// its own first: the whole-import decision takes the rest, and the ledger
+// still matches the audit trail entry by entry.
+func TestImportDecisionTakesWhatIsStillPending(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.FreshMigrated(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fl := line(t, st, "1000.00")
+	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
+	id := importAmounts(t, st, maker, fl, "10.00", "20.00", "30.00")
+	var first int64
+	if err := st.DB().NewRaw("SELECT min(id) FROM spend_entries WHERE import_id = ?", id).Scan(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RejectSpend(ctx, checker, first, "Not ours"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.ApproveImport(ctx, checker, id, limit)
+	if err != nil || d.Entries != 2 || d.Total.StringFixed(2) != "50.00" {
+		t.Fatalf("approving the rest of the import: %+v %v", d, err)
+	}
+	imp, err := st.SpendImportByID(ctx, id)
+	if err != nil || imp.Approved != 2 || imp.Rejected != 1 || imp.Pending != 0 {
+		t.Fatalf("the import after both decisions: %+v %v", imp, err)
+	}
+	if l, err := st.VerifyLedger(ctx); err != nil || !l.OK {
+		t.Fatalf("the ledger against its audit trail: %+v %v", l, err)
 	}
 }
