@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"granttrack/app/pgtest"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -175,11 +174,7 @@ func TestImportApprovalRacesSingleApprovals(t *testing.T) {
 // still matches the audit trail entry by entry.
 func TestImportDecisionTakesWhatIsStillPending(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.FreshMigrated(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := FreshStore(t)
 	fl := line(t, st, "1000.00")
 	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
 	id := importAmounts(t, st, maker, fl, "10.00", "20.00", "30.00")

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"granttrack/app/pgtest"
-	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -18,11 +16,7 @@ import (
 // time, and checks that VerifyLedger names the entry and the change.
 func TestVerifyLedgerCatchesTampering(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.FreshMigrated(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := FreshStore(t)
 	fl := line(t, st, "10000.00")
 	maker, checker, other := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
 	approved := record(t, st, maker, fl, "100.00")

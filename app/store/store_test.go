@@ -37,6 +37,18 @@ func MustStore(t testing.TB) *store.Store {
 	return st
 }
 
+// FreshStore opens a database of the test's own, for checks over the whole
+// ledger that other tests' data would upset.
+func FreshStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), pgtest.FreshMigrated(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // line makes an active funding line with the budget and returns it.
 func line(t *testing.T, st *store.Store, budget string) *models.FundingLine {
 	t.Helper()
