@@ -25,13 +25,14 @@ type LedgerFinding struct {
 const maxLedgerFindings = 50
 
 // entryDigest is the canonical text of an imported entry's recorded
-// content; importEntriesDigest hashes an import's entries in id order. The
-// import's audit event keeps the hash; VerifyLedger recomputes it.
+// content and entriesDigest the SHA-256 of a set of them in id order; the
+// import's audit event keeps it (importEntriesDigest) and VerifyLedger
+// recomputes it with the same expression.
 const (
 	entryDigest = `ROW(e.id, e.funding_line_id, e.award_id, e.tranche_id, e.payee_id, e.amount, to_char(e.incurred_on, 'YYYY-MM-DD'),
 		e.category, e.reference, e.description, e.purpose, e.vfm_reason, e.recorded_by, e.reverses_id)::text`
-	importEntriesDigest = `SELECT encode(sha256(convert_to(coalesce(string_agg(` + entryDigest + `, E'\n' ORDER BY e.id), ''), 'UTF8')), 'hex')
-		FROM spend_entries e WHERE e.import_id = ?`
+	entriesDigest       = `encode(sha256(convert_to(coalesce(string_agg(` + entryDigest + `, E'\n' ORDER BY e.id), ''), 'UTF8')), 'hex')`
+	importEntriesDigest = `SELECT ` + entriesDigest + ` FROM spend_entries e WHERE e.import_id = ?`
 )
 
 // ledgerFindings compares every spend entry with the audit events that
@@ -91,7 +92,7 @@ const ledgerFindings = `
 			|| CASE WHEN coalesce(d.n, 0) = (i.after->>'rows')::int THEN ', with different contents' ELSE '' END
 		FROM imp i LEFT JOIN LATERAL (
 			SELECT count(*) AS n, min(e.id) AS first_id,
-				encode(sha256(convert_to(coalesce(string_agg(` + entryDigest + `, E'\n' ORDER BY e.id), ''), 'UTF8')), 'hex') AS sha
+				` + entriesDigest + ` AS sha
 			FROM spend_entries e WHERE e.import_id = i.import_id) d ON true
 		WHERE coalesce(d.n, 0) <> (i.after->>'rows')::int
 		   OR (i.after->>'entries_sha256' IS NOT NULL AND d.sha <> i.after->>'entries_sha256')
