@@ -275,7 +275,7 @@ func write360Giving(ctx context.Context, st *store.Store, w io.Writer, f Filter,
 		}
 		hdr := package360{Version: "1.4", Title: "Grants from granttrack", Identifier: fmt.Sprintf("%s-%s", ThreeSixtyGivingPrefix, m.GeneratedAt.Format("20060102T150405Z")),
 			Description: "Grants and allocations with their approved payments, exported by granttrack.",
-			Issued:      m.GeneratedAt.Format(models.DateLayout), Modified: dateTime(m.GeneratedAt), Publisher: publisher360{Name: Publisher}}
+			Issued:      models.BusinessDate(m.GeneratedAt).Format(models.DateLayout), Modified: dateTime(m.GeneratedAt), Publisher: publisher360{Name: Publisher}}
 		return writeJSONArrayPackage(w, hdr, "grants", func(item func(any) error) error {
 			next := 0
 			var payments []transaction360
@@ -492,7 +492,7 @@ func toRelease(c store.ContractProcess, awards []store.AwardRecord, payments map
 			Date: dayStart(a.AwardedOn), Value: gbp(a.Amount), Suppliers: []orgRef{supplier}, ContractPeriod: cp})
 		k := contract{ID: a.Reference, AwardID: a.Reference, Title: c.Title, Description: a.Purpose, Status: "active",
 			Period: cp, Value: gbp(a.Amount), DateSigned: dayStart(a.AwardedOn), Implementation: implementation{Transactions: []transactionOCDS{}}}
-		if a.EndsOn.Before(now.Truncate(24 * time.Hour)) {
+		if a.EndsOn.Before(models.BusinessDate(now)) {
 			k.Status = "terminated" // the contract's period is over
 		}
 		for _, p := range payments[a.ID] {

@@ -75,8 +75,8 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-// queryTime reads a time or a date; a date as the end of a range means the
-// whole of that day.
+// queryTime reads a time or a date; a date is a day in London, and as the
+// end of a range means the whole of that day.
 func queryTime(c *fiber.Ctx, name string, endOfDay bool, p *models.Problems) *time.Time {
 	v := c.Query(name)
 	if v == "" {
@@ -90,8 +90,9 @@ func queryTime(c *fiber.Ctx, name string, endOfDay bool, p *models.Problems) *ti
 		p.Add(name, "must be a time such as 2024-06-03T09:00:00Z or a date such as 2024-06-03")
 		return nil
 	}
+	at := models.BusinessDayStart(d)
 	if endOfDay {
-		d = d.Add(24*time.Hour - time.Microsecond)
+		at = models.BusinessDayStart(d.AddDate(0, 0, 1)).Add(-time.Microsecond)
 	}
-	return &d
+	return &at
 }

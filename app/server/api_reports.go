@@ -297,10 +297,10 @@ type reportQuery struct {
 }
 
 // reportQueryOf reads a report's query string.
-func reportQueryOf(c *fiber.Ctx) (report.Query, error) {
+func (s *Server) reportQueryOf(c *fiber.Ctx) (report.Query, error) {
 	var p models.Problems
 	scope := store.ReportScope{ProgrammeID: queryID(c, "programme_id", &p), FundingLineID: queryID(c, "funding_line_id", &p)}
-	q, err := report.ParseQuery(c.Query("fy"), c.Query("quarter"), c.Query("group_by"), c.Query("as_of"), today())
+	q, err := report.ParseQuery(c.Query("fy"), c.Query("quarter"), c.Query("group_by"), c.Query("as_of"), s.today())
 	if err != nil {
 		if e, ok := err.(*models.Error); ok {
 			p = append(p, e.Fields...)
@@ -313,14 +313,8 @@ func reportQueryOf(c *fiber.Ctx) (report.Query, error) {
 	return q, nil
 }
 
-// today is the date in London, where the financial year is kept.
-func today() time.Time {
-	now := time.Now()
-	if london, err := time.LoadLocation("Europe/London"); err == nil {
-		now = now.In(london)
-	}
-	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-}
+// today is the business date in London by the store's clock.
+func (s *Server) today() time.Time { return s.store.Clock().Today() }
 
 type figuresJSON struct {
 	Budget      Money      `json:"budget"`
@@ -385,7 +379,7 @@ func toBudgetReportJSON(b *report.Budget) budgetReportJSON {
 }
 
 func (s *Server) budgetReport(c *fiber.Ctx) error {
-	q, err := reportQueryOf(c)
+	q, err := s.reportQueryOf(c)
 	if err != nil {
 		return err
 	}
@@ -467,7 +461,7 @@ func toVFMReportJSON(v *report.ValueForMoney) vfmReportJSON {
 }
 
 func (s *Server) valueForMoneyReport(c *fiber.Ctx) error {
-	q, err := reportQueryOf(c)
+	q, err := s.reportQueryOf(c)
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	}
 	return s.render(c.Status(status), "lines/show", fiber.Map{"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
 		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
-		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": today().Format(models.DateLayout)})
+		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout)})
 }
 
 func (s *Server) lineStatus(c *fiber.Ctx) error {

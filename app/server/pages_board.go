@@ -44,13 +44,13 @@ type dashboardJSON struct {
 // drill-down from programme to its lines.
 func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		q, qerr := reportQueryOf(c)
+		q, qerr := s.reportQueryOf(c)
 		errs, err := formErrors(qerr)
 		if err != nil {
 			return err
 		}
 		if errs != nil {
-			q, _ = report.ParseQuery("", "", "", "", today())
+			q, _ = report.ParseQuery("", "", "", "", s.today())
 		}
 		d, err := report.DashboardReport(c.UserContext(), s.store, q)
 		if err != nil {
@@ -83,7 +83,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 				scope = p
 			}
 		}
-		current := models.FinancialYearOf(today())
+		current := models.FinancialYearOf(s.today())
 		var years []string
 		for y := current - 4; y <= current+1; y++ {
 			years = append(years, y.String())

@@ -66,7 +66,7 @@ func (s *Server) lineOutcomes(c *fiber.Ctx, lineID int64) (lineOutcomes, error) 
 	for _, m := range current {
 		latest[m.IndicatorID] = m // oldest first, so the last one wins
 	}
-	now := today()
+	now := s.today()
 	for _, ind := range inds {
 		row := indicatorRow{indicatorJSON: toIndicatorJSON(ind)}
 		if m := latest[ind.ID]; m != nil {

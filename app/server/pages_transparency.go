@@ -2,7 +2,6 @@ package server
 
 import (
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,17 +19,17 @@ type transparencyQuery struct {
 	Month string `query:"month" doc:"calendar month, e.g. 2024-06 (default: last month)"`
 }
 
-// packMonth is the month asked for, or else last month: the one usually
-// being published.
-func packMonth(c *fiber.Ctx) string {
+// packMonth is the month asked for, or else last month in London: the one
+// usually being published.
+func (s *Server) packMonth(c *fiber.Ctx) string {
 	if m := c.Query("month"); m != "" {
 		return m
 	}
-	return time.Now().UTC().AddDate(0, -1, 0).Format("2006-01")
+	return models.LastMonth(s.today()).Format("2006-01")
 }
 
 func (s *Server) transparencyPage(c *fiber.Ctx) error {
-	month := packMonth(c)
+	month := s.packMonth(c)
 	p, err := export.Transparency(c.UserContext(), s.store, month)
 	if errs, ferr := formErrors(err); ferr != nil {
 		return ferr
@@ -46,7 +45,7 @@ func (s *Server) transparencyFile(c *fiber.Ctx) error {
 	if !strings.HasSuffix(file, ".csv") {
 		return models.Errorf(models.ENOTFOUND, "The publishing pack has no file %q; it has %s.", file, strings.Join(export.PackFiles, ", "))
 	}
-	p, err := export.Transparency(c.UserContext(), s.store, packMonth(c))
+	p, err := export.Transparency(c.UserContext(), s.store, s.packMonth(c))
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (s *Store) ApproveImport(ctx context.Context, actor models.Actor, id int64,
 		if err := checkImportBudgets(ctx, tx, id); err != nil {
 			return err
 		}
-		out, err = decideImport(ctx, tx, actor, id, models.SpendApproved, nil)
+		out, err = s.decideImport(ctx, tx, actor, id, models.SpendApproved, nil)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (s *Store) RejectImport(ctx context.Context, actor models.Actor, id int64, 
 		if err != nil {
 			return err
 		}
-		if out, err = decideImport(ctx, tx, actor, id, models.SpendRejected, &reason); err != nil {
+		if out, err = s.decideImport(ctx, tx, actor, id, models.SpendRejected, &reason); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, Change{Action: "spend.reject_import", Entity: "spend_import", EntityID: id,
@@ -187,10 +187,10 @@ func checkImportBudgets(ctx context.Context, tx bun.Tx, id int64) error {
 }
 
 // decideImport moves every pending entry of import id to status, by actor.
-func decideImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64, status models.SpendStatus, reason *string) (*ImportDecision, error) {
+func (s *Store) decideImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64, status models.SpendStatus, reason *string) (*ImportDecision, error) {
 	// Microseconds, as PostgreSQL stores it, so the time in the audit event
 	// is exactly the entries' decided_at.
-	out := &ImportDecision{ImportID: id, Status: status, DecidedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	out := &ImportDecision{ImportID: id, Status: status, DecidedAt: s.clock.Now().UTC().Truncate(time.Microsecond)}
 	err := tx.NewRaw(`WITH decided AS (
 			UPDATE spend_entries SET status = ?, decided_by = ?, decided_at = ?, rejection_reason = ?
 			WHERE import_id = ? AND status = 'pending' RETURNING amount)

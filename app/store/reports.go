@@ -21,7 +21,7 @@ func (s *Store) Snapshot(ctx context.Context, fn func(ctx context.Context, st *S
 		if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
 			return err
 		}
-		return fn(ctx, &Store{db: tx, bun: s.bun, pool: s.pool})
+		return fn(ctx, s.inside(tx))
 	}))
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -70,7 +69,7 @@ func (s *Store) ReleaseReservation(ctx context.Context, actor models.Actor, id i
 		}
 		after = new(models.Reservation)
 		*after = *before
-		now := time.Now().UTC()
+		now := s.clock.Now().UTC()
 		after.Status, after.ReleaseReason, after.ClosedBy, after.ClosedAt = models.ReservationReleased, &reason, &actor.UserID, &now
 		if _, err := tx.NewUpdate().Model(after).Column("status", "release_reason", "closed_by", "closed_at").WherePK().
 			Returning("*").Exec(ctx); err != nil {
@@ -104,7 +103,7 @@ func (s *Store) ConvertReservation(ctx context.Context, actor models.Actor, id i
 		}
 		after := new(models.Reservation)
 		*after = *before
-		now := time.Now().UTC()
+		now := s.clock.Now().UTC()
 		after.Status, after.ClosedBy, after.ClosedAt = models.ReservationConverted, &actor.UserID, &now
 		if _, err := tx.NewUpdate().Model(after).Column("status", "closed_by", "closed_at").WherePK().Returning("*").Exec(ctx); err != nil {
 			return err

@@ -105,7 +105,7 @@ func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64, 
 			}
 		}
 		before := *e
-		now := time.Now().UTC()
+		now := s.clock.Now().UTC()
 		e.Status, e.DecidedBy, e.DecidedAt = models.SpendApproved, &actor.UserID, &now
 		if _, err := tx.NewUpdate().Model(e).Column("status", "decided_by", "decided_at").WherePK().Exec(ctx); err != nil {
 			return err
@@ -202,7 +202,7 @@ func (s *Store) RejectSpend(ctx context.Context, actor models.Actor, id int64, r
 		if err := checkDecision(actor, e); err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := s.clock.Now().UTC()
 		e.Status, e.DecidedBy, e.DecidedAt, e.RejectionReason = models.SpendRejected, &actor.UserID, &now, &reason
 		if _, err := tx.NewUpdate().Model(e).Column("status", "decided_by", "decided_at", "rejection_reason").WherePK().Exec(ctx); err != nil {
 			return err
@@ -239,7 +239,7 @@ func (s *Store) ReverseSpend(ctx context.Context, actor models.Actor, id int64, 
 		}
 		rev = &models.SpendEntry{
 			FundingLineID: orig.FundingLineID, AwardID: orig.AwardID, TrancheID: orig.TrancheID, PayeeID: orig.PayeeID,
-			Amount: orig.Amount.Neg(), IncurredOn: time.Now().UTC().Truncate(24 * time.Hour), Category: orig.Category,
+			Amount: orig.Amount.Neg(), IncurredOn: s.clock.Today(), Category: orig.Category,
 			Reference: orig.Reference, Description: "Reversal of spend entry " + itoa(id), Purpose: orig.Purpose, VFMReason: orig.VFMReason,
 			Status: models.SpendPending, RecordedBy: actor.UserID, ReversesID: &orig.ID, ReversalReason: &reason,
 		}

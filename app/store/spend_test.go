@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -264,6 +265,43 @@ func TestReversal(t *testing.T) {
 		VALUES (?, ?, -1.00, '2024-05-01', 'other', ?, ?, 'x')`, fl.ID, fl.FunderID, maker.UserID, e.ID)
 	if err == nil {
 		t.Fatal("a second, mismatched reversal was stored")
+	}
+}
+
+// A reversal is dated by the day in London: one made at 00:30 BST on
+// 1 April (23:30 UTC on 31 March) belongs to the new financial year, and its
+// approval is stamped with the same instant.
+func TestReversalIsDatedByTheDayInLondon(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := line(t, st, "100.00")
+	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
+	e := record(t, st, maker, fl, "40.00")
+	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, time.April, 1, 0, 30, 0, 0, models.London)
+	st.SetClock(func() time.Time { return at })
+	rev, err := st.ReverseSpend(ctx, maker, e.ID, "paid from the wrong line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.SpendEntry(ctx, rev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.IncurredOn.Format(models.DateLayout); got != "2025-04-01" {
+		t.Fatalf("a reversal made at 00:30 BST on 1 April is dated %s, want 2025-04-01", got)
+	}
+	if fy := models.FinancialYearOf(stored.IncurredOn).String(); fy != "2025-26" {
+		t.Fatalf("the reversal falls in %s, want 2025-26", fy)
+	}
+	decided, err := st.ApproveSpend(ctx, checker, rev.ID, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decided.DecidedAt == nil || !decided.DecidedAt.Equal(at) || models.BusinessDate(*decided.DecidedAt).Format(models.DateLayout) != "2025-04-01" {
+		t.Fatalf("the approval is stamped %v, want %s (1 April in London)", decided.DecidedAt, at.UTC())
 	}
 }
 

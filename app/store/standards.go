@@ -24,7 +24,7 @@ func (s *Store) ReadSnapshot(ctx context.Context, fn func(ctx context.Context, s
 		if err := tx.NewRaw("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(ctx, &head.Seq, &head.Hash); err != nil {
 			return err
 		}
-		return fn(ctx, &Store{db: tx, bun: s.bun, pool: s.pool}, head)
+		return fn(ctx, s.inside(tx), head)
 	})
 	return head, translate(err)
 }

@@ -23,6 +23,9 @@ type Store struct {
 	db   bun.IDB // the pool, or a transaction (see InTx)
 	bun  *bun.DB
 	pool *pgxpool.Pool
+	// clock dates what the store records (decisions, reversals); nil is the
+	// system clock.
+	clock models.Clock
 }
 
 // Open connects to the PostgreSQL server at dsn and checks that it answers.
@@ -48,6 +51,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
 	return &Store{db: db, bun: db, pool: pool}, nil
+}
+
+// SetClock makes the store read the time from clock; tests pin it to an
+// instant. nil is the system clock.
+func (s *Store) SetClock(clock models.Clock) { s.clock = clock }
+
+// Clock returns the store's clock: the time every part of granttrack that
+// works on this store goes by.
+func (s *Store) Clock() models.Clock { return s.clock }
+
+// inside returns a copy of the store whose methods work in tx.
+func (s *Store) inside(tx bun.Tx) *Store {
+	c := *s
+	c.db = tx
+	return &c
 }
 
 // DB returns the Bun handle, for migrations and tests.
@@ -81,7 +99,7 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx
 // changes land together or not at all.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st *Store) error) error {
 	return translate(s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, &Store{db: tx, bun: s.bun, pool: s.pool})
+		return fn(ctx, s.inside(tx))
 	}))
 }
 

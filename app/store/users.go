@@ -126,7 +126,7 @@ func (s *Store) UserByToken(ctx context.Context, token string) (*models.User, er
 	if err != nil {
 		return nil, &models.Error{Code: models.EUNAUTHORIZED, Message: "The API token is missing, unknown or revoked.", Err: translate(err)}
 	}
-	now := time.Now().UTC()
+	now := s.clock.Now().UTC()
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= tokenUseResolution {
 		if _, err := s.db.NewRaw("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", now, row.TokenID).Exec(ctx); err != nil {
 			return nil, translate(err)
