@@ -3,7 +3,14 @@
 // needs no separately administered database server. The cluster is created on
 // first use in DataDir/pg, listens only on a Unix socket inside that directory
 // (so it can never collide with another server's TCP port or be reached from
-// the network), and is stopped by the process that started it.
+// the network), and is shared by every granttrack process using that data
+// dir: it keeps running while any of them uses it, and the last one out stops
+// it (see Stop). Each process holds a shared flock on DataDir/pgembed.users
+// for as long as it uses the cluster, so the count of users survives crashes:
+// the kernel drops a dead process's lock. A small supervisor process (this
+// same executable, started again; see supervise) is the server's parent and
+// stops it when no process holds the lock any more, even if the last one
+// died without calling Stop.
 package pgembed
 
 import (
@@ -48,7 +55,11 @@ type Options struct {
 type Cluster struct {
 	pgdata   string
 	database string
-	srv      *server // nil when the server was already running (not ours to stop)
+	srv      *server // the supervisor this process started; nil when the server was already running
+	// startLock serialises finding, starting and stopping the server; users
+	// is held shared by holder for as long as this Cluster uses the server.
+	startLock, users string
+	holder           *os.File
 
 	stopOnce sync.Once
 	stopErr  error
@@ -79,8 +90,8 @@ var ErrNoBinaries = errors.New("PostgreSQL server binaries were not found; insta
 // Start finds or starts the cluster in opts.DataDir, creating it on first
 // use, and makes sure opts.Database exists. A server already running in the
 // same data dir (started by another granttrack process, or earlier by this
-// one) is reused rather than started twice; the returned Cluster then does
-// not own it and Stop leaves it running.
+// one) is reused rather than started twice. Either way the returned Cluster
+// counts as one of the server's users until Stop.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("pgembed: Options.DataDir is empty")
@@ -96,7 +107,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgembed: data dir: %w", err)
 	}
-	c := &Cluster{pgdata: filepath.Join(dataDir, "pg"), database: opts.Database}
+	c := &Cluster{pgdata: filepath.Join(dataDir, "pg"), database: opts.Database,
+		startLock: filepath.Join(dataDir, "pgembed.lock"), users: filepath.Join(dataDir, "pgembed.users")}
 	// Checked up front because postgres would otherwise fail with a message
 	// about the socket that does not say what to change.
 	if sock := filepath.Join(c.pgdata, ".s.PGSQL."+port); len(sock) > maxSocketPath {
@@ -113,21 +125,27 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 	// Two granttrack processes starting at once must not both decide the
 	// server is down and both start one: the lock makes find-or-start atomic.
-	unlock, err := lockFile(ctx, filepath.Join(dataDir, "pgembed.lock"))
+	unlock, err := lockFile(ctx, c.startLock)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	// Counted as a user before the server is found or started, so that no
+	// supervisor stops it in between.
+	if c.holder, err = holdShared(c.users); err != nil {
+		return nil, err
+	}
 
 	if pid, ok := c.running(ctx); ok {
 		logf("pgembed: using the PostgreSQL server already running in %s (pid %d)", c.pgdata, pid)
 	} else {
 		if err := c.create(ctx, opts.Fast, logf); err != nil {
+			c.release()
 			return nil, err
 		}
 	}
 	if err := c.ensureDatabase(ctx, opts.Database); err != nil {
-		_ = c.Stop()
+		c.stopOnce.Do(func() { c.stopErr = c.leave() })
 		return nil, err
 	}
 	return c, nil
@@ -144,25 +162,78 @@ func (c *Cluster) DSNFor(dbname string) string {
 		dsnValue(c.pgdata), port, User, dsnValue(dbname))
 }
 
-// Owned reports whether this process started the server, and so whether
-// Stop will stop it.
+// Owned reports whether this Cluster started the server. Any user of the
+// server may be the last one out and stop it.
 func (c *Cluster) Owned() bool { return c.srv != nil }
 
 // DataDir returns the cluster's PGDATA directory (Options.DataDir/pg).
 func (c *Cluster) DataDir() string { return c.pgdata }
 
-// Stop shuts the server down if this process started it, and does nothing
-// otherwise: a server found running belongs to the process that started it.
-// It asks for a fast shutdown (SIGINT: sessions are ended, everything is
-// written), and if the server has not exited after 30 s, an immediate one
-// (SIGQUIT); as a last resort it kills the server's whole process group. It
-// returns once the server has exited, and is safe to call more than once.
+// Stop ends this Cluster's use of the server and, when no other Cluster in
+// any process still uses it, shuts the server down: the last one out stops
+// it, whoever started it. The shutdown is a fast one (SIGINT: sessions are
+// ended, everything is written), then after 30 s an immediate one (SIGQUIT),
+// and as a last resort SIGKILL. Stop returns once the server has exited (or
+// at once when others still use it), and is safe to call more than once.
 func (c *Cluster) Stop() error {
-	if c.srv == nil {
+	c.stopOnce.Do(func() {
+		if c.holder == nil {
+			return
+		}
+		unlock, err := lockFile(context.Background(), c.startLock)
+		if err != nil {
+			c.release()
+			c.stopErr = err
+			return
+		}
+		defer unlock()
+		c.stopErr = c.leave()
+	})
+	return c.stopErr
+}
+
+// leave drops this Cluster's hold and stops the server if no one else holds
+// it. The caller holds the start lock, so no Start joins, and no supervisor
+// checks, while it decides.
+func (c *Cluster) leave() error {
+	if c.holder == nil {
 		return nil
 	}
-	c.stopOnce.Do(func() { c.stopErr = c.srv.stop() })
-	return c.stopErr
+	c.release()
+	if held, err := inUse(c.users); err != nil || held {
+		return err
+	}
+	var err error
+	if pid, ok := c.postmaster(); ok {
+		err = stopProcess(pid, exited(pid))
+	}
+	if c.srv != nil {
+		// The supervisor this process started exits with the server; reap it.
+		select {
+		case <-c.srv.done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	return err
+}
+
+// release closes this Cluster's hold on the server, and with it the lock.
+func (c *Cluster) release() {
+	if c.holder != nil {
+		_ = c.holder.Close()
+		c.holder = nil
+	}
+}
+
+// abandon stops a server this Cluster was starting when the start failed,
+// and drops the hold: the supervisor stops its server on SIGTERM.
+func (c *Cluster) abandon() {
+	if c.srv != nil {
+		_ = syscall.Kill(c.srv.pid, syscall.SIGTERM)
+		<-c.srv.done
+		c.srv = nil
+	}
+	c.release()
 }
 
 // create initialises the cluster if needed and starts its server.
@@ -193,7 +264,8 @@ func (c *Cluster) create(ctx context.Context, fast bool, logf func(string, ...an
 	if err := c.start(ctx, bin, as, fast); err != nil {
 		return err
 	}
-	logf("pgembed: started PostgreSQL %s in %s (pid %d) in %v", binVersion, c.pgdata, c.srv.pid, time.Since(begin).Round(time.Millisecond))
+	pid, _ := c.postmaster()
+	logf("pgembed: started PostgreSQL %s in %s (pid %d) in %v", binVersion, c.pgdata, pid, time.Since(begin).Round(time.Millisecond))
 	return nil
 }
 
@@ -446,15 +518,11 @@ func (c *Cluster) start(ctx context.Context, bin string, as *runAs, fast bool) e
 	if fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	cmd := command(bin, "postgres", as, args...)
+	cmd, err := c.supervisor(command(bin, "postgres", as, args...))
+	if err != nil {
+		return err
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own process group keeps a terminal's Ctrl-C from reaching the
-	// server directly, so granttrack can close its connections and stop it in
-	// order. Pdeathsig still gives it a fast shutdown if granttrack dies
-	// without stopping it (Go sets it after switching credentials, which
-	// would otherwise clear it).
-	cmd.SysProcAttr.Setpgid = true
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGINT
 	srv, err := launch(cmd)
 	if err != nil {
 		return fmt.Errorf("pgembed: starting %s: %w", cmd.Path, err)
@@ -470,14 +538,15 @@ func (c *Cluster) start(ctx context.Context, bin string, as *runAs, fast bool) e
 		select {
 		case <-srv.done:
 			c.srv = nil
+			c.release()
 			return fmt.Errorf("pgembed: PostgreSQL exited during start-up (%v); %s says:\n%s", srv.waitErr, logPath, tailFrom(logPath, logStart, 20))
 		case <-ctx.Done():
-			_ = c.Stop()
+			c.abandon()
 			return fmt.Errorf("pgembed: waiting for PostgreSQL to start: %w", ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			_ = c.Stop()
+			c.abandon()
 			return fmt.Errorf("pgembed: PostgreSQL did not accept connections within 60 s (%v); %s says:\n%s", err, logPath, tailFrom(logPath, logStart, 20))
 		}
 	}
@@ -509,48 +578,80 @@ func launch(cmd *exec.Cmd) (*server, error) {
 	return srv, nil
 }
 
-func (s *server) stop() error {
+// stopProcess shuts the postmaster pid down and returns once done is closed
+// (it has exited): a fast shutdown, after 30 s an immediate one, after 10 s
+// more SIGKILL.
+func stopProcess(pid int, done <-chan struct{}) error {
+	_ = syscall.Kill(pid, syscall.SIGINT) // fast shutdown
 	select {
-	case <-s.done:
-		return fmt.Errorf("pgembed: PostgreSQL had already exited: %v", s.waitErr)
-	default:
-	}
-	_ = syscall.Kill(s.pid, syscall.SIGINT) // fast shutdown
-	select {
-	case <-s.done:
+	case <-done:
 		return nil
 	case <-time.After(30 * time.Second):
 	}
-	_ = syscall.Kill(s.pid, syscall.SIGQUIT) // immediate shutdown
+	_ = syscall.Kill(pid, syscall.SIGQUIT) // immediate shutdown
 	select {
-	case <-s.done:
+	case <-done:
 		return errors.New("pgembed: PostgreSQL ignored a fast shutdown for 30 s and was shut down immediately")
 	case <-time.After(10 * time.Second):
 	}
 	// Its children (each in a session of its own) notice the postmaster's
 	// death and exit by themselves.
-	_ = syscall.Kill(s.pid, syscall.SIGKILL)
-	<-s.done
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	<-done
 	return errors.New("pgembed: PostgreSQL did not shut down and was killed")
 }
 
+// exited returns a channel closed once process pid (not a child of this
+// process) has exited.
+func exited(pid int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for alive(pid) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return done
+}
+
+// alive reports whether process pid exists and is not a zombie waiting for
+// its parent to reap it.
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
 // running reports whether a server is already answering in this data dir,
-// and its pid. A postmaster.pid naming a dead process is stale; postgres
-// itself deals with it on start.
+// and its pid.
 func (c *Cluster) running(ctx context.Context) (int, bool) {
+	pid, ok := c.postmaster()
+	if !ok {
+		return 0, false
+	}
+	return pid, c.ping(ctx, "postgres") == nil
+}
+
+// postmaster returns the pid in postmaster.pid if that process is alive. A
+// postmaster.pid naming a dead process is stale; postgres itself deals with
+// it on start.
+func (c *Cluster) postmaster() (int, bool) {
 	b, err := os.ReadFile(filepath.Join(c.pgdata, "postmaster.pid"))
 	if err != nil {
 		return 0, false
 	}
 	first, _, _ := strings.Cut(string(b), "\n")
 	pid, err := strconv.Atoi(strings.TrimSpace(first))
-	if err != nil || pid <= 0 {
+	if err != nil || pid <= 0 || !alive(pid) {
 		return 0, false
 	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return 0, false
-	}
-	return pid, c.ping(ctx, "postgres") == nil
+	return pid, true
 }
 
 func (c *Cluster) ping(ctx context.Context, db string) error {

@@ -394,3 +394,127 @@ func TestServerStopsWhenOwnerDies(t *testing.T) {
 		t.Errorf("the server did not log a fast shutdown; its log:\n%s", log)
 	}
 }
+
+// sharedUser starts a cluster in dir from a child process, which holds it
+// until told "stop" on its stdin (it then calls Stop and exits) or killed.
+func sharedUser(t *testing.T, dir string) (cmd *exec.Cmd, stop func()) {
+	t.Helper()
+	cmd = exec.Command(os.Args[0], "-test.run=^TestSharedClusterOutlivesItsStarter$")
+	cmd.Env = append(os.Environ(), "PGEMBED_TEST_SHARED_DIR="+dir)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	out := bufio.NewReader(pipe)
+	if line, _ := out.ReadString('\n'); strings.TrimSpace(line) != "ready true" {
+		t.Fatalf("child: %q", line)
+	}
+	return cmd, func() {
+		t.Helper()
+		fmt.Fprintln(in, "stop")
+		if line, _ := out.ReadString('\n'); strings.TrimSpace(line) != "stopped" {
+			t.Fatalf("child's Stop: %q", line)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("child: %v", err)
+		}
+	}
+}
+
+// mustBeDown checks that no process of c's server is left and that it shut
+// down cleanly.
+func mustBeDown(t *testing.T, c *Cluster, pid int) {
+	t.Helper()
+	if procs := serverProcesses(t, c.DataDir(), pid); len(procs) > 0 {
+		t.Fatalf("after the last Stop, server processes remain:\n%s", strings.Join(procs, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(c.DataDir(), "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after the last Stop, postmaster.pid: %v; want it removed", err)
+	}
+}
+
+// Two processes share one data dir: the first, which started the server,
+// stops, and the second still queries; the second stops, and the server is
+// down.
+func TestSharedClusterOutlivesItsStarter(t *testing.T) {
+	if dir := os.Getenv("PGEMBED_TEST_SHARED_DIR"); dir != "" {
+		c, err := Start(context.Background(), Options{DataDir: dir, Fast: true})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println("ready", c.Owned())
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+		if err := c.Stop(); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println("stopped")
+		os.Exit(0)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, stopFirst := sharedUser(t, dir)
+	second := start(t, dir, true)
+	if second.Owned() {
+		t.Fatal("the second process started a server of its own")
+	}
+	pid := postmasterPID(t, second)
+	conn := connect(t, second.DSN())
+
+	stopFirst()
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&n); err != nil {
+		t.Fatalf("the second process's connection, after the first stopped: %v", err)
+	}
+	if err := connect(t, second.DSN()).QueryRow(ctx, "SELECT 2").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("a new connection, after the first process stopped: %v", err)
+	}
+	if got := postmasterPID(t, second); got != pid {
+		t.Fatalf("the server was restarted (pid %d, then %d)", pid, got)
+	}
+	conn.Close(ctx)
+
+	if err := second.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	mustBeDown(t, second, pid)
+	log, _ := os.ReadFile(filepath.Join(dir, "pg.log"))
+	if !strings.Contains(string(log), "fast shutdown request") {
+		t.Errorf("the server did not log a fast shutdown; its log:\n%s", log)
+	}
+}
+
+// A process that dies without calling Stop drops its hold with it: the server
+// keeps running for the other user, and stops when that one does.
+func TestSharedClusterSurvivesAUserThatDies(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first, _ := sharedUser(t, dir)
+	second := start(t, dir, true)
+	pid := postmasterPID(t, second)
+	_ = first.Process.Kill()
+	_ = first.Wait()
+	// Long enough for the supervisor to have looked several times whether
+	// anyone still holds the server.
+	time.Sleep(8 * idlePoll)
+	var n int
+	if err := connect(t, second.DSN()).QueryRow(ctx, "SELECT 1").Scan(&n); err != nil {
+		t.Fatalf("after the process that started the server died: %v", err)
+	}
+	if got := postmasterPID(t, second); got != pid {
+		t.Fatalf("the server was restarted (pid %d, then %d)", pid, got)
+	}
+	if err := second.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	mustBeDown(t, second, pid)
+}
