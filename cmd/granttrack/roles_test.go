@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"granttrack/app/pgtest"
+	"granttrack/app/store"
 )
 
 // TestServeConnectsOnlyAsTheApplicationRole: with DATABASE_URL, serve
@@ -96,5 +99,39 @@ func TestBenchRunsOnlyInAScratchDatabase(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "ledger")); err != nil || string(b) != "live" {
 		t.Errorf("the data dir was touched: %q %v", b, err)
+	}
+}
+
+// TestBenchOnAServerMakesAndDropsItsOwnDatabase: with DATABASE_URL, a bench
+// makes a new database through the owner's connection (here the test
+// server's superuser, which may create databases), runs in it as the
+// application role, and drops it afterwards; the package's database gains
+// nothing.
+func TestBenchOnAServerMakesAndDropsItsOwnDatabase(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := st.DB().NewRaw(q).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	entries := count("SELECT count(*) FROM spend_entries")
+	env := map[string]string{"DATABASE_URL": pgtest.DSN(), "GRANTTRACK_OWNER_DATABASE_URL": pgtest.AdminDSN()}
+	code, out, errOut := granttrackEnv(t, env, "", "bench", "export", "--rows", "50")
+	if code != 0 || !strings.Contains(out, "Benchmarking in a new database granttrack_bench_") || !regexp.MustCompile(`(?m)^export csv +50 rows`).MatchString(out) {
+		t.Fatalf("bench export on a server: exit %d %q %q", code, out, errOut)
+	}
+	if n := count("SELECT count(*) FROM pg_database WHERE datname LIKE 'granttrack_bench_%'"); n != 0 {
+		t.Errorf("%d bench databases left behind", n)
+	}
+	if n := count("SELECT count(*) FROM spend_entries"); n != entries {
+		t.Errorf("the package's database went from %d to %d spend entries", entries, n)
 	}
 }
