@@ -8,9 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"granttrack/app/pgembed"
@@ -22,7 +26,8 @@ import (
 
 // Config is granttrack's configuration, read from the environment and flags.
 type Config struct {
-	DatabaseURL   string // use this server; empty starts a private cluster
+	DatabaseURL   string // use this server, as the application role; empty starts a private cluster
+	OwnerURL      string // the schema owner's connection to the same database, for migrate only
 	DataDir       string // where the private cluster lives
 	Addr          string // where to serve HTTP
 	SecureCookies bool   // set when served over HTTPS
@@ -34,6 +39,7 @@ type Config struct {
 func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		DatabaseURL: getenv("DATABASE_URL"),
+		OwnerURL:    getenv("GRANTTRACK_OWNER_DATABASE_URL"),
 		DataDir:     getenv("GRANTTRACK_DATA_DIR"),
 		Addr:        getenv("GRANTTRACK_ADDR"),
 	}
@@ -71,15 +77,52 @@ type App struct {
 	Config  Config
 	Log     *slog.Logger
 	Cluster *pgembed.Cluster // nil with DATABASE_URL
-	Store   *store.Store
+	Store   *store.Store     // as the application role, or the owner for OpenOwner
+	appRole string           // the role the owner grants to
 }
 
-// Open connects to the database, starting the private cluster when no
-// DATABASE_URL is set, and applies pending migrations.
+// Open connects to the database as the application role. Without
+// DATABASE_URL it starts the private cluster, migrates it as the owner and
+// then connects as the application role. With DATABASE_URL it only checks:
+// it refuses a superuser or the schema's owner, and a schema that is behind
+// this binary, saying what to run.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if cfg.DatabaseURL == "" {
+		a, err := OpenOwner(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Migrate(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.Store.Close()
+		if a.Store, err = store.Open(ctx, a.Cluster.DSN()); err != nil {
+			a.Store = nil
+			a.Close()
+			return nil, err
+		}
+		return a, nil
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Store: st}
+	if err := CheckAppRole(ctx, st, cfg.DatabaseURL); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// OpenOwner connects to the database as the schema's owner, to migrate it:
+// the private cluster's owner role, or GRANTTRACK_OWNER_DATABASE_URL (migrate
+// --owner-url) beside DATABASE_URL.
+func OpenOwner(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Log: log}
-	dsn := cfg.DatabaseURL
-	if dsn == "" {
+	dsn := cfg.OwnerURL
+	if cfg.DatabaseURL == "" {
 		dir, err := filepath.Abs(cfg.DataDir)
 		if err != nil {
 			return nil, err
@@ -90,8 +133,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Cluster = c
-		dsn = c.DSN()
+		a.Cluster, a.appRole, dsn = c, pgembed.App, c.OwnerDSN()
+	} else {
+		if dsn == "" {
+			return nil, errors.New("migrating needs the schema owner's connection beside DATABASE_URL: set GRANTTRACK_OWNER_DATABASE_URL or pass --owner-url")
+		}
+		app, err := pgx.ParseConfig(cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		a.appRole = app.User
 	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -102,9 +153,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration and grants the application role
+// its privileges; a must have been opened with OpenOwner.
 func (a *App) Migrate(ctx context.Context) error {
-	group, err := migrations.Up(ctx, a.Store.DB())
+	group, err := migrations.UpAndGrant(ctx, a.Store.DB(), a.appRole)
 	if err != nil {
 		return err
 	}
@@ -112,6 +164,51 @@ func (a *App) Migrate(ctx context.Context) error {
 		a.Log.Info("migrated", "group", group.ID, "migrations", group.Migrations.String())
 	}
 	return nil
+}
+
+// CheckAppRole returns an error unless st connects as a role fit to serve:
+// not a superuser, owning nothing in the schema, on a schema with every
+// migration this binary knows applied. The errors say what to run; dsn (the
+// application's DATABASE_URL) fills in the command's host and database.
+func CheckAppRole(ctx context.Context, st *store.Store, dsn string) error {
+	var role string
+	var super, owns bool
+	err := st.DB().NewRaw(`SELECT current_user, rolsuper, EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND pg_has_role(current_user, c.relowner, 'USAGE'))
+		FROM pg_roles WHERE rolname = current_user`).Scan(ctx, &role, &super, &owns)
+	if err != nil {
+		return fmt.Errorf("checking the database role: %w", err)
+	}
+	switch {
+	case super:
+		return fmt.Errorf("DATABASE_URL connects as %s, a superuser, which could switch the ledger's append-only triggers off; "+
+			"connect as the application role instead (README, Security: Roles)", role)
+	case owns:
+		return fmt.Errorf("DATABASE_URL connects as %s, which owns tables of the schema and so could alter them or switch their triggers off; "+
+			"connect as the application role and keep the owner's connection for `granttrack migrate` (README, Security: Roles)", role)
+	}
+	pending, err := migrations.Pending(ctx, st.DB())
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("the database schema is behind this granttrack: %d migrations are not applied (%s); as the schema's owner, run\n  %s",
+			len(pending), strings.Join(pending, ", "), MigrateCommand(dsn))
+	}
+	return nil
+}
+
+// MigrateCommand is the command that brings the schema of the database dsn
+// names up to date, with the owner's credentials left for the operator.
+func MigrateCommand(dsn string) string {
+	owner := "postgres://OWNER:PASSWORD@HOST/DATABASE"
+	if cfg, err := pgx.ParseConfig(dsn); err == nil && strings.HasPrefix(cfg.Host, "/") { // a Unix socket
+		owner = fmt.Sprintf("host=%s port=%d dbname=%s user=OWNER", cfg.Host, cfg.Port, cfg.Database)
+	} else if err == nil {
+		owner = (&url.URL{Scheme: "postgres", User: url.UserPassword("OWNER", "PASSWORD"),
+			Host: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), Path: "/" + cfg.Database}).String()
+	}
+	return "granttrack migrate up --owner-url '" + owner + "'"
 }
 
 // Server builds the HTTP server over the store.

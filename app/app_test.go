@@ -8,13 +8,25 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || cfg.DataDir != "var" || cfg.Addr != "127.0.0.1:8080" || cfg.ApprovalLimit.StringFixed(2) != "100000.00" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
-	cfg, err = LoadConfig(env(map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25000.00", "GRANTTRACK_SECURE_COOKIES": "true", "GRANTTRACK_LOG_LEVEL": "debug"}))
-	if err != nil || cfg.ApprovalLimit.StringFixed(2) != "25000.00" || !cfg.SecureCookies {
+	cfg, err = LoadConfig(env(map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25000.00", "GRANTTRACK_SECURE_COOKIES": "true", "GRANTTRACK_LOG_LEVEL": "debug",
+		"DATABASE_URL": "postgres://app@db/g", "GRANTTRACK_OWNER_DATABASE_URL": "postgres://owner@db/g"}))
+	if err != nil || cfg.ApprovalLimit.StringFixed(2) != "25000.00" || !cfg.SecureCookies || cfg.DatabaseURL != "postgres://app@db/g" || cfg.OwnerURL != "postgres://owner@db/g" {
 		t.Fatalf("set: %+v %v", cfg, err)
 	}
 	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud"} {
 		if _, err := LoadConfig(env(map[string]string{k: v})); err == nil {
 			t.Errorf("%s=%s was accepted", k, v)
+		}
+	}
+}
+
+func TestMigrateCommandNamesTheDatabase(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://app:pw@db.example:6543/ledger":   "granttrack migrate up --owner-url 'postgres://OWNER:PASSWORD@db.example:6543/ledger'",
+		"host=/tmp/gt/pg port=5432 user=a dbname=gt": "granttrack migrate up --owner-url 'host=/tmp/gt/pg port=5432 dbname=gt user=OWNER'",
+	} {
+		if got := MigrateCommand(dsn); got != want {
+			t.Errorf("MigrateCommand(%q) = %q, want %q", dsn, got, want)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func tables(t *testing.T, st *store.Store) int {
 // again, so every down migration is known to undo its up migration.
 func TestUpDownUp(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.DSN())
+	st, err := store.Open(ctx, pgtest.OwnerDSN()) // only the owner migrates
 	if err != nil {
 		t.Fatal(err)
 	}

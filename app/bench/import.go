@@ -41,8 +41,10 @@ func (r ImportResult) CeilingRatio() float64 { return r.Copy.Seconds() / r.Ledge
 // Import writes a CSV of rows spend entries, imports it through the real
 // import (checks, staging, insert, audit), and times a plain COPY of the same
 // file into a scratch table in the same run; then a second officer approves
-// the whole import at once.
-func Import(ctx context.Context, st *store.Store, rows int, dir string) (ImportResult, error) {
+// the whole import at once. owner connects as the schema's owner to st's
+// database, a scratch database of the bench's own: the ledger-shaped table
+// is made in the schema, where the application role creates nothing.
+func Import(ctx context.Context, st, owner *store.Store, rows int, dir string) (ImportResult, error) {
 	var res ImportResult
 	s, err := Prepare(ctx, st, 16)
 	if err != nil {
@@ -112,7 +114,12 @@ func Import(ctx context.Context, st *store.Store, rows int, dir string) (ImportR
 	if err != nil {
 		return res, err
 	}
-	if res.LedgerCopy, err = ledgerCopy(ctx, conn, out.ID, dir); err != nil {
+	ownerConn, err := owner.DB().Conn(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer ownerConn.Close()
+	if res.LedgerCopy, err = ledgerCopy(ctx, ownerConn, out.ID, dir); err != nil {
 		return res, err
 	}
 	approver, err := newApprover(ctx, st)

@@ -34,11 +34,13 @@ var BoardScale = ReportSize{Lines: 10_000, Entries: 1_000_000, Indicators: 2_000
 const benchProgramme = "RPT-P01"
 
 // SeedReportData builds the data set unless it is already there. It loads
-// with set-based INSERT … SELECT in one transaction with triggers (and so
-// per-row rule checks) switched off, which needs a superuser, as the private
-// cluster's owner is; the rows keep the rules by construction: every line's
-// budget covers its spend and every entry was approved by a second person.
-func SeedReportData(ctx context.Context, st *store.Store, size ReportSize, first models.FinancialYear) (seeded bool, err error) {
+// with set-based INSERT … SELECT in one transaction with the ledger's
+// triggers (and so its per-row rule checks) switched off, which only the
+// schema's owner can do: owner connects as the owner to st's database, a
+// scratch database of the bench's own. The rows keep the rules by
+// construction: every line's budget covers its spend and every entry was
+// approved by a second person.
+func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize, first models.FinancialYear) (seeded bool, err error) {
 	var n int
 	if err := st.DB().NewRaw("SELECT count(*) FROM programmes WHERE code = ?", benchProgramme).Scan(ctx, &n); err != nil || n > 0 {
 		return false, err
@@ -49,12 +51,13 @@ func SeedReportData(ctx context.Context, st *store.Store, size ReportSize, first
 	if err != nil {
 		return false, err
 	}
-	err = st.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = owner.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		steps := []struct {
 			sql  string
 			args []any
 		}{
-			{"SET LOCAL session_replication_role = replica", nil},
+			// Until the end of this transaction, which switches them on again.
+			{"ALTER TABLE spend_entries DISABLE TRIGGER USER", nil},
 			{`INSERT INTO users (email, name, role, password_hash, active) VALUES
 				('bench-maker@bench.example', 'Bench maker', 'finance_officer', ?0, true),
 				('bench-checker@bench.example', 'Bench checker', 'finance_officer', ?0, true),
@@ -94,10 +97,11 @@ func SeedReportData(ctx context.Context, st *store.Store, size ReportSize, first
 				SELECT i.id, m::date, (m + interval '1 month' - interval '1 day')::date, 100 + extract(month FROM m) + i.id % 7, 'bench'
 				FROM indicators i CROSS JOIN generate_series(?0::date, ?0::date + interval '59 months', interval '1 month') m
 				WHERE i.name LIKE 'Bench indicator %'`, []any{start}},
+			{"ALTER TABLE spend_entries ENABLE TRIGGER USER", nil},
 		}
 		for _, s := range steps {
 			if _, err := tx.NewRaw(s.sql, s.args...).Exec(ctx); err != nil {
-				return fmt.Errorf("seeding the report data set (a superuser is needed to load it): %w", err)
+				return fmt.Errorf("seeding the report data set (as the schema's owner): %w", err)
 			}
 		}
 		return nil
@@ -105,7 +109,7 @@ func SeedReportData(ctx context.Context, st *store.Store, size ReportSize, first
 	if err != nil {
 		return false, err
 	}
-	_, err = st.DB().ExecContext(ctx, "ANALYZE")
+	_, err = owner.DB().ExecContext(ctx, "ANALYZE")
 	return true, err
 }
 

@@ -39,6 +39,37 @@ var actor = models.SystemActor("demo data")
 // it loaded anything. A second run keeps the data as it is.
 func Load(ctx context.Context, st *store.Store) (bool, error) { return load(ctx, st, true) }
 
+// LoadIntoEmpty is Load for the demo command: it loads the demo data only
+// into a database that holds nothing yet, because the demo's users sign in
+// with a published password. A database already holding the demo keeps it
+// (false, nil); one holding anything else is refused with ECONFLICT, naming
+// what it holds.
+func LoadIntoEmpty(ctx context.Context, st *store.Store) (bool, error) {
+	if _, err := st.UserByEmail(ctx, Users[0].Email); err == nil {
+		return false, nil
+	} else if models.ErrorCode(err) != models.ENOTFOUND {
+		return false, err
+	}
+	var held []string
+	// Every change of state writes an audit event, so the trail alone would
+	// do; the tables are named too, for rows written behind the application.
+	err := st.DB().NewRaw(`SELECT what FROM (VALUES
+		('users', EXISTS (SELECT 1 FROM users)),
+		('organisations', EXISTS (SELECT 1 FROM organisations)),
+		('programmes', EXISTS (SELECT 1 FROM programmes)),
+		('funding lines', EXISTS (SELECT 1 FROM funding_lines)),
+		('spend entries', EXISTS (SELECT 1 FROM spend_entries)),
+		('audit events', EXISTS (SELECT 1 FROM audit_events))) AS t (what, held) WHERE held`).Scan(ctx, &held)
+	if err != nil {
+		return false, fmt.Errorf("demo: %w", err)
+	}
+	if len(held) > 0 {
+		return false, models.Errorf(models.ECONFLICT, "The database already holds %s, so the demo data was not loaded: the demo loads only into an empty database, since its users sign in with a published password. Serve this database with `granttrack serve`, or run the demo on a fresh --data-dir.",
+			strings.Join(held, ", "))
+	}
+	return Load(ctx, st)
+}
+
 // LoadFunding stores only the 2022-25 plan's organisations, programmes,
 // funding lines and awards, with no spend or outcomes, for tests that
 // record payments of their own.

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +152,41 @@ func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
 	// Every demo entry, recorded one by one or imported, matches the audit trail.
 	if l, err := st.VerifyLedger(ctx); err != nil || !l.OK {
 		t.Fatalf("the demo ledger against its audit trail: %+v %v", l, err)
+	}
+}
+
+// TestLoadIntoEmptyRefusesALiveDatabase: the demo command loads its users,
+// with their published password, only into an empty database; a database
+// holding anything else is left as it was, and the refusal names what it
+// holds. An empty one is loaded, and a second run keeps the demo.
+func TestLoadIntoEmptyRefusesALiveDatabase(t *testing.T) {
+	ctx := context.Background()
+	live, err := store.Open(ctx, pgtest.FreshMigrated(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	u := &models.User{Email: "real@example.org", Name: "Real", Role: models.RoleAdmin, PasswordHash: "-", Active: true}
+	if err := live.CreateUser(ctx, models.SystemActor("test"), u); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := demo.LoadIntoEmpty(ctx, live)
+	if loaded || models.ErrorCode(err) != models.ECONFLICT || !strings.Contains(err.Error(), "already holds users, audit events") {
+		t.Fatalf("into a live database: loaded %v, %v; want ECONFLICT naming users and audit events", loaded, err)
+	}
+	if _, err := live.UserByEmail(ctx, demo.Users[0].Email); models.ErrorCode(err) != models.ENOTFOUND {
+		t.Fatalf("the demo admin was added to the live database: %v", err)
+	}
+
+	empty, err := store.Open(ctx, pgtest.FreshMigrated(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	if loaded, err := demo.LoadIntoEmpty(ctx, empty); !loaded || err != nil {
+		t.Fatalf("into an empty database: loaded %v, %v", loaded, err)
+	}
+	if loaded, err := demo.LoadIntoEmpty(ctx, empty); loaded || err != nil {
+		t.Fatalf("a second run: loaded %v, %v; want the demo kept", loaded, err)
 	}
 }

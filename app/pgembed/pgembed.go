@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -32,6 +33,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Options say where the cluster lives and how it runs.
@@ -65,10 +67,22 @@ type Cluster struct {
 	stopErr  error
 }
 
-// User is the superuser role every private cluster is created with. The
-// server trusts every local connection: only users who can reach the socket
-// inside the 0700 data dir can connect at all.
-const User = "granttrack"
+// The roles of every private cluster. The server trusts every local
+// connection: only users who can reach the socket inside the 0700 data dir
+// can connect at all. What the roles separate is what granttrack's own
+// connections can do: the application connects as App, which is no
+// superuser and owns nothing, so neither a bug nor an injected statement can
+// switch the ledger's triggers off; only migrations connect as Owner.
+const (
+	// Superuser is the role initdb creates; pgembed uses it only to create
+	// the other roles and the databases.
+	Superuser = "granttrack"
+	// Owner owns the databases and every table in them, and runs migrations.
+	Owner = "granttrack_owner"
+	// App is the application role: the privileges migrations/privileges.sql
+	// grants, nothing else.
+	App = "granttrack_app"
+)
 
 // port is fixed: the socket lives in the cluster's own directory, so clusters
 // never compete for it.
@@ -144,6 +158,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	if err := c.ensureRoles(ctx); err != nil {
+		_ = c.Stop()
+		return nil, err
+	}
 	if err := c.ensureDatabase(ctx, opts.Database); err != nil {
 		c.stopOnce.Do(func() { c.stopErr = c.leave() })
 		return nil, err
@@ -151,15 +169,20 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-// DSN returns the connection string of the cluster's database (Options.Database).
-func (c *Cluster) DSN() string { return c.DSNFor(c.database) }
+// DSN returns the connection string of the cluster's database
+// (Options.Database) as the application role.
+func (c *Cluster) DSN() string { return c.DSNAs(App, c.database) }
 
-// DSNFor returns the connection string of any database on the cluster, in
-// the keyword form pgx and libpq accept. The host is the socket directory;
-// values are quoted when they contain spaces or quotes.
-func (c *Cluster) DSNFor(dbname string) string {
+// OwnerDSN returns the connection string of the cluster's database as its
+// owner, for migrations.
+func (c *Cluster) OwnerDSN() string { return c.DSNAs(Owner, c.database) }
+
+// DSNAs returns the connection string of any database on the cluster as
+// role, in the keyword form pgx and libpq accept. The host is the socket
+// directory; values are quoted when they contain spaces or quotes.
+func (c *Cluster) DSNAs(role, dbname string) string {
 	return fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=disable",
-		dsnValue(c.pgdata), port, User, dsnValue(dbname))
+		dsnValue(c.pgdata), port, dsnValue(role), dsnValue(dbname))
 }
 
 // Owned reports whether this Cluster started the server. Any user of the
@@ -464,7 +487,7 @@ func command(bin, name string, as *runAs, args ...string) *exec.Cmd {
 }
 
 func (c *Cluster) initdb(ctx context.Context, bin string, as *runAs) error {
-	cmd := command(bin, "initdb", as, "-D", c.pgdata, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	cmd := command(bin, "initdb", as, "-D", c.pgdata, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	out, err := runCtx(ctx, cmd)
 	if err != nil {
 		return fmt.Errorf("pgembed: initdb %s failed: %w\n%s", c.pgdata, err, strings.TrimSpace(string(out)))
@@ -657,15 +680,111 @@ func (c *Cluster) postmaster() (int, bool) {
 func (c *Cluster) ping(ctx context.Context, db string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, c.DSNFor(db))
+	conn, err := pgx.Connect(ctx, c.DSNAs(Superuser, db))
 	if err != nil {
 		return err
 	}
 	return conn.Close(ctx)
 }
 
+// ensureRoles creates the owner and application roles if the cluster lacks
+// them (a new cluster, or one created before granttrack had them).
+func (c *Cluster) ensureRoles(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, c.DSNAs(Superuser, "postgres"))
+	if err != nil {
+		return fmt.Errorf("pgembed: connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	for _, role := range []string{Owner, App} {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", role).Scan(&ok); err != nil {
+			return fmt.Errorf("pgembed: %w", err)
+		}
+		if ok {
+			continue
+		}
+		// Spelled out: neither may create roles or databases, and neither is
+		// a superuser (the defaults, but a reader should not have to know).
+		_, err := conn.Exec(ctx, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+		if err != nil && !isDuplicate(err) { // another process on the same server made it meanwhile
+			return fmt.Errorf("pgembed: create role %s: %w", role, err)
+		}
+	}
+	return nil
+}
+
+// adoptSQL hands the database and whatever the superuser owns in its public
+// schema to the owner role. Clusters created before granttrack had an owner
+// role made every table as the superuser; REASSIGN OWNED cannot move them,
+// because the superuser also owns the system catalogs.
+const adoptSQL = `DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+    LOOP
+        EXECUTE format('ALTER %s %s OWNER TO ` + Owner + `',
+            CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+                WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.name);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND p.proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+    LOOP
+        EXECUTE format('ALTER ROUTINE %s OWNER TO ` + Owner + `', r.name);
+    END LOOP;
+    -- Before PostgreSQL 15 the bootstrap superuser owned the public schema.
+    IF (SELECT nspowner FROM pg_namespace WHERE nspname = 'public') = (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN
+        ALTER SCHEMA public OWNER TO ` + Owner + `;
+    END IF;
+END $$`
+
+// adopt makes Owner the owner of database name and of everything in it.
+func (c *Cluster) adopt(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, c.DSNAs(Superuser, name))
+	if err != nil {
+		return fmt.Errorf("pgembed: connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var owner string
+	if err := conn.QueryRow(ctx, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()").Scan(&owner); err != nil {
+		return fmt.Errorf("pgembed: %w", err)
+	}
+	if owner == Owner {
+		return nil
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgembed: %w", err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // after Commit it does nothing
+	if _, err := tx.Exec(ctx, adoptSQL); err != nil {
+		return fmt.Errorf("pgembed: giving database %s's tables to %s: %w", name, Owner, err)
+	}
+	if _, err := tx.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" OWNER TO "+Owner); err != nil {
+		return fmt.Errorf("pgembed: giving database %s to %s: %w", name, Owner, err)
+	}
+	return tx.Commit(ctx)
+}
+
+func isDuplicate(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "42710" || pgErr.Code == "23505") // duplicate_object, or the catalog's unique index in a race
+}
+
+// ensureDatabase creates database name, owned by Owner, unless it exists,
+// and makes sure Owner owns it and everything in it.
 func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
-	conn, err := pgx.Connect(ctx, c.DSNFor("postgres"))
+	if err := c.createDatabase(ctx, name); err != nil {
+		return err
+	}
+	return c.adopt(ctx, name)
+}
+
+func (c *Cluster) createDatabase(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, c.DSNAs(Superuser, "postgres"))
 	if err != nil {
 		return fmt.Errorf("pgembed: connect: %w", err)
 	}
@@ -682,7 +801,7 @@ func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
 	if ok {
 		return nil
 	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" OWNER "+Owner); err != nil {
 		if ok, _ := exists(); ok { // another process using the same server created it meanwhile
 			return nil
 		}
@@ -719,6 +838,24 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		_ = f.Close()
 	}, nil
+}
+
+// WithDatabase points a connection string, URL or keyword/value form, at
+// another database.
+func WithDatabase(base, name string) (string, error) {
+	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
+		u, err := url.Parse(base)
+		if err != nil {
+			return "", fmt.Errorf("connection string: %w", err)
+		}
+		u.Path = "/" + name
+		u.RawPath = ""
+		return u.String(), nil
+	}
+	if strings.TrimSpace(base) == "" {
+		return "", errors.New("empty connection string")
+	}
+	return base + " dbname=" + name, nil // a later keyword overrides an earlier one
 }
 
 // dsnValue quotes a keyword/value connection string value when needed.

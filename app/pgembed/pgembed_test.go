@@ -111,13 +111,20 @@ func TestStartReuseStopRestart(t *testing.T) {
 	if want := filepath.Join(dir, "pg"); owner.DataDir() != want {
 		t.Errorf("DataDir() = %q, want %q", owner.DataDir(), want)
 	}
-	conn := connect(t, owner.DSN())
 	var db, role string
-	if err := conn.QueryRow(ctx, "SELECT current_database(), current_user").Scan(&db, &role); err != nil {
+	var super bool
+	if err := connect(t, owner.DSN()).QueryRow(ctx, "SELECT current_database(), current_user, usesuper FROM pg_user WHERE usename = current_user").Scan(&db, &role, &super); err != nil {
 		t.Fatal(err)
 	}
-	if db != "granttrack" || role != User {
-		t.Errorf("connected to database %q as %q, want granttrack as %q", db, role, User)
+	if db != "granttrack" || role != App || super {
+		t.Errorf("DSN connects to database %q as %q (superuser %v), want granttrack as %q, no superuser", db, role, super, App)
+	}
+	conn := connect(t, owner.OwnerDSN())
+	if err := conn.QueryRow(ctx, "SELECT current_user, usesuper FROM pg_user WHERE usename = current_user").Scan(&role, &super); err != nil {
+		t.Fatal(err)
+	}
+	if role != Owner || super {
+		t.Errorf("OwnerDSN connects as %q (superuser %v), want %q, no superuser", role, super, Owner)
 	}
 	var fsync, listen string
 	if err := conn.QueryRow(ctx, "SELECT current_setting('fsync'), current_setting('listen_addresses')").Scan(&fsync, &listen); err != nil {
@@ -187,7 +194,7 @@ func TestStartReuseStopRestart(t *testing.T) {
 		t.Fatal("Start after Stop: Owned() = false, want true")
 	}
 	var v string
-	if err := connect(t, restarted.DSN()).QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil {
+	if err := connect(t, restarted.OwnerDSN()).QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil {
 		t.Fatalf("reading the table written before the restart: %v", err)
 	}
 	if v != "survives a restart" {
@@ -517,4 +524,55 @@ func TestSharedClusterSurvivesAUserThatDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustBeDown(t, second, pid)
+}
+
+// TestUpgradesAClusterWithoutRoles plays a cluster made by a granttrack
+// that connected as the superuser for everything: the database, its tables,
+// their sequences and functions all belong to the superuser, and neither
+// role exists. The next Start makes the roles and hands everything to the
+// owner, which can then alter it; the application role owns nothing.
+func TestUpgradesAClusterWithoutRoles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := start(t, dir, true)
+	old := connect(t, c.DSNAs(Superuser, "postgres"))
+	for _, q := range []string{
+		"ALTER DATABASE granttrack OWNER TO " + Superuser,
+		"DROP ROLE " + App, "DROP ROLE " + Owner,
+	} {
+		if _, err := old.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := connect(t, c.DSNAs(Superuser, "granttrack")).Exec(ctx, `CREATE TABLE ledger (id bigserial PRIMARY KEY, v text);
+		CREATE VIEW ledger_view AS SELECT v FROM ledger;
+		CREATE FUNCTION ledger_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	c = start(t, dir, true)
+	var owners []string
+	err := connect(t, c.DSNAs(Superuser, "granttrack")).QueryRow(ctx, `SELECT ARRAY[
+		(SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'granttrack'),
+		(SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'ledger'),
+		(SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'ledger_id_seq'),
+		(SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'ledger_view'),
+		(SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'ledger_guard')]`).Scan(&owners)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range owners {
+		if o != Owner {
+			t.Errorf("object %d of database, table, sequence, view, function: owned by %q, want %q", i, o, Owner)
+		}
+	}
+	if _, err := connect(t, c.OwnerDSN()).Exec(ctx, "ALTER TABLE ledger ADD COLUMN w text"); err != nil {
+		t.Errorf("the owner cannot alter the adopted table: %v", err)
+	}
+	if _, err := connect(t, c.DSN()).Exec(ctx, "SELECT 1"); err != nil {
+		t.Errorf("the application role cannot connect: %v", err)
+	}
 }

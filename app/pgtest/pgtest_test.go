@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"granttrack/app/pgembed"
 )
 
 func TestMain(m *testing.M) {
@@ -48,7 +50,7 @@ func TestWithDatabase(t *testing.T) {
 		{"postgresql://h", "postgresql://h/x"},
 		{"host=/tmp/s user=u dbname=postgres", "host=/tmp/s user=u dbname=postgres dbname=x"},
 	} {
-		got, err := withDatabase(tc.base, "x")
+		got, err := pgembed.WithDatabase(tc.base, "x")
 		if err != nil || got != tc.want {
 			t.Errorf("withDatabase(%q) = %q, %v; want %q", tc.base, got, err, tc.want)
 		}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"granttrack/app/pgtest"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -212,10 +213,26 @@ func TestEvidenceThroughTheAPI(t *testing.T) {
 	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", other), map[string]any{"reason": "duplicate"}), 200)
 	e.mustStatus(e.upload(models.RoleAdmin, fmt.Sprintf("/api/v1/spend/%d/evidence", other), "a.pdf", "", testPDF), 409)
 
-	// Evidence is append-only in the database itself.
+	// Evidence is append-only in the database itself: the application role
+	// has no privilege to change it, and the owner, who has every privilege,
+	// meets the trigger (in a transaction rolled back, whatever happens).
+	owner, err := store.Open(context.Background(), pgtest.Owner(pgtest.DSN()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
 	for _, q := range []string{"UPDATE spend_evidence SET file_name = 'x.pdf'", "DELETE FROM spend_evidence", "TRUNCATE spend_evidence CASCADE"} {
-		if _, err := e.st.DB().ExecContext(context.Background(), q); err == nil || !strings.Contains(err.Error(), "append-only") {
-			t.Fatalf("%s: err = %v, want an append-only refusal", q, err)
+		if _, err := e.st.DB().ExecContext(context.Background(), q); err == nil || !strings.Contains(err.Error(), "permission denied for table spend_evidence") {
+			t.Fatalf("%s: err = %v, want the application role refused", q, err)
+		}
+		tx, err := owner.DB().BeginTx(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.ExecContext(context.Background(), q)
+		tx.Rollback() //nolint:errcheck // always rolled back
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("%s as the owner: err = %v, want an append-only refusal", q, err)
 		}
 	}
 }

@@ -126,8 +126,11 @@ func (s *Store) RejectImport(ctx context.Context, actor models.Actor, id int64, 
 // await a decision (ECONFLICT if none).
 func lockImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64) (int, error) {
 	var importedBy int64
-	if err := tx.NewRaw("SELECT imported_by FROM spend_imports WHERE id = ? FOR UPDATE", id).Scan(ctx, &importedBy); err != nil {
+	if err := tx.NewRaw("SELECT imported_by FROM spend_imports WHERE id = ?", id).Scan(ctx, &importedBy); err != nil {
 		return 0, notFound(err, "Import", id)
+	}
+	if err := lockKey(ctx, tx, "spend_imports", id); err != nil {
+		return 0, err
 	}
 	if importedBy == actor.UserID {
 		return 0, models.Errorf(models.EFORBIDDEN, "You imported import %d, so someone else must approve or reject its entries.", id)

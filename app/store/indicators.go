@@ -54,11 +54,14 @@ func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]*models.In
 // indicator; it becomes the next revision and the old one stays visible.
 func (s *Store) RecordMeasurement(ctx context.Context, actor models.Actor, m *models.Measurement) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		// One writer per indicator at a time, so two corrections of the same
-		// reading cannot both pass the checks below.
-		if err := tx.NewSelect().Model((*models.Indicator)(nil)).Column("id").Where("id = ?", m.IndicatorID).For("UPDATE").
+		if err := tx.NewSelect().Model((*models.Indicator)(nil)).Column("id").Where("id = ?", m.IndicatorID).
 			Scan(ctx, new(int64)); err != nil {
 			return notFound(err, "Indicator", m.IndicatorID)
+		}
+		// One writer per indicator at a time, so two corrections of the same
+		// reading cannot both pass the checks below.
+		if err := lockKey(ctx, tx, "indicators", m.IndicatorID); err != nil {
+			return err
 		}
 		var before *models.Measurement
 		if m.SupersedesID != nil {

@@ -62,20 +62,34 @@ func raw(st *store.Store, query string, args ...any) error {
 	return err
 }
 
-// tamper runs SQL with the append-only triggers switched off, as a
-// superuser with bad intent could, and returns an undo.
-func tamper(t *testing.T, st *store.Store, query string, args ...any) {
+// asOwner runs SQL as the schema's owner, who holds every privilege on
+// every table, in a transaction it rolls back: what only a trigger can stop
+// is stopped even for the owner, and nothing is left changed if it is not.
+func asOwner(t *testing.T, query string, args ...any) error {
 	t.Helper()
-	err := st.DB().RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
-			return err
-		}
-		_, err := tx.NewRaw(query, args...).Exec(ctx)
-		return err
-	})
+	owner, err := store.Open(context.Background(), pgtest.OwnerDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer owner.Close()
+	tx, err := owner.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // always rolled back
+	_, err = tx.NewRaw(query, args...).Exec(context.Background())
+	return err
+}
+
+// tamper runs SQL with the spend ledger's and the audit trail's triggers
+// switched off, as someone holding the schema owner's credentials could
+// (the application role cannot: see migrations' TestAppRoleIsRefused).
+func tamper(t *testing.T, st *store.Store, query string, args ...any) {
+	t.Helper()
+	pgtest.Tamper(t, st, []string{"spend_entries", "audit_events"}, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewRaw(query, args...).Exec(ctx)
+		return err
+	})
 }
 
 func TestDatabaseRefusesWhatGoRefuses(t *testing.T) {
@@ -110,7 +124,17 @@ func TestDatabaseRefusesWhatGoRefuses(t *testing.T) {
 			}
 			var pgErr *pgconn.PgError
 			if tc.want != "" && (!errors.As(err, &pgErr) || !strings.Contains(pgErr.ConstraintName+" "+pgErr.Message, tc.want)) {
-				t.Fatalf("err = %v, want constraint %q", err, tc.want)
+				// The application role may not touch the audit trail at
+				// all; the trigger is for the owner, tried below.
+				if !strings.HasPrefix(tc.name, "ErrAudit") || pgErr == nil || pgErr.Code != "42501" {
+					t.Fatalf("err = %v, want constraint %q", err, tc.want)
+				}
+			}
+			if !strings.HasPrefix(tc.name, "ErrAudit") {
+				return
+			}
+			if err := asOwner(t, tc.sql); !errors.As(err, &pgErr) || !strings.Contains(pgErr.ConstraintName+" "+pgErr.Message, tc.want) {
+				t.Fatalf("as the owner: err = %v, want constraint %q", err, tc.want)
 			}
 		})
 	}

@@ -1,20 +1,28 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"granttrack/app"
 	"granttrack/app/bench"
 	"granttrack/app/export"
+	"granttrack/app/pgembed"
+	"granttrack/app/store"
 )
 
 // benchCmd runs `granttrack bench spend`: recording throughput through the
-// HTTP API against the raw transaction. It writes rows, so point it at a
-// scratch data dir (--data-dir /tmp/gt-bench) or database.
+// HTTP API against the raw transaction, in a scratch database (scratch).
 func (c *command) benchCmd(args []string) error {
 	if len(args) > 0 && args[0] == "import" {
 		return c.benchImport(args[1:])
@@ -28,7 +36,7 @@ func (c *command) benchCmd(args []string) error {
 	if len(args) == 0 || args[0] != "spend" {
 		return usageError{"bench needs spend, import, export or report"}
 	}
-	fs := c.flags("bench spend")
+	fs := c.benchFlags("bench spend")
 	clientsFlag := fs.String("clients", "1,8,32", "concurrent clients, comma-separated")
 	n := fs.Int("n", 3000, "requests per run")
 	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file")
@@ -43,11 +51,11 @@ func (c *command) benchCmd(args []string) error {
 		}
 		clients = append(clients, v)
 	}
-	a, err := c.open()
+	a, _, done, err := c.scratch()
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer done()
 	srv, err := a.Server()
 	if err != nil {
 		return err
@@ -67,17 +75,17 @@ func (c *command) benchCmd(args []string) error {
 
 // benchImport runs `granttrack bench import [--rows N]`.
 func (c *command) benchImport(args []string) error {
-	fs := c.flags("bench import")
+	fs := c.benchFlags("bench import")
 	rows := fs.Int("rows", 1_000_000, "rows in the generated file")
 	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, err := c.open()
+	a, owner, done, err := c.scratch()
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer done()
 	dir, err := os.MkdirTemp("", "granttrack-bench-")
 	if err != nil {
 		return err
@@ -88,7 +96,7 @@ func (c *command) benchImport(args []string) error {
 		return err
 	}
 	defer stop()
-	res, err := bench.Import(c.ctx, a.Store, *rows, dir)
+	res, err := bench.Import(c.ctx, a.Store, owner, *rows, dir)
 	if err != nil {
 		return err
 	}
@@ -109,7 +117,7 @@ func (c *command) benchImport(args []string) error {
 // seeds N approved entries, then times the ledger export against
 // PostgreSQL's COPY of the same rows, and reports the export's peak memory.
 func (c *command) benchExport(args []string) error {
-	fs := c.flags("bench export")
+	fs := c.benchFlags("bench export")
 	rows := fs.Int("rows", 1_000_000, "approved entries to seed and export")
 	format := fs.String("format", "csv", strings.Join(export.Formats(), ", "))
 	if err := fs.Parse(args); err != nil {
@@ -118,11 +126,11 @@ func (c *command) benchExport(args []string) error {
 	if *rows < 1 {
 		return usageError{"--rows must be at least 1"}
 	}
-	a, err := c.open()
+	a, _, done, err := c.scratch()
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer done()
 	fmt.Fprintf(c.stdout, "Seeding %d approved entries...\n", *rows)
 	res, err := bench.Export(c.ctx, a.Store, *rows, *format)
 	if err != nil {
@@ -155,4 +163,113 @@ func startProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// benchFlags are a bench's flags: --data-dir, which must be new or empty,
+// and --owner-url, which makes the scratch database on an external server.
+func (c *command) benchFlags(name string) *flag.FlagSet {
+	fs := c.flags(name)
+	fs.StringVar(&c.cfg.OwnerURL, "owner-url", c.cfg.OwnerURL, "with DATABASE_URL: a role that may create databases, which makes and drops the bench's own (GRANTTRACK_OWNER_DATABASE_URL)")
+	return fs
+}
+
+// scratch makes a database for this bench run alone, because a bench writes
+// rows no ledger should hold (a million approved entries with no audit
+// events, say): without DATABASE_URL, a private cluster in a new temporary
+// data dir, or in --data-dir if that is new or empty (kept, for a look
+// afterwards); with DATABASE_URL, a new database on that server, made and
+// dropped afterwards by the owner's connection. It returns the app, as the
+// application role, the owner's store on the same database (for what only
+// the owner may do), and what closes and removes them.
+func (c *command) scratch() (a *app.App, owner *store.Store, done func(), err error) {
+	if err := c.checkTarget(); err != nil {
+		return nil, nil, nil, err
+	}
+	if c.cfg.DatabaseURL != "" {
+		return c.scratchDatabase()
+	}
+	cfg := c.cfg
+	remove := func() {}
+	if !c.dataDirSet {
+		if cfg.DataDir, err = os.MkdirTemp("", "granttrack-bench-"); err != nil {
+			return nil, nil, nil, err
+		}
+		dir := cfg.DataDir
+		remove = func() { os.RemoveAll(dir) }
+		// When run as root, the server runs as postgres, which must get in.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			remove()
+			return nil, nil, nil, err
+		}
+	} else if entries, err := os.ReadDir(cfg.DataDir); err == nil && len(entries) > 0 {
+		return nil, nil, nil, fmt.Errorf("bench runs only in a scratch data dir of its own, and %s is not empty; give a new or empty --data-dir, or none for a temporary one", cfg.DataDir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, err
+	}
+	if a, err = app.Open(c.ctx, cfg, c.logger()); err != nil {
+		remove()
+		return nil, nil, nil, err
+	}
+	if owner, err = store.Open(c.ctx, a.Cluster.OwnerDSN()); err != nil {
+		a.Close()
+		remove()
+		return nil, nil, nil, err
+	}
+	if c.dataDirSet {
+		fmt.Fprintf(c.stdout, "Benchmarking in a new private cluster in %s (kept afterwards)\n", cfg.DataDir)
+	}
+	return a, owner, func() { owner.Close(); a.Close(); remove() }, nil
+}
+
+// scratchDatabase makes a new database on DATABASE_URL's server with the
+// owner's connection, migrates it and grants the application role its
+// privileges there, and drops it when done.
+func (c *command) scratchDatabase() (a *app.App, owner *store.Store, done func(), err error) {
+	if c.cfg.OwnerURL == "" {
+		return nil, nil, nil, errors.New("with DATABASE_URL, a bench makes a database of its own and drops it afterwards: give a role that may create databases with --owner-url or GRANTTRACK_OWNER_DATABASE_URL")
+	}
+	name := "granttrack_bench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	server, err := pgx.Connect(c.ctx, c.cfg.OwnerURL)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("owner's connection: %w", err)
+	}
+	defer server.Close(context.Background())
+	if _, err := server.Exec(c.ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, nil, nil, fmt.Errorf("making the bench's database (the owner needs CREATEDB): %w", err)
+	}
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, c.cfg.OwnerURL)
+		if err == nil {
+			_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "granttrack: dropping the bench's database %s: %v\n", name, err)
+		}
+	}
+	cfg := c.cfg
+	if cfg.DatabaseURL, err = pgembed.WithDatabase(c.cfg.DatabaseURL, name); err == nil {
+		cfg.OwnerURL, err = pgembed.WithDatabase(c.cfg.OwnerURL, name)
+	}
+	if err != nil {
+		drop()
+		return nil, nil, nil, err
+	}
+	o, err := app.OpenOwner(c.ctx, cfg, c.logger())
+	if err == nil {
+		if err = o.Migrate(c.ctx); err == nil {
+			a, err = app.Open(c.ctx, cfg, c.logger())
+		}
+	}
+	if err != nil {
+		if o != nil {
+			o.Close()
+		}
+		drop()
+		return nil, nil, nil, err
+	}
+	fmt.Fprintf(c.stdout, "Benchmarking in a new database %s (dropped afterwards)\n", name)
+	return a, o.Store, func() { a.Close(); o.Close(); drop() }, nil
 }

@@ -12,7 +12,7 @@ import (
 // dashboard for one financial year on a large data set, against the raw
 // GROUP BY of the same rows in the same run.
 func (c *command) benchReport(args []string) error {
-	fs := c.flags("bench report")
+	fs := c.benchFlags("bench report")
 	size := bench.BoardScale
 	fs.IntVar(&size.Lines, "lines", size.Lines, "funding lines to seed")
 	fs.IntVar(&size.Entries, "entries", size.Entries, "approved spend entries to seed, over five financial years")
@@ -30,13 +30,13 @@ func (c *command) benchReport(args []string) error {
 	if *runs < 1 {
 		return usageError{"--runs must be at least 1"}
 	}
-	a, err := c.open()
+	a, owner, done, err := c.scratch()
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer done()
 	began := time.Now()
-	seeded, err := bench.SeedReportData(c.ctx, a.Store, size, fy-2)
+	seeded, err := bench.SeedReportData(c.ctx, a.Store, owner, size, fy-2)
 	if err != nil {
 		return err
 	}

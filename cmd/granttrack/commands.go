@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"granttrack/app"
 	"granttrack/app/auth"
 	"granttrack/app/demo"
@@ -25,7 +27,7 @@ const usage = `granttrack: grant funding tracker
 Usage:
   granttrack demo    [--addr 127.0.0.1:8080] [--data-dir var]   serve with the demo data loaded
   granttrack serve   [--addr 127.0.0.1:8080] [--data-dir var]   serve the web app and API
-  granttrack migrate up|down|status [--data-dir var]
+  granttrack migrate up|down|status [--data-dir var] [--owner-url URL] [--destroy-ledger]
   granttrack user add --email E --name N --role R            password from stdin, or generated
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify [--anchor HASH@SEQ]                 checks the audit trail's hash chain (and that it still holds an export's head)
@@ -34,12 +36,15 @@ Usage:
                                                               the spend ledger, or grants (360Giving) or contracts (OCDS), with a manifest
   granttrack export transparency --month 2024-06 [--out DIR]   the statutory publishing pack: CSVs and index.html
   granttrack export verify FILE [--manifest FILE.manifest.json]   checks an export against its manifest, the ledger and the audit chain
-  granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput (writes rows: use a scratch --data-dir)
-  granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY (same caveat)
-  granttrack bench export [--rows 1000000] [--format csv]     measures a ledger export against COPY TO, and its memory (same caveat)
-  granttrack bench report [--fy 2024-25] [--runs 10]          measures the budget report and dashboard on 1,000,000 entries (same caveat)
+  granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput
+  granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY
+  granttrack bench export [--rows 1000000] [--format csv]     measures a ledger export against COPY TO, and its memory
+  granttrack bench report [--fy 2024-25] [--runs 10]          measures the budget report and dashboard on 1,000,000 entries
+                                                              (benches run only in a scratch database they make: a new or
+                                                              empty --data-dir, or a new database on DATABASE_URL's server)
 
 Without DATABASE_URL, granttrack runs a private PostgreSQL cluster in the data dir.
+DATABASE_URL is the application role; GRANTTRACK_OWNER_DATABASE_URL (--owner-url), the schema's owner, is for migrate.
 `
 
 // Main runs one subcommand and returns the process exit code. It is the whole
@@ -108,30 +113,40 @@ type command struct {
 	cfg            app.Config
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	dataDirSet     bool // --data-dir was given
 }
 
 func (c *command) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	fs.StringVar(&c.cfg.DataDir, "data-dir", c.cfg.DataDir, "data directory of the private PostgreSQL cluster (GRANTTRACK_DATA_DIR)")
+	fs.Func("data-dir", "data directory of the private PostgreSQL cluster (GRANTTRACK_DATA_DIR; default "+c.cfg.DataDir+")", func(v string) error {
+		c.cfg.DataDir, c.dataDirSet = v, true
+		return nil
+	})
 	return fs
+}
+
+// checkTarget refuses --data-dir beside DATABASE_URL: the command would
+// otherwise act on the server DATABASE_URL names, not on that data dir.
+func (c *command) checkTarget() error {
+	if c.dataDirSet && c.cfg.DatabaseURL != "" {
+		return usageError{"--data-dir names a private cluster, but DATABASE_URL is set and names a server; give one or the other"}
+	}
+	return nil
 }
 
 func (c *command) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: c.cfg.LogLevel}))
 }
 
-// open starts or reaches the database and migrates it.
+// open reaches the database as the application role: the private cluster
+// (migrated first, as its owner), or DATABASE_URL's server, whose schema
+// must be current.
 func (c *command) open() (*app.App, error) {
-	a, err := app.Open(c.ctx, c.cfg, c.logger())
-	if err != nil {
+	if err := c.checkTarget(); err != nil {
 		return nil, err
 	}
-	if err := a.Migrate(c.ctx); err != nil {
-		a.Close()
-		return nil, err
-	}
-	return a, nil
+	return app.Open(c.ctx, c.cfg, c.logger())
 }
 
 func (c *command) serve(args []string, withDemo bool) error {
@@ -151,9 +166,9 @@ func (c *command) serve(args []string, withDemo bool) error {
 	}
 	defer a.Close()
 	if withDemo {
-		loaded, err := demo.Load(c.ctx, a.Store)
+		loaded, err := demo.LoadIntoEmpty(c.ctx, a.Store)
 		if err != nil {
-			return fmt.Errorf("demo data: %w", err)
+			return err
 		}
 		if loaded {
 			fmt.Fprintln(c.stdout, "Demo data loaded.")
@@ -195,15 +210,25 @@ func (c *command) serve(args []string, withDemo bool) error {
 	return nil
 }
 
+// migrate runs as the schema's owner: the private cluster's, or
+// GRANTTRACK_OWNER_DATABASE_URL (--owner-url) beside DATABASE_URL.
 func (c *command) migrate(args []string) error {
 	if len(args) == 0 {
 		return usageError{"migrate needs up, down or status"}
 	}
 	fs := c.flags("migrate " + args[0])
+	fs.StringVar(&c.cfg.OwnerURL, "owner-url", c.cfg.OwnerURL, "the schema owner's connection to DATABASE_URL's database (GRANTTRACK_OWNER_DATABASE_URL)")
+	destroy := fs.Bool("destroy-ledger", false, "let migrate down roll back while the ledger holds spend entries and audit events, destroying them")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	a, err := app.Open(c.ctx, c.cfg, c.logger())
+	if err := c.checkTarget(); err != nil {
+		return err
+	}
+	if c.cfg.OwnerURL != "" && c.cfg.DatabaseURL == "" {
+		return usageError{"--owner-url needs DATABASE_URL too: the application role it names is the one migrate grants privileges to"}
+	}
+	a, err := app.OpenOwner(c.ctx, c.cfg, c.logger())
 	if err != nil {
 		return err
 	}
@@ -211,16 +236,24 @@ func (c *command) migrate(args []string) error {
 	db := a.Store.DB()
 	switch args[0] {
 	case "up":
-		g, err := migrations.Up(c.ctx, db)
+		before, err := migrations.Pending(c.ctx, db)
 		if err != nil {
 			return err
 		}
-		if g.IsZero() {
-			fmt.Fprintln(c.stdout, "Nothing to migrate: the schema is up to date.")
+		if err := a.Migrate(c.ctx); err != nil {
+			return err
+		}
+		if len(before) == 0 {
+			fmt.Fprintln(c.stdout, "Nothing to migrate: the schema is up to date. Privileges granted again.")
 		} else {
-			fmt.Fprintf(c.stdout, "Migrated to group %d: %s\n", g.ID, g.Migrations)
+			fmt.Fprintf(c.stdout, "Migrated: %s\n", strings.Join(before, ", "))
 		}
 	case "down":
+		if !*destroy {
+			if err := refuseWithLedger(c.ctx, a.Store); err != nil {
+				return err
+			}
+		}
 		g, err := migrations.Down(c.ctx, db)
 		if err != nil {
 			return err
@@ -246,6 +279,24 @@ func (c *command) migrate(args []string) error {
 		return usageError{fmt.Sprintf("migrate %q: use up, down or status", args[0])}
 	}
 	return nil
+}
+
+// refuseWithLedger returns an error naming what a rollback would destroy
+// while the ledger or the audit trail holds anything.
+func refuseWithLedger(ctx context.Context, st *store.Store) error {
+	var entries, events int64
+	err := st.DB().NewRaw("SELECT (SELECT count(*) FROM spend_entries), (SELECT count(*) FROM audit_events)").Scan(ctx, &entries, &events)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: nothing left to lose
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if entries == 0 && events == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing to roll back: the ledger holds %d spend entries and the audit trail %d events, which rolling back the schema can destroy for good; "+
+		"back the database up, and if destroying them is what you want, run migrate down --destroy-ledger", entries, events)
 }
 
 func (c *command) user(args []string) error {

@@ -25,7 +25,7 @@ import (
 // that TestBenchExportCommand does not use).
 func seedSpend(t *testing.T) {
 	t.Helper()
-	if code, _, errOut := granttrack(t, "", "audit", "verify"); code != 0 { // migrates the database
+	if code, _, errOut := granttrack(t, "", "audit", "verify"); code != 0 {
 		t.Fatal(errOut)
 	}
 	ctx := context.Background()
@@ -137,9 +137,8 @@ func TestExportLedgerFormatsCommand(t *testing.T) {
 
 func TestBenchExportCommand(t *testing.T) {
 	// The bench seeds approved entries behind the application's back (no
-	// audit events), so it gets a scratch database, as people are told to
-	// give it a scratch data dir.
-	code, stdout, errOut := granttrackOn(t, pgtest.FreshMigrated(t), "", "bench", "export", "--rows", "250")
+	// audit events), so it makes a private cluster of its own.
+	code, stdout, errOut := granttrackEnv(t, nil, "", "bench", "export", "--rows", "250")
 	if code != 0 {
 		t.Fatalf("exit %d: %q %q", code, stdout, errOut)
 	}

@@ -11,7 +11,7 @@ import (
 	"granttrack/app/store"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { pgtest.MainMigrated(m) }
 
 // granttrack runs the program in-process against the package's database.
 func granttrack(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -19,11 +19,17 @@ func granttrack(t *testing.T, stdin string, args ...string) (code int, stdout, s
 	return granttrackOn(t, pgtest.DSN(), stdin, args...)
 }
 
-// granttrackOn runs the command against the database at dsn.
+// granttrackOn runs the command against the database at dsn, as the
+// application role, with the owner's connection for migrate.
 func granttrackOn(t *testing.T, dsn, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return granttrackEnv(t, map[string]string{"DATABASE_URL": dsn, "GRANTTRACK_OWNER_DATABASE_URL": pgtest.Owner(dsn)}, stdin, args...)
+}
+
+// granttrackEnv runs the command with env as its whole environment.
+func granttrackEnv(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	env := map[string]string{"DATABASE_URL": dsn}
 	code = Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return env[k] })
 	return code, out.String(), errOut.String()
 }

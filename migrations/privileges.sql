@@ -1,0 +1,83 @@
+-- What the application role may do, in one place. The schema's owner runs
+-- this after every `migrate up` (it is idempotent), with :"app" replaced by
+-- the application role's name; a DBA can run it too, with
+-- `psql -v app=granttrack_app -f migrations/privileges.sql`.
+--
+-- The application role owns nothing and is no superuser, so it can neither
+-- switch a trigger off (ALTER TABLE … DISABLE TRIGGER, session_replication_role)
+-- nor alter, truncate or drop a table. It may insert into and read the
+-- append-only tables, update only the columns that legitimately change, and
+-- delete only sessions. A table, view or function added by a migration must
+-- be named here (a GRANT, or a REVOKE saying it gets nothing): a test fails
+-- otherwise.
+--
+-- Taking a row lock (SELECT … FOR UPDATE) needs UPDATE on some column of the
+-- table, so a table the application locks but never updates cannot be
+-- locked that way.
+
+-- Start from nothing, so a privilege removed from this file is removed from
+-- the database; revoking a table's privileges revokes its columns' too.
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, :"app";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC, :"app";
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC, :"app";
+-- Nobody but the owner creates objects in the schema (PostgreSQL 15's
+-- default, repeated for servers upgraded from older versions).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO :"app";
+-- Every table's id sequence: nextval for inserts, nothing else (setval
+-- would need UPDATE).
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO :"app";
+
+-- Functions: the ones in this schema are trigger functions, which run when
+-- their trigger fires whatever EXECUTE says; the application calls none.
+
+-- People and access.
+GRANT SELECT, INSERT ON users TO :"app";
+GRANT UPDATE (password_hash) ON users TO :"app";
+GRANT SELECT, INSERT ON api_tokens TO :"app";
+GRANT UPDATE (last_used_at, revoked_at) ON api_tokens TO :"app";
+-- Web sessions come and go: the one table the application deletes from.
+GRANT SELECT, INSERT, DELETE ON sessions TO :"app";
+GRANT UPDATE (data, expires_at) ON sessions TO :"app";
+
+-- Reference data, edited through the forms.
+GRANT SELECT, INSERT ON organisations TO :"app";
+GRANT UPDATE (name, org_id, charity_number, company_number, borough, gss_code, is_funder, is_recipient, is_supplier, updated_at)
+    ON organisations TO :"app";
+GRANT SELECT, INSERT ON programmes TO :"app";
+GRANT UPDATE (code, name, description, plan, updated_at) ON programmes TO :"app";
+GRANT SELECT, INSERT ON funding_lines TO :"app";
+GRANT UPDATE (code, title, description, kind, programme_id, funder_id, budget, starts_on, ends_on, status,
+    tender_reference, tender_min_value, tender_max_value, tender_closes_on, awarded_supplier_id, updated_at)
+    ON funding_lines TO :"app";
+
+-- Awards and their tranches are never changed once made.
+GRANT SELECT, INSERT ON awards TO :"app";
+GRANT SELECT, INSERT ON tranches TO :"app";
+-- A reservation is closed once: released or converted.
+GRANT SELECT, INSERT ON reservations TO :"app";
+GRANT UPDATE (status, release_reason, closed_by, closed_at) ON reservations TO :"app";
+
+-- The ledger: an entry is recorded, then decided once; never deleted.
+GRANT SELECT, INSERT ON spend_entries TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, rejection_reason) ON spend_entries TO :"app";
+GRANT SELECT, INSERT ON spend_imports TO :"app";
+GRANT SELECT, INSERT ON spend_evidence TO :"app";
+-- The rollup is written only by its triggers, which run as the owner
+-- (SECURITY DEFINER): the application reads it.
+GRANT SELECT ON spend_monthly TO :"app";
+
+-- Outcomes: indicators and their readings, corrected by new revisions.
+GRANT SELECT, INSERT ON indicators TO :"app";
+GRANT SELECT, INSERT ON measurements TO :"app";
+
+-- The audit trail: appended to, never changed; the head moves with each
+-- event (and a head moved by anyone else breaks the chain, which audit
+-- verify reports).
+GRANT SELECT, INSERT ON audit_events TO :"app";
+GRANT SELECT, UPDATE (seq, hash) ON audit_head TO :"app";
+
+-- Migrations: the application reads which are applied, to refuse to serve
+-- an old schema; only the owner migrates.
+GRANT SELECT ON bun_migrations TO :"app";
+REVOKE ALL ON bun_migration_locks FROM :"app";
