@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -13,19 +14,102 @@ import (
 // Validate into a model. The JSON API and the web forms share them, so a rule
 // is written once and every bad field is reported together.
 
-// ParseDate parses a calendar date in the form 2024-04-01.
+// Dates outside these bounds are refused: no grant, spend or reading is
+// dated before 1900 or after 2200, and year 0 (which PostgreSQL stores as
+// 1 BC) is a typing slip, not a date.
+var (
+	MinDate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxDate = time.Date(2200, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// ParseDate parses a calendar date in the form 2024-04-01, between MinDate
+// and MaxDate. It returns an EINVALID error saying which rule was broken.
 func ParseDate(s string) (time.Time, error) {
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
 		return time.Time{}, Errorf(EINVALID, "must be a date written as YYYY-MM-DD, for example 2024-04-01")
 	}
-	return t, nil
+	return t, CheckDate(t)
+}
+
+// CheckDate returns an EINVALID error naming the bound when the day of t is
+// before MinDate or after MaxDate, and nil otherwise.
+func CheckDate(t time.Time) error {
+	switch day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC); {
+	case day.Before(MinDate):
+		return Errorf(EINVALID, "must be on or after %s, the earliest date accepted", MinDate.Format(DateLayout))
+	case day.After(MaxDate):
+		return Errorf(EINVALID, "must be on or before %s, the latest date accepted", MaxDate.Format(DateLayout))
+	}
+	return nil
+}
+
+// ParseID reads an id as it is written in a path, a query or a form: a
+// positive whole number in canonical form (digits only, no sign, no leading
+// zero, no spaces), so that one id has exactly one spelling. It returns an
+// EINVALID error otherwise.
+func ParseID(s string) (int64, error) {
+	bad := Errorf(EINVALID, "must be a positive whole number such as 42")
+	if s == "" || s[0] == '0' || !asciiDigits(s) {
+		return 0, bad
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, bad
+	}
+	return id, nil
+}
+
+// CheckText returns an EINVALID error when s is not text a person could
+// have typed into the field: invalid UTF-8, control characters (a NUL
+// included) or the bidirectional controls that make text display in an
+// order other than the one it is stored in. A multi-line field may hold
+// tabs and line breaks (LF, or CR LF as browsers send them).
+func CheckText(s string, multiline bool) error {
+	if !utf8.ValidString(s) {
+		return Errorf(EINVALID, "must be valid UTF-8 text")
+	}
+	for i, r := range s {
+		switch {
+		case multiline && (r == '\t' || r == '\n' || r == '\r' && strings.HasPrefix(s[i:], "\r\n")):
+		case r == 0:
+			return Errorf(EINVALID, "must not contain a NUL character")
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			if !multiline && (r == '\t' || r == '\n' || r == '\r') {
+				return Errorf(EINVALID, "must be a single line, without tabs or line breaks")
+			}
+			return Errorf(EINVALID, "must not contain control characters (found U+%04X)", r)
+		case isBidiControl(r):
+			return Errorf(EINVALID, "must not contain bidirectional override characters (found U+%04X), which make text display differently from what is stored", r)
+		}
+	}
+	return nil
+}
+
+// isBidiControl reports whether r is one of the Unicode bidirectional
+// embedding, override or isolate controls.
+func isBidiControl(r rune) bool {
+	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
 }
 
 // collector gathers field problems while turning input text into values.
 type collector struct{ Problems }
 
+// text checks a single-line text field.
 func (c *collector) text(field, v string, required bool, max int) string {
+	return c.anyText(field, v, required, max, false)
+}
+
+// longText checks a multi-line text field (descriptions, reasons, notes).
+func (c *collector) longText(field, v string, required bool, max int) string {
+	return c.anyText(field, v, required, max, true)
+}
+
+func (c *collector) anyText(field, v string, required bool, max int, multiline bool) string {
+	if err := CheckText(v, multiline); err != nil {
+		c.Add(field, "%s", ErrorMessage(err))
+		return ""
+	}
 	v = strings.TrimSpace(v)
 	switch {
 	case required && v == "":
@@ -36,11 +120,22 @@ func (c *collector) text(field, v string, required bool, max int) string {
 	return v
 }
 
+// optionalText checks a single-line text field that may be left out; blank
+// is nil.
 func (c *collector) optionalText(field string, v *string, max int) *string {
+	return c.optionalAnyText(field, v, max, false)
+}
+
+// optionalLongText is optionalText for a multi-line field.
+func (c *collector) optionalLongText(field string, v *string, max int) *string {
+	return c.optionalAnyText(field, v, max, true)
+}
+
+func (c *collector) optionalAnyText(field string, v *string, max int, multiline bool) *string {
 	if v == nil {
 		return nil
 	}
-	s := c.text(field, *v, false, max)
+	s := c.anyText(field, *v, false, max, multiline)
 	if s == "" {
 		return nil
 	}
@@ -62,6 +157,10 @@ func (c *collector) code(field, v string) string {
 }
 
 func (c *collector) date(field, v string) time.Time {
+	if err := CheckText(v, false); err != nil {
+		c.Add(field, "%s", ErrorMessage(err))
+		return time.Time{}
+	}
 	if strings.TrimSpace(v) == "" {
 		c.Add(field, "is required")
 		return time.Time{}
@@ -101,9 +200,24 @@ func (c *collector) optionalMoney(field string, v *string) *decimal.Decimal {
 	return &d
 }
 
+// id checks a required id: 0 is a missing one, and a negative one (from
+// JSON, or a form value ParseID refused) is never silently dropped.
 func (c *collector) id(field string, v int64) int64 {
-	if v <= 0 {
+	switch {
+	case v == 0:
 		c.Add(field, "is required")
+	case v < 0:
+		c.Add(field, "must be a positive whole number such as 42")
+	}
+	return v
+}
+
+// optionalID checks an id that may be left out; one that is given must be
+// positive, so that a bad id is refused rather than read as no id.
+func (c *collector) optionalID(field string, v *int64) *int64 {
+	if v != nil && *v <= 0 {
+		c.Add(field, "must be a positive whole number such as 42")
+		return nil
 	}
 	return v
 }
@@ -189,7 +303,7 @@ func (in ProgrammeInput) Validate() (*Programme, error) {
 	p := &Programme{
 		Code:        c.code("code", in.Code),
 		Name:        c.text("name", in.Name, true, 200),
-		Description: c.text("description", in.Description, false, 4000),
+		Description: c.longText("description", in.Description, false, 4000),
 		Plan:        c.text("plan", in.Plan, true, 200),
 	}
 	return p, c.Err()
@@ -231,7 +345,7 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 	fl := &FundingLine{
 		Code:        c.code("code", in.Code),
 		Title:       c.text("title", in.Title, true, 200),
-		Description: c.text("description", in.Description, false, 4000),
+		Description: c.longText("description", in.Description, false, 4000),
 		Kind:        FundingLineKind(strings.TrimSpace(in.Kind)),
 		ProgrammeID: c.id("programme_id", in.ProgrammeID),
 		FunderID:    c.id("funder_id", in.FunderID),
@@ -258,9 +372,7 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 		fl.TenderMinValue = c.optionalMoney("tender.min_value", t.MinValue)
 		fl.TenderMaxValue = c.optionalMoney("tender.max_value", t.MaxValue)
 		fl.TenderClosesOn = c.optionalDate("tender.closes_on", t.ClosesOn)
-		if t.AwardedSupplierID != nil && *t.AwardedSupplierID > 0 {
-			fl.AwardedSupplierID = t.AwardedSupplierID
-		}
+		fl.AwardedSupplierID = c.optionalID("tender.awarded_supplier_id", t.AwardedSupplierID)
 		if (fl.TenderMinValue == nil) != (fl.TenderMaxValue == nil) && !c.Has("tender.min_value") && !c.Has("tender.max_value") {
 			c.Add("tender.max_value", "give both the lowest and the highest value of the tender's band")
 		}
@@ -317,9 +429,9 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 		FundingLineID:        fundingLineID,
 		RecipientID:          c.id("recipient_id", in.RecipientID),
 		Reference:            strings.ToUpper(c.text("reference", in.Reference, true, 60)),
-		Purpose:              c.text("purpose", in.Purpose, false, 4000),
-		Conditions:           c.optionalText("conditions", &in.Conditions, 4000),
-		CrimeReductionReason: c.optionalText("crime_reduction_reason", &in.CrimeReductionReason, 4000),
+		Purpose:              c.longText("purpose", in.Purpose, false, 4000),
+		Conditions:           c.optionalLongText("conditions", &in.Conditions, 4000),
+		CrimeReductionReason: c.optionalLongText("crime_reduction_reason", &in.CrimeReductionReason, 4000),
 		Amount:               c.money("amount", in.Amount, ParsePositiveMoney),
 		AwardedOn:            c.date("awarded_on", in.AwardedOn),
 		StartsOn:             c.date("starts_on", in.StartsOn),

@@ -91,7 +91,8 @@ func ParseNonNegativeMoney(s string) (decimal.Decimal, error) {
 	if err != nil {
 		return decimal.Zero, err
 	}
-	if d.IsNegative() {
+	// "-0" is zero, but a sign where none makes sense is refused, not dropped.
+	if d.IsNegative() || strings.HasPrefix(s, "-") {
 		return decimal.Zero, &Error{Code: EINVALID, Message: "must not be negative"}
 	}
 	return d, nil

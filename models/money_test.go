@@ -180,7 +180,8 @@ func TestParseNonNegativeMoneyAcceptsZeroRejectsNegative(t *testing.T) {
 	}{
 		{"0", true, ""},
 		{"0.00", true, ""},
-		{"-0.00", true, ""}, // negative zero is zero
+		{"-0.00", false, "must not be negative"}, // a sign where none belongs is refused, not dropped
+		{"-0", false, "must not be negative"},
 		{"1250.00", true, ""},
 		{"-0.01", false, "must not be negative"},
 		{"-1250", false, "must not be negative"},
@@ -271,6 +272,13 @@ func FuzzParseMoney(f *testing.F) {
 			t.Fatalf("ParseMoney accepted %q, which has characters other than -, digits and .", s)
 		}
 		checkParsedMoney(t, s, d)
+		// Where a sign makes no sense, even "-0" is refused, never dropped.
+		if nn, err := ParseNonNegativeMoney(s); err == nil && (nn.IsNegative() || strings.HasPrefix(s, "-")) {
+			t.Fatalf("ParseNonNegativeMoney(%q) = %s accepted a sign", s, nn)
+		}
+		if p, err := ParsePositiveMoney(s); err == nil && !p.IsPositive() {
+			t.Fatalf("ParsePositiveMoney(%q) = %s, not positive", s, p)
+		}
 	})
 }
 

@@ -54,7 +54,7 @@ func (in ReservationInput) Validate(fundingLineID int64) (*Reservation, error) {
 	r := &Reservation{
 		FundingLineID: fundingLineID,
 		Amount:        c.money("amount", in.Amount, ParsePositiveMoney),
-		Purpose:       c.text("purpose", in.Purpose, true, 4000),
+		Purpose:       c.longText("purpose", in.Purpose, true, 4000),
 		Reference:     strings.ToUpper(c.text("reference", in.Reference, false, 60)),
 		ExpectedOn:    c.date("expected_on", in.ExpectedOn),
 		Status:        ReservationHeld,
@@ -173,6 +173,13 @@ func (in IndicatorInput) Validate() (*Indicator, error) {
 		Frequency: Frequency(c.oneOf("frequency", in.Frequency, string(Monthly), string(Quarterly), string(Annual))),
 	}
 	switch {
+	case in.FundingLineID < 0 || in.ProgrammeID < 0:
+		if in.FundingLineID < 0 {
+			c.id("funding_line_id", in.FundingLineID)
+		}
+		if in.ProgrammeID < 0 {
+			c.id("programme_id", in.ProgrammeID)
+		}
 	case (in.FundingLineID > 0) == (in.ProgrammeID > 0):
 		c.Add("funding_line_id", "give either a funding line or a programme, not both")
 	case in.FundingLineID > 0:
@@ -217,7 +224,7 @@ func (in MeasurementInput) Validate(indicatorID int64) (*Measurement, error) {
 		PeriodStart: c.date("period_start", in.PeriodStart),
 		PeriodEnd:   c.date("period_end", in.PeriodEnd),
 		Source:      c.text("source", in.Source, true, 300),
-		MethodNote:  c.text("method_note", in.MethodNote, false, 2000),
+		MethodNote:  c.longText("method_note", in.MethodNote, false, 2000),
 		ExtractedOn: c.optionalDate("extracted_on", &in.ExtractedOn),
 		Revision:    1,
 	}

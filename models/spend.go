@@ -88,8 +88,8 @@ func (in SpendInput) Validate() (*SpendEntry, error) {
 	e := spendDetails(&c, in.Amount, in.IncurredOn, in.Category, in.Reference, in.Description, in.Purpose, in.VFMReason)
 	e.FundingLineID = c.id("funding_line_id", in.FundingLineID)
 	e.PayeeID = c.id("payee_id", in.PayeeID)
-	e.AwardID, e.TrancheID = positive(in.AwardID), positive(in.TrancheID)
-	if e.TrancheID != nil && e.AwardID == nil {
+	e.AwardID, e.TrancheID = c.optionalID("award_id", in.AwardID), c.optionalID("tranche_id", in.TrancheID)
+	if e.TrancheID != nil && in.AwardID == nil {
 		c.Add("tranche_id", "a tranche needs its award_id too")
 	}
 	return e, c.Err()
@@ -114,6 +114,7 @@ func (in SpendImportRow) Validate() (*SpendEntry, error) {
 	var c collector
 	e := spendDetails(&c, in.Amount, in.IncurredOn, in.Category, in.Reference, in.Description, in.Purpose, in.VFMReason)
 	c.text("funding_line", in.FundingLine, true, 40)
+	c.text("award", in.Award, false, 60)
 	c.text("payee", in.Payee, true, 200)
 	return e, c.Err()
 }
@@ -123,11 +124,11 @@ func spendDetails(c *collector, amount, incurredOn, category, reference, descrip
 	e := &SpendEntry{
 		Amount:      c.money("amount", amount, ParsePositiveMoney),
 		IncurredOn:  c.date("incurred_on", incurredOn),
-		Category:    strings.TrimSpace(category),
+		Category:    strings.TrimSpace(c.text("category", category, false, 40)),
 		Reference:   c.text("reference", reference, false, 100),
-		Description: c.text("description", description, false, 4000),
-		Purpose:     c.text("purpose", purpose, false, 4000),
-		VFMReason:   c.text("vfm_reason", vfm, false, 4000),
+		Description: c.longText("description", description, false, 4000),
+		Purpose:     c.longText("purpose", purpose, false, 4000),
+		VFMReason:   c.longText("vfm_reason", vfm, false, 4000),
 		Status:      SpendPending,
 	}
 	valid := false
@@ -148,16 +149,9 @@ func spendDetails(c *collector, amount, incurredOn, category, reference, descrip
 	return e
 }
 
-func positive(id *int64) *int64 {
-	if id == nil || *id <= 0 {
-		return nil
-	}
-	return id
-}
-
 // RequireReason checks a reason for a rejection or reversal.
 func RequireReason(reason string) (string, error) {
 	var c collector
-	r := c.text("reason", reason, true, 2000)
+	r := c.longText("reason", reason, true, 2000)
 	return r, c.Err()
 }

@@ -65,8 +65,13 @@ func (m Missing) String() string {
 // last days.
 func ParseMonth(s string) (from, to time.Time, err error) {
 	from, err = time.Parse("2006-01", strings.TrimSpace(s))
+	msg := "must be a month written as YYYY-MM, for example 2024-06"
+	if err == nil {
+		if rerr := models.CheckDate(from); rerr != nil {
+			err, msg = rerr, models.ErrorMessage(rerr)
+		}
+	}
 	if err != nil {
-		msg := "must be a month written as YYYY-MM, for example 2024-06"
 		return from, to, &models.Error{Code: models.EINVALID, Message: "The month " + msg + ".",
 			Fields: []models.FieldError{{Field: "month", Message: msg}}}
 	}

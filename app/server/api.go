@@ -45,11 +45,23 @@ func queryID(c *fiber.Ctx, name string, p *models.Problems) int64 {
 	if v == "" {
 		return 0
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		p.Add(name, "must be a positive whole number")
+	id, err := models.ParseID(v)
+	if err != nil {
+		p.Add(name, "%s", models.ErrorMessage(err))
 	}
 	return id
+}
+
+// queryText reads a text filter from the query, trimmed; text that could
+// not have been typed (control characters, invalid UTF-8) is a problem on
+// that parameter rather than a query the database refuses.
+func queryText(c *fiber.Ctx, name string, p *models.Problems) string {
+	v := c.Query(name)
+	if err := models.CheckText(v, false); err != nil {
+		p.Add(name, "%s", models.ErrorMessage(err))
+		return ""
+	}
+	return strings.TrimSpace(v)
 }
 
 func created(c *fiber.Ctx, location string, body any) error {

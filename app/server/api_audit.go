@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/hex"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -50,8 +49,8 @@ func rawOrNull(b json.RawMessage) json.RawMessage {
 // and the audit page alike.
 func auditFilter(c *fiber.Ctx) (store.AuditFilter, error) {
 	var p models.Problems
-	f := store.AuditFilter{ActorID: queryID(c, "actor_id", &p), Actor: strings.TrimSpace(c.Query("actor")), Action: strings.TrimSpace(c.Query("action")),
-		Entity: strings.TrimSpace(c.Query("entity")), EntityID: strings.TrimSpace(c.Query("entity_id")), Page: pageOf(c, &p)}
+	f := store.AuditFilter{ActorID: queryID(c, "actor_id", &p), Actor: queryText(c, "actor", &p), Action: queryText(c, "action", &p),
+		Entity: queryText(c, "entity", &p), EntityID: queryText(c, "entity_id", &p), Page: pageOf(c, &p)}
 	f.From = queryTime(c, "from", false, &p)
 	f.To = queryTime(c, "to", true, &p)
 	return f, p.Err()
@@ -83,10 +82,17 @@ func queryTime(c *fiber.Ctx, name string, endOfDay bool, p *models.Problems) *ti
 		return nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		if err := models.CheckDate(t); err != nil {
+			p.Add(name, "%s", models.ErrorMessage(err))
+			return nil
+		}
 		return &t
 	}
 	d, err := models.ParseDate(v)
-	if err != nil {
+	if _, perr := time.Parse(models.DateLayout, v); err != nil && perr == nil {
+		p.Add(name, "%s", models.ErrorMessage(err)) // a date, out of range
+		return nil
+	} else if err != nil {
 		p.Add(name, "must be a time such as 2024-06-03T09:00:00Z or a date such as 2024-06-03")
 		return nil
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,8 +52,8 @@ func formFile(c *fiber.Ctx, field string, limit int64) (name string, data []byte
 
 // evidenceID reads the :evidence_id parameter.
 func evidenceID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("evidence_id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, err := paramID(c, "evidence_id")
+	if err != nil {
 		return 0, models.Errorf(models.ENOTFOUND, "There is no evidence file with the id %q.", c.Params("evidence_id"))
 	}
 	return id, nil

@@ -71,6 +71,9 @@ func (s *Server) recordSpend(c *fiber.Ctx) error {
 	if len(key) > maxIdempotencyKey {
 		return models.Errorf(models.EBADREQUEST, "The Idempotency-Key header is over %d characters.", maxIdempotencyKey)
 	}
+	if err := models.CheckText(key, false); err != nil {
+		return models.Errorf(models.EBADREQUEST, "The Idempotency-Key header %s.", models.ErrorMessage(err))
+	}
 	var in models.SpendInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err

@@ -2,71 +2,123 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	json "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gofiber/fiber/v2"
 
 	"granttrack/models"
 )
 
-// decodeJSON reads the request body into v strictly: JSON only, no unknown
-// fields, no trailing data, at most MaxJSONBody bytes. Parse failures are
-// EBADREQUEST; a value of the wrong type is EINVALID naming the field.
+// decodeJSON reads the request body into v strictly: Content-Type exactly
+// application/json (a charset, if given, must be utf-8), one JSON object
+// and nothing after it, member names exactly as documented (never matched
+// case-insensitively), no name twice, valid UTF-8 only, no unknown members,
+// at most MaxJSONBody bytes. A body that cannot be read is EBADREQUEST; a
+// member that is unknown, repeated, not UTF-8 or of the wrong type is
+// EINVALID naming the field. Every handler decodes through it.
 func decodeJSON(c *fiber.Ctx, v any) error {
 	body := c.Body()
 	if len(body) > MaxJSONBody {
 		return models.Errorf(models.ETOOLARGE, "The request body is over %d bytes.", MaxJSONBody)
 	}
-	if ct := c.Get(fiber.HeaderContentType); !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
-		return models.Errorf(models.EBADREQUEST, "Send the body as JSON with 'Content-Type: application/json'.")
+	if !isJSONMediaType(c.Get(fiber.HeaderContentType)) {
+		return &models.Error{Code: models.EBADREQUEST, Message: "Send the body as JSON with 'Content-Type: application/json'.",
+			Fields: []models.FieldError{{Field: "Content-Type", Message: "must be application/json (optionally with charset=utf-8)"}}}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return models.Errorf(models.EBADREQUEST, "The body must be a JSON object.")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return models.Errorf(models.EBADREQUEST, "The body must hold a single JSON object.")
-	}
-	return nil
+	return jsonError(json.Unmarshal(body, v, json.RejectUnknownMembers(true)))
 }
 
+// isJSONMediaType reports whether a Content-Type header is application/json,
+// with no parameter but a UTF-8 charset; application/jsonx or text/json is
+// not JSON to us.
+func isJSONMediaType(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != fiber.MIMEApplicationJSON {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonError turns a decoding error into a coded one, naming the field by
+// the path Validate uses (tranches[0].amount). It returns nil for nil.
 func jsonError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
+	if err == nil {
+		return nil
+	}
+	invalid := func(ptr jsontext.Pointer, msg string) error {
+		field := fieldOf(ptr)
 		if field == "" {
-			return models.Errorf(models.EBADREQUEST, "The body must be a JSON object.")
+			return models.Errorf(models.EBADREQUEST, "The body %s.", msg)
 		}
 		return &models.Error{Code: models.EINVALID, Message: "The input has problems; see fields.",
-			Fields: []models.FieldError{{Field: field, Message: typeMessage(typeErr.Type)}}}
-	case errors.As(err, &syntaxErr):
-		return models.Errorf(models.EBADREQUEST, "The body is not valid JSON (at byte %d).", syntaxErr.Offset)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return models.Errorf(models.EBADREQUEST, "The body is empty or cut short.")
+			Fields: []models.FieldError{{Field: field, Message: msg}}}
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name, _ = strconv.Unquote(name)
-		return &models.Error{Code: models.EINVALID, Message: "The input has problems; see fields.",
-			Fields: []models.FieldError{{Field: name, Message: "is not a recognised field"}}}
+	var sem *json.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.Is(err, json.ErrUnknownName):
+		errors.As(err, &sem)
+		return invalid(sem.JSONPointer, "is not a recognised field (names are exact and lower-case, as documented)")
+	case errors.As(err, &sem):
+		if sem.GoType == nil || sem.JSONPointer == "" {
+			return models.Errorf(models.EBADREQUEST, "The body must be a JSON object.")
+		}
+		return invalid(sem.JSONPointer, typeMessage(sem.GoType))
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		errors.As(err, &syn)
+		return invalid(syn.JSONPointer, "is given more than once")
+	case errors.As(err, &syn) && strings.Contains(syn.Err.Error(), "UTF-8"):
+		return invalid(syn.JSONPointer, "is not valid UTF-8 text")
+	case errors.As(err, &syn):
+		return models.Errorf(models.EBADREQUEST, "The body is not valid JSON (at byte %d).", syn.ByteOffset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return models.Errorf(models.EBADREQUEST, "The body is empty or cut short.")
 	}
 	return &models.Error{Code: models.EBADREQUEST, Message: "The body could not be read as JSON.", Err: err}
 }
 
+// fieldOf writes a JSON pointer (/tranches/0/amount) as the field names
+// Validate reports (tranches[0].amount).
+func fieldOf(ptr jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range ptr.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
 func typeMessage(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return `must be a string; money is sent as text such as "2000000.00" so that no penny is lost`
 	case reflect.Int, reflect.Int64, reflect.Int32:
-		return "must be a whole number"
+		return "must be a whole number written in digits, such as 42"
 	case reflect.Bool:
 		return "must be true or false"
 	case reflect.Slice:
@@ -77,11 +129,17 @@ func typeMessage(t reflect.Type) string {
 	return "has the wrong type"
 }
 
-// pathID reads the :id parameter; ENOTFOUND when it is not a positive number.
+// pathID reads the :id parameter: a positive whole number in canonical form
+// (models.ParseID), else ENOTFOUND.
 func pathID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.Errorf(models.ENOTFOUND, "There is nothing with the id %q.", c.Params("id"))
+	return paramID(c, "id")
+}
+
+// paramID reads a path parameter holding an id, as pathID does.
+func paramID(c *fiber.Ctx, name string) (int64, error) {
+	id, err := models.ParseID(c.Params(name))
+	if err != nil {
+		return 0, models.Errorf(models.ENOTFOUND, "There is nothing with the id %q.", c.Params(name))
 	}
 	return id, nil
 }

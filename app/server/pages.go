@@ -233,7 +233,7 @@ func (s *Server) lineSave(c *fiber.Ctx) error {
 		Budget: c.FormValue("budget"), StartsOn: c.FormValue("starts_on"), EndsOn: c.FormValue("ends_on"),
 		Tender: &models.TenderInput{Reference: optForm(c, "tender_reference"), MinValue: optForm(c, "tender_min_value"),
 			MaxValue: optForm(c, "tender_max_value"), ClosesOn: optForm(c, "tender_closes_on")}}
-	if sup := formID(c, "awarded_supplier_id"); sup > 0 {
+	if sup := formID(c, "awarded_supplier_id"); sup != 0 {
 		in.Tender.AwardedSupplierID = &sup
 	}
 	fl, err := in.Validate()

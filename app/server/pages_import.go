@@ -60,7 +60,7 @@ func (s *Server) spendImport(c *fiber.Ctx) error {
 	var me *models.Error
 	switch {
 	case errors.As(err, &ie):
-		return s.spendImportForm(c, fiber.StatusUnprocessableEntity, fiber.Map{"FileName": name, "Rows": ie.Rows})
+		return s.spendImportForm(c, fiber.StatusUnprocessableEntity, fiber.Map{"FileName": name, "Rows": ie.Rows, "More": ie.More})
 	case errors.As(err, &me) && me.Code == models.ECONFLICT && len(me.Fields) == 1 && me.Fields[0].Field == "force":
 		return s.spendImportForm(c, fiber.StatusConflict, fiber.Map{"FileName": name, "OfferForce": true,
 			"Problem": "Nothing was imported: " + me.Fields[0].Message + ". Importing it again records its spend a second time."})
@@ -70,7 +70,7 @@ func (s *Server) spendImport(c *fiber.Ctx) error {
 		return err
 	}
 	return s.spendImportForm(c, fiber.StatusOK, fiber.Map{"FileName": name, "Result": fiber.Map{"ID": res.ID, "Rows": res.Rows,
-		"Total": money(res.Total), "Forced": force}})
+		"Total": money(res.Total), "Forced": force, "Encoding": res.Encoding, "Converted": res.Encoding != store.EncodingUTF8}})
 }
 
 // importEntriesShown bounds the entries listed on an import's page; the

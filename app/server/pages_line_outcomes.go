@@ -113,18 +113,18 @@ func (s *Server) reservationRelease(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rid, err := c.ParamsInt("rid")
-	if err != nil || rid <= 0 {
+	rid, err := paramID(c, "rid")
+	if err != nil {
 		return models.Errorf(models.ENOTFOUND, "There is no reservation %q.", c.Params("rid"))
 	}
-	r, err := s.store.Reservation(c.UserContext(), int64(rid))
+	r, err := s.store.Reservation(c.UserContext(), rid)
 	if err != nil {
 		return err
 	}
 	if r.FundingLineID != id {
 		return models.Errorf(models.ENOTFOUND, "Reservation %d is not on this funding line.", rid)
 	}
-	if _, err := s.store.ReleaseReservation(c.UserContext(), actorOf(c), int64(rid), c.FormValue("reason")); err != nil {
+	if _, err := s.store.ReleaseReservation(c.UserContext(), actorOf(c), rid, c.FormValue("reason")); err != nil {
 		return s.refused(c, err, lineView{Form: "release"})
 	}
 	return c.Redirect(fmt.Sprintf("/funding-lines/%d#reservations", id), fiber.StatusSeeOther)

@@ -162,14 +162,24 @@ func (s *Server) spendForm(c *fiber.Ctx, in models.SpendInput, errs map[string]s
 
 func (s *Server) spendNewPage(c *fiber.Ctx) error {
 	in := models.SpendInput{}
-	if id, err := strconv.ParseInt(c.Query("funding_line_id"), 10, 64); err == nil {
+	if id, err := models.ParseID(c.Query("funding_line_id")); err == nil {
 		in.FundingLineID = id
 	}
 	return s.spendForm(c, in, nil)
 }
 
+// formID reads an id from a form: 0 when the field is empty, -1 when it is
+// not a positive whole number in canonical form, so that Validate refuses
+// it on its field instead of reading it as no id.
 func formID(c *fiber.Ctx, name string) int64 {
-	id, _ := strconv.ParseInt(c.FormValue(name), 10, 64)
+	v := c.FormValue(name)
+	if v == "" {
+		return 0
+	}
+	id, err := models.ParseID(v)
+	if err != nil {
+		return -1
+	}
 	return id
 }
 
@@ -178,7 +188,7 @@ func (s *Server) spendCreate(c *fiber.Ctx) error {
 		Amount: c.FormValue("amount"), IncurredOn: c.FormValue("incurred_on"), Category: c.FormValue("category"),
 		Reference: c.FormValue("reference"), Description: c.FormValue("description"), Purpose: c.FormValue("purpose"),
 		VFMReason: c.FormValue("vfm_reason")}
-	if id := formID(c, "award_id"); id > 0 {
+	if id := formID(c, "award_id"); id != 0 {
 		in.AwardID = &id
 	}
 	e, err := in.Validate()

@@ -74,6 +74,7 @@ var templateFuncs = template.FuncMap{
 		return strings.ToUpper(str[:1]) + str[1:]
 	},
 	"fieldError": func(errs map[string]string, field string) string { return errs[field] },
+	"problems":   formProblems,
 	"query": func(kv ...string) template.URL {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -287,4 +288,27 @@ func formErrors(err error) (map[string]string, error) {
 		out["_"] = me.Message
 	}
 	return out, nil
+}
+
+// formProblems lists every field problem of a refused form at its top, by
+// field name, so that a problem with a field the form shows no message
+// beside (a hidden id, a reference) is never lost.
+func formProblems(errs map[string]string) template.HTML {
+	fields := make([]string, 0, len(errs))
+	for f := range errs {
+		if f != "_" {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		return ""
+	}
+	slices.Sort(fields)
+	var b strings.Builder
+	b.WriteString(`<ul class="flash error form-problems" role="alert">`)
+	for _, f := range fields {
+		b.WriteString("<li><code>" + template.HTMLEscapeString(f) + "</code>: " + template.HTMLEscapeString(errs[f]) + "</li>")
+	}
+	b.WriteString("</ul>")
+	return template.HTML(b.String())
 }

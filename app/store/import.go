@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,21 +20,40 @@ import (
 	"granttrack/models"
 )
 
-// RowError is one bad row of an import, by its line in the file.
+// RowError is one problem of an import, by its line in the file. Field
+// names the column of a bad value; a problem with the file's structure or
+// encoding has no field but the byte Column in the line where it shows.
 type RowError struct {
 	Line    int    `json:"line"`
+	Column  int    `json:"column,omitempty"`
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
 
-// ImportError lists every bad row of a refused import; nothing was stored.
-type ImportError struct{ Rows []RowError }
+// Where says where the problem is, for people: "line 3" or "line 3, column 7".
+func (r RowError) Where() string {
+	if r.Column > 0 {
+		return fmt.Sprintf("line %d, column %d", r.Line, r.Column)
+	}
+	return fmt.Sprintf("line %d", r.Line)
+}
+
+// maxImportProblems bounds the problems an import lists, so that a hostile
+// file of millions of bad rows cannot exhaust memory; the rest are counted.
+const maxImportProblems = 1000
+
+// ImportError lists the problems of a refused import (the first
+// maxImportProblems of them, and how many More); nothing was stored.
+type ImportError struct {
+	Rows []RowError
+	More int
+}
 
 func (e *ImportError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the import was refused and nothing was stored: %d problem(s)", len(e.Rows))
+	fmt.Fprintf(&b, "the import was refused and nothing was stored: %d problem(s)", len(e.Rows)+e.More)
 	for _, r := range e.Rows {
-		fmt.Fprintf(&b, "\n  line %d: %s: %s", r.Line, r.Field, r.Message)
+		fmt.Fprintf(&b, "\n  %s: %s: %s", r.Where(), r.Field, r.Message)
 	}
 	return b.String()
 }
@@ -43,6 +63,9 @@ type ImportResult struct {
 	ID    int64
 	Rows  int
 	Total decimal.Decimal
+	// Encoding is the file's: EncodingUTF8, or EncodingWindows1252 when it
+	// was converted as it was read.
+	Encoding string
 }
 
 // ImportOptions tune an import.
@@ -81,15 +104,23 @@ var importBatch = 50_000
 // reading, the staging rows carry only that number, and the database checks
 // and looks up the few combinations instead of every row.
 func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader, opts ImportOptions) (*ImportResult, error) {
+	// The digest is of the file as sent; the CSV reader sees it as UTF-8.
 	hash := sha256.New()
-	cr := csv.NewReader(io.TeeReader(r, hash))
+	text := newImportText(io.TeeReader(r, hash))
+	cr := csv.NewReader(text)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = len(models.SpendImportColumns)
 	header, err := cr.Read()
 	// A header with the wrong number of columns is still a header: say
 	// which columns it must have.
 	if err != nil && !errors.Is(err, csv.ErrFieldCount) {
-		return nil, models.Errorf(models.EINVALID, "The file has no header row: %v", err)
+		if row, ok := rowErrorOf(err, header); ok {
+			return nil, &ImportError{Rows: []RowError{row}}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil, models.Errorf(models.EINVALID, "The file is empty: it needs a header row: %s", strings.Join(models.SpendImportColumns, ","))
+		}
+		return nil, err
 	}
 	if err := checkHeader(header); err != nil {
 		return nil, err
@@ -137,6 +168,9 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 		return err
 	})
 	if src.err != nil {
+		if len(src.bad) > 0 {
+			return nil, &ImportError{Rows: src.bad, More: src.more}
+		}
 		return nil, src.err
 	}
 	if err != nil {
@@ -180,7 +214,11 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	}
 	if rows := append(src.bad, refErrs...); len(rows) > 0 {
 		sortRowErrors(rows)
-		return nil, &ImportError{Rows: rows}
+		more := src.more
+		if len(rows) > maxImportProblems {
+			rows, more = rows[:maxImportProblems], more+len(rows)-maxImportProblems
+		}
+		return nil, &ImportError{Rows: rows, More: more}
 	}
 	if !opts.Force {
 		var when string
@@ -194,7 +232,7 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 			return nil, err
 		}
 	}
-	res := &ImportResult{Rows: src.n}
+	res := &ImportResult{Rows: src.n, Encoding: text.Encoding()}
 	if err := conn.NewRaw(`INSERT INTO spend_imports (file_name, file_sha256, rows, total, forced, imported_by)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, total`,
 		opts.FileName, sum, src.n, src.total, opts.Force, actor.UserID).Scan(ctx, &res.ID, &res.Total); err != nil {
@@ -210,7 +248,7 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 		return nil, err
 	}
 	if err := s.audit(ctx, conn, actor, Change{Action: "spend.import", Entity: "spend_import", EntityID: res.ID,
-		After: map[string]any{"file_name": opts.FileName, "file_sha256": fmt.Sprintf("%x", sum), "rows": res.Rows,
+		After: map[string]any{"file_name": opts.FileName, "file_sha256": fmt.Sprintf("%x", sum), "encoding": res.Encoding, "rows": res.Rows,
 			"total": models.FormatMoney(res.Total), "forced": opts.Force, "entries_sha256": entriesSHA}}); err != nil {
 		return nil, err
 	}
@@ -267,61 +305,108 @@ type importKey struct{ line, payee, award string }
 
 // csvRows feeds CSV records to COPY, checking each with the same rules as
 // the API and collecting every bad row rather than stopping at the first. It
-// numbers each distinct importKey and sums the amounts on the way.
+// numbers each distinct importKey and sums the amounts on the way. It runs
+// in pgx's COPY goroutine, where a panic would end the process, so it reads
+// a record's positions only once the reader has returned that record whole.
 type csvRows struct {
 	r        *csv.Reader
 	row      []any
 	n        int
 	bad      []RowError
+	more     int // problems beyond maxImportProblems, counted only
 	err      error
 	progress func(ImportStage, int, int)
 	keys     map[importKey]int32
 	total    decimal.Decimal
 }
 
-func (c *csvRows) Next() bool {
-	rec, err := c.r.Read()
-	if err == io.EOF {
-		return false
-	}
-	line, _ := c.r.FieldPos(0)
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			c.bad = append(c.bad, RowError{Line: pe.Line, Field: "", Message: pe.Err.Error()})
-			if errors.Is(pe.Err, csv.ErrFieldCount) {
-				return c.Next()
-			}
-		}
-		c.err = models.Errorf(models.EINVALID, "The file cannot be read as CSV: %v", err)
-		return false
-	}
-	c.n++
-	in := models.SpendImportRow{FundingLine: rec[0], Award: rec[1], Payee: rec[2], Amount: strings.TrimSpace(rec[3]),
-		IncurredOn: rec[4], Category: rec[5], Reference: rec[6], Description: rec[7], Purpose: rec[8], VFMReason: rec[9]}
-	e, err := in.Validate()
-	amount := in.Amount
-	if err != nil {
-		var me *models.Error
-		errors.As(err, &me)
-		for _, f := range me.Fields {
-			c.bad = append(c.bad, RowError{Line: line, Field: f.Field, Message: f.Message})
-		}
-		amount = "0" // keep the staging row castable; the import is refused anyway
+func (c *csvRows) problem(r RowError) {
+	if len(c.bad) < maxImportProblems {
+		c.bad = append(c.bad, r)
 	} else {
-		c.total = c.total.Add(e.Amount)
+		c.more++
 	}
-	key := importKey{in.FundingLine, in.Payee, in.Award}
-	k, ok := c.keys[key]
-	if !ok {
-		k = int32(len(c.keys))
-		c.keys[key] = k
+}
+
+func (c *csvRows) Next() bool {
+	for {
+		rec, err := c.r.Read()
+		if err == io.EOF {
+			return false
+		}
+		if err != nil {
+			row, ok := rowErrorOf(err, rec)
+			if !ok {
+				c.err = fmt.Errorf("store: import read: %w", err)
+				return false
+			}
+			c.problem(row)
+			var te *TextError
+			if errors.As(err, &te) {
+				// The rest of the file cannot be read as text.
+				c.err = err
+				return false
+			}
+			continue // the reader goes on at the next record
+		}
+		line, _ := c.r.FieldPos(0)
+		c.n++
+		in := models.SpendImportRow{FundingLine: rec[0], Award: rec[1], Payee: rec[2], Amount: strings.TrimSpace(rec[3]),
+			IncurredOn: rec[4], Category: rec[5], Reference: rec[6], Description: rec[7], Purpose: rec[8], VFMReason: rec[9]}
+		e, err := in.Validate()
+		amount := in.Amount
+		if err != nil {
+			var me *models.Error
+			errors.As(err, &me)
+			for _, f := range me.Fields {
+				c.problem(RowError{Line: line, Field: f.Field, Message: f.Message})
+			}
+			amount = "0" // keep the staging row castable; the import is refused anyway
+			if slices.ContainsFunc(me.Fields, func(f models.FieldError) bool {
+				return f.Field == "award" || f.Field == "payee" || f.Field == "funding_line"
+			}) {
+				continue // names that are not text are not looked up
+			}
+		} else {
+			c.total = c.total.Add(e.Amount)
+		}
+		key := importKey{in.FundingLine, in.Payee, in.Award}
+		k, ok := c.keys[key]
+		if !ok {
+			k = int32(len(c.keys))
+			c.keys[key] = k
+		}
+		c.row = []any{c.n, line, k, amount, e.IncurredOn, e.Category, e.Reference, e.Description, e.Purpose, e.VFMReason}
+		if c.progress != nil && c.n%1000 == 0 {
+			c.progress(ImportReading, c.n, 0)
+		}
+		return true
 	}
-	c.row = []any{c.n, line, k, amount, e.IncurredOn, e.Category, e.Reference, e.Description, e.Purpose, e.VFMReason}
-	if c.progress != nil && c.n%1000 == 0 {
-		c.progress(ImportReading, c.n, 0)
+}
+
+// rowErrorOf describes a CSV reader's error by line and column, in words
+// a finance officer can act on; ok is false for an error of the reader
+// underneath (a failed disk or connection), which is not the file's fault.
+func rowErrorOf(err error, rec []string) (row RowError, ok bool) {
+	var te *TextError
+	var pe *csv.ParseError
+	switch {
+	case errors.As(err, &te):
+		return RowError{Line: te.Line, Column: te.Column, Message: te.Message}, true
+	case errors.As(err, &pe):
+		row = RowError{Line: pe.Line, Column: pe.Column, Message: pe.Err.Error()}
+		switch {
+		case errors.Is(pe.Err, csv.ErrFieldCount):
+			row.Column = 0
+			row.Message = fmt.Sprintf("has %d columns; every row needs the %d of the header", len(rec), len(models.SpendImportColumns))
+		case errors.Is(pe.Err, csv.ErrQuote):
+			row.Message = `a quoted value is not closed properly: end it with " and write a " inside it as ""`
+		case errors.Is(pe.Err, csv.ErrBareQuote):
+			row.Message = `a " appears in a value that is not in quotes: put the whole value in quotes and write the " as ""`
+		}
+		return row, true
 	}
-	return true
+	return RowError{}, false
 }
 
 func (c *csvRows) Values() ([]any, error) { return c.row, nil }

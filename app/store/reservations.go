@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -56,13 +55,12 @@ func lockHeldReservation(ctx context.Context, tx bun.Tx, id int64) (*models.Rese
 // ReleaseReservation gives a held reservation's budget back to the line,
 // with a reason.
 func (s *Store) ReleaseReservation(ctx context.Context, actor models.Actor, id int64, reason string) (*models.Reservation, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return nil, &models.Error{Code: models.EINVALID, Message: "A reason is needed to release a reservation.",
-			Fields: []models.FieldError{{Field: "reason", Message: "is required"}}}
+	reason, err := models.RequireReason(reason)
+	if err != nil {
+		return nil, err
 	}
 	var after *models.Reservation
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		before, err := lockHeldReservation(ctx, tx, id)
 		if err != nil {
 			return err

@@ -84,18 +84,24 @@ func (c *command) importCmd(args []string) error {
 	res, err := a.Store.ImportSpend(c.ctx, actor, r, opts)
 	var ie *store.ImportError
 	if errors.As(err, &ie) {
-		fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows))
+		fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows)+ie.More)
 		for _, row := range ie.Rows {
 			if row.Field == "" {
-				fmt.Fprintf(c.stderr, "  line %d: %s\n", row.Line, row.Message)
+				fmt.Fprintf(c.stderr, "  %s: %s\n", row.Where(), row.Message)
 			} else {
-				fmt.Fprintf(c.stderr, "  line %d: %s %s\n", row.Line, row.Field, row.Message)
+				fmt.Fprintf(c.stderr, "  %s: %s %s\n", row.Where(), row.Field, row.Message)
 			}
+		}
+		if ie.More > 0 {
+			fmt.Fprintf(c.stderr, "  … and %d more problem(s) not listed\n", ie.More)
 		}
 		return errors.New("import refused")
 	}
 	if err != nil {
 		return err
+	}
+	if res.Encoding != store.EncodingUTF8 {
+		fmt.Fprintf(c.stdout, "The file was converted from %s to UTF-8 as it was read.\n", res.Encoding)
 	}
 	fmt.Fprintf(c.stdout, "Imported %d spend entries totalling %s as pending (import %d); another officer must approve them.\n",
 		res.Rows, models.Pounds(res.Total), res.ID)

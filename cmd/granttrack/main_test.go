@@ -115,3 +115,30 @@ func TestExportLedgerCommand(t *testing.T) {
 		t.Fatalf("bad format: %d %q", code, errOut)
 	}
 }
+
+// TestImportSpendCommandHostileFiles: a stray quote and a file saved by
+// Excel as Windows-1252 are reported by line, never as a crash or a raw
+// database error.
+func TestImportSpendCommandHostileFiles(t *testing.T) {
+	code, _, errOut := granttrack(t, "a long enough password\n", "user", "add", "--email", "imp2@example.org", "--name", "Imp", "--role", "finance_officer")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	header := "funding_line,award,payee,amount,incurred_on,category,reference,description,purpose,vfm_reason\n"
+	for name, tc := range map[string]struct{ file, want string }{
+		"ErrStrayQuote":  {header + "NOPE,,Nobody,1.00,2024-05-01,other,,,,\n\"X\"Y,,Nobody,1.00,2024-05-01,other,,,,\n", "line 3, column 3: a quoted value"},
+		"ErrWindows1252": {header + "NOPE,,Caf\xe9 \xa3,1.234,2024-05-01,other,\xa3 invoice,,,\n", "line 2: amount"},
+		"ErrYearZero":    {header + "NOPE,,Nobody,1.00,0000-01-01,other,,,,\n", "line 2: incurred_on must be on or after 1900-01-01"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := t.TempDir() + "/spend.csv"
+			if err := os.WriteFile(path, []byte(tc.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := granttrack(t, "", "import", "spend", path, "--as", "imp2@example.org")
+			if code != 1 || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "nothing was imported") {
+				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
