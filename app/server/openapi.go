@@ -209,6 +209,10 @@ var (
 // moneySchema is the one shape of money on the wire.
 var moneySchema = map[string]any{"type": "string", "pattern": `^-?[0-9]{1,13}\.[0-9]{2}$`, "examples": []any{"2000000.00"}}
 
+// moneyInputSchema is what the API accepts as money: up to two decimals
+// (models.ParseMoney); it answers with exactly two.
+var moneyInputSchema = map[string]any{"type": "string", "pattern": `^-?[0-9]{1,13}(\.[0-9]{1,2})?$`, "examples": []any{"1250.00"}}
+
 // schemaOf describes t as a JSON Schema, registering named structs in schemas.
 func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 	switch t {
@@ -276,6 +280,16 @@ func addFields(t reflect.Type, props map[string]any, schemas map[string]any) {
 			continue
 		}
 		fs := schemaOf(f.Type, schemas)
+		// Money kept as a plain string by a package outside the server.
+		switch f.Tag.Get("openapi") {
+		case "money":
+			fs = moneySchema
+		case "money-input":
+			fs = moneyInputSchema
+			if f.Type.Kind() == reflect.Pointer {
+				fs = map[string]any{"type": []any{"string", "null"}, "pattern": moneyInputSchema["pattern"], "examples": moneyInputSchema["examples"]}
+			}
+		}
 		if doc := f.Tag.Get("doc"); doc != "" {
 			fs = withDescription(fs, doc)
 		}

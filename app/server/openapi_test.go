@@ -354,3 +354,38 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatalf("routes not exercised:\n%s", strings.Join(missed, "\n"))
 	}
 }
+
+// moneyName matches the names the API gives amounts of money.
+var moneyName = regexp.MustCompile(`^(amount|budget|total|spent|committed|remaining|reserved|pending|uncommitted|forecast|variance|burn_rate|cumulative|min_value|max_value|cost_per_unit|.*_(total|amount|min_value|max_value|spend|spent))$`)
+
+// TestOpenAPIDescribesMoneyAsAPatternedString checks that every amount of
+// money in the document is a string with the money pattern, never a number.
+func TestOpenAPIDescribesMoneyAsAPatternedString(t *testing.T) {
+	e := MustEnv(t)
+	doc := contractOf(t, e.srv).doc
+	var found int
+	for name, s := range doc["components"].(map[string]any)["schemas"].(map[string]any) {
+		props, _ := s.(map[string]any)["properties"].(map[string]any)
+		for prop, ps := range props {
+			p := ps.(map[string]any)
+			if !moneyName.MatchString(prop) {
+				continue
+			}
+			typ := fmt.Sprint(p["type"])
+			if p["$ref"] != nil || strings.Contains(typ, "object") || strings.Contains(typ, "array") || typ == "integer" {
+				continue // a group of figures or a count, not an amount
+			}
+			found++
+			pattern := `^-?[0-9]{1,13}\.[0-9]{2}$` // answers have two decimals
+			if strings.HasSuffix(name, "Input") {
+				pattern = `^-?[0-9]{1,13}(\.[0-9]{1,2})?$` // input may have fewer
+			}
+			if !strings.Contains(typ, "string") || p["pattern"] != pattern {
+				t.Errorf("%s.%s is %v, want a string with the money pattern", name, prop, p)
+			}
+		}
+	}
+	if found < 20 {
+		t.Fatalf("only %d amounts found in the document", found)
+	}
+}
