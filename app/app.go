@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -33,6 +34,9 @@ type Config struct {
 	SecureCookies bool   // set when served over HTTPS
 	LogLevel      slog.Level
 	ApprovalLimit decimal.Decimal // spend above this needs an admin's approval
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
+	// (GRANTTRACK_TRUSTED_PROXIES: addresses or CIDR ranges, comma-separated).
+	TrustedProxies []netip.Prefix
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -63,6 +67,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("GRANTTRACK_APPROVAL_LIMIT %s", models.ErrorMessage(err))
 		}
 		cfg.ApprovalLimit = limit
+	}
+	for _, v := range strings.Split(getenv("GRANTTRACK_TRUSTED_PROXIES"), ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return cfg, fmt.Errorf("GRANTTRACK_TRUSTED_PROXIES: %q is neither an address nor a CIDR range", v)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
 	}
 	if v := getenv("GRANTTRACK_LOG_LEVEL"); v != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -213,7 +231,8 @@ func MigrateCommand(dsn string) string {
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
-	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, ApprovalLimit: a.Config.ApprovalLimit})
+	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, ApprovalLimit: a.Config.ApprovalLimit,
+		TrustedProxies: a.Config.TrustedProxies})
 }
 
 // Close closes the store and stops the private cluster if this process

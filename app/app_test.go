@@ -1,6 +1,9 @@
 package app
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestLoadConfig(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -13,7 +16,15 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || cfg.ApprovalLimit.StringFixed(2) != "25000.00" || !cfg.SecureCookies || cfg.DatabaseURL != "postgres://app@db/g" || cfg.OwnerURL != "postgres://owner@db/g" {
 		t.Fatalf("set: %+v %v", cfg, err)
 	}
-	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud"} {
+	if len(cfg.TrustedProxies) != 0 {
+		t.Fatalf("no proxy is trusted unless named: %v", cfg.TrustedProxies)
+	}
+	cfg, err = LoadConfig(env(map[string]string{"GRANTTRACK_TRUSTED_PROXIES": " 10.0.0.1, 192.168.0.0/16,fd00::/8 "}))
+	if err != nil || fmt.Sprint(cfg.TrustedProxies) != "[10.0.0.1/32 192.168.0.0/16 fd00::/8]" {
+		t.Fatalf("trusted proxies: %v %v", cfg.TrustedProxies, err)
+	}
+	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud",
+		"GRANTTRACK_TRUSTED_PROXIES": "proxy.internal"} {
 		if _, err := LoadConfig(env(map[string]string{k: v})); err == nil {
 			t.Errorf("%s=%s was accepted", k, v)
 		}

@@ -312,8 +312,8 @@ func (in ProgrammeInput) Validate() (*Programme, error) {
 // TenderInput is the tender of a contract-kind funding line.
 type TenderInput struct {
 	Reference         *string `json:"reference" form:"tender_reference"`
-	MinValue          *string `json:"min_value" form:"tender_min_value"`
-	MaxValue          *string `json:"max_value" form:"tender_max_value"`
+	MinValue          *string `json:"min_value" form:"tender_min_value" openapi:"money-input"`
+	MaxValue          *string `json:"max_value" form:"tender_max_value" openapi:"money-input"`
 	ClosesOn          *string `json:"closes_on" form:"tender_closes_on"`
 	AwardedSupplierID *int64  `json:"awarded_supplier_id" form:"awarded_supplier_id"`
 }
@@ -331,7 +331,7 @@ type FundingLineInput struct {
 	Kind        string       `json:"kind" form:"kind"`
 	ProgrammeID int64        `json:"programme_id" form:"programme_id"`
 	FunderID    int64        `json:"funder_id" form:"funder_id"`
-	Budget      string       `json:"budget" form:"budget"`
+	Budget      string       `json:"budget" form:"budget" openapi:"money-input"`
 	Currency    string       `json:"currency" form:"currency"`
 	StartsOn    string       `json:"starts_on" form:"starts_on"`
 	EndsOn      string       `json:"ends_on" form:"ends_on"`
@@ -387,7 +387,7 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 // TrancheInput is one scheduled payment of an award.
 type TrancheInput struct {
 	DueOn  string `json:"due_on"`
-	Amount string `json:"amount"`
+	Amount string `json:"amount" openapi:"money-input"`
 }
 
 // AddMonthsClamped adds n months to a date, keeping to the last day of a
@@ -410,7 +410,7 @@ type AwardInput struct {
 	// the publishing pack lists a grant without them as incomplete.
 	Conditions           string         `json:"conditions" form:"conditions"`
 	CrimeReductionReason string         `json:"crime_reduction_reason" form:"crime_reduction_reason"`
-	Amount               string         `json:"amount" form:"amount"`
+	Amount               string         `json:"amount" form:"amount" openapi:"money-input"`
 	AwardedOn            string         `json:"awarded_on" form:"awarded_on"`
 	StartsOn             string         `json:"starts_on" form:"starts_on"`
 	EndsOn               string         `json:"ends_on" form:"ends_on"`

@@ -41,7 +41,7 @@ type Reservation struct {
 
 // ReservationInput earmarks budget on a funding line.
 type ReservationInput struct {
-	Amount     string `json:"amount" form:"amount"`
+	Amount     string `json:"amount" form:"amount" openapi:"money-input"`
 	Purpose    string `json:"purpose" form:"purpose"`
 	Reference  string `json:"reference" form:"reference"`
 	ExpectedOn string `json:"expected_on" form:"expected_on" doc:"when the award is expected; places the reservation in a period"`

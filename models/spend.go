@@ -71,7 +71,7 @@ type SpendInput struct {
 	AwardID       *int64 `json:"award_id" form:"award_id"`
 	TrancheID     *int64 `json:"tranche_id" form:"tranche_id"`
 	PayeeID       int64  `json:"payee_id" form:"payee_id"`
-	Amount        string `json:"amount" form:"amount"`
+	Amount        string `json:"amount" form:"amount" openapi:"money-input"`
 	IncurredOn    string `json:"incurred_on" form:"incurred_on"`
 	Category      string `json:"category" form:"category"`
 	Reference     string `json:"reference" form:"reference"`

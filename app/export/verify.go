@@ -84,8 +84,8 @@ type VerifyReport struct {
 	ManifestSHA256 string            `json:"manifest_sha256"`
 	Rows           int               `json:"rows"`
 	ManifestRows   int               `json:"manifest_rows"`
-	Total          string            `json:"total"`
-	Approved       string            `json:"approved_total"`
+	Total          string            `json:"total" openapi:"money"`
+	Approved       string            `json:"approved_total" openapi:"money"`
 	LedgerRows     int               `json:"ledger_rows"` // with the manifest's filters, now
 	AuditSeq       int64             `json:"audit_head_seq"`
 	AuditHash      string            `json:"audit_head_hash"`

@@ -346,3 +346,43 @@ func TestCheckerApprovesAnImportInABrowser(t *testing.T) {
 		t.Fatalf("approved on the line: %s (%v), want 1850.50", spent, err)
 	}
 }
+
+// TestSignInLinksCannotPlantCookiesOrLeaveTheSiteInABrowser follows links
+// that once added a header to the sign-in's redirect, or sent Chromium to
+// another site after sign-in, in headless Chromium.
+func TestSignInLinksCannotPlantCookiesOrLeaveTheSiteInABrowser(t *testing.T) {
+	e := MustEnv(t)
+	ctx, base := e.browse(t)
+	u := e.users[models.RoleAuditor]
+	for _, next := range []string{"/%0d%0aSet-Cookie:planted=1", "/%09/evil.example/", "/%5C%5Cevil.example/", "//evil.example/"} {
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/login?next="+next),
+			chromedp.WaitVisible(`input[name="email"]`),
+			chromedp.SendKeys(`input[name="email"]`, u.Email),
+			chromedp.SendKeys(`input[name="password"]`, testPassword),
+			chromedp.Submit(`input[name="password"]`),
+			chromedp.WaitVisible(`form[action="/logout"] button`),
+		)
+		if err != nil {
+			t.Fatalf("next=%s: sign in: %v", next, err)
+		}
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil || !strings.HasPrefix(loc, base+"/") {
+			t.Fatalf("next=%s: the browser is at %q (%v), want this site", next, loc, err)
+		}
+		cookies, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
+		if err != nil || strings.Contains(cookies, "planted") {
+			t.Fatalf("next=%s: cookies %q (%v)", next, cookies, err)
+		}
+		// Signed in, the same link redirects at once: still to this site.
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next="+next), chromedp.WaitVisible(`form[action="/logout"] button`)); err != nil {
+			t.Fatalf("next=%s signed in: %v", next, err)
+		}
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, base+"/") {
+			t.Fatalf("next=%s signed in: the browser is at %q (%v)", next, loc, err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(`form[action="/logout"] button`), chromedp.WaitVisible(`input[name="email"]`)); err != nil {
+			t.Fatalf("sign out: %v", err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -89,7 +90,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		return c.JSON(p, "application/problem+json")
 	}
 	if p.Status == http.StatusUnauthorized {
-		return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
+		return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 	}
 	return s.render(c.Status(p.Status), "error", fiber.Map{"Title": p.Title, "Problem": p})
 }

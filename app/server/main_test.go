@@ -36,13 +36,21 @@ func unique(prefix string) string { return fmt.Sprintf("%s%d", prefix, seq.Add(1
 
 func MustEnv(t testing.TB) *env {
 	t.Helper()
+	return mustEnvAt(t, pgtest.DSN())
+}
+
+// mustEnvAt is MustEnv on the database at dsn.
+func mustEnvAt(t testing.TB, dsn string) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.DSN())
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	srv, err := server.New(server.Config{Store: st, SignInAttempts: 5})
+	// Every test request comes from the same peer (0.0.0.0), so the limit by
+	// address is out of the way here; the sign-in tests set their own.
+	srv, err := server.New(server.Config{Store: st, SignInAttempts: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +151,12 @@ func (e *env) send(req *http.Request) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	r := response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	// Every API response a test sees must match the OpenAPI document.
+	if err := contractOf(e.t, e.srv).check(req.Method, req.URL.Path, r); err != nil {
+		e.t.Errorf("OpenAPI: %v", err)
+	}
+	return r
 }
 
 // fixture is a programme, a funder, a recipient and an active funding line.

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,20 +70,20 @@ func (s *Server) OpenAPI() map[string]any {
 		if r.Response != nil {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Response), schemas)}}
 		}
+		if r.Files != nil {
+			content := map[string]any{}
+			for _, mt := range r.Files {
+				schema := map[string]any{"type": "string", "format": "binary"}
+				if mt == "application/json" { // an export in a JSON format, described by that format
+					schema = map[string]any{"description": "The file, as its format defines it."}
+				}
+				content[mt] = map[string]any{"schema": schema}
+			}
+			ok["content"] = content
+		}
 		responses := map[string]any{strconv.Itoa(status): ok}
-		problem := map[string]any{"$ref": "#/components/responses/Problem"}
-		if r.Roles != nil {
-			op["security"] = []any{map[string]any{"bearer": []any{}}}
-			responses["401"], responses["403"] = problem, problem
-		}
-		if r.Request != nil || r.Upload != "" {
-			responses["400"], responses["413"], responses["422"] = problem, problem, problem
-		}
-		if strings.Contains(r.Path, "/:") {
-			responses["404"] = problem
-		}
-		if r.Method != http.MethodGet {
-			responses["409"] = problem
+		for _, st := range problemStatuses(r) {
+			responses[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/" + http.StatusText(st)}
 		}
 		op["responses"] = responses
 		path := OpenAPIPath(r.Path)
@@ -92,7 +94,13 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		item[strings.ToLower(r.Method)] = op
 	}
-	schemas["Problem"] = schemaOf(reflect.TypeOf(Problem{}), schemas)
+	schemas["Problem"] = problemSchema
+	schemas["FieldError"] = fieldErrorSchema
+	problems := map[string]any{}
+	for _, st := range []int{400, 401, 403, 404, 409, 413, 422, 429, 500, 503} {
+		problems[http.StatusText(st)] = map[string]any{"description": problemDescriptions[st], "content": map[string]any{
+			"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "granttrack API", "version": "1",
@@ -101,10 +109,80 @@ func (s *Server) OpenAPI() map[string]any {
 		"components": map[string]any{
 			"schemas":         schemas,
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"responses": map[string]any{"Problem": map[string]any{"description": "A problem", "content": map[string]any{
-				"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}},
+			"responses":       problems,
 		},
 	}
+}
+
+// problemStatuses are the error statuses route may answer, each with a
+// problem+json body: every route may fail inside (500) or find the database
+// down (503, never 401 or 403).
+func problemStatuses(r Route) []int {
+	out := []int{http.StatusInternalServerError, http.StatusServiceUnavailable}
+	if r.Roles != nil {
+		out = append(out, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	if r.Request != nil || r.Upload != "" {
+		out = append(out, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity)
+	}
+	if r.Query != nil {
+		out = append(out, http.StatusUnprocessableEntity)
+	}
+	if strings.Contains(r.Path, "/:") || r.Files != nil { // a file download may find nothing to give
+		out = append(out, http.StatusNotFound)
+	}
+	if r.Method != http.MethodGet {
+		out = append(out, http.StatusConflict)
+	}
+	return out
+}
+
+var problemDescriptions = map[int]string{
+	400: "The body is not JSON, or not the JSON object expected.",
+	401: "No API token, or one that is unknown or revoked.",
+	403: "The token's user has a role that may not do this.",
+	404: "There is no such thing.",
+	409: "The change conflicts with the ledger's state or rules.",
+	413: "The body is larger than allowed.",
+	422: "The input has problems; errors names each field.",
+	429: "Too many requests.",
+	500: "Something failed inside; the request_id helps support find it.",
+	503: "The database is not reachable; try again shortly. Keep your token: it was not refused.",
+}
+
+// problemSchema is the body of every error: RFC 9457 problem details with
+// the bad fields listed.
+var problemSchema = map[string]any{
+	"type": "object", "additionalProperties": false,
+	"required": []any{"type", "title", "status", "detail", "code"},
+	"properties": map[string]any{
+		"type":       map[string]any{"type": "string", "description": "A URI reference naming the kind of problem, /problems/<code>."},
+		"title":      map[string]any{"type": "string", "description": "The HTTP status in words."},
+		"status":     map[string]any{"type": "integer", "minimum": 400, "maximum": 599},
+		"detail":     map[string]any{"type": "string", "description": "What went wrong, for a person to read."},
+		"instance":   map[string]any{"type": "string", "description": "The path of the request."},
+		"code":       map[string]any{"type": "string", "enum": problemCodes()},
+		"request_id": map[string]any{"type": "string", "description": "The server's id for the request, for support."},
+		"errors": map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/FieldError"},
+			"description": "The fields that are wrong, each with its message."},
+	},
+}
+
+var fieldErrorSchema = map[string]any{
+	"type": "object", "additionalProperties": false, "required": []any{"field", "message"},
+	"properties": map[string]any{
+		"field":   map[string]any{"type": "string", "description": "The field's JSON name; nested fields are dotted, list items indexed (tranches[2].amount)."},
+		"message": map[string]any{"type": "string"},
+	},
+}
+
+func problemCodes() []any {
+	var out []any
+	for code := range statusOf {
+		out = append(out, code)
+	}
+	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+	return out
 }
 
 func (s *Server) openapi(c *fiber.Ctx) error { return c.JSON(s.OpenAPI()) }
@@ -122,13 +200,18 @@ func operationID(r Route) string {
 }
 
 var (
-	timeType  = reflect.TypeOf(time.Time{})
-	moneyType = reflect.TypeOf(Money(""))
-	dateType  = reflect.TypeOf(Date(""))
+	timeType    = reflect.TypeOf(time.Time{})
+	moneyType   = reflect.TypeOf(Money(""))
+	dateType    = reflect.TypeOf(Date(""))
+	rawJSONType = reflect.TypeOf(json.RawMessage(nil))
 )
 
 // moneySchema is the one shape of money on the wire.
 var moneySchema = map[string]any{"type": "string", "pattern": `^-?[0-9]{1,13}\.[0-9]{2}$`, "examples": []any{"2000000.00"}}
+
+// moneyInputSchema is what the API accepts as money: up to two decimals
+// (models.ParseMoney); it answers with exactly two.
+var moneyInputSchema = map[string]any{"type": "string", "pattern": `^-?[0-9]{1,13}(\.[0-9]{1,2})?$`, "examples": []any{"1250.00"}}
 
 // schemaOf describes t as a JSON Schema, registering named structs in schemas.
 func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
@@ -139,6 +222,8 @@ func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 		return moneySchema
 	case dateType:
 		return map[string]any{"type": "string", "format": "date"}
+	case rawJSONType: // an audit payload: the object recorded, or null
+		return map[string]any{"type": []any{"object", "null"}}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -181,11 +266,13 @@ func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 func addFields(t reflect.Type, props map[string]any, schemas map[string]any) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
+		// encoding/json promotes the fields of an embedded struct, exported
+		// or not, unless it has a name of its own.
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			addFields(f.Type, props, schemas)
 			continue
 		}
-		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			addFields(f.Type, props, schemas)
+		if !f.IsExported() {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -193,6 +280,16 @@ func addFields(t reflect.Type, props map[string]any, schemas map[string]any) {
 			continue
 		}
 		fs := schemaOf(f.Type, schemas)
+		// Money kept as a plain string by a package outside the server.
+		switch f.Tag.Get("openapi") {
+		case "money":
+			fs = moneySchema
+		case "money-input":
+			fs = moneyInputSchema
+			if f.Type.Kind() == reflect.Pointer {
+				fs = map[string]any{"type": []any{"string", "null"}, "pattern": moneyInputSchema["pattern"], "examples": moneyInputSchema["examples"]}
+			}
+		}
 		if doc := f.Tag.Get("doc"); doc != "" {
 			fs = withDescription(fs, doc)
 		}

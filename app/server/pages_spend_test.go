@@ -33,17 +33,32 @@ func (b *spendBrowser) request(method, path string, form url.Values) response {
 	} else {
 		req = httptest.NewRequest(method, path, nil)
 	}
+	return b.send(req)
+}
+
+// send sends req with the browser's cookies and keeps what it gets back.
+func (b *spendBrowser) send(req *http.Request) response {
+	b.e.t.Helper()
 	for _, c := range b.cookies {
 		req.AddCookie(c)
 	}
 	r := b.e.send(req)
+	b.keep(r)
+	return r
+}
+
+// keep takes the cookies a response sets, and its CSRF token as a page
+// would carry it in its forms.
+func (b *spendBrowser) keep(r response) {
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
 		b.cookies[c.Name] = c
+		if c.Name == "granttrack_csrf" {
+			b.csrf = c.Value
+		}
 	}
 	if m := csrfField.FindSubmatch(r.Body); m != nil {
 		b.csrf = string(m[1])
 	}
-	return r
 }
 
 func spendWebSignIn(t *testing.T, e *env, role models.Role) *spendBrowser {
@@ -119,14 +134,7 @@ func (b *spendBrowser) upload(path string, fields map[string]string, name string
 	body, ct := multipartBody(b.e.t, "file", name, "", data, fields)
 	req := httptest.NewRequest("POST", path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", ct)
-	for _, c := range b.cookies {
-		req.AddCookie(c)
-	}
-	r := b.e.send(req)
-	if m := csrfField.FindSubmatch(r.Body); m != nil {
-		b.csrf = string(m[1])
-	}
-	return r
+	return b.send(req)
 }
 
 func TestSpendEvidencePages(t *testing.T) {

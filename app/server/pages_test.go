@@ -35,19 +35,6 @@ func TestSignInNeedsCSRFAndTheRightPassword(t *testing.T) {
 	e.mustStatus(b.request("GET", "/funding-lines", nil), 303)
 }
 
-func TestSignInIsRateLimited(t *testing.T) {
-	e := MustEnv(t) // a fresh server: a fresh limiter (5 a minute)
-	b := &spendBrowser{e: e, cookies: map[string]*http.Cookie{}}
-	b.request("GET", "/login", nil)
-	statuses := []int{}
-	for range 6 {
-		statuses = append(statuses, b.request("POST", "/login", url.Values{"email": {"nobody@test.example"}, "password": {"guess guess guess"}}).Status)
-	}
-	if fmt.Sprint(statuses) != "[401 401 401 401 401 429]" {
-		t.Fatalf("statuses %v, want five refusals then 429", statuses)
-	}
-}
-
 func TestFundingLinePages(t *testing.T) {
 	e := MustEnv(t)
 	f := e.mustFixture("2000000.00")

@@ -26,8 +26,10 @@ type Route struct {
 	Upload   string
 	FileSize int64
 	Response any // the success body type, for the document
-	Status   int // success status; 200 when zero
-	Handler  fiber.Handler
+	// Files are the media types of a route that answers a file, not JSON.
+	Files   []string
+	Status  int // success status; 200 when zero
+	Handler fiber.Handler
 }
 
 // Role sets used by the matrix; see README.md.
@@ -45,7 +47,7 @@ func (s *Server) apiRoutes() []Route {
 	return append([]Route{
 		{Method: "GET", Path: "/healthz", Summary: "Liveness: the process answers", Response: health{}, Handler: s.healthz},
 		{Method: "GET", Path: "/readyz", Summary: "Readiness: the database answers", Response: health{}, Handler: s.readyz},
-		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This document", Handler: s.openapi},
+		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This document", Response: map[string]any{}, Handler: s.openapi},
 
 		{Method: "GET", Path: "/api/v1/programmes", Summary: "List programmes", Roles: everyone, Response: list[programmeJSON]{}, Handler: s.listProgrammes},
 		{Method: "POST", Path: "/api/v1/programmes", Summary: "Create a programme", Roles: writers, Request: models.ProgrammeInput{}, Response: programmeJSON{}, Status: 201, Handler: s.createProgramme},
@@ -74,7 +76,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/spend/:id/reverse", Summary: "Record a pending reversal of approved spend, with a reason", Roles: writers, Request: reasonInput{}, Response: spendJSON{}, Status: 201, Handler: s.reverseSpend},
 		{Method: "POST", Path: "/api/v1/spend/:id/evidence", Summary: "Add an evidence file (PDF, PNG, JPEG, CSV, XLSX or plain text, at most 5 MiB; at most 5 per entry) to pending or approved spend", Roles: writers, Upload: "file", FileSize: models.MaxEvidenceSize, Response: evidenceJSON{}, Status: 201, Handler: s.addEvidence},
 		{Method: "GET", Path: "/api/v1/spend/:id/evidence", Summary: "List a spend entry's evidence files", Roles: everyone, Response: list[evidenceJSON]{}, Handler: s.listEvidence},
-		{Method: "GET", Path: "/api/v1/spend/:id/evidence/:evidence_id", Summary: "Download an evidence file, as stored", Roles: everyone, Handler: s.downloadEvidence},
+		{Method: "GET", Path: "/api/v1/spend/:id/evidence/:evidence_id", Summary: "Download an evidence file, as stored", Roles: everyone, Files: mediaTypes(models.EvidencePDF, models.EvidencePNG, models.EvidenceJPEG, models.EvidenceCSV, models.EvidenceText, models.EvidenceXLSX), Handler: s.downloadEvidence},
 		{Method: "GET", Path: "/api/v1/spend-imports", Summary: "List the CSV imports with entries awaiting a decision", Roles: everyone, Response: list[spendImportJSON]{}, Handler: s.listSpendImports},
 		{Method: "GET", Path: "/api/v1/spend-imports/:id", Summary: "Get a CSV import and how many of its entries are pending, approved and rejected", Roles: everyone, Response: spendImportJSON{}, Handler: s.getSpendImport},
 		{Method: "POST", Path: "/api/v1/spend-imports/:id/approve", Summary: "Approve every pending entry of an import at once, all or nothing (not your own import; admins only if any entry is above the approval limit; never beyond a budget)", Roles: writers, Response: importDecisionJSON{}, Handler: s.approveSpendImport},
@@ -82,11 +84,11 @@ func (s *Server) apiRoutes() []Route {
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
-		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Handler: s.exportLedger},
+		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Files: exportMediaTypes(), Handler: s.exportLedger},
 		{Method: "POST", Path: "/api/v1/exports/verify", Summary: "Verify an export against its manifest, the ledger and the audit chain (multipart/form-data: file, manifest); the report lists findings by row", Roles: auditors, Upload: "file", FileSize: MaxVerifyUpload, Response: export.VerifyReport{}, Handler: s.verifyExport},
-		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Handler: s.transparencyFile},
+		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Files: []string{"text/csv"}, Handler: s.transparencyFile},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
-		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: store.ChainStatus{}, Handler: s.verifyAudit},
+		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: auditVerifyJSON{}, Handler: s.verifyAudit},
 	}, s.boardRoutes()...)
 }
 
@@ -140,4 +142,27 @@ func (s *Server) bearerAuth(c *fiber.Ctx) error {
 	}
 	c.Locals(localUser, u)
 	return c.Next()
+}
+
+// mediaTypes returns the distinct media types of content types, without
+// their parameters, for the document.
+func mediaTypes(contentTypes ...string) []string {
+	var out []string
+	for _, ct := range contentTypes {
+		mt, _, _ := strings.Cut(ct, ";")
+		if mt = strings.TrimSpace(mt); !slices.Contains(out, mt) {
+			out = append(out, mt)
+		}
+	}
+	return out
+}
+
+// exportMediaTypes are the media types of every export format.
+func exportMediaTypes() []string {
+	var cts []string
+	for _, f := range export.Formats() {
+		ct, _, _ := export.ContentType(f)
+		cts = append(cts, ct)
+	}
+	return mediaTypes(cts...)
 }

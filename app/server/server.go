@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -27,8 +28,16 @@ type Config struct {
 	Logger *slog.Logger
 	// SecureCookies marks cookies Secure; on when served over HTTPS.
 	SecureCookies bool
-	// SignInAttempts is how many sign-ins one address may try per minute.
-	SignInAttempts int
+	// SignInAttempts is how many sign-ins one client address may fail before
+	// it is locked out (default 10); AccountSignInAttempts the same for one
+	// account (default 5). A lock lasts a minute and doubles with every
+	// further failure, up to an hour; the counts live in PostgreSQL, shared
+	// by every node.
+	SignInAttempts        int
+	AccountSignInAttempts int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed; without them the client's address is the peer's.
+	TrustedProxies []netip.Prefix
 	// ApprovalLimit is the amount of spend above which only an admin approves.
 	ApprovalLimit decimal.Decimal
 }
@@ -42,6 +51,8 @@ type Server struct {
 	routes []Route
 	limits []bodyLimit
 	web    *webState
+	// signInLimits are the limits by address and by account, in that order.
+	signInLimits [2]store.SignInLimit
 }
 
 // MaxBody bounds a request body, except on the upload routes, which set
@@ -65,10 +76,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SignInAttempts == 0 {
 		cfg.SignInAttempts = 10
 	}
+	if cfg.AccountSignInAttempts == 0 {
+		cfg.AccountSignInAttempts = 5
+	}
 	if cfg.ApprovalLimit.IsZero() {
 		cfg.ApprovalLimit = models.DefaultApprovalLimit
 	}
-	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg}
+	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg, signInLimits: [2]store.SignInLimit{
+		{Scope: store.SignInByAddress, Failures: cfg.SignInAttempts, Lock: time.Minute, MaxLock: time.Hour},
+		{Scope: store.SignInByAccount, Failures: cfg.AccountSignInAttempts, Lock: time.Minute, MaxLock: time.Hour},
+	}}
 	web, err := newWebState(s)
 	if err != nil {
 		return nil, err
@@ -93,7 +110,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		return fasthttp.RequestConfig{}
 	}
-	s.app.Use(recover.New(), requestid.New(), s.logRequests, s.withDeadline)
+	s.app.Use(recover.New(), setAsideClientRequestID, requestid.New(), s.logRequests, s.withDeadline)
 	s.app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
 			"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
@@ -155,9 +172,66 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	if err != nil {
 		status = problemOf(err).Status
 	}
-	s.log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status,
-		"duration", time.Since(start), "request_id", requestID(c))
+	args := []any{"method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start), "request_id", requestID(c)}
+	if v, ok := c.Locals(localClientRequestID).(string); ok {
+		args = append(args, "client_request_id", v)
+	}
+	s.log.Debug("request", args...)
 	return err
+}
+
+const localClientRequestID = "granttrack.client_request_id"
+
+// setAsideClientRequestID keeps a client's X-Request-ID for the log only
+// (cut to 128 bytes), so that the request id in the audit trail and in
+// responses is always one the server generated.
+func setAsideClientRequestID(c *fiber.Ctx) error {
+	if v := c.Get(fiber.HeaderXRequestID); v != "" {
+		c.Locals(localClientRequestID, v[:min(len(v), 128)])
+		c.Request().Header.Del(fiber.HeaderXRequestID)
+	}
+	return c.Next()
+}
+
+// clientIP returns the client's address: the peer's, or, when the peer is a
+// trusted proxy, the nearest address in X-Forwarded-For that is not a
+// trusted proxy. Proxies append what they saw, so the list is read from the
+// right; whatever a client wrote at the left is never believed.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	addr, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	addr = addr.Unmap()
+	if !s.trustedProxy(addr) {
+		return addr.String()
+	}
+	var hops []string
+	for _, h := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
+		hops = append(hops, strings.Split(string(h), ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		next, err := netip.ParseAddr(hop)
+		if err != nil {
+			ap, err := netip.ParseAddrPort(hop)
+			if err != nil {
+				break // not written by a proxy we trust: stop at the last we do
+			}
+			next = ap.Addr()
+		}
+		addr = next.Unmap()
+		if !s.trustedProxy(addr) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func requestID(c *fiber.Ctx) string {

@@ -1,20 +1,22 @@
 package server
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/gofiber/template/html/v2"
 
@@ -28,12 +30,14 @@ import (
 type webState struct {
 	engine   *html.Engine
 	sessions *session.Store
+	csrfKey  []byte // signs CSRF tokens; shared by every node (see csrf.go)
 }
 
 const (
 	sessionUserKey = "user_id"
 	csrfKey        = "csrf"
 	sessionTTL     = 8 * time.Hour
+	sessionCookie  = "granttrack_session"
 )
 
 func newWebState(s *Server) (*webState, error) {
@@ -45,12 +49,18 @@ func newWebState(s *Server) (*webState, error) {
 	sessions := session.New(session.Config{
 		Storage:        s.store.Sessions(),
 		Expiration:     sessionTTL,
-		KeyLookup:      "cookie:granttrack_session",
+		KeyLookup:      "cookie:" + sessionCookie,
 		CookieHTTPOnly: true,
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieSameSite: "Lax",
 	})
-	return &webState{engine: engine, sessions: sessions}, nil
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	key, err := s.store.ServerKey(ctx, csrfKeyName, newCSRFKey())
+	if err != nil {
+		return nil, fmt.Errorf("server: CSRF key: %w", err)
+	}
+	return &webState{engine: engine, sessions: sessions, csrfKey: key}, nil
 }
 
 var templateFuncs = template.FuncMap{
@@ -104,28 +114,9 @@ func pounds(m Money) string { return models.PoundsText(string(m)) }
 
 func (s *Server) registerWeb() {
 	s.app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(web.Static()), MaxAge: 3600}))
-	s.app.Use(s.webSession, csrf.New(csrf.Config{
-		Next:           isAPI,
-		KeyLookup:      "form:_csrf",
-		Session:        s.web.sessions,
-		ContextKey:     csrfKey,
-		CookieSameSite: "Lax",
-		CookieSecure:   s.cfg.SecureCookies,
-		CookieHTTPOnly: true,
-		Expiration:     sessionTTL,
-		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			return models.Errorf(models.EFORBIDDEN, "The form has expired or did not come from this site. Go back, reload the page and try again.")
-		},
-	}))
+	s.app.Use(s.webSession, s.checkCSRF)
 	s.app.Get("/login", s.loginPage)
-	s.app.Post("/login", limiter.New(limiter.Config{
-		Max:        s.cfg.SignInAttempts,
-		Expiration: time.Minute,
-		LimitReached: func(c *fiber.Ctx) error {
-			return s.render(c.Status(fiber.StatusTooManyRequests), "login", fiber.Map{
-				"Title": "Sign in", "Error": "Too many sign-in attempts. Wait a minute and try again.", "Email": c.FormValue("email")})
-		},
-	}), s.login)
+	s.app.Post("/login", s.login)
 	s.app.Post("/logout", s.logout)
 	s.app.Get("/", s.requireWebUser, func(c *fiber.Ctx) error {
 		// Board members land on their dashboard; officers on the lines.
@@ -148,6 +139,9 @@ func (s *Server) webSession(c *fiber.Ctx) error {
 	if isAPI(c) || strings.HasPrefix(c.Path(), "/static/") {
 		return c.Next()
 	}
+	if c.Cookies(sessionCookie) == "" {
+		return c.Next() // a visitor: no session is made, nor written
+	}
 	sess, err := s.web.sessions.Get(c)
 	if err != nil {
 		return err
@@ -156,6 +150,7 @@ func (s *Server) webSession(c *fiber.Ctx) error {
 		u, err := s.store.UserByID(c.UserContext(), id)
 		if err == nil && u.Active {
 			c.Locals(localUser, u)
+			c.Locals(localSession, sess.ID())
 		} else if models.ErrorCode(err) != models.ENOTFOUND && err != nil {
 			return err
 		}
@@ -201,7 +196,7 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
-	return s.render(c, "login", fiber.Map{"Title": "Sign in", "Next": c.Query("next")})
+	return s.render(c, "login", fiber.Map{"Title": "Sign in", "Next": safeNext(c.Query("next"))})
 }
 
 // dummyHash keeps an unknown email as slow as a wrong password, so timing
@@ -209,9 +204,33 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 var dummyHash, _ = auth.HashPassword("granttrack-timing-equaliser")
 
 func (s *Server) login(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	email := strings.TrimSpace(strings.ToLower(c.FormValue("email")))
 	password := c.FormValue("password")
-	u, err := s.store.UserByEmail(c.UserContext(), email)
+	next := safeNext(c.FormValue("next"))
+	addr := s.clientIP(c)
+	// Every attempt counts against the address and the account before the
+	// password is checked, so attempts sent at once cannot pass the limit.
+	limits := []struct {
+		limit   store.SignInLimit
+		subject string
+	}{{s.signInLimits[0], addr}, {s.signInLimits[1], email}}
+	for _, l := range limits {
+		if l.subject == "" {
+			continue
+		}
+		wait, err := s.store.BeginSignIn(ctx, l.limit, l.subject)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			minutes := int(math.Ceil(wait.Minutes()))
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			return s.render(c.Status(fiber.StatusTooManyRequests), "login", fiber.Map{"Title": "Sign in", "Email": email, "Next": next,
+				"Error": fmt.Sprintf("Too many failed sign-ins. Try again in %d minute%s.", minutes, map[bool]string{true: "s"}[minutes != 1])})
+		}
+	}
+	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && models.ErrorCode(err) != models.ENOTFOUND {
 		return err
 	}
@@ -222,12 +241,19 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if !auth.PasswordMatches(password, hash) || u == nil || !u.Active {
 		a := actorOf(c)
 		a.Label = "anonymous"
-		if err := s.store.RecordEvent(c.UserContext(), a, store.Change{Action: "session.sign_in_failed", Entity: "session",
-			After: map[string]any{"email": email, "ip": c.IP()}}); err != nil {
+		if err := s.store.RecordEvent(ctx, a, store.Change{Action: "session.sign_in_failed", Entity: "session",
+			After: map[string]any{"email": email, "ip": addr}}); err != nil {
 			return err
 		}
 		return s.render(c.Status(fiber.StatusUnauthorized), "login", fiber.Map{
-			"Title": "Sign in", "Error": "That email and password do not match an account.", "Email": email, "Next": c.FormValue("next")})
+			"Title": "Sign in", "Error": "That email and password do not match an account.", "Email": email, "Next": next})
+	}
+	if err := s.store.SignInSucceeded(ctx, s.signInLimits[0], addr, email); err != nil {
+		return err
+	}
+	// Sign-in is when expired sessions are swept away.
+	if err := s.store.DeleteExpiredSessions(ctx); err != nil {
+		return err
 	}
 	sess, err := s.web.sessions.Get(c)
 	if err != nil {
@@ -238,15 +264,18 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	sess.Set(sessionUserKey, u.ID)
+	sessionID := sess.ID() // Save releases sess for reuse
 	if err := sess.Save(); err != nil {
 		return err
 	}
 	c.Locals(localUser, u)
-	if err := s.store.RecordEvent(c.UserContext(), actorOf(c), store.Change{Action: "session.sign_in", Entity: "user", EntityID: u.ID,
-		After: map[string]any{"ip": c.IP()}}); err != nil {
+	c.Locals(localSession, sessionID)
+	s.issueCSRF(c, csrfBinding(c))
+	if err := s.store.RecordEvent(ctx, actorOf(c), store.Change{Action: "session.sign_in", Entity: "user", EntityID: u.ID,
+		After: map[string]any{"ip": addr}}); err != nil {
 		return err
 	}
-	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
+	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {
@@ -262,15 +291,51 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if err := sess.Destroy(); err != nil {
 		return err
 	}
+	c.Locals(localSession, "")
+	s.issueCSRF(c, csrfBinding(c))
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: it returns next when
+// it is a path on this site and "/" otherwise. A browser ignores tabs and
+// newlines in a URL and reads a backslash as a slash, so "/\t/evil.example"
+// or "/\\evil.example" would leave the site, and CR or LF would end the
+// Location header. So next must be printable ASCII starting with one slash,
+// with no backslash, and neither it nor its percent-decoded forms may hold a
+// control character or a backslash, or name a scheme or a host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/"
+	for i := 0; i < len(next); i++ {
+		if next[i] <= ' ' || next[i] >= 0x7f {
+			return "/"
+		}
 	}
-	return next
+	for s, i := next, 0; ; i++ {
+		if i == 3 || !sitePath(s) {
+			return "/"
+		}
+		d, err := url.PathUnescape(s)
+		if err != nil {
+			return "/"
+		}
+		if d == s {
+			return next
+		}
+		s = d
+	}
+}
+
+// sitePath reports whether p, taken literally, is a path on this site.
+func sitePath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+		return false
+	}
+	for _, r := range p {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
 }
 
 // formErrors turns an EINVALID error into messages by field, for the forms;

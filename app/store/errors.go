@@ -1,8 +1,16 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
+
+	"github.com/jackc/puddle/v2"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -54,6 +62,9 @@ func translate(err error) error {
 	if errors.As(err, &coded) {
 		return err
 	}
+	if unavailable(err) {
+		return &models.Error{Code: models.EUNAVAILABLE, Message: "The database is not reachable; try again shortly.", Err: err}
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err
@@ -76,6 +87,24 @@ func translate(err error) error {
 		return &models.Error{Code: models.ECONFLICT, Message: "Another change got there first; please try again.", Err: err}
 	}
 	return err
+}
+
+// unavailable reports whether err says the database cannot be reached or is
+// going away, rather than that a query was wrong: a refused or broken
+// connection, a closed pool, or the server shutting down or full.
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || // connection exception
+			pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || // shutting down, cannot connect now
+			pgErr.Code == "53300" // too many connections
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, context.DeadlineExceeded) || err.Error() == "sql: database is closed" || pgconn.SafeToRetry(err)
 }
 
 func upperFirst(s string) string {

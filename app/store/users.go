@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -123,8 +125,12 @@ func (s *Store) UserByToken(ctx context.Context, token string) (*models.User, er
 		SELECT u.*, t.id AS token_id, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active`, HashToken(token)).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &models.Error{Code: models.EUNAUTHORIZED, Message: "The API token is missing, unknown or revoked.", Err: err}
+	}
 	if err != nil {
-		return nil, &models.Error{Code: models.EUNAUTHORIZED, Message: "The API token is missing, unknown or revoked.", Err: translate(err)}
+		// An outage is not a refusal: a client told 401 throws a good token away.
+		return nil, translate(err)
 	}
 	now := s.clock.Now().UTC()
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= tokenUseResolution {

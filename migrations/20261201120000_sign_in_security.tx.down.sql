@@ -1,0 +1,5 @@
+DROP TABLE sign_in_throttles;
+
+--bun:split
+
+DROP TABLE server_keys;
