@@ -7,7 +7,7 @@
 -- switch a trigger off (ALTER TABLE … DISABLE TRIGGER, session_replication_role)
 -- nor alter, truncate or drop a table. It may insert into and read the
 -- append-only tables, update only the columns that legitimately change, and
--- delete only sessions. A table, view or function added by a migration must
+-- delete only sessions and sign-in throttles. A table, view or function added by a migration must
 -- be named here (a GRANT, or a REVOKE saying it gets nothing): a test fails
 -- otherwise.
 --
@@ -36,9 +36,14 @@ GRANT SELECT, INSERT ON users TO :"app";
 GRANT UPDATE (password_hash) ON users TO :"app";
 GRANT SELECT, INSERT ON api_tokens TO :"app";
 GRANT UPDATE (last_used_at, revoked_at) ON api_tokens TO :"app";
--- Web sessions come and go: the one table the application deletes from.
+-- Web sessions come and go (with sign-in throttles, all the application deletes).
 GRANT SELECT, INSERT, DELETE ON sessions TO :"app";
 GRANT UPDATE (data, expires_at) ON sessions TO :"app";
+-- Keys the app nodes share (the CSRF signing key): created once, read after.
+GRANT SELECT, INSERT ON server_keys TO :"app";
+-- Failed sign-ins by address and account: counted, forgiven and forgotten.
+GRANT SELECT, INSERT, DELETE ON sign_in_throttles TO :"app";
+GRANT UPDATE (failures, last_attempt_at, locked_until) ON sign_in_throttles TO :"app";
 
 -- Reference data, edited through the forms.
 GRANT SELECT, INSERT ON organisations TO :"app";
