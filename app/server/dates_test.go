@@ -14,6 +14,9 @@ import (
 func TestDefaultsFollowTheDateInLondon(t *testing.T) {
 	e := MustEnv(t)
 	auditor := spendWebSignIn(t, e, models.RoleAuditor)
+	// The store is the package's: put its clock back for the tests after.
+	real := e.st.Clock()
+	t.Cleanup(func() { e.st.SetClock(real) })
 	for _, c := range []struct {
 		at        time.Time
 		fy, asOf  string
