@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/backup"
 	"granttrack/app/pgembed"
 	"granttrack/app/server"
 	"granttrack/app/store"
@@ -24,6 +25,7 @@ import (
 type Config struct {
 	DatabaseURL   string // use this server; empty starts a private cluster
 	DataDir       string // where the private cluster lives
+	WALArchive    string // where the private cluster archives its WAL; empty: no archiving
 	Addr          string // where to serve HTTP
 	SecureCookies bool   // set when served over HTTPS
 	LogLevel      slog.Level
@@ -35,6 +37,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		DatabaseURL: getenv("DATABASE_URL"),
 		DataDir:     getenv("GRANTTRACK_DATA_DIR"),
+		WALArchive:  getenv("GRANTTRACK_WAL_ARCHIVE"),
 		Addr:        getenv("GRANTTRACK_ADDR"),
 	}
 	if cfg.DataDir == "" {
@@ -72,6 +75,8 @@ type App struct {
 	Log     *slog.Logger
 	Cluster *pgembed.Cluster // nil with DATABASE_URL
 	Store   *store.Store
+	// DSN is the database's connection string, for PostgreSQL's own tools.
+	DSN string
 }
 
 // Open connects to the database, starting the private cluster when no
@@ -79,12 +84,15 @@ type App struct {
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Log: log}
 	dsn := cfg.DatabaseURL
+	if dsn != "" && cfg.WALArchive != "" {
+		return nil, errors.New("a WAL archive (--wal-archive, GRANTTRACK_WAL_ARCHIVE) is for the private cluster; with DATABASE_URL, archive on that server")
+	}
 	if dsn == "" {
 		dir, err := filepath.Abs(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
-		c, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, Logf: func(f string, args ...any) {
+		c, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, WALArchive: cfg.WALArchive, Logf: func(f string, args ...any) {
 			log.Info(fmt.Sprintf(f, args...))
 		}})
 		if err != nil {
@@ -92,7 +100,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 		a.Cluster = c
 		dsn = c.DSN()
+		if cfg.WALArchive != "" {
+			if err := a.archiving(ctx); err != nil {
+				a.Close()
+				return nil, err
+			}
+		}
 	}
+	a.DSN = dsn
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		a.Close()
@@ -100,6 +115,28 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Store = st
 	return a, nil
+}
+
+// archiving checks the private cluster archives its WAL, and takes the
+// archive's first base backup, without which the WAL cannot be replayed.
+func (a *App) archiving(ctx context.Context) error {
+	on, err := a.Cluster.WALArchiving(ctx)
+	if err != nil {
+		return err
+	}
+	if !on {
+		a.Log.Warn("the private cluster was started by another granttrack process without a WAL archive, so it is not archiving; stop every granttrack process on this data dir and start again with --wal-archive")
+		return nil
+	}
+	if backup.HasBaseBackup(a.Config.WALArchive) {
+		return nil
+	}
+	dir, err := backup.BaseBackup(ctx, a.Cluster.DSN(), a.Config.WALArchive)
+	if err != nil {
+		return err
+	}
+	a.Log.Info("took the WAL archive's first base backup", "dir", dir)
+	return nil
 }
 
 // Migrate applies every pending migration.

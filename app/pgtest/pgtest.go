@@ -212,6 +212,25 @@ func MainMigrated(m *testing.M) {
 // say), or whose whole-database counts others' data would upset.
 func FreshMigrated(t testing.TB) string {
 	t.Helper()
+	fresh := Fresh(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := migrations.Up(ctx, st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	return fresh
+}
+
+// Fresh returns the address of another fresh, empty database (no migration
+// applied) on the same server as DSN, dropped when t ends: somewhere to
+// restore a backup into, say.
+func Fresh(t testing.TB) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	name := "granttrack_test_" + randomHex(8)
@@ -239,14 +258,6 @@ func FreshMigrated(t testing.TB) string {
 	})
 	fresh, err := withDatabase(server, name)
 	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := migrations.Up(ctx, st.DB()); err != nil {
 		t.Fatal(err)
 	}
 	return fresh
