@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,7 @@ type Config struct {
 	Addr          string // where to serve HTTP
 	SecureCookies bool   // set when served over HTTPS
 	LogLevel      slog.Level
+	LogJSON       bool            // logs as JSON lines (GRANTTRACK_LOG_FORMAT=json), else as text
 	ApprovalLimit decimal.Decimal // spend above this needs an admin's approval
 }
 
@@ -61,12 +63,28 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		cfg.ApprovalLimit = limit
 	}
+	switch v := strings.ToLower(getenv("GRANTTRACK_LOG_FORMAT")); v {
+	case "", "text":
+	case "json":
+		cfg.LogJSON = true
+	default:
+		return cfg, fmt.Errorf("GRANTTRACK_LOG_FORMAT must be text or json, not %q", v)
+	}
 	if v := getenv("GRANTTRACK_LOG_LEVEL"); v != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return cfg, fmt.Errorf("GRANTTRACK_LOG_LEVEL: %w", err)
 		}
 	}
 	return cfg, nil
+}
+
+// Logger returns the logger the configuration asks for, writing to w.
+func (cfg Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // App is the running program.

@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 	"github.com/valyala/fasthttp"
 
@@ -35,13 +36,14 @@ type Config struct {
 
 // Server holds the Fiber app and what its handlers use.
 type Server struct {
-	app    *fiber.App
-	store  *store.Store
-	log    *slog.Logger
-	cfg    Config
-	routes []Route
-	limits []bodyLimit
-	web    *webState
+	app     *fiber.App
+	store   *store.Store
+	log     *slog.Logger
+	cfg     Config
+	routes  []Route
+	limits  []bodyLimit
+	web     *webState
+	metrics *metrics
 }
 
 // MaxBody bounds a request body, except on the upload routes, which set
@@ -69,6 +71,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.ApprovalLimit = models.DefaultApprovalLimit
 	}
 	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg}
+	var pool *pgxpool.Pool
+	if cfg.Store != nil {
+		pool = cfg.Store.Pool()
+	}
+	s.metrics = newMetrics(pool)
 	web, err := newWebState(s)
 	if err != nil {
 		return nil, err
@@ -99,9 +106,14 @@ func New(cfg Config) (*Server, error) {
 			"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 		ReferrerPolicy: "same-origin",
 	}))
+	// Public like /healthz: what a monitoring system scrapes.
+	s.app.Get("/metrics", s.metrics.handler())
 	s.registerAPI()
 	s.registerWeb()
-	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	s.app.Use(func(c *fiber.Ctx) error {
+		c.Locals(localUnmatched, true)
+		return fiber.ErrNotFound
+	})
 	return s, nil
 }
 
@@ -148,6 +160,8 @@ func (s *Server) withDeadline(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// logRequests logs every request with its request id (at DEBUG) and
+// records its duration in the metrics.
 func (s *Server) logRequests(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -155,8 +169,10 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	if err != nil {
 		status = problemOf(err).Status
 	}
+	took := time.Since(start)
+	s.metrics.observe(c, status, took)
 	s.log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status,
-		"duration", time.Since(start), "request_id", requestID(c))
+		"duration", took, "request_id", requestID(c))
 	return err
 }
 
@@ -174,6 +190,9 @@ func currentUser(c *fiber.Ctx) *models.User {
 }
 
 const localUser = "granttrack.user"
+
+// localUnmatched marks a request no route matched.
+const localUnmatched = "granttrack.unmatched"
 
 // actorOf says who is acting in this request, for the audit trail.
 func actorOf(c *fiber.Ctx) models.Actor {

@@ -125,7 +125,7 @@ func (c *command) flags(name string) *flag.FlagSet {
 }
 
 func (c *command) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: c.cfg.LogLevel}))
+	return c.cfg.Logger(c.stderr)
 }
 
 // open starts or reaches the database and migrates it.
