@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/backup"
 	"granttrack/app/pgembed"
 	"granttrack/app/server"
 	"granttrack/app/store"
@@ -30,9 +32,11 @@ type Config struct {
 	DatabaseURL   string // use this server, as the application role; empty starts a private cluster
 	OwnerURL      string // the schema owner's connection to the same database, for migrate only
 	DataDir       string // where the private cluster lives
+	WALArchive    string // where the private cluster archives its WAL; empty: no archiving
 	Addr          string // where to serve HTTP
 	SecureCookies bool   // set when served over HTTPS
 	LogLevel      slog.Level
+	LogJSON       bool            // logs as JSON lines (GRANTTRACK_LOG_FORMAT=json), else as text
 	ApprovalLimit decimal.Decimal // spend above this needs an admin's approval
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
 	// (GRANTTRACK_TRUSTED_PROXIES: addresses or CIDR ranges, comma-separated).
@@ -45,6 +49,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DatabaseURL: getenv("DATABASE_URL"),
 		OwnerURL:    getenv("GRANTTRACK_OWNER_DATABASE_URL"),
 		DataDir:     getenv("GRANTTRACK_DATA_DIR"),
+		WALArchive:  getenv("GRANTTRACK_WAL_ARCHIVE"),
 		Addr:        getenv("GRANTTRACK_ADDR"),
 	}
 	if cfg.DataDir == "" {
@@ -82,12 +87,28 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
 	}
+	switch v := strings.ToLower(getenv("GRANTTRACK_LOG_FORMAT")); v {
+	case "", "text":
+	case "json":
+		cfg.LogJSON = true
+	default:
+		return cfg, fmt.Errorf("GRANTTRACK_LOG_FORMAT must be text or json, not %q", v)
+	}
 	if v := getenv("GRANTTRACK_LOG_LEVEL"); v != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return cfg, fmt.Errorf("GRANTTRACK_LOG_LEVEL: %w", err)
 		}
 	}
 	return cfg, nil
+}
+
+// Logger returns the logger the configuration asks for, writing to w.
+func (cfg Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // App is the running program.
@@ -97,6 +118,8 @@ type App struct {
 	Cluster *pgembed.Cluster // nil with DATABASE_URL
 	Store   *store.Store     // as the application role, or the owner for OpenOwner
 	appRole string           // the role the owner grants to
+	// DSN is the owner's connection string, for PostgreSQL's own tools (OpenOwner only).
+	DSN string
 }
 
 // Open connects to the database as the application role. Without
@@ -140,18 +163,27 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 func OpenOwner(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Log: log}
 	dsn := cfg.OwnerURL
+	if cfg.DatabaseURL != "" && cfg.WALArchive != "" {
+		return nil, errors.New("a WAL archive (--wal-archive, GRANTTRACK_WAL_ARCHIVE) is for the private cluster; with DATABASE_URL, archive on that server")
+	}
 	if cfg.DatabaseURL == "" {
 		dir, err := filepath.Abs(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
-		c, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, Logf: func(f string, args ...any) {
+		c, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, WALArchive: cfg.WALArchive, Logf: func(f string, args ...any) {
 			log.Info(fmt.Sprintf(f, args...))
 		}})
 		if err != nil {
 			return nil, err
 		}
 		a.Cluster, a.appRole, dsn = c, pgembed.App, c.OwnerDSN()
+		if cfg.WALArchive != "" {
+			if err := a.archiving(ctx); err != nil {
+				a.Close()
+				return nil, err
+			}
+		}
 	} else {
 		if dsn == "" {
 			return nil, errors.New("migrating needs the schema owner's connection beside DATABASE_URL: set GRANTTRACK_OWNER_DATABASE_URL or pass --owner-url")
@@ -162,6 +194,7 @@ func OpenOwner(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 		}
 		a.appRole = app.User
 	}
+	a.DSN = dsn
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		a.Close()
@@ -169,6 +202,38 @@ func OpenOwner(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	}
 	a.Store = st
 	return a, nil
+}
+
+// archiving checks the private cluster archives its WAL, and takes the
+// archive's first base backup, without which the WAL cannot be replayed.
+func (a *App) archiving(ctx context.Context) error {
+	on, err := a.Cluster.WALArchiving(ctx)
+	if err != nil {
+		return err
+	}
+	if !on {
+		a.Log.Warn("the private cluster was started by another granttrack process without a WAL archive, so it is not archiving; stop every granttrack process on this data dir and start again with --wal-archive")
+		return nil
+	}
+	if backup.HasBaseBackup(a.Config.WALArchive) {
+		return nil
+	}
+	dir, err := backup.BaseBackup(ctx, a.ReplicationDSN(), a.Config.WALArchive)
+	if err != nil {
+		return err
+	}
+	a.Log.Info("took the WAL archive's first base backup", "dir", dir)
+	return nil
+}
+
+// ReplicationDSN is the private cluster's superuser connection, which
+// pg_basebackup needs (the owner and the application role may not
+// replicate); empty with DATABASE_URL, whose server archives its own WAL.
+func (a *App) ReplicationDSN() string {
+	if a.Cluster == nil {
+		return ""
+	}
+	return a.Cluster.DSNAs(pgembed.Superuser, "postgres")
 }
 
 // Migrate applies every pending migration and grants the application role

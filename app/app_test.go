@@ -1,6 +1,8 @@
 package app
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 )
@@ -24,7 +26,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("trusted proxies: %v %v", cfg.TrustedProxies, err)
 	}
 	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud",
-		"GRANTTRACK_TRUSTED_PROXIES": "proxy.internal"} {
+		"GRANTTRACK_TRUSTED_PROXIES": "proxy.internal", "GRANTTRACK_LOG_FORMAT": "xml"} {
 		if _, err := LoadConfig(env(map[string]string{k: v})); err == nil {
 			t.Errorf("%s=%s was accepted", k, v)
 		}
@@ -39,5 +41,18 @@ func TestMigrateCommandNamesTheDatabase(t *testing.T) {
 		if got := MigrateCommand(dsn); got != want {
 			t.Errorf("MigrateCommand(%q) = %q, want %q", dsn, got, want)
 		}
+	}
+}
+
+func TestLogFormatJSON(t *testing.T) {
+	cfg, err := LoadConfig(func(k string) string { return map[string]string{"GRANTTRACK_LOG_FORMAT": "JSON"}[k] })
+	if err != nil || !cfg.LogJSON {
+		t.Fatalf("GRANTTRACK_LOG_FORMAT=JSON: %+v %v", cfg, err)
+	}
+	var b bytes.Buffer
+	cfg.Logger(&b).Info("started", "addr", "127.0.0.1:8080")
+	var line map[string]any
+	if err := json.Unmarshal(b.Bytes(), &line); err != nil || line["msg"] != "started" || line["addr"] != "127.0.0.1:8080" {
+		t.Fatalf("a JSON log line: %q, %v", b.String(), err)
 	}
 }

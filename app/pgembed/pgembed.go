@@ -50,6 +50,11 @@ type Options struct {
 	// of the machine can then corrupt the cluster, which only throw-away test
 	// clusters can afford; it applies only when this process starts the server.
 	Fast bool
+	// WALArchive, when set, is a directory the server archives every
+	// completed WAL segment into (archive_mode), for point-in-time recovery
+	// from a base backup. It applies only when this process starts the
+	// server; WALArchiving reports whether a running one archives.
+	WALArchive string
 }
 
 // Cluster is a running private PostgreSQL server, started by this process or
@@ -62,6 +67,7 @@ type Cluster struct {
 	// is held shared by holder for as long as this Cluster uses the server.
 	startLock, users string
 	holder           *os.File
+	archive          string // Options.WALArchive, absolute
 
 	stopOnce sync.Once
 	stopErr  error
@@ -136,6 +142,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("pgembed: data dir: %w", err)
 	}
+	if opts.WALArchive != "" {
+		if c.archive, err = filepath.Abs(opts.WALArchive); err != nil {
+			return nil, fmt.Errorf("pgembed: WAL archive: %w", err)
+		}
+		// archive_command is a shell command: keep the path a plain word.
+		if strings.ContainsAny(c.archive, "'\"%\n") {
+			return nil, fmt.Errorf("pgembed: WAL archive %s: use a directory whose path has no quotes, %% or newlines", c.archive)
+		}
+	}
 
 	// Two granttrack processes starting at once must not both decide the
 	// server is down and both start one: the lock makes find-or-start atomic.
@@ -188,6 +203,35 @@ func (c *Cluster) DSNAs(role, dbname string) string {
 // Owned reports whether this Cluster started the server. Any user of the
 // server may be the last one out and stop it.
 func (c *Cluster) Owned() bool { return c.srv != nil }
+
+// WALArchiving reports whether the running server archives its WAL.
+func (c *Cluster) WALArchiving(ctx context.Context) (bool, error) {
+	conn, err := pgx.Connect(ctx, c.DSNAs(Superuser, "postgres"))
+	if err != nil {
+		return false, fmt.Errorf("pgembed: connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var mode string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('archive_mode')").Scan(&mode); err != nil {
+		return false, fmt.Errorf("pgembed: %w", err)
+	}
+	return mode == "on" || mode == "always", nil
+}
+
+// prepareArchive creates the WAL archive directory, writable by the
+// server's user.
+func prepareArchive(dir string, as *runAs, logf func(string, ...any)) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("pgembed: WAL archive: %w", err)
+	}
+	if as == nil {
+		return nil
+	}
+	if err := os.Chown(dir, int(as.uid), int(as.gid)); err != nil {
+		return fmt.Errorf("pgembed: giving the WAL archive %s to user %s: %w", dir, as.name, err)
+	}
+	return reachable(dir, as, logf)
+}
 
 // DataDir returns the cluster's PGDATA directory (Options.DataDir/pg).
 func (c *Cluster) DataDir() string { return c.pgdata }
@@ -298,27 +342,9 @@ func (c *Cluster) create(ctx context.Context, fast bool, logf func(string, ...an
 // PG_VERSION), only binaries of that major version can run it, so the first
 // candidate of that version wins.
 func findBinaries(dataVersion string) (dir, version string, err error) {
-	var candidates []string
-	if p, err := exec.LookPath("pg_config"); err == nil {
-		if out, err := exec.Command(p, "--bindir").Output(); err == nil {
-			candidates = append(candidates, strings.TrimSpace(string(out)))
-		}
-	}
-	if p, err := exec.LookPath("initdb"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real // initdb finds postgres next to its real path, so must we
-		}
-		candidates = append(candidates, filepath.Dir(p))
-	}
-	globbed, _ := filepath.Glob(searchGlob)
-	sort.SliceStable(globbed, func(i, j int) bool {
-		return versionLess(filepath.Base(filepath.Dir(globbed[j])), filepath.Base(filepath.Dir(globbed[i])))
-	})
-	candidates = append(candidates, globbed...)
-
 	seen := map[string]bool{}
 	var found []string // "version (dir)", for the mismatch message
-	for _, d := range candidates {
+	for _, d := range binDirs() {
 		if d == "" || seen[d] || !isExecutable(filepath.Join(d, "initdb")) || !isExecutable(filepath.Join(d, "postgres")) {
 			continue
 		}
@@ -339,7 +365,60 @@ func findBinaries(dataVersion string) (dir, version string, err error) {
 	return "", "", ErrNoBinaries
 }
 
-// serverVersion returns the major version of a postgres binary as
+// Tool returns the path of the PostgreSQL program name (pg_dump,
+// pg_restore, pg_basebackup, ...) of major version major, looked for where
+// the server binaries are (pg_config, PATH, searchGlob); failing that, the
+// newest of a later version, which can still read that version's data.
+func Tool(name, major string) (string, error) {
+	var later, laterVersion string
+	seen := map[string]bool{}
+	for _, d := range binDirs() {
+		p := filepath.Join(d, name)
+		if d == "" || seen[d] || !isExecutable(p) {
+			continue
+		}
+		seen[d] = true
+		v, err := serverVersion(p)
+		if err != nil {
+			continue
+		}
+		if v == major {
+			return p, nil
+		}
+		if versionLess(major, v) && (later == "" || versionLess(laterVersion, v)) {
+			later, laterVersion = p, v
+		}
+	}
+	if later != "" {
+		return later, nil
+	}
+	return "", fmt.Errorf("pgembed: %s of PostgreSQL %s or later was not found; install it with `apt-get install postgresql-client-%s`", name, major, major)
+}
+
+// binDirs lists where PostgreSQL programs may be, in order of preference:
+// pg_config's bindir, the directory of initdb on PATH, then each version
+// under searchGlob, newest first.
+func binDirs() []string {
+	var candidates []string
+	if p, err := exec.LookPath("pg_config"); err == nil {
+		if out, err := exec.Command(p, "--bindir").Output(); err == nil {
+			candidates = append(candidates, strings.TrimSpace(string(out)))
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real // initdb finds postgres next to its real path, so must we
+		}
+		candidates = append(candidates, filepath.Dir(p))
+	}
+	globbed, _ := filepath.Glob(searchGlob)
+	sort.SliceStable(globbed, func(i, j int) bool {
+		return versionLess(filepath.Base(filepath.Dir(globbed[j])), filepath.Base(filepath.Dir(globbed[i])))
+	})
+	return append(candidates, globbed...)
+}
+
+// serverVersion returns the major version of a PostgreSQL program as
 // PG_VERSION spells it ("15", "9.6").
 func serverVersion(postgres string) (string, error) {
 	out, err := exec.Command(postgres, "--version").Output() // allowed as root
@@ -444,9 +523,14 @@ func (c *Cluster) prepareDir(as *runAs, logf func(string, ...any)) error {
 			return fmt.Errorf("pgembed: %w", err)
 		}
 	}
-	// The server must reach PGDATA through every parent; temp dirs and home
-	// dirs are often 0700. Only the search bit is added, never read.
-	for p := filepath.Dir(c.pgdata); ; p = filepath.Dir(p) {
+	return reachable(c.pgdata, as, logf)
+}
+
+// reachable makes every parent of dir searchable by the server's user: temp
+// dirs and home dirs are often 0700. Only the search bit is added, never
+// read.
+func reachable(dir string, as *runAs, logf func(string, ...any)) error {
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
 		st, err := os.Stat(p)
 		if err != nil {
 			return fmt.Errorf("pgembed: %w", err)
@@ -455,7 +539,7 @@ func (c *Cluster) prepareDir(as *runAs, logf func(string, ...any)) error {
 			if err := os.Chmod(p, perm|0o001); err != nil {
 				return fmt.Errorf("pgembed: %s must be searchable by user %s: %w", p, as.name, err)
 			}
-			logf("pgembed: made %s searchable by others (o+x) so that PostgreSQL, running as %s, can reach %s", p, as.name, c.pgdata)
+			logf("pgembed: made %s searchable by others (o+x) so that PostgreSQL, running as %s, can reach %s", p, as.name, dir)
 		}
 		if p == filepath.Dir(p) {
 			return nil
@@ -540,6 +624,16 @@ func (c *Cluster) start(ctx context.Context, bin string, as *runAs, fast bool) e
 	}
 	if fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	if c.archive != "" {
+		if err := prepareArchive(c.archive, as, func(string, ...any) {}); err != nil {
+			return err
+		}
+		// Copied under a temporary name and renamed, so a segment in the
+		// archive is always whole; an existing one is never overwritten.
+		dst := c.archive + "/%f"
+		args = append(args, "-c", "archive_mode=on", "-c", "archive_timeout=60",
+			"-c", fmt.Sprintf("archive_command=test ! -f '%s' && cp '%%p' '%s.tmp' && mv '%s.tmp' '%s'", dst, dst, dst, dst))
 	}
 	cmd, err := c.supervisor(command(bin, "postgres", as, args...))
 	if err != nil {

@@ -330,6 +330,34 @@ func TestFindBinaries(t *testing.T) {
 	}
 }
 
+// Tool finds a client program of the server's major version, or else the
+// newest later one, and names the package to install when there is neither.
+func TestTool(t *testing.T) {
+	root := t.TempDir()
+	for _, v := range []string{"13", "15", "16", "17"} {
+		bin := filepath.Join(root, v, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if v != "17" { // 17 has the server only
+			writeScript(t, filepath.Join(bin, "pg_dump"), fmt.Sprintf("echo 'pg_dump (PostgreSQL) %s.2 (Test)'", v))
+		}
+	}
+	t.Setenv("PATH", t.TempDir())
+	old := searchGlob
+	searchGlob = filepath.Join(root, "*", "bin")
+	t.Cleanup(func() { searchGlob = old })
+	for major, want := range map[string]string{"15": "15", "13": "13", "14": "16", "12": "16"} {
+		got, err := Tool("pg_dump", major)
+		if err != nil || got != filepath.Join(root, want, "bin", "pg_dump") {
+			t.Errorf("Tool(pg_dump, %s) = %s, %v; want version %s's", major, got, err, want)
+		}
+	}
+	if _, err := Tool("pg_dump", "17"); err == nil || !strings.Contains(err.Error(), "apt-get install postgresql-client-17") {
+		t.Errorf("Tool for a version with no pg_dump: %v", err)
+	}
+}
+
 func writeScript(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {

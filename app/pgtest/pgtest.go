@@ -315,6 +315,18 @@ func Fresh(t testing.TB) string {
 	return fresh
 }
 
+// Migrate applies every pending migration to the database dsn names and
+// grants the application role its privileges, as the owner, the way
+// `granttrack migrate up` does (after restoring a backup, say).
+func Migrate(t testing.TB, dsn string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := migrate(ctx, Owner(dsn)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Owner returns the connection string of the database dsn names, as the
 // schema's owner.
 func Owner(dsn string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 	"github.com/valyala/fasthttp"
 
@@ -53,6 +54,7 @@ type Server struct {
 	web    *webState
 	// signInLimits are the limits by address and by account, in that order.
 	signInLimits [2]store.SignInLimit
+	metrics      *metrics
 }
 
 // MaxBody bounds a request body, except on the upload routes, which set
@@ -86,6 +88,11 @@ func New(cfg Config) (*Server, error) {
 		{Scope: store.SignInByAddress, Failures: cfg.SignInAttempts, Lock: time.Minute, MaxLock: time.Hour},
 		{Scope: store.SignInByAccount, Failures: cfg.AccountSignInAttempts, Lock: time.Minute, MaxLock: time.Hour},
 	}}
+	var pool *pgxpool.Pool
+	if cfg.Store != nil {
+		pool = cfg.Store.Pool()
+	}
+	s.metrics = newMetrics(pool)
 	web, err := newWebState(s)
 	if err != nil {
 		return nil, err
@@ -116,9 +123,14 @@ func New(cfg Config) (*Server, error) {
 			"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 		ReferrerPolicy: "same-origin",
 	}))
+	// Public like /healthz: what a monitoring system scrapes.
+	s.app.Get("/metrics", s.metrics.handler())
 	s.registerAPI()
 	s.registerWeb()
-	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	s.app.Use(func(c *fiber.Ctx) error {
+		c.Locals(localUnmatched, true)
+		return fiber.ErrNotFound
+	})
 	return s, nil
 }
 
@@ -165,6 +177,8 @@ func (s *Server) withDeadline(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// logRequests logs every request with its request id (at DEBUG) and
+// records its duration in the metrics.
 func (s *Server) logRequests(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -172,7 +186,9 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	if err != nil {
 		status = problemOf(err).Status
 	}
-	args := []any{"method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start), "request_id", requestID(c)}
+	took := time.Since(start)
+	s.metrics.observe(c, status, took)
+	args := []any{"method", c.Method(), "path", c.Path(), "status", status, "duration", took, "request_id", requestID(c)}
 	if v, ok := c.Locals(localClientRequestID).(string); ok {
 		args = append(args, "client_request_id", v)
 	}
@@ -248,6 +264,9 @@ func currentUser(c *fiber.Ctx) *models.User {
 }
 
 const localUser = "granttrack.user"
+
+// localUnmatched marks a request no route matched.
+const localUnmatched = "granttrack.unmatched"
 
 // actorOf says who is acting in this request, for the audit trail.
 func actorOf(c *fiber.Ctx) models.Actor {

@@ -31,6 +31,10 @@ Usage:
   granttrack user add --email E --name N --role R            password from stdin, or generated
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify [--anchor HASH@SEQ]                 checks the audit trail's hash chain (and that it still holds an export's head)
+  granttrack backup --out FILE                               the whole database as a pg_dump archive, with FILE.manifest.json
+  granttrack backup --base --wal-archive DIR                 a new base backup into the WAL archive
+  granttrack restore FILE [--manifest M]                      restores a backup into an empty data dir or empty DATABASE_URL
+  granttrack restore --until TIME --wal-archive DIR           restores the private cluster as it was at TIME (RFC 3339) into an empty data dir
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
   granttrack export ledger --format csv|json|xlsx|hledger|beancount|360giving|ocds [--fy 2024-25] [--out FILE]
                                                               the spend ledger, or grants (360Giving) or contracts (OCDS), with a manifest
@@ -70,6 +74,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		"import":  cmd.importCmd,
 		"bench":   cmd.benchCmd,
 		"export":  cmd.exportCmd,
+		"backup":  cmd.backupCmd,
+		"restore": cmd.restoreCmd,
 	}[args[0]]
 	if run == nil {
 		fmt.Fprintf(stderr, "granttrack: unknown command %q\n\n%s", args[0], usage)
@@ -123,6 +129,7 @@ func (c *command) flags(name string) *flag.FlagSet {
 		c.cfg.DataDir, c.dataDirSet = v, true
 		return nil
 	})
+	fs.StringVar(&c.cfg.WALArchive, "wal-archive", c.cfg.WALArchive, "directory the private cluster archives its WAL into, for point-in-time restore (GRANTTRACK_WAL_ARCHIVE)")
 	return fs
 }
 
@@ -136,7 +143,7 @@ func (c *command) checkTarget() error {
 }
 
 func (c *command) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: c.cfg.LogLevel}))
+	return c.cfg.Logger(c.stderr)
 }
 
 // open reaches the database as the application role: the private cluster
@@ -441,6 +448,20 @@ func (c *command) audit(args []string) error {
 	}
 	fmt.Fprintln(c.stdout, ledger.Summary())
 	return nil
+}
+
+// parseWithFile parses args, which hold one file among the flags: before
+// them, as people tend to write it, or after. It returns the file, or "" if
+// none was given; anything left over stays in fs.Args.
+func parseWithFile(fs *flag.FlagSet, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if fs.NArg() == 0 {
+		return "", nil
+	}
+	file := fs.Arg(0)
+	return file, fs.Parse(fs.Args()[1:])
 }
 
 // repeated is a flag that may be given more than once.

@@ -111,16 +111,9 @@ var errNotVerified = errors.New("the export did NOT verify: see the findings abo
 func (c *command) exportVerify(args []string) error {
 	fs := c.flags("export verify")
 	manifestPath := fs.String("manifest", "", "the export's manifest (default FILE.manifest.json)")
-	if err := fs.Parse(args); err != nil {
+	path, err := parseWithFile(fs, args)
+	if err != nil {
 		return err
-	}
-	// The file may come before the flags, as people tend to write it.
-	var path string
-	if fs.NArg() > 0 {
-		path = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return err
-		}
 	}
 	if path == "" || fs.NArg() != 0 {
 		return usageError{"usage: granttrack export verify FILE [--manifest FILE.manifest.json]"}

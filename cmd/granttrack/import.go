@@ -22,16 +22,9 @@ func (c *command) importCmd(args []string) error {
 	fs := c.flags("import spend")
 	as := fs.String("as", "", "email of the finance officer recording the spend")
 	force := fs.Bool("force", false, "import even if this file was imported before")
-	if err := fs.Parse(args[1:]); err != nil {
+	path, err := parseWithFile(fs, args[1:])
+	if err != nil {
 		return err
-	}
-	// The file may come before the flags, as people tend to write it.
-	var path string
-	if fs.NArg() > 0 {
-		path = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return err
-		}
 	}
 	if path == "" || fs.NArg() != 0 || *as == "" {
 		return usageError{"usage: granttrack import spend FILE.csv --as EMAIL [--force]"}
