@@ -267,7 +267,10 @@ func (s *Server) logout(c *fiber.Ctx) error {
 
 // safeNext keeps redirects after sign-in on this site.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	// Browsers drop tabs and line breaks from a URL, so "/\t/evil.example"
+	// would leave the site: text with control characters is refused too.
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") ||
+		models.CheckText(next, false) != nil {
 		return "/"
 	}
 	return next
