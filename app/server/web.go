@@ -210,6 +210,9 @@ var dummyHash, _ = auth.HashPassword("granttrack-timing-equaliser")
 
 func (s *Server) login(c *fiber.Ctx) error {
 	email := strings.TrimSpace(strings.ToLower(c.FormValue("email")))
+	if models.CheckText(email, false) != nil {
+		email = "" // no account has it, and the database could not look it up or record it
+	}
 	password := c.FormValue("password")
 	u, err := s.store.UserByEmail(c.UserContext(), email)
 	if err != nil && models.ErrorCode(err) != models.ENOTFOUND {
