@@ -248,6 +248,16 @@ func TestHostileInputThroughTheWebForms(t *testing.T) {
 	}
 }
 
+// TestHostileSignIn: an email no one could type is a failed sign-in, not a 500.
+func TestHostileSignIn(t *testing.T) {
+	e := MustEnv(t)
+	b := &spendBrowser{e: e, cookies: map[string]*http.Cookie{}}
+	b.request("GET", "/login", nil)
+	for _, email := range []string{"a\x00b@test.example", "caf\xe9@test.example", "a\u202e@test.example"} {
+		e.mustStatus(b.request("POST", "/login", url.Values{"email": {email}, "password": {testPassword}}), 401)
+	}
+}
+
 // TestHostileImportFilesThroughTheWeb: a stray quote and a bad date in a
 // CSV upload are listed by line, and a Windows-1252 file is converted and
 // says so.

@@ -206,6 +206,9 @@ var dummyHash, _ = auth.HashPassword("granttrack-timing-equaliser")
 func (s *Server) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	email := strings.TrimSpace(strings.ToLower(c.FormValue("email")))
+	if models.CheckText(email, false) != nil {
+		email = "" // no account has it, and the database could not look it up or record it
+	}
 	password := c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
 	addr := s.clientIP(c)
