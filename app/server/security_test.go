@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -247,6 +249,15 @@ func TestClientRequestIDNeverEntersTheAuditTrail(t *testing.T) {
 	e.mustStatus(b.send(req), 401)
 	if err := e.st.DB().NewRaw("SELECT count(*) FROM audit_events WHERE request_id = ?", forged).Scan(ctx, &forgedEvents); err != nil || forgedEvents != 0 {
 		t.Fatalf("the client's request id is in %d events (%v)", forgedEvents, err)
+	}
+	// The client's id is kept in the log, beside the server's.
+	var log bytes.Buffer
+	logged := newServer(t, e, server.Config{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	req = httptest.NewRequest("GET", "/healthz", nil)
+	req.Header.Set("X-Request-ID", forged)
+	r = logged.send(req)
+	if line := log.String(); !strings.Contains(line, "client_request_id="+forged) || !strings.Contains(line, "request_id="+r.Header.Get("X-Request-ID")) {
+		t.Fatalf("the log should name both ids:\n%s", line)
 	}
 }
 
