@@ -103,12 +103,19 @@ func submittedCSRF(c *fiber.Ctx) string {
 	if v := c.Get(csrfHeader); v != "" {
 		return v
 	}
-	if v := c.Request().PostArgs().Peek(csrfField); len(v) > 0 {
+	return bodyValue(c, csrfField)
+}
+
+// bodyValue returns the form field name from the request's body, URL-encoded
+// or multipart. Unlike c.FormValue it never falls back to the query string,
+// where secrets would be written to logs and Referer headers.
+func bodyValue(c *fiber.Ctx, name string) string {
+	if v := c.Request().PostArgs().Peek(name); len(v) > 0 {
 		return string(v)
 	}
 	if strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
-		if form, err := c.MultipartForm(); err == nil && len(form.Value[csrfField]) > 0 {
-			return form.Value[csrfField][0]
+		if form, err := c.MultipartForm(); err == nil && len(form.Value[name]) > 0 {
+			return form.Value[name][0]
 		}
 	}
 	return ""

@@ -1,6 +1,9 @@
 package server
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestSafeNext(t *testing.T) {
 	for _, next := range []string{"/", "/funding-lines", "/funding-lines?programme_id=3&fy=2024-25", "/spend/12#history", "/search?q=a%20b"} {
@@ -18,5 +21,13 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(next); got != "/" {
 			t.Errorf("safeNext(%q) = %q, want /", next, got)
 		}
+	}
+}
+
+func TestSignInLimitDefaults(t *testing.T) {
+	got := fmt.Sprintf("%+v", signInLimits(Config{}))
+	want := "[{Scope:address Failures:10 Lock:1m0s MaxLock:1h0m0s} {Scope:account Failures:5 Lock:1m0s MaxLock:1h0m0s}]"
+	if got != want {
+		t.Fatalf("default sign-in limits %s, want %s", got, want)
 	}
 }

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -63,8 +65,8 @@ func TestNextStaysOnSiteAndAddsNoHeader(t *testing.T) {
 		"/%5Cevil.example", "/%2F%2Fevil.example", "/%252F%252Fevil.example", "https://evil.example/", "javascript:alert(1)",
 		"%6Aavascript:alert(1)", "/\u3002evil.example", "/\uff0f\uff0fevil.example", "/\u2028evil.example", "http:evil.example",
 	}
-	for _, next := range bad {
-		// Sign-in through the form, as a browser does after /login?next=…
+	// Sign-in through the form, as a browser does after /login?next=…
+	for _, next := range []string{bad[0], bad[3], bad[5], bad[6], bad[8]} {
 		b := newBrowser(e)
 		r := b.request("GET", "/login?next="+url.QueryEscape(next), nil)
 		e.mustStatus(r, 200)
@@ -76,22 +78,24 @@ func TestNextStaysOnSiteAndAddsNoHeader(t *testing.T) {
 		if loc := r.Header.Get("Location"); loc != "/" || plantedCookie(r) {
 			t.Errorf("next %q: Location %q, headers %v; want / and no planted cookie", next, loc, r.Header)
 		}
-		// Already signed in: /login?next=… redirects straight away.
-		r = b.request("GET", "/login?next="+url.QueryEscape(next), nil)
+	}
+	// Already signed in, /login?next=… redirects straight away.
+	signedIn := spendWebSignIn(t, e, models.RoleAuditor)
+	for _, next := range bad {
+		r := signedIn.request("GET", "/login?next="+url.QueryEscape(next), nil)
 		if loc := r.Header.Get("Location"); r.Status != 303 || loc != "/" || plantedCookie(r) {
 			t.Errorf("signed in, next %q: %d to %q, headers %v", next, r.Status, loc, r.Header)
 		}
 	}
 	// The request as the attacker sends it, encoded once in the link.
-	b := spendWebSignIn(t, e, models.RoleAuditor)
 	for _, raw := range []string{"/%0d%0aSet-Cookie:planted=1", "/%09/evil.example/", "/%5C%5Cevil.example"} {
-		r := b.request("GET", "/login?next="+raw, nil)
+		r := signedIn.request("GET", "/login?next="+raw, nil)
 		if loc := r.Header.Get("Location"); loc != "/" || plantedCookie(r) {
 			t.Errorf("next=%s: Location %q, headers %v", raw, loc, r.Header)
 		}
 	}
 	// A path on this site is kept.
-	b = newBrowser(e)
+	b := newBrowser(e)
 	r := b.request("GET", "/funding-lines?fy=2024-25", nil)
 	e.mustStatus(r, 303)
 	next, err := url.Parse(r.Header.Get("Location"))
@@ -187,6 +191,8 @@ func TestCSRFTokenComesFromTheFormOrHeaderAndRotates(t *testing.T) {
 	creds := url.Values{"email": {email}, "password": {testPassword}}
 	e.mustStatus(postWith(b, "/login", creds, before, ""), 403) // in the query string: refused
 	e.mustStatus(postWith(b, "/login", creds, "", "forged"), 403)
+	// Credentials in the query string are not read either.
+	e.mustStatus(postWith(b, "/login?"+creds.Encode(), url.Values{"_csrf": {before}}, "", ""), 401)
 	r := postWith(b, "/login", creds, "", before) // in the header: accepted
 	e.mustStatus(r, 303)
 	signedIn := b.csrf
@@ -243,6 +249,15 @@ func TestClientRequestIDNeverEntersTheAuditTrail(t *testing.T) {
 	e.mustStatus(b.send(req), 401)
 	if err := e.st.DB().NewRaw("SELECT count(*) FROM audit_events WHERE request_id = ?", forged).Scan(ctx, &forgedEvents); err != nil || forgedEvents != 0 {
 		t.Fatalf("the client's request id is in %d events (%v)", forgedEvents, err)
+	}
+	// The client's id is kept in the log, beside the server's.
+	var log bytes.Buffer
+	logged := newServer(t, e, server.Config{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	req = httptest.NewRequest("GET", "/healthz", nil)
+	req.Header.Set("X-Request-ID", forged)
+	r = logged.send(req)
+	if line := log.String(); !strings.Contains(line, "client_request_id="+forged) || !strings.Contains(line, "request_id="+r.Header.Get("X-Request-ID")) {
+		t.Fatalf("the log should name both ids:\n%s", line)
 	}
 }
 
@@ -325,25 +340,29 @@ func unlock(t *testing.T, e *env, scope, subject string) {
 	}
 }
 
+// The sign-in tests use lower limits than the defaults (10 by address, 5 by
+// account; see TestSignInLimitDefaults) as each attempt hashes a password.
+var testLimits = server.Config{TrustedProxies: peer, SignInAttempts: 4, AccountSignInAttempts: 3}
+
 func TestSignInLimitsAreSharedByEveryNode(t *testing.T) {
 	e := MustEnv(t)
-	nodes := []*env{newServer(t, e, server.Config{TrustedProxies: peer}), newServer(t, e, server.Config{TrustedProxies: peer})}
+	nodes := []*env{newServer(t, e, testLimits), newServer(t, e, testLimits)}
 	user, _ := e.mustUser(models.RoleFinanceOfficer)
 	attempt := func(i int, password, from string) response {
 		n := nodes[i%2]
 		return signInForm(n, newBrowser(n), user.Email, password, "/", from)
 	}
-	// By account: five failures from five addresses, on both nodes, lock it.
-	for i := range 5 {
+	// By account: three failures from three addresses, on both nodes, lock it.
+	for i := range 3 {
 		e.mustStatus(attempt(i, "wrong password!", uniqueIP()), 401)
 	}
-	r := attempt(5, testPassword, uniqueIP())
+	r := attempt(3, testPassword, uniqueIP())
 	e.mustStatus(r, 429)
 	if r.Header.Get("Retry-After") == "" || !strings.Contains(string(r.Body), "Too many failed sign-ins") {
 		t.Fatalf("a locked account should say when to come back: %v\n%s", r.Header, r.Body)
 	}
-	if n, lock := throttle(t, e, "account", user.Email); n != 5 || lock != time.Minute {
-		t.Fatalf("account: %d failures locked %v, want 5 and 1m", n, lock)
+	if n, lock := throttle(t, e, "account", user.Email); n != 3 || lock != time.Minute {
+		t.Fatalf("account: %d failures locked %v, want 3 and 1m", n, lock)
 	}
 	// Each further failure doubles the lock.
 	for i, want := range []time.Duration{2 * time.Minute, 4 * time.Minute} {
@@ -362,15 +381,15 @@ func TestSignInLimitsAreSharedByEveryNode(t *testing.T) {
 		t.Fatalf("a sign-in should forget the account's failures (%d rows, %v)", rows, err)
 	}
 
-	// By address: ten failures on ten accounts lock the address on both nodes.
+	// By address: four failures on four accounts lock the address on both nodes.
 	addr := uniqueIP()
-	for i := range 10 {
+	for i := range 4 {
 		n := nodes[i%2]
 		e.mustStatus(signInForm(n, newBrowser(n), unique("nobody")+"@test.example", "wrong password!", "/", addr), 401)
 	}
 	e.mustStatus(attempt(1, testPassword, addr), 429)
-	if n, lock := throttle(t, e, "address", addr); n != 10 || lock != time.Minute {
-		t.Fatalf("address: %d failures locked %v, want 10 and 1m", n, lock)
+	if n, lock := throttle(t, e, "address", addr); n != 4 || lock != time.Minute {
+		t.Fatalf("address: %d failures locked %v, want 4 and 1m", n, lock)
 	}
 	e.mustStatus(attempt(0, testPassword, uniqueIP()), 303) // another address is not locked
 	// An hour after the last attempt, the failures are forgotten.
@@ -395,9 +414,9 @@ func TestCSRFTokensWorkOnEveryNode(t *testing.T) {
 
 func TestSignInAttemptsAtOnceCannotPassTheLimit(t *testing.T) {
 	e := MustEnv(t)
-	nodes := []*env{newServer(t, e, server.Config{TrustedProxies: peer}), newServer(t, e, server.Config{TrustedProxies: peer})}
+	nodes := []*env{newServer(t, e, testLimits), newServer(t, e, testLimits)}
 	user, _ := e.mustUser(models.RoleAuditor)
-	statuses := make([]int, 12)
+	statuses := make([]int, 10)
 	var wg sync.WaitGroup
 	for i := range statuses {
 		wg.Add(1)
@@ -420,8 +439,8 @@ func TestSignInAttemptsAtOnceCannotPassTheLimit(t *testing.T) {
 			t.Fatalf("status %d", s)
 		}
 	}
-	if refused != 5 || locked != 7 {
-		t.Fatalf("%d wrong passwords checked and %d locked out, want 5 and 7: %v", refused, locked, statuses)
+	if refused != 3 || locked != 7 {
+		t.Fatalf("%d wrong passwords checked and %d locked out, want 3 and 7: %v", refused, locked, statuses)
 	}
 }
 

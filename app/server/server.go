@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -75,19 +76,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.SignInAttempts == 0 {
-		cfg.SignInAttempts = 10
-	}
-	if cfg.AccountSignInAttempts == 0 {
-		cfg.AccountSignInAttempts = 5
-	}
 	if cfg.ApprovalLimit.IsZero() {
 		cfg.ApprovalLimit = models.DefaultApprovalLimit
 	}
-	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg, signInLimits: [2]store.SignInLimit{
-		{Scope: store.SignInByAddress, Failures: cfg.SignInAttempts, Lock: time.Minute, MaxLock: time.Hour},
-		{Scope: store.SignInByAccount, Failures: cfg.AccountSignInAttempts, Lock: time.Minute, MaxLock: time.Hour},
-	}}
+	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg, signInLimits: signInLimits(cfg)}
 	var pool *pgxpool.Pool
 	if cfg.Store != nil {
 		pool = cfg.Store.Pool()
@@ -131,6 +123,13 @@ func New(cfg Config) (*Server, error) {
 		c.Locals(localUnmatched, true)
 		return fiber.ErrNotFound
 	})
+	// Fiber fills a list it renders with on the first render, unguarded: two
+	// first renders at once race. Render once now, before any request.
+	c := s.app.AcquireCtx(&fasthttp.RequestCtx{})
+	defer s.app.ReleaseCtx(c)
+	if err := c.Render("login", fiber.Map{"Title": "Sign in"}, "layouts/main"); err != nil {
+		return nil, fmt.Errorf("server: render: %w", err)
+	}
 	return s, nil
 }
 
@@ -142,6 +141,23 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// signInLimits are the limits of cfg by address and by account: 10 and 5
+// failures unless cfg says otherwise, then a minute's lock that doubles with
+// every further failure, up to an hour.
+func signInLimits(cfg Config) [2]store.SignInLimit {
+	byAddress, byAccount := cfg.SignInAttempts, cfg.AccountSignInAttempts
+	if byAddress == 0 {
+		byAddress = 10
+	}
+	if byAccount == 0 {
+		byAccount = 5
+	}
+	return [2]store.SignInLimit{
+		{Scope: store.SignInByAddress, Failures: byAddress, Lock: time.Minute, MaxLock: time.Hour},
+		{Scope: store.SignInByAccount, Failures: byAccount, Lock: time.Minute, MaxLock: time.Hour},
+	}
+}
 
 // bodyLimit is a larger body limit for the uploads on one route.
 type bodyLimit struct {

@@ -205,12 +205,12 @@ var dummyHash, _ = auth.HashPassword("granttrack-timing-equaliser")
 
 func (s *Server) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	email := strings.TrimSpace(strings.ToLower(c.FormValue("email")))
+	email := strings.TrimSpace(strings.ToLower(bodyValue(c, "email")))
 	if models.CheckText(email, false) != nil {
 		email = "" // no account has it, and the database could not look it up or record it
 	}
-	password := c.FormValue("password")
-	next := safeNext(c.FormValue("next"))
+	password := bodyValue(c, "password")
+	next := safeNext(bodyValue(c, "next"))
 	addr := s.clientIP(c)
 	// Every attempt counts against the address and the account before the
 	// password is checked, so attempts sent at once cannot pass the limit.
