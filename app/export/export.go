@@ -100,21 +100,23 @@ type RowWriter interface {
 }
 
 // rowFormat is one ledger format: how to start writing it, and what the
-// file is called and sent as.
+// file is called and sent as. Books (the journals) hold approved spend
+// only, in date order, as their tools read them.
 type rowFormat struct {
 	newWriter   func(w io.Writer) (RowWriter, error)
 	contentType string
 	extension   string
+	books       bool
 }
 
 // rowFormats are the ledger formats by name.
 var rowFormats = map[string]rowFormat{
-	FormatCSV:  {newCSVWriter, "text/csv; charset=utf-8", "csv"},
-	FormatJSON: {newJSONWriter, "application/json; charset=utf-8", "json"},
-	FormatXLSX: {newXLSXWriter, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
-	// Journals hold approved spend only: see hledger.go.
-	FormatHledger:   {newHledgerWriter, "text/plain; charset=utf-8", "journal"},
-	FormatBeancount: {newBeancountWriter, "text/plain; charset=utf-8", "beancount"},
+	FormatCSV:  {newCSVWriter, "text/csv; charset=utf-8", "csv", false},
+	FormatJSON: {newJSONWriter, "application/json; charset=utf-8", "json", false},
+	FormatXLSX: {newXLSXWriter, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", false},
+	// The journal is plain ASCII: see hledger.go.
+	FormatHledger:   {newHledgerWriter, "text/plain; charset=utf-8", "journal", true},
+	FormatBeancount: {newBeancountWriter, "text/plain; charset=utf-8", "beancount", true},
 }
 
 // An aborter cleans up after an export that failed before Close, such as
@@ -147,8 +149,9 @@ func Formats() []string {
 	return names
 }
 
-// Ledger writes the spend ledger in format to w and returns its manifest.
-// The rows are read in one REPEATABLE READ snapshot, the same one the
+// Ledger writes the spend ledger in format to w and returns its manifest,
+// whose rows and totals are those of the entries in the file (for the
+// books, approved entries only). The rows are read in one REPEATABLE READ snapshot, the same one the
 // audit head is read in, so the manifest's totals and head describe exactly
 // the rows written. progress, if not nil, is called after each row. The
 // open-data package formats (360giving, ocds) are written by standards.go.
@@ -166,6 +169,7 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 	if err != nil {
 		return nil, err
 	}
+	lf.ByDate = rf.books
 	h := sha256.New()
 	rw, err := rf.newWriter(io.MultiWriter(w, h))
 	if err != nil {
@@ -174,6 +178,9 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 	m := &Manifest{Format: format, Filters: f, GeneratedAt: time.Now().UTC()}
 	total, approved := decimal.Zero, decimal.Zero
 	head, err := st.StreamLedger(ctx, lf, func(r store.LedgerRow) error {
+		if rf.books && r.Status != models.SpendApproved {
+			return nil
+		}
 		m.Rows++
 		total = total.Add(r.Amount)
 		if r.Status == models.SpendApproved {

@@ -94,9 +94,13 @@ func (c *command) exportLedger(args []string) error {
 	if err := os.WriteFile(*out+".manifest.json", append(manifest, '\n'), 0o644); err != nil {
 		return err
 	}
+	// The count is what the file holds: the books hold approved entries only.
 	noun := map[string]string{export.Format360Giving: "grants", export.FormatOCDS: "releases"}[*format]
 	if noun == "" {
 		noun = "entries"
+	}
+	if m.Rows == 1 {
+		noun = map[string]string{"grants": "grant", "releases": "release", "entries": "entry"}[noun]
 	}
 	fmt.Fprintf(c.stdout, "Wrote %d %s to %s (sha256 %s) and its manifest %s.manifest.json\n", m.Rows, noun, *out, m.SHA256, *out)
 	return nil
