@@ -52,6 +52,7 @@ type beancountWriter struct {
 	w       *bufio.Writer
 	opened  map[string]time.Time
 	first   time.Time
+	lines   []store.LineBudget
 	written int
 }
 
@@ -70,17 +71,22 @@ func beancountCreditor(payee string, id int64) string {
 	return "Liabilities:Creditors:" + beancountAccount(payee) + "-" + strconv.FormatInt(id, 10)
 }
 
+// use notes that account is used on day, for its open directive, and
+// the commodity too.
+func (bc *beancountWriter) use(account string, day time.Time) {
+	if first, ok := bc.opened[account]; !ok || day.Before(first) {
+		bc.opened[account] = day
+	}
+	if bc.first.IsZero() || day.Before(bc.first) {
+		bc.first = day
+	}
+}
+
 func (bc *beancountWriter) Row(r store.LedgerRow) error {
 	bc.written++
 	expense, creditor := beancountExpense(r.Programme, r.FundingLine), beancountCreditor(r.Payee, r.PayeeID)
-	for _, a := range []string{expense, creditor} {
-		if first, ok := bc.opened[a]; !ok || r.IncurredOn.Before(first) {
-			bc.opened[a] = r.IncurredOn
-		}
-	}
-	if bc.first.IsZero() || r.IncurredOn.Before(bc.first) {
-		bc.first = r.IncurredOn
-	}
+	bc.use(expense, r.IncurredOn)
+	bc.use(creditor, r.IncurredOn)
 	var b strings.Builder
 	b.WriteString(r.IncurredOn.Format(models.DateLayout))
 	b.WriteString(" * ")
@@ -132,9 +138,19 @@ func (bc *beancountWriter) Row(r store.LedgerRow) error {
 	return err
 }
 
-// Close declares the commodity and opens every account used, on the day
-// it was first used, and ends with what the file holds.
+func (bc *beancountWriter) budgets(lines []store.LineBudget) { bc.lines = lines }
+
+// Close writes each funding line's budget as a custom "budget" directive
+// on the line's first day (for the line's whole life, which ends_on
+// gives), declares the commodity and opens every account used, on the
+// day it was first used, and ends with what the file holds.
 func (bc *beancountWriter) Close(m *Manifest) error {
+	for _, l := range bc.lines {
+		expense := beancountExpense(l.Programme, l.FundingLine)
+		bc.use(expense, l.StartsOn)
+		bc.w.WriteString(l.StartsOn.Format(models.DateLayout) + ` custom "budget" ` + expense + ` "total" ` + models.FormatMoney(l.Budget) +
+			" GBP\n  ends_on: " + l.EndsOn.Format(models.DateLayout) + "\n")
+	}
 	if !bc.first.IsZero() {
 		bc.w.WriteString(bc.first.Format(models.DateLayout) + " commodity GBP\n  name: \"Pound sterling\"\n")
 	}

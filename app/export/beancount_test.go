@@ -76,6 +76,11 @@ func TestLedgerBeancount(t *testing.T) {
 	}
 	compareTotals(t, "funding line", got, want)
 	compareTotals(t, "programme", gotProgramme, wantProgramme)
+	budgets := map[string]decimal.Decimal{}
+	for _, c := range regexp.MustCompile(`(?m)^\d{4}-\d{2}-\d{2} custom "budget" Expenses:(\S+) "total" (\S+) GBP$`).FindAllStringSubmatch(string(file), -1) {
+		budgets[c[1]] = decimal.RequireFromString(c[2])
+	}
+	compareTotals(t, "budget of line", budgets, lineBudgets(t, st))
 	creditors := map[string]decimal.Decimal{}
 	for _, r := range readCSV(t, tool(t, "bean-query", "beancount", "-f", "csv", path,
 		"SELECT account, sum(number) AS total WHERE account ~ '^Liabilities:Creditors:' GROUP BY account"))[1:] {

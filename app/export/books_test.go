@@ -268,3 +268,21 @@ func comparePayees(t *testing.T, balances map[string]decimal.Decimal, idOf func(
 	}
 	compareTotals(t, "payee", got, want)
 }
+
+// lineBudgets is every funding line's budget, by "programme code:line code".
+func lineBudgets(t *testing.T, st *store.Store) map[string]decimal.Decimal {
+	t.Helper()
+	var rows []struct {
+		Line   string
+		Budget decimal.Decimal
+	}
+	if err := st.DB().NewRaw("SELECT p.code || ':' || fl.code AS line, fl.budget FROM funding_lines fl JOIN programmes p ON p.id = fl.programme_id").
+		Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]decimal.Decimal{}
+	for _, r := range rows {
+		out[r.Line] = r.Budget
+	}
+	return out
+}

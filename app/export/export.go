@@ -119,6 +119,12 @@ var rowFormats = map[string]rowFormat{
 	FormatBeancount: {newBeancountWriter, "text/plain; charset=utf-8", "beancount", true},
 }
 
+// A budgeter is a books writer that also writes each funding line's
+// budget, given before Close.
+type budgeter interface {
+	budgets(lines []store.LineBudget)
+}
+
 // An aborter cleans up after an export that failed before Close, such as
 // the XLSX writer's temporary files.
 type aborter interface{ abort() }
@@ -196,6 +202,13 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 			a.abort()
 		}
 		return nil, err
+	}
+	if b, ok := rw.(budgeter); ok {
+		lines, err := st.LineBudgets(ctx, lf)
+		if err != nil {
+			return nil, err
+		}
+		b.budgets(lines)
 	}
 	m.Total, m.Approved = models.FormatMoney(total), models.FormatMoney(approved)
 	m.AuditSeq, m.AuditHash = head.Seq, hex.EncodeToString(head.Hash)

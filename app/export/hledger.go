@@ -51,6 +51,7 @@ commodity 1,000.00 GBP
 type hledgerWriter struct {
 	w        *bufio.Writer
 	accounts map[string]bool
+	lines    []store.LineBudget
 	written  int
 }
 
@@ -120,9 +121,26 @@ func hledgerPosting(b *strings.Builder, account string, amount decimal.Decimal) 
 	b.WriteString(" GBP\n")
 }
 
-// Close declares every account used, so that hledger check accounts (and
+func (h *hledgerWriter) budgets(lines []store.LineBudget) { h.lines = lines }
+
+// hledgerBudget is the account a budget is drawn from.
+const hledgerBudget = "equity:budget"
+
+// Close writes each funding line's budget as a periodic transaction on the
+// line's first day (hledger bal --budget compares it with the spend),
+// declares every account used, so that hledger check accounts (and
 // hledger -s) hold, and ends with what the journal holds.
 func (h *hledgerWriter) Close(m *Manifest) error {
+	for _, l := range h.lines {
+		expense := hledgerExpense(l.Programme, l.FundingLine)
+		h.accounts[expense], h.accounts[hledgerBudget] = true, true
+		var b strings.Builder
+		b.WriteString("~ " + l.StartsOn.Format(models.DateLayout) + "  budget of " + hledgerText(l.Programme) + " " + hledgerText(l.FundingLine) +
+			" until " + l.EndsOn.Format(models.DateLayout) + "\n    ")
+		hledgerPosting(&b, expense, l.Budget)
+		b.WriteString("    " + hledgerBudget + "\n\n")
+		h.w.WriteString(b.String())
+	}
 	accounts := make([]string, 0, len(h.accounts))
 	for a := range h.accounts {
 		accounts = append(accounts, a)

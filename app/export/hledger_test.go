@@ -87,6 +87,20 @@ func TestLedgerHledger(t *testing.T) {
 	programmes := hledgerBalances(t, tool(t, "hledger", "hledger", "-f", path, "bal", "expenses", "--flat", "--depth", "2", "-O", "csv"), "expenses:")
 	delete(programmes, "total")
 	compareTotals(t, "programme", programmes, byProgramme)
+	// Budget against actual, per line, over every line's whole life.
+	budget := readCSV(t, tool(t, "hledger", "hledger", "-f", path, "bal", "--budget", "expenses", "--flat", "--depth", "3",
+		"-b", "1900-01-01", "-e", "2200-01-01", "-O", "csv"))
+	gotBudget, gotActual := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
+	for _, r := range budget[1:] {
+		k, ok := strings.CutPrefix(r[0], "expenses:")
+		if !ok || !strings.Contains(k, ":") { // the report keeps the programmes' subtotals too
+			continue
+		}
+		gotActual[k] = hledgerBalances(t, "a,b\n"+k+`,"`+r[1]+`"`+"\n", "")[k]
+		gotBudget[k] = hledgerBalances(t, "a,b\n"+k+`,"`+r[2]+`"`+"\n", "")[k]
+	}
+	compareTotals(t, "budget report's actual of line", gotActual, byLine)
+	compareTotals(t, "budget of line", gotBudget, lineBudgets(t, st))
 	creditors := hledgerBalances(t, tool(t, "hledger", "hledger", "-f", path, "bal", "liabilities:creditors", "--flat", "-O", "csv"),
 		"liabilities:creditors:")
 	delete(creditors, "total")

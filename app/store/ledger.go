@@ -184,3 +184,37 @@ func (s *Store) SpendRecordedAfter(ctx context.Context, seq int64, ids []int64, 
 	}
 	return out, translate(rows.Err())
 }
+
+// LineBudget is a funding line's budget and period, by code, for the books.
+type LineBudget struct {
+	Programme   string
+	FundingLine string
+	Budget      decimal.Decimal
+	StartsOn    time.Time
+	EndsOn      time.Time
+}
+
+// LineBudgets lists the budgets of the funding lines a ledger filter
+// reaches, by programme and line code: its programme or line, a period
+// that overlaps its dates, and, for a payee, the lines that paid it.
+func (s *Store) LineBudgets(ctx context.Context, f LedgerFilter) ([]LineBudget, error) {
+	from, to := f.From, f.To
+	if s := yearStart(f.Year); s != nil && (from == nil || s.After(*from)) {
+		from = s
+	}
+	if e := yearEnd(f.Year); e != nil && (to == nil || e.Before(*to)) {
+		to = e
+	}
+	var out []LineBudget
+	err := s.db.NewRaw(`
+		SELECT p.code AS programme, fl.code AS funding_line, fl.budget, fl.starts_on, fl.ends_on
+		FROM funding_lines fl JOIN programmes p ON p.id = fl.programme_id
+		WHERE (?::date IS NULL OR fl.ends_on >= ?::date)
+		  AND (?::date IS NULL OR fl.starts_on <= ?::date)
+		  AND (? = 0 OR fl.programme_id = ?)
+		  AND (? = 0 OR fl.id = ?)
+		  AND (? = 0 OR EXISTS (SELECT 1 FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.payee_id = ?))
+		ORDER BY p.code, fl.code`, from, from, to, to, f.ProgrammeID, f.ProgrammeID, f.FundingLineID, f.FundingLineID,
+		f.PayeeID, f.PayeeID).Scan(ctx, &out)
+	return out, translate(err)
+}
