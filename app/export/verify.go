@@ -19,6 +19,7 @@ package export
 // later), which a genuine export cannot.
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -114,9 +115,9 @@ type rowCheck struct {
 // rowReaders are the formats that can be verified, by name.
 var rowReaders = map[string]rowCheck{
 	FormatCSV:  {newCSVReader, csvRecord, SafeText},
-	FormatJSON: {newJSONReader, jsonRecord, func(s string) string { return s }},
+	FormatJSON: {newJSONReader, jsonRecord, plainText},
 	// A spreadsheet is read back as the CSV's text (see verify_xlsx.go).
-	FormatXLSX: {newXLSXReader, xlsxRecord, SafeText},
+	FormatXLSX: {newXLSXReader, xlsxRecord, plainText},
 }
 
 // VerifyFormats lists the formats Verify reads, sorted.
@@ -139,7 +140,7 @@ var column = func() map[string]int {
 }()
 
 // decisionColumns change when a pending entry is approved or rejected.
-var decisionColumns = []string{"status", "approved_by", "decided_at"}
+var decisionColumns = []string{"status", "decision", "decided_by", "decided_at", "rejection_reason"}
 
 // renamedBy says which audit action renames what a column shows, and the
 // key of the name in the event's before and after states.
@@ -485,7 +486,7 @@ func (v *verifier) compare(p pair, decided map[int64]decision, renames []*models
 			skip[c] = true
 		}
 		verb := map[string]string{"spend.approve": "approved", "spend.reject": "rejected"}[d.action]
-		if got[column["status"]] != d.before || got[column["approved_by"]] != "" || got[column["decided_at"]] != "" {
+		if got[column["status"]] != d.before || slices.ContainsFunc(decisionColumns[1:], func(c string) bool { return got[column[c]] != "" }) {
 			v.find(Finding{Kind: KindAfterExport, Row: f.n, EntryID: f.id, Field: "status", File: got[column["status"]], Expected: d.before,
 				AuditSeq: d.seq, Message: fmt.Sprintf("Row %d (entry %d) shows it %s, but at the export it was %s: it was %s only afterwards (audit event %d).",
 					f.n, f.id, got[column["status"]], d.before, verb, d.seq)})
@@ -709,8 +710,14 @@ func (r *VerifyReport) Summary() map[string]any {
 
 type csvReader struct{ r *csv.Reader }
 
+// newCSVReader reads a CSV export, with or without the byte order mark
+// that ExcelBOM writes (or a spreadsheet adds when it saves as UTF-8 CSV).
 func newCSVReader(r io.Reader) (RowReader, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && string(b) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // a row of the wrong width is reported by row, not as a parse error
 	header, err := cr.Read()
 	if err != nil {
@@ -783,6 +790,7 @@ func entryRecord(e jsonEntry) []string {
 		rev = strconv.FormatInt(*e.ReversesEntry, 10)
 	}
 	return []string{strconv.FormatInt(e.ID, 10), e.FundingLine, e.Programme, opt(e.Award), e.Payee, opt(e.PayeeOrgID), e.Amount,
-		string(e.Status), e.IncurredOn, e.Category, e.Reference, e.Description, e.RecordedBy, e.RecordedAt.UTC().Format(time.RFC3339Nano),
-		opt(e.ApprovedBy), optTime(e.DecidedAt), rev, opt(e.ReversalReason)}
+		string(e.Status), e.IncurredOn, e.Category, e.Reference, e.Description, e.Purpose, e.VFMReason, e.RecordedBy,
+		e.RecordedAt.UTC().Format(time.RFC3339Nano), e.Decision, opt(e.DecidedBy), optTime(e.DecidedAt), opt(e.RejectionReason), rev,
+		opt(e.ReversalReason)}
 }

@@ -156,11 +156,13 @@ func write(t *testing.T, format string, recs [][]string) []byte {
 	switch format {
 	case export.FormatCSV:
 		w := csv.NewWriter(&buf)
+		w.UseCRLF = true
 		_ = w.Write(export.Columns)
 		_ = w.WriteAll(recs)
 	case export.FormatJSON:
 		numbers := map[string]bool{"entry_id": true, "reverses_entry": true}
-		nullable := map[string]bool{"award": true, "payee_org_id": true, "approved_by": true, "decided_at": true, "reverses_entry": true, "reversal_reason": true}
+		nullable := map[string]bool{"award": true, "payee_org_id": true, "decided_by": true, "decided_at": true, "rejection_reason": true,
+			"reverses_entry": true, "reversal_reason": true}
 		var entries []map[string]any
 		for _, r := range recs {
 			e := map[string]any{}

@@ -16,9 +16,8 @@ import (
 
 // xlsxReader reads the Ledger sheet of an XLSX export back as the text the
 // CSV export gives each column, so that a spreadsheet is verified with the
-// CSV's rules: amounts as pounds and pence, dates and times as in the CSV.
-// It stops at the first empty row, before the totals. Times are compared to
-// the second, rounded (see xlsxRecord).
+// CSV's rules: amounts as pounds and pence, dates and times as in the CSV
+// (to the whole second). It stops at the first empty row.
 type xlsxReader struct {
 	f    *excelize.File
 	rows *excelize.Rows
@@ -106,17 +105,11 @@ func (x *xlsxReader) Next() ([]string, error) {
 	return cells, nil
 }
 
-// xlsxRecord is the CSV's text of a ledger row with times rounded to the
-// nearest second, as a spreadsheet's date-time serial holds them (a CSV
-// cuts the fraction off instead).
-func xlsxRecord(r store.LedgerRow) []string {
-	rec := csvRecord(r)
-	rec[column["recorded_at"]] = r.RecordedAt.UTC().Round(time.Second).Format(time.RFC3339)
-	if r.DecidedAt != nil {
-		rec[column["decided_at"]] = r.DecidedAt.UTC().Round(time.Second).Format(time.RFC3339)
-	}
-	return rec
-}
+// xlsxRecord is the text of a ledger row as the XLSX holds it: the CSV's,
+// but text as written (a text cell needs no apostrophe).
+func xlsxRecord(r store.LedgerRow) []string { return ledgerRecord(r, plainText) }
+
+func plainText(s string) string { return s }
 
 // serialTime reads a spreadsheet date-time serial number to the nearest
 // second (the serial's float is exact to well under a millisecond).

@@ -16,8 +16,16 @@ import (
 // Sheets of the XLSX ledger.
 const (
 	SheetLedger   = "Ledger"
+	SheetTotals   = "Totals"
 	SheetManifest = "Manifest"
 )
+
+// Rows of the Totals sheet, under its header (status, entries, amount):
+// each status's entries and sum, and the approved reversals, which the
+// approved figure already holds.
+const TotalReversals = "reversals (within approved)"
+
+var totalsRows = []string{string(models.SpendApproved), string(models.SpendPending), string(models.SpendRejected), TotalReversals}
 
 // XLSX number formats: pounds with two decimals (negatives with a minus,
 // so a reversal reads -£600.00), ISO dates and UTC date-times.
@@ -28,24 +36,36 @@ const (
 )
 
 // xlsxMaxEntries is how many entries fit on one sheet: Excel's row limit
-// less the header, a blank row and the two totals rows.
-const xlsxMaxEntries = excelize.TotalRows - 4
+// less the header.
+const xlsxMaxEntries = excelize.TotalRows - 1
 
 // xlsxWriter streams rows into the Ledger sheet with excelize's
 // StreamWriter, which spills to a temporary file past 16 MB, so the ledger
 // is never held in memory; Close adds the totals and the Manifest sheet and
-// writes the zip to w.
+// writes the zip to w. Text is written as text cells in the text format
+// (@): a spreadsheet never runs a text cell as a formula, so, unlike the
+// CSV, no apostrophe guards it and the names read as written.
 type xlsxWriter struct {
-	w                     io.Writer
-	f                     *excelize.File
-	sw                    *excelize.StreamWriter
-	row                   int
-	money, date, dateTime int
+	w                           io.Writer
+	f                           *excelize.File
+	sw                          *excelize.StreamWriter
+	row                         int
+	money, date, dateTime, text int
+	totals                      map[string]*statusTotal
+}
+
+// statusTotal counts and sums one row of the Totals sheet.
+type statusTotal struct {
+	entries int
+	amount  decimal.Decimal
 }
 
 func newXLSXWriter(w io.Writer) (RowWriter, error) {
 	f := excelize.NewFile()
-	x := &xlsxWriter{w: w, f: f, row: 1}
+	x := &xlsxWriter{w: w, f: f, row: 1, totals: map[string]*statusTotal{}}
+	for _, r := range totalsRows {
+		x.totals[r] = &statusTotal{amount: decimal.Zero}
+	}
 	err := x.start()
 	if err != nil {
 		f.Close()
@@ -69,6 +89,7 @@ func (x *xlsxWriter) start() error {
 	money, date, dateTime := xlsxMoneyFormat, xlsxDateFormat, xlsxDateTimeFormat
 	x.money, x.date, x.dateTime = style(&excelize.Style{CustomNumFmt: &money}), style(&excelize.Style{CustomNumFmt: &date}),
 		style(&excelize.Style{CustomNumFmt: &dateTime})
+	x.text = style(&excelize.Style{NumFmt: 49}) // @, text
 	bold := style(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
 		return err
@@ -80,7 +101,7 @@ func (x *xlsxWriter) start() error {
 	if err := x.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	for col, width := range map[int]float64{5: 30, 7: 14, 9: 12, 12: 40, 13: 26, 14: 20, 15: 26, 16: 20} {
+	for col, width := range map[int]float64{5: 30, 7: 14, 9: 12, 12: 40, 13: 30, 14: 30, 15: 26, 16: 20, 18: 26, 19: 20, 20: 30} {
 		if err := x.sw.SetColWidth(col, col, width); err != nil {
 			return err
 		}
@@ -119,11 +140,12 @@ func (x *xlsxWriter) Row(r store.LedgerRow) error {
 	if err != nil {
 		return err
 	}
+	str := func(s string) any { return excelize.Cell{StyleID: x.text, Value: s} }
 	text := func(s *string) any {
 		if s == nil {
 			return nil
 		}
-		return SafeText(*s)
+		return str(*s)
 	}
 	id := func(id *int64) any {
 		if id == nil {
@@ -135,54 +157,44 @@ func (x *xlsxWriter) Row(r store.LedgerRow) error {
 		if t == nil {
 			return nil
 		}
-		return excelize.Cell{StyleID: x.dateTime, Value: t.UTC()}
+		return excelize.Cell{StyleID: x.dateTime, Value: exportTime(*t)}
 	}
+	var decision any
+	if d := decisionOf(r.Status); d != "" {
+		decision = str(d)
+	}
+	x.count(r)
 	x.row++
 	cell, _ := excelize.CoordinatesToCellName(1, x.row)
-	return x.sw.SetRow(cell, []any{r.ID, SafeText(r.FundingLine), SafeText(r.Programme), text(r.Award), SafeText(r.Payee), text(r.PayeeOrgID),
-		excelize.Cell{StyleID: x.money, Value: amount}, string(r.Status), excelize.Cell{StyleID: x.date, Value: r.IncurredOn.UTC()},
-		SafeText(r.Category), SafeText(r.Reference), SafeText(r.Description), SafeText(r.RecordedBy), at(&r.RecordedAt), text(r.DecidedBy),
-		at(r.DecidedAt), id(r.ReversesID), text(r.ReversalReason)})
+	return x.sw.SetRow(cell, []any{r.ID, str(r.FundingLine), str(r.Programme), text(r.Award), str(r.Payee), text(r.PayeeOrgID),
+		excelize.Cell{StyleID: x.money, Value: amount}, str(string(r.Status)), excelize.Cell{StyleID: x.date, Value: r.IncurredOn.UTC()},
+		str(r.Category), str(r.Reference), str(r.Description), str(r.Purpose), str(r.VFMReason), str(r.RecordedBy), at(&r.RecordedAt),
+		decision, text(r.DecidedBy), at(r.DecidedAt), text(r.RejectionReason), id(r.ReversesID), text(r.ReversalReason)})
 }
 
-// amountColumn is the 1-based column of the amount, where the totals go.
-var amountColumn = func() int {
-	for i, c := range Columns {
-		if c == "amount" {
-			return i + 1
+// count adds an entry to the Totals sheet's figures.
+func (x *xlsxWriter) count(r store.LedgerRow) {
+	add := func(row string) {
+		if t, ok := x.totals[row]; ok {
+			t.entries++
+			t.amount = t.amount.Add(r.Amount)
 		}
 	}
-	panic("export: no amount column")
-}()
+	add(string(r.Status))
+	if r.Status == models.SpendApproved && r.ReversesID != nil {
+		add(TotalReversals)
+	}
+}
 
-// Close writes the totals (summed in decimal by Ledger, not a formula, so
-// they are the manifest's figures), then the Manifest sheet, then the file.
+// Close ends the Ledger sheet, writes the Totals sheet (summed in decimal,
+// not formulas, and apart from the entries, so that summing the amount
+// column counts nothing twice), then the Manifest sheet, then the file.
 func (x *xlsxWriter) Close(m *Manifest) error {
 	defer x.f.Close()
-	total, err := models.ParseMoney(m.Total)
-	if err != nil {
-		return err
-	}
-	approved, err := models.ParseMoney(m.Approved)
-	if err != nil {
-		return err
-	}
-	for i, t := range []struct {
-		label  string
-		amount decimal.Decimal
-	}{{"Total", total}, {"Approved total", approved}} {
-		v, err := xlsxAmount(t.amount)
-		if err != nil {
-			return err
-		}
-		row := make([]any, amountColumn)
-		row[0], row[amountColumn-1] = t.label, excelize.Cell{StyleID: x.money, Value: v}
-		cell, _ := excelize.CoordinatesToCellName(1, x.row+2+i)
-		if err := x.sw.SetRow(cell, row); err != nil {
-			return err
-		}
-	}
 	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if err := x.totalsSheet(); err != nil {
 		return err
 	}
 	if err := x.manifestSheet(m); err != nil {
@@ -191,10 +203,38 @@ func (x *xlsxWriter) Close(m *Manifest) error {
 	return x.f.Write(x.w)
 }
 
+// totalsSheet writes each status's entries and amount.
+func (x *xlsxWriter) totalsSheet() error {
+	if _, err := x.f.NewSheet(SheetTotals); err != nil {
+		return err
+	}
+	if err := x.f.SetSheetRow(SheetTotals, "A1", &[]any{"status", "entries", "amount"}); err != nil {
+		return err
+	}
+	for i, label := range totalsRows {
+		t := x.totals[label]
+		row := strconv.Itoa(i + 2)
+		if err := x.f.SetSheetRow(SheetTotals, "A"+row, &[]any{label, t.entries}); err != nil {
+			return err
+		}
+		if err := x.setMoney(SheetTotals, "C"+row, t.amount); err != nil {
+			return err
+		}
+	}
+	return x.f.SetColWidth(SheetTotals, "A", "C", 26)
+}
+
+// setMoney writes an amount's exact digits in a numeric cell (the sheet is
+// small and written whole, where SetCellDefault keeps the digits).
+func (x *xlsxWriter) setMoney(sheet, cell string, d decimal.Decimal) error {
+	if err := x.f.SetCellDefault(sheet, cell, models.FormatMoney(d)); err != nil {
+		return err
+	}
+	return x.f.SetCellStyle(sheet, cell, cell, x.money)
+}
+
 // manifestSheet holds the manifest's fields but its sha256: a file cannot
-// hold its own hash, which stays in the manifest beside the file. This
-// sheet is small and written whole, where SetCellDefault puts a total's
-// exact digits in a numeric cell.
+// hold its own hash, which stays in the manifest beside the file.
 func (x *xlsxWriter) manifestSheet(m *Manifest) error {
 	if _, err := x.f.NewSheet(SheetManifest); err != nil {
 		return err
@@ -230,8 +270,9 @@ func (x *xlsxWriter) manifestSheet(m *Manifest) error {
 		}
 		var err error
 		if v, ok := r[1].(money); ok {
-			if err = x.f.SetCellDefault(SheetManifest, b, string(v)); err == nil {
-				err = x.f.SetCellStyle(SheetManifest, b, b, x.money)
+			var d decimal.Decimal
+			if d, err = models.ParseMoney(string(v)); err == nil {
+				err = x.setMoney(SheetManifest, b, d)
 			}
 		} else {
 			err = x.f.SetCellValue(SheetManifest, b, r[1])

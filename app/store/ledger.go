@@ -16,25 +16,29 @@ import (
 
 // LedgerRow is one spend entry with the names an auditor reads.
 type LedgerRow struct {
-	ID             int64
-	PayeeID        int64
-	FundingLine    string
-	Programme      string
-	Award          *string
-	Payee          string
-	PayeeOrgID     *string
-	Amount         decimal.Decimal
-	Status         models.SpendStatus
-	IncurredOn     time.Time
-	Category       string
-	Reference      string
-	Description    string
-	RecordedBy     string
-	RecordedAt     time.Time
-	DecidedBy      *string
-	DecidedAt      *time.Time
-	ReversesID     *int64
-	ReversalReason *string
+	ID          int64
+	PayeeID     int64
+	FundingLine string
+	Programme   string
+	Award       *string
+	Payee       string
+	PayeeOrgID  *string
+	Amount      decimal.Decimal
+	Status      models.SpendStatus
+	IncurredOn  time.Time
+	Category    string
+	Reference   string
+	Description string
+	Purpose     string
+	VFMReason   string
+	RecordedBy  string
+	RecordedAt  time.Time
+	DecidedBy   *string
+	DecidedAt   *time.Time
+	// RejectionReason is why a rejected entry was rejected; nil otherwise.
+	RejectionReason *string
+	ReversesID      *int64
+	ReversalReason  *string
 }
 
 // LedgerFilter narrows the ledger.
@@ -59,7 +63,8 @@ type ChainHead struct {
 const ledgerSQL = `
 	SELECT e.id, fl.code AS funding_line, p.code AS programme, a.reference AS award, o.name AS payee, o.org_id AS payee_org_id,
 		e.amount, e.status, e.incurred_on, e.category, e.reference, e.description, ru.email AS recorded_by, e.recorded_at,
-		du.email AS decided_by, e.decided_at, e.reverses_id, e.reversal_reason, e.payee_id
+		du.email AS decided_by, e.decided_at, e.reverses_id, e.reversal_reason, e.payee_id,
+		e.purpose, e.vfm_reason, e.rejection_reason
 	FROM spend_entries e
 	JOIN funding_lines fl ON fl.id = e.funding_line_id
 	JOIN programmes p ON p.id = fl.programme_id
@@ -116,7 +121,7 @@ func (s *Store) StreamLedger(ctx context.Context, f LedgerFilter, fn func(Ledger
 			var status string
 			dest := []any{&r.ID, &r.FundingLine, &r.Programme, &r.Award, &r.Payee, &r.PayeeOrgID, &amount, &status, &r.IncurredOn,
 				&r.Category, &r.Reference, &r.Description, &r.RecordedBy, &r.RecordedAt, &r.DecidedBy, &r.DecidedAt, &r.ReversesID,
-				&r.ReversalReason, &r.PayeeID}
+				&r.ReversalReason, &r.PayeeID, &r.Purpose, &r.VFMReason, &r.RejectionReason}
 			for rows.Next() {
 				r = LedgerRow{}
 				if err := rows.Scan(dest...); err != nil {

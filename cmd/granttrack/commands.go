@@ -30,7 +30,7 @@ Usage:
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify [--anchor HASH@SEQ]                 checks the audit trail's hash chain (and that it still holds an export's head)
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
-  granttrack export ledger --format csv|json|xlsx|hledger|beancount|360giving|ocds [--fy 2024-25] [--out FILE]
+  granttrack export ledger --format csv|json|xlsx|hledger|beancount|360giving|ocds [--fy 2024-25] [--excel] [--out FILE]
                                                               the spend ledger, or grants (360Giving) or contracts (OCDS), with a manifest
   granttrack export transparency --month 2024-06 [--out DIR]   the statutory publishing pack: CSVs and index.html
   granttrack export verify FILE [--manifest FILE.manifest.json]   checks an export against its manifest, the ledger and the audit chain

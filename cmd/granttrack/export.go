@@ -45,8 +45,12 @@ func (c *command) exportLedger(args []string) error {
 	fs.Int64Var(&f.FundingLineID, "funding-line", 0, "only this funding line's id")
 	fs.Int64Var(&f.RecipientID, "recipient", 0, "only spend paid to this organisation's id")
 	out := fs.String("out", "", "file to write (default stdout)")
+	excel := fs.Bool("excel", false, "csv only: start with a UTF-8 byte order mark, so Excel reads names such as Café")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *excel && *format != export.FormatCSV {
+		return usageError{"--excel is for --format csv only"}
 	}
 	a, err := c.open()
 	if err != nil {
@@ -69,7 +73,7 @@ func (c *command) exportLedger(args []string) error {
 		defer bar.Finish()
 		progress = func(rows int) { _ = bar.Set(rows) }
 	}
-	m, err := export.Ledger(c.ctx, a.Store, w, *format, f, progress)
+	m, err := export.Ledger(c.ctx, a.Store, w, *format, f, progress, export.ExcelBOM(*excel))
 	if err != nil {
 		if file != nil {
 			os.Remove(*out)
