@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
@@ -51,7 +53,7 @@ type xlsxWriter struct {
 	sw                          *excelize.StreamWriter
 	row                         int
 	money, date, dateTime, text int
-	totals                      map[string]*statusTotal
+	totals                      statusTotals
 }
 
 // statusTotal counts and sums one row of the Totals sheet.
@@ -60,12 +62,36 @@ type statusTotal struct {
 	amount  decimal.Decimal
 }
 
+// statusTotals are the Totals sheet's rows by label, as the writer makes
+// them and verification recomputes them from the Ledger sheet.
+type statusTotals map[string]*statusTotal
+
+func newStatusTotals() statusTotals {
+	t := statusTotals{}
+	for _, r := range totalsRows {
+		t[r] = &statusTotal{amount: decimal.Zero}
+	}
+	return t
+}
+
+// add counts an entry of status under its status, and an approved
+// reversal under the reversals too.
+func (t statusTotals) add(status string, reversal bool, amount decimal.Decimal) {
+	count := func(row string) {
+		if r, ok := t[row]; ok {
+			r.entries++
+			r.amount = r.amount.Add(amount)
+		}
+	}
+	count(status)
+	if status == string(models.SpendApproved) && reversal {
+		count(TotalReversals)
+	}
+}
+
 func newXLSXWriter(w io.Writer) (RowWriter, error) {
 	f := excelize.NewFile()
-	x := &xlsxWriter{w: w, f: f, row: 1, totals: map[string]*statusTotal{}}
-	for _, r := range totalsRows {
-		x.totals[r] = &statusTotal{amount: decimal.Zero}
-	}
+	x := &xlsxWriter{w: w, f: f, row: 1, totals: newStatusTotals()}
 	err := x.start()
 	if err != nil {
 		f.Close()
@@ -113,6 +139,28 @@ func (x *xlsxWriter) start() error {
 	return x.sw.SetRow("A1", header)
 }
 
+// xlsxFirstDay is the first day a spreadsheet's date serial holds: before
+// it, Excel's 1900 leap-year bug shifts serials by a day, and before 1900
+// there are none. Earlier dates and times are written as text, as the CSV
+// writes them.
+var xlsxFirstDay = time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// xlsxText is text as an XLSX cell can hold it: a spreadsheet breaks lines
+// in a cell with a line feed only (LibreOffice turns a carriage return into
+// one on saving), so CR LF and CR become LF; XML 1.0 has no place for the
+// other control characters but tab (nor for U+FFFE and U+FFFF), so each
+// becomes U+FFFD, the replacement character.
+func xlsxText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t' && r != '\n') || r == 0xFFFE || r == 0xFFFF {
+			return utf8.RuneError
+		}
+		return r
+	}, xlsxLineBreaks.Replace(s))
+}
+
+var xlsxLineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
 // xlsxAmount is the value to give excelize for an exact amount. excelize
 // writes a numeric cell only from a Go integer or float (a string, or any
 // other type through fmt.Sprint, becomes a text cell), and writes a float64
@@ -140,7 +188,7 @@ func (x *xlsxWriter) Row(r store.LedgerRow) error {
 	if err != nil {
 		return err
 	}
-	str := func(s string) any { return excelize.Cell{StyleID: x.text, Value: s} }
+	str := func(s string) any { return excelize.Cell{StyleID: x.text, Value: xlsxText(s)} }
 	text := func(s *string) any {
 		if s == nil {
 			return nil
@@ -154,36 +202,29 @@ func (x *xlsxWriter) Row(r store.LedgerRow) error {
 		return *id
 	}
 	at := func(t *time.Time) any {
-		if t == nil {
+		switch {
+		case t == nil:
 			return nil
+		case t.Before(xlsxFirstDay):
+			return str(exportTime(*t).Format(time.RFC3339))
 		}
 		return excelize.Cell{StyleID: x.dateTime, Value: exportTime(*t)}
+	}
+	var incurred any = excelize.Cell{StyleID: x.date, Value: r.IncurredOn.UTC()}
+	if r.IncurredOn.Before(xlsxFirstDay) {
+		incurred = str(r.IncurredOn.Format(models.DateLayout))
 	}
 	var decision any
 	if d := decisionOf(r.Status); d != "" {
 		decision = str(d)
 	}
-	x.count(r)
+	x.totals.add(string(r.Status), r.ReversesID != nil, r.Amount)
 	x.row++
 	cell, _ := excelize.CoordinatesToCellName(1, x.row)
 	return x.sw.SetRow(cell, []any{r.ID, str(r.FundingLine), str(r.Programme), text(r.Award), str(r.Payee), text(r.PayeeOrgID),
-		excelize.Cell{StyleID: x.money, Value: amount}, str(string(r.Status)), excelize.Cell{StyleID: x.date, Value: r.IncurredOn.UTC()},
+		excelize.Cell{StyleID: x.money, Value: amount}, str(string(r.Status)), incurred,
 		str(r.Category), str(r.Reference), str(r.Description), str(r.Purpose), str(r.VFMReason), str(r.RecordedBy), at(&r.RecordedAt),
 		decision, text(r.DecidedBy), at(r.DecidedAt), text(r.RejectionReason), id(r.ReversesID), text(r.ReversalReason)})
-}
-
-// count adds an entry to the Totals sheet's figures.
-func (x *xlsxWriter) count(r store.LedgerRow) {
-	add := func(row string) {
-		if t, ok := x.totals[row]; ok {
-			t.entries++
-			t.amount = t.amount.Add(r.Amount)
-		}
-	}
-	add(string(r.Status))
-	if r.Status == models.SpendApproved && r.ReversesID != nil {
-		add(TotalReversals)
-	}
 }
 
 // Close ends the Ledger sheet, writes the Totals sheet (summed in decimal,
@@ -239,37 +280,14 @@ func (x *xlsxWriter) manifestSheet(m *Manifest) error {
 	if _, err := x.f.NewSheet(SheetManifest); err != nil {
 		return err
 	}
-	id := func(v int64) any {
-		if v == 0 {
-			return ""
-		}
-		return v
-	}
-	type money string
-	rows := [][2]any{
-		{"field", "value"},
-		{"format", m.Format},
-		{"fy", m.Filters.Year},
-		{"from", m.Filters.From},
-		{"to", m.Filters.To},
-		{"programme_id", id(m.Filters.ProgrammeID)},
-		{"funding_line_id", id(m.Filters.FundingLineID)},
-		{"recipient_id", id(m.Filters.RecipientID)},
-		{"rows", m.Rows},
-		{"total", money(m.Total)},
-		{"approved_total", money(m.Approved)},
-		{"audit_head_seq", m.AuditSeq},
-		{"audit_head_hash", m.AuditHash},
-		{"generated_at", m.GeneratedAt.UTC().Format(time.RFC3339Nano)},
-		{"sha256", "in the manifest file beside this one: a file cannot hold its own hash"},
-	}
+	rows := manifestRows(m)
 	for i, r := range rows {
 		a, b := "A"+strconv.Itoa(i+1), "B"+strconv.Itoa(i+1)
 		if err := x.f.SetCellStr(SheetManifest, a, r[0].(string)); err != nil {
 			return err
 		}
 		var err error
-		if v, ok := r[1].(money); ok {
+		if v, ok := r[1].(sheetMoney); ok {
 			var d decimal.Decimal
 			if d, err = models.ParseMoney(string(v)); err == nil {
 				err = x.setMoney(SheetManifest, b, d)
@@ -282,6 +300,36 @@ func (x *xlsxWriter) manifestSheet(m *Manifest) error {
 		}
 	}
 	return x.f.SetColWidth(SheetManifest, "A", "B", 24)
+}
+
+// sheetMoney marks a Manifest sheet value written as an amount.
+type sheetMoney string
+
+// manifestRows are the Manifest sheet's rows: field and value.
+func manifestRows(m *Manifest) [][2]any {
+	id := func(v int64) any {
+		if v == 0 {
+			return ""
+		}
+		return v
+	}
+	return [][2]any{
+		{"field", "value"},
+		{"format", m.Format},
+		{"fy", m.Filters.Year},
+		{"from", m.Filters.From},
+		{"to", m.Filters.To},
+		{"programme_id", id(m.Filters.ProgrammeID)},
+		{"funding_line_id", id(m.Filters.FundingLineID)},
+		{"recipient_id", id(m.Filters.RecipientID)},
+		{"rows", m.Rows},
+		{"total", sheetMoney(m.Total)},
+		{"approved_total", sheetMoney(m.Approved)},
+		{"audit_head_seq", m.AuditSeq},
+		{"audit_head_hash", m.AuditHash},
+		{"generated_at", m.GeneratedAt.UTC().Format(time.RFC3339Nano)},
+		{"sha256", "in the manifest file beside this one: a file cannot hold its own hash"},
+	}
 }
 
 // abort drops the temporary files of an export that failed part way.

@@ -89,7 +89,11 @@ func TestLedgerXLSX(t *testing.T) {
 		if value("entry_id") == fmt.Sprint(b.Reversal) {
 			sawReversal = amount.String() == "-321.09" && value("reverses_entry") == fmt.Sprint(b.Reversed)
 		}
-		// Dates are date cells: a day number, shown as a date.
+		// Dates are date cells: a day number, shown as a date; one before
+		// 1900-03-01, which a spreadsheet date cannot hold, is text.
+		if on, err := time.Parse("2006-01-02", value("incurred_on")); err == nil && on.Before(time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)) {
+			continue
+		}
 		for _, c := range []string{"incurred_on", "recorded_at"} {
 			serial, err := decimal.NewFromString(value(c))
 			if err != nil || serial.LessThan(decimal.NewFromInt(45000)) {
