@@ -118,10 +118,16 @@ func (e *AuditEvent) hash(before, after []byte) []byte {
 	c.Before, c.After = before, after
 	h := sha256.New()
 	h.Write(HashField([]byte(strconv.FormatInt(e.Seq, 10))))
-	h.Write(HashField([]byte(e.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano))))
+	h.Write(HashField([]byte(e.HashTime())))
 	h.Write(c.HashBody())
 	h.Write(HashField(e.PrevHash))
 	return h.Sum(nil)
+}
+
+// HashTime is the event's time as its hash covers it: RFC 3339 in UTC, to
+// the microsecond, trailing zeros of the fraction dropped.
+func (e *AuditEvent) HashTime() string {
+	return e.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
 }
 
 // Actor is who causes a change: a signed-in user, an API token's user, or

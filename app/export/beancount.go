@@ -3,12 +3,14 @@ package export
 import (
 	"bufio"
 	"io"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
+	"github.com/mozillazg/go-unidecode"
 	"golang.org/x/text/unicode/norm"
 
 	"granttrack/app/store"
@@ -21,15 +23,22 @@ const beancountHeader = `; granttrack spend ledger for beancount.
 ;
 ; Only APPROVED spend entries are in the books: pending and rejected
 ; entries are not, so they are not in this file (the CSV, JSON and XLSX
-; exports list every entry with its status).
+; exports list every entry with its status). Transactions are in date order.
 ;
 ; Each entry is an expense of its funding line owed to its payee:
-;   Expenses:<Programme>:<Funding-Line>  against  Liabilities:Creditors:<Payee>
-; (spend is recorded when incurred and approved, not when paid). A reversal
+;   Expenses:<Programme>:<Funding-Line>  against
+;   Liabilities:Creditors:<Payee>-<organisation id>
+; (spend is recorded when incurred and approved, not when paid). The
+; organisation's id keeps payees whose names look alike apart. A reversal
 ; is a transaction of its own with negative amounts and reverses metadata.
-; Account components keep only letters, digits and hyphens and start with
-; a capital letter. The open directives are at the end of the file, each
-; dated the day its account is first used.
+; Account components keep letters (of any script) and digits, other
+; characters become hyphens, and a component starts with a capital letter
+; or a digit (X- before one that cannot); a name with combining marks
+; (such as Bengali vowel signs, which beancount's account names do not
+; allow) is transliterated to Latin letters. Payee and narration strings
+; keep the text as written. The commodity and open directives are at the
+; end of the file, each dated the day its account is first used; each
+; funding line's budget is a custom "budget" directive on its first day.
 
 option "title" "granttrack spend ledger"
 option "operating_currency" "GBP"
@@ -42,6 +51,8 @@ option "operating_currency" "GBP"
 type beancountWriter struct {
 	w       *bufio.Writer
 	opened  map[string]time.Time
+	first   time.Time
+	lines   []store.LineBudget
 	written int
 }
 
@@ -51,18 +62,31 @@ func newBeancountWriter(w io.Writer) (RowWriter, error) {
 	return &beancountWriter{w: bw, opened: map[string]time.Time{}}, err
 }
 
+// beancountExpense and beancountCreditor are the accounts an entry posts to.
+func beancountExpense(programme, line string) string {
+	return "Expenses:" + beancountAccount(programme) + ":" + beancountAccount(line)
+}
+
+func beancountCreditor(payee string, id int64) string {
+	return "Liabilities:Creditors:" + beancountAccount(payee) + "-" + strconv.FormatInt(id, 10)
+}
+
+// use notes that account is used on day, for its open directive, and
+// the commodity too.
+func (bc *beancountWriter) use(account string, day time.Time) {
+	if first, ok := bc.opened[account]; !ok || day.Before(first) {
+		bc.opened[account] = day
+	}
+	if bc.first.IsZero() || day.Before(bc.first) {
+		bc.first = day
+	}
+}
+
 func (bc *beancountWriter) Row(r store.LedgerRow) error {
-	if r.Status != models.SpendApproved {
-		return nil
-	}
 	bc.written++
-	expense := "Expenses:" + beancountAccount(r.Programme) + ":" + beancountAccount(r.FundingLine)
-	creditor := "Liabilities:Creditors:" + beancountAccount(r.Payee)
-	for _, a := range []string{expense, creditor} {
-		if first, ok := bc.opened[a]; !ok || r.IncurredOn.Before(first) {
-			bc.opened[a] = r.IncurredOn
-		}
-	}
+	expense, creditor := beancountExpense(r.Programme, r.FundingLine), beancountCreditor(r.Payee, r.PayeeID)
+	bc.use(expense, r.IncurredOn)
+	bc.use(creditor, r.IncurredOn)
 	var b strings.Builder
 	b.WriteString(r.IncurredOn.Format(models.DateLayout))
 	b.WriteString(" * ")
@@ -105,7 +129,7 @@ func (bc *beancountWriter) Row(r store.LedgerRow) error {
 		}
 		b.WriteString("  ")
 		b.WriteString(p.account)
-		b.WriteString(strings.Repeat(" ", max(2, 60-len(p.account))))
+		b.WriteString(strings.Repeat(" ", max(2, 60-utf8.RuneCountInString(p.account))))
 		b.WriteString(models.FormatMoney(amount))
 		b.WriteString(" GBP\n")
 	}
@@ -114,33 +138,44 @@ func (bc *beancountWriter) Row(r store.LedgerRow) error {
 	return err
 }
 
-// Close opens every account used, on the day it was first used, and ends
-// with what the file holds.
+func (bc *beancountWriter) budgets(lines []store.LineBudget) { bc.lines = lines }
+
+// Close writes each funding line's budget as a custom "budget" directive
+// on the line's first day (for the line's whole life, which ends_on
+// gives), declares the commodity and opens every account used, on the
+// day it was first used, and ends with what the file holds.
 func (bc *beancountWriter) Close(m *Manifest) error {
+	for _, l := range bc.lines {
+		expense := beancountExpense(l.Programme, l.FundingLine)
+		bc.use(expense, l.StartsOn)
+		bc.w.WriteString(l.StartsOn.Format(models.DateLayout) + ` custom "budget" ` + expense + ` "total" ` + models.FormatMoney(l.Budget) +
+			" GBP\n  ends_on: " + l.EndsOn.Format(models.DateLayout) + "\n")
+	}
+	if !bc.first.IsZero() {
+		bc.w.WriteString(bc.first.Format(models.DateLayout) + " commodity GBP\n  name: \"Pound sterling\"\n")
+	}
 	accounts := make([]string, 0, len(bc.opened))
 	for a := range bc.opened {
 		accounts = append(accounts, a)
 	}
-	sort.Strings(accounts)
+	slices.Sort(accounts)
 	for _, a := range accounts {
 		bc.w.WriteString(bc.opened[a].Format(models.DateLayout) + " open " + a + " GBP\n")
 	}
-	bc.w.WriteString("\n; " + strconv.Itoa(bc.written) + " approved entries of the " + strconv.Itoa(m.Rows) +
-		" the export's filters matched; approved total " + m.Approved + " GBP.\n; audit head seq " +
+	bc.w.WriteString("\n; " + strconv.Itoa(bc.written) + " approved entries; approved total " + m.Approved + " GBP.\n; audit head seq " +
 		strconv.FormatInt(m.AuditSeq, 10) + " hash " + m.AuditHash + "\n")
 	return bc.w.Flush()
 }
 
 // beancountString quotes text as a beancount string on one line: line
-// breaks and tabs become spaces, quotes and backslashes are escaped, and a
-// would-be formula starts with an apostrophe.
+// breaks and tabs become spaces, and quotes and backslashes are escaped.
 func beancountString(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, SafeText(s))
+	}, s)
 	s = strings.Join(strings.Fields(s), " ")
 	return `"` + beancountEscape.Replace(s) + `"`
 }
@@ -148,26 +183,33 @@ func beancountString(s string) string {
 var beancountEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // beancountAccount is one component of an account name in beancount's
-// rules: ASCII letters, digits and hyphens, starting with a capital letter.
-// Accents are dropped (Café is Cafe); other characters become hyphens.
+// rules ([\p{Lu}\p{Nd}][\p{L}\p{Nd}-]*): letters of any script and digits
+// are kept, anything else becomes a hyphen. Combining marks are not
+// allowed, so a name that has any after NFC (Bengali's vowel signs,
+// Devanagari's) is transliterated to Latin letters rather than lose them.
+// A component starting with a small letter gets a capital; one starting
+// with a letter that has no capital (Chinese) gets "X-" before it.
 func beancountAccount(s string) string {
+	s = norm.NFC.String(s)
+	if strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.M, r) }) {
+		s = unidecode.Unidecode(s)
+	}
 	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			return -1
-		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			return r
 		}
 		return '-'
-	}, norm.NFD.String(s))
+	}, s)
 	s = strings.Trim(collapse(s, '-'), "-")
-	switch {
-	case s == "":
+	if s == "" {
 		return "Unknown"
-	case s[0] >= 'a' && s[0] <= 'z':
-		return strings.ToUpper(s[:1]) + s[1:]
-	case s[0] < 'A' || s[0] > 'Z':
-		return "X" + s
+	}
+	first, size := utf8.DecodeRuneInString(s)
+	if up := unicode.ToUpper(first); unicode.IsLower(first) && unicode.IsUpper(up) {
+		return string(up) + s[size:]
+	}
+	if !unicode.IsUpper(first) && !unicode.IsDigit(first) {
+		return "X-" + s
 	}
 	return s
 }

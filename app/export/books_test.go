@@ -5,14 +5,17 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
 	"granttrack/app/export"
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -184,4 +187,102 @@ func openStore(t *testing.T) *store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// lookalikes are payees whose names differ only in punctuation, accents
+// or script, each paid approved spend on the books' first line: the books
+// must keep every one of them apart.
+var lookalikes = []struct{ name, amount string }{{"Citizens Advice Lambeth", "12500.00"}, {"Citizens Advice - Lambeth", "500.01"},
+	{"Citizens Advice: Lambeth", "100.00"}, {"Café Rouge", "10.01"}, {"Cafe Rouge", "20.02"}, {"cafe rouge", "30.03"},
+	{"সুরক্ষা ফাউন্ডেশন", "40.04"}, {"সরকষ ফউনডশন", "50.05"}, {"北京 Trust", "60.06"}, {"Zoë’s Place", "70.07"}}
+
+// mustLookalikes records and approves the lookalikes' spend, on dates in
+// no order, and returns the payees' names by organisation id.
+func mustLookalikes(t *testing.T, st *store.Store, b books, tag string) map[int64]string {
+	t.Helper()
+	ctx := context.Background()
+	people := storetest.Officers(t, st, "look-maker-"+strings.ToLower(tag)+"@test.example", "look-checker-"+strings.ToLower(tag)+"@test.example")
+	names := map[int64]string{}
+	for i, l := range lookalikes {
+		o := &models.Organisation{Name: l.name + " " + tag, IsRecipient: true}
+		if err := st.CreateOrganisation(ctx, sys, o); err != nil {
+			t.Fatal(err)
+		}
+		names[o.ID] = o.Name
+		e, err := models.SpendInput{FundingLineID: b.Lines[0].ID, PayeeID: o.ID, Amount: l.amount, Category: "other",
+			IncurredOn: time.Date(2024, 12, 28, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -20*i).Format(models.DateLayout), Description: "lookalike", Purpose: "Advice sessions", VFMReason: "Lowest of three quotes"}.Validate()
+		if err != nil {
+			t.Fatalf("%s: %+v", l.name, err)
+		}
+		if _, err := st.RecordSpend(ctx, people[0], e, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ApproveSpend(ctx, people[1], e.ID, decimal.NewFromInt(10_000_000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
+// payeeTotals is granttrack's figure of approved spend owed to each payee
+// in the database, by organisation id.
+func payeeTotals(t *testing.T, st *store.Store) map[int64]decimal.Decimal {
+	t.Helper()
+	var rows []struct {
+		PayeeID int64
+		Total   decimal.Decimal `bun:"type:numeric"`
+	}
+	if err := st.DB().NewRaw("SELECT payee_id, sum(amount) AS total FROM spend_entries WHERE status = 'approved' GROUP BY payee_id").
+		Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]decimal.Decimal{}
+	for _, r := range rows {
+		out[r.PayeeID] = r.Total
+	}
+	return out
+}
+
+// comparePayees checks a tool's creditor balances, by the organisation id
+// each account name ends with, against granttrack's: every payee is its own
+// account and owes exactly its approved spend.
+func comparePayees(t *testing.T, balances map[string]decimal.Decimal, idOf func(account string) (int64, bool), st *store.Store) {
+	t.Helper()
+	got := map[string]decimal.Decimal{}
+	accounts := map[int64]string{}
+	for account, d := range balances {
+		id, ok := idOf(account)
+		if !ok {
+			t.Errorf("creditor account %q does not end with an organisation id", account)
+			continue
+		}
+		if other, dup := accounts[id]; dup {
+			t.Errorf("organisation %d has two accounts, %q and %q", id, other, account)
+		}
+		accounts[id] = account
+		got[strconv.FormatInt(id, 10)] = d.Neg()
+	}
+	want := map[string]decimal.Decimal{}
+	for id, d := range payeeTotals(t, st) {
+		want[strconv.FormatInt(id, 10)] = d
+	}
+	compareTotals(t, "payee", got, want)
+}
+
+// lineBudgets is every funding line's budget, by "programme code:line code".
+func lineBudgets(t *testing.T, st *store.Store) map[string]decimal.Decimal {
+	t.Helper()
+	var rows []struct {
+		Line   string
+		Budget decimal.Decimal
+	}
+	if err := st.DB().NewRaw("SELECT p.code || ':' || fl.code AS line, fl.budget FROM funding_lines fl JOIN programmes p ON p.id = fl.programme_id").
+		Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]decimal.Decimal{}
+	for _, r := range rows {
+		out[r.Line] = r.Budget
+	}
+	return out
 }

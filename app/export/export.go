@@ -42,6 +42,8 @@ type Manifest struct {
 	AuditHash   string    `json:"audit_head_hash"`
 	GeneratedAt time.Time `json:"generated_at"`
 	SHA256      string    `json:"sha256"`
+	// UTF8BOM is set when the CSV starts with a byte order mark (ExcelBOM).
+	UTF8BOM bool `json:"utf8_bom,omitempty"`
 }
 
 // Filter narrows an export. Dates are inclusive calendar dates (2024-04-01)
@@ -56,10 +58,25 @@ type Filter struct {
 	RecipientID   int64  `json:"recipient_id,omitempty"`
 }
 
-// Columns of the CSV ledger, in order.
+// Columns of the CSV ledger, in order. decision is approved, rejected or
+// empty while pending; decided_by and decided_at say who took it and when;
+// rejection_reason is set on rejected entries only.
 var Columns = []string{"entry_id", "funding_line", "programme", "award", "payee", "payee_org_id", "amount", "status",
-	"incurred_on", "category", "reference", "description", "recorded_by", "recorded_at", "approved_by", "decided_at",
-	"reverses_entry", "reversal_reason"}
+	"incurred_on", "category", "reference", "description", "purpose", "vfm_reason", "recorded_by", "recorded_at", "decision",
+	"decided_by", "decided_at", "rejection_reason", "reverses_entry", "reversal_reason"}
+
+// exportTime is a time as every format writes it: UTC, cut to the whole
+// second, so that CSV, JSON and XLSX agree (a spreadsheet's date-time
+// cannot hold microseconds exactly).
+func exportTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+// decisionOf is the decision column: the status once an entry is decided.
+func decisionOf(s models.SpendStatus) string {
+	if s == models.SpendPending {
+		return ""
+	}
+	return string(s)
+}
 
 // ledgerFilter checks f and turns it into the store's filter.
 func (f Filter) ledgerFilter() (store.LedgerFilter, error) {
@@ -100,21 +117,29 @@ type RowWriter interface {
 }
 
 // rowFormat is one ledger format: how to start writing it, and what the
-// file is called and sent as.
+// file is called and sent as. Books (the journals) hold approved spend
+// only, in date order, as their tools read them.
 type rowFormat struct {
 	newWriter   func(w io.Writer) (RowWriter, error)
 	contentType string
 	extension   string
+	books       bool
 }
 
 // rowFormats are the ledger formats by name.
 var rowFormats = map[string]rowFormat{
-	FormatCSV:  {newCSVWriter, "text/csv; charset=utf-8", "csv"},
-	FormatJSON: {newJSONWriter, "application/json; charset=utf-8", "json"},
-	FormatXLSX: {newXLSXWriter, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
-	// Journals hold approved spend only: see hledger.go.
-	FormatHledger:   {newHledgerWriter, "text/plain; charset=utf-8", "journal"},
-	FormatBeancount: {newBeancountWriter, "text/plain; charset=utf-8", "beancount"},
+	FormatCSV:  {newCSVWriter, "text/csv; charset=utf-8", "csv", false},
+	FormatJSON: {newJSONWriter, "application/json; charset=utf-8", "json", false},
+	FormatXLSX: {newXLSXWriter, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", false},
+	// The journal is plain ASCII: see hledger.go.
+	FormatHledger:   {newHledgerWriter, "text/plain; charset=utf-8", "journal", true},
+	FormatBeancount: {newBeancountWriter, "text/plain; charset=utf-8", "beancount", true},
+}
+
+// A budgeter is a books writer that also writes each funding line's
+// budget, given before Close.
+type budgeter interface {
+	budgets(lines []store.LineBudget)
 }
 
 // An aborter cleans up after an export that failed before Close, such as
@@ -147,12 +172,26 @@ func Formats() []string {
 	return names
 }
 
-// Ledger writes the spend ledger in format to w and returns its manifest.
-// The rows are read in one REPEATABLE READ snapshot, the same one the
+// An Option changes how Ledger writes a file.
+type Option func(*options)
+
+type options struct{ excelBOM bool }
+
+// ExcelBOM(true) starts a CSV with a UTF-8 byte order mark, without which
+// Excel opens UTF-8 as Windows-1252 and garbles names such as Café. Other
+// formats ignore it. The BOM is part of the file and so of its SHA-256.
+func ExcelBOM(on bool) Option { return func(o *options) { o.excelBOM = on } }
+
+// utf8BOM is the UTF-8 byte order mark.
+const utf8BOM = "\ufeff"
+
+// Ledger writes the spend ledger in format to w and returns its manifest,
+// whose rows and totals are those of the entries in the file (for the
+// books, approved entries only). The rows are read in one REPEATABLE READ snapshot, the same one the
 // audit head is read in, so the manifest's totals and head describe exactly
 // the rows written. progress, if not nil, is called after each row. The
 // open-data package formats (360giving, ocds) are written by standards.go.
-func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f Filter, progress func(rows int)) (*Manifest, error) {
+func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f Filter, progress func(rows int), opts ...Option) (*Manifest, error) {
 	if pf, ok := packageFormats[format]; ok {
 		return writePackage(ctx, st, w, format, pf, f)
 	}
@@ -166,14 +205,29 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 	if err != nil {
 		return nil, err
 	}
+	lf.ByDate = rf.books
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	h := sha256.New()
-	rw, err := rf.newWriter(io.MultiWriter(w, h))
+	out := io.MultiWriter(w, h)
+	m := &Manifest{Format: format, Filters: f, GeneratedAt: time.Now().UTC()}
+	if o.excelBOM && format == FormatCSV {
+		if _, err := io.WriteString(out, utf8BOM); err != nil {
+			return nil, err
+		}
+		m.UTF8BOM = true
+	}
+	rw, err := rf.newWriter(out)
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Format: format, Filters: f, GeneratedAt: time.Now().UTC()}
 	total, approved := decimal.Zero, decimal.Zero
 	head, err := st.StreamLedger(ctx, lf, func(r store.LedgerRow) error {
+		if rf.books && r.Status != models.SpendApproved {
+			return nil
+		}
 		m.Rows++
 		total = total.Add(r.Amount)
 		if r.Status == models.SpendApproved {
@@ -190,6 +244,13 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 		}
 		return nil, err
 	}
+	if b, ok := rw.(budgeter); ok {
+		lines, err := st.LineBudgets(ctx, lf)
+		if err != nil {
+			return nil, err
+		}
+		b.budgets(lines)
+	}
 	m.Total, m.Approved = models.FormatMoney(total), models.FormatMoney(approved)
 	m.AuditSeq, m.AuditHash = head.Seq, hex.EncodeToString(head.Hash)
 	if err := rw.Close(m); err != nil {
@@ -201,8 +262,10 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 
 type csvWriter struct{ w *csv.Writer }
 
+// newCSVWriter writes RFC 4180 CSV: CRLF line endings.
 func newCSVWriter(w io.Writer) (RowWriter, error) {
 	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
 	return csvWriter{cw}, cw.Write(Columns)
 }
 
@@ -242,12 +305,16 @@ func SafeText(s string) string {
 	return s
 }
 
-func csvRecord(r store.LedgerRow) []string {
+func csvRecord(r store.LedgerRow) []string { return ledgerRecord(r, SafeText) }
+
+// ledgerRecord is a ledger row as the text of each column, with text
+// fields passed through text.
+func ledgerRecord(r store.LedgerRow, text func(string) string) []string {
 	opt := func(s *string) string {
 		if s == nil {
 			return ""
 		}
-		return SafeText(*s)
+		return text(*s)
 	}
 	optID := func(id *int64) string {
 		if id == nil {
@@ -259,38 +326,48 @@ func csvRecord(r store.LedgerRow) []string {
 		if t == nil {
 			return ""
 		}
-		return t.UTC().Format(time.RFC3339)
+		return exportTime(*t).Format(time.RFC3339)
 	}
-	return []string{strconv.FormatInt(r.ID, 10), SafeText(r.FundingLine), SafeText(r.Programme), opt(r.Award), SafeText(r.Payee), opt(r.PayeeOrgID),
-		models.FormatMoney(r.Amount), string(r.Status), r.IncurredOn.Format(models.DateLayout), SafeText(r.Category), SafeText(r.Reference),
-		SafeText(r.Description), SafeText(r.RecordedBy), r.RecordedAt.UTC().Format(time.RFC3339), opt(r.DecidedBy), optTime(r.DecidedAt),
-		optID(r.ReversesID), opt(r.ReversalReason)}
+	return []string{strconv.FormatInt(r.ID, 10), text(r.FundingLine), text(r.Programme), opt(r.Award), text(r.Payee), opt(r.PayeeOrgID),
+		models.FormatMoney(r.Amount), string(r.Status), r.IncurredOn.Format(models.DateLayout), text(r.Category), text(r.Reference),
+		text(r.Description), text(r.Purpose), text(r.VFMReason), text(r.RecordedBy), optTime(&r.RecordedAt), decisionOf(r.Status),
+		opt(r.DecidedBy), optTime(r.DecidedAt), opt(r.RejectionReason), optID(r.ReversesID), opt(r.ReversalReason)}
 }
 
 type jsonEntry struct {
-	ID             int64              `json:"entry_id"`
-	FundingLine    string             `json:"funding_line"`
-	Programme      string             `json:"programme"`
-	Award          *string            `json:"award"`
-	Payee          string             `json:"payee"`
-	PayeeOrgID     *string            `json:"payee_org_id"`
-	Amount         string             `json:"amount"`
-	Status         models.SpendStatus `json:"status"`
-	IncurredOn     string             `json:"incurred_on"`
-	Category       string             `json:"category"`
-	Reference      string             `json:"reference"`
-	Description    string             `json:"description"`
-	RecordedBy     string             `json:"recorded_by"`
-	RecordedAt     time.Time          `json:"recorded_at"`
-	ApprovedBy     *string            `json:"approved_by"`
-	DecidedAt      *time.Time         `json:"decided_at"`
-	ReversesEntry  *int64             `json:"reverses_entry"`
-	ReversalReason *string            `json:"reversal_reason"`
+	ID              int64              `json:"entry_id"`
+	FundingLine     string             `json:"funding_line"`
+	Programme       string             `json:"programme"`
+	Award           *string            `json:"award"`
+	Payee           string             `json:"payee"`
+	PayeeOrgID      *string            `json:"payee_org_id"`
+	Amount          string             `json:"amount"`
+	Status          models.SpendStatus `json:"status"`
+	IncurredOn      string             `json:"incurred_on"`
+	Category        string             `json:"category"`
+	Reference       string             `json:"reference"`
+	Description     string             `json:"description"`
+	Purpose         string             `json:"purpose"`
+	VFMReason       string             `json:"vfm_reason"`
+	RecordedBy      string             `json:"recorded_by"`
+	RecordedAt      time.Time          `json:"recorded_at"`
+	Decision        string             `json:"decision"`
+	DecidedBy       *string            `json:"decided_by"`
+	DecidedAt       *time.Time         `json:"decided_at"`
+	RejectionReason *string            `json:"rejection_reason"`
+	ReversesEntry   *int64             `json:"reverses_entry"`
+	ReversalReason  *string            `json:"reversal_reason"`
 }
 
 func jsonRow(r store.LedgerRow) jsonEntry {
+	var decidedAt *time.Time
+	if r.DecidedAt != nil {
+		t := exportTime(*r.DecidedAt)
+		decidedAt = &t
+	}
 	return jsonEntry{ID: r.ID, FundingLine: r.FundingLine, Programme: r.Programme, Award: r.Award, Payee: r.Payee, PayeeOrgID: r.PayeeOrgID,
 		Amount: models.FormatMoney(r.Amount), Status: r.Status, IncurredOn: r.IncurredOn.Format(models.DateLayout), Category: r.Category,
-		Reference: r.Reference, Description: r.Description, RecordedBy: r.RecordedBy, RecordedAt: r.RecordedAt, ApprovedBy: r.DecidedBy,
-		DecidedAt: r.DecidedAt, ReversesEntry: r.ReversesID, ReversalReason: r.ReversalReason}
+		Reference: r.Reference, Description: r.Description, Purpose: r.Purpose, VFMReason: r.VFMReason, RecordedBy: r.RecordedBy,
+		RecordedAt: exportTime(r.RecordedAt), Decision: decisionOf(r.Status), DecidedBy: r.DecidedBy, DecidedAt: decidedAt,
+		RejectionReason: r.RejectionReason, ReversesEntry: r.ReversesID, ReversalReason: r.ReversalReason}
 }

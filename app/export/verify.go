@@ -19,6 +19,7 @@ package export
 // later), which a genuine export cannot.
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -40,7 +41,8 @@ import (
 
 // Kinds of finding and of change since export.
 const (
-	KindFileHash      = "file_hash"        // the file's SHA-256 is not the manifest's
+	KindFileHash      = "file_hash"        // the file's SHA-256 is not the manifest's, and its contents differ too
+	KindTotals        = "totals"           // a row of the XLSX Totals sheet is not what the entries add up to
 	KindManifest      = "manifest"         // the manifest's row count or totals are not the file's
 	KindUnreadable    = "unreadable"       // the file or a row cannot be read
 	KindAmountChanged = "amount_changed"   // a row's amount is not the ledger's
@@ -59,7 +61,9 @@ const (
 
 // Finding is one thing verification found. Row counts the file's entries
 // from 1 (in a spreadsheet, row N is sheet row N+1, under the header); it is
-// 0 for the file as a whole and for an entry missing from it.
+// 0 for the file as a whole and for an entry missing from it. A finding on
+// the XLSX's Totals or Manifest sheet gives that sheet's row, as its
+// message says.
 type Finding struct {
 	Kind     string `json:"kind"`
 	Row      int    `json:"row,omitempty"`
@@ -74,11 +78,15 @@ type Finding struct {
 }
 
 // VerifyReport is the outcome of verifying an export. OK means no findings:
-// the file is what the manifest describes, every row is what the ledger held
-// at the export, and the audit chain is intact and still holds the
-// manifest's head. Changes are differences explained by later audit events.
+// the file holds what the manifest describes (rows, totals and, in a
+// workbook, its Totals and Manifest sheets), every row is what the ledger
+// held at the export, and the audit chain is intact and still holds the
+// manifest's head. Resaved means the contents match but the bytes do not
+// (the file was opened and saved again, say by a spreadsheet): that alone
+// is not a finding. Changes are differences explained by later audit events.
 type VerifyReport struct {
 	OK             bool              `json:"ok"`
+	Resaved        bool              `json:"resaved"`
 	Format         string            `json:"format"`
 	SHA256         string            `json:"sha256"`
 	ManifestSHA256 string            `json:"manifest_sha256"`
@@ -93,6 +101,13 @@ type VerifyReport struct {
 	ExportEvent    int64             `json:"export_event,omitempty"` // the audit event that recorded the export
 	Findings       []Finding         `json:"findings"`
 	Changes        []Finding         `json:"changed_since_export"`
+}
+
+// A sheetsReader is a RowReader whose file also holds its totals and its
+// manifest (the XLSX's Totals and Manifest sheets), checked once every row
+// has been read.
+type sheetsReader interface {
+	sheetFindings(read statusTotals, m *Manifest) []Finding
 }
 
 // A RowReader reads a ledger file back one row at a time, as the text of
@@ -114,9 +129,9 @@ type rowCheck struct {
 // rowReaders are the formats that can be verified, by name.
 var rowReaders = map[string]rowCheck{
 	FormatCSV:  {newCSVReader, csvRecord, SafeText},
-	FormatJSON: {newJSONReader, jsonRecord, func(s string) string { return s }},
+	FormatJSON: {newJSONReader, jsonRecord, plainText},
 	// A spreadsheet is read back as the CSV's text (see verify_xlsx.go).
-	FormatXLSX: {newXLSXReader, xlsxRecord, SafeText},
+	FormatXLSX: {newXLSXReader, xlsxRecord, xlsxText},
 }
 
 // VerifyFormats lists the formats Verify reads, sorted.
@@ -139,7 +154,7 @@ var column = func() map[string]int {
 }()
 
 // decisionColumns change when a pending entry is approved or rejected.
-var decisionColumns = []string{"status", "approved_by", "decided_at"}
+var decisionColumns = []string{"status", "decision", "decided_by", "decided_at", "rejection_reason"}
 
 // renamedBy says which audit action renames what a column shows, and the
 // key of the name in the event's before and after states.
@@ -190,7 +205,7 @@ func Verify(ctx context.Context, st *store.Store, file io.Reader, m *Manifest) (
 	}
 	v := &verifier{check: check, rep: &VerifyReport{Format: m.Format, ManifestSHA256: m.SHA256, ManifestRows: m.Rows,
 		AuditSeq: m.AuditSeq, AuditHash: m.AuditHash, Findings: []Finding{}, Changes: []Finding{}},
-		total: decimal.Zero, approved: decimal.Zero, unmatched: map[int64][]fileRow{}}
+		total: decimal.Zero, approved: decimal.Zero, byStatus: newStatusTotals(), unmatched: map[int64][]fileRow{}}
 
 	// Decisions after the export that are already known mark which rows to
 	// keep for a closer look; they are read again after the ledger, below,
@@ -204,6 +219,7 @@ func Verify(ctx context.Context, st *store.Store, file io.Reader, m *Manifest) (
 	if v.rd, err = check.newReader(tee); err != nil {
 		v.unreadable(0, err)
 	}
+	sheets, _ := v.rd.(sheetsReader)
 	_, err = st.StreamLedger(ctx, lf, func(l store.LedgerRow) error {
 		v.rep.LedgerRows++
 		want := check.record(l)
@@ -246,12 +262,26 @@ func Verify(ctx context.Context, st *store.Store, file io.Reader, m *Manifest) (
 	if err := v.resolve(ctx, st); err != nil {
 		return nil, err
 	}
-	v.checkManifest(hex.EncodeToString(h.Sum(nil)), m)
+	sum := hex.EncodeToString(h.Sum(nil))
+	v.checkManifest(sum, m)
+	if sheets != nil && !v.badAmount && !v.failedRead() {
+		v.rep.Findings = append(v.rep.Findings, sheets.sheetFindings(v.byStatus, m)...)
+	}
 	if err := v.checkRecorded(ctx, st, m); err != nil {
 		return nil, err
 	}
 	if err := v.checkChain(ctx, st, m); err != nil {
 		return nil, err
+	}
+	// Other bytes with the same contents are a re-saved file, not a
+	// finding; with other contents too, the hash is one more.
+	if !strings.EqualFold(sum, m.SHA256) {
+		if len(v.rep.Findings) == 0 {
+			v.rep.Resaved = true
+		} else {
+			v.find(Finding{Kind: KindFileHash, Field: "sha256", File: sum, Expected: m.SHA256, Message: fmt.Sprintf(
+				"The file's SHA-256 is %s, not the manifest's %s: the file or the manifest was changed.", sum, m.SHA256)})
+		}
 	}
 	v.rep.OK = len(v.rep.Findings) == 0
 	return v.rep, nil
@@ -271,6 +301,7 @@ type verifier struct {
 	maxID     int64
 	total     decimal.Decimal
 	approved  decimal.Decimal
+	byStatus  statusTotals
 	badAmount bool
 	matched   []matched // in id order
 	pairs     []pair
@@ -325,6 +356,7 @@ func (v *verifier) peek() (fileRow, bool) {
 			Message: fmt.Sprintf("Row %d (entry %d): the amount %q is not a number.", n, id, rec[column["amount"]])})
 	} else {
 		v.total = v.total.Add(amount)
+		v.byStatus.add(rec[column["status"]], rec[column["reverses_entry"]] != "", amount)
 		if rec[column["status"]] == string(models.SpendApproved) {
 			v.approved = v.approved.Add(amount)
 		}
@@ -485,7 +517,7 @@ func (v *verifier) compare(p pair, decided map[int64]decision, renames []*models
 			skip[c] = true
 		}
 		verb := map[string]string{"spend.approve": "approved", "spend.reject": "rejected"}[d.action]
-		if got[column["status"]] != d.before || got[column["approved_by"]] != "" || got[column["decided_at"]] != "" {
+		if got[column["status"]] != d.before || slices.ContainsFunc(decisionColumns[1:], func(c string) bool { return got[column[c]] != "" }) {
 			v.find(Finding{Kind: KindAfterExport, Row: f.n, EntryID: f.id, Field: "status", File: got[column["status"]], Expected: d.before,
 				AuditSeq: d.seq, Message: fmt.Sprintf("Row %d (entry %d) shows it %s, but at the export it was %s: it was %s only afterwards (audit event %d).",
 					f.n, f.id, got[column["status"]], d.before, verb, d.seq)})
@@ -547,10 +579,6 @@ func (v *verifier) checkManifest(sum string, m *Manifest) {
 	r.SHA256, r.Rows = sum, v.read
 	if !v.badAmount {
 		r.Total, r.Approved = models.FormatMoney(v.total), models.FormatMoney(v.approved)
-	}
-	if !strings.EqualFold(sum, m.SHA256) {
-		v.find(Finding{Kind: KindFileHash, Field: "sha256", File: sum, Expected: m.SHA256, Message: fmt.Sprintf(
-			"The file's SHA-256 is %s, not the manifest's %s: the file or the manifest was changed.", sum, m.SHA256)})
 	}
 	if r.Rows != m.Rows && !v.failedRead() {
 		v.find(Finding{Kind: KindManifest, Field: "rows", File: strconv.Itoa(r.Rows), Expected: strconv.Itoa(m.Rows), Message: fmt.Sprintf(
@@ -665,6 +693,9 @@ func (v *verifier) checkChain(ctx context.Context, st *store.Store, m *Manifest)
 func (r *VerifyReport) WriteText(w io.Writer) error {
 	var b strings.Builder
 	verdict := "OK"
+	if r.Resaved {
+		verdict = "OK: contents match; the file was re-saved (its hash differs)"
+	}
 	if !r.OK {
 		verdict = fmt.Sprintf("NOT OK: %d finding(s)", len(r.Findings))
 	}
@@ -709,8 +740,14 @@ func (r *VerifyReport) Summary() map[string]any {
 
 type csvReader struct{ r *csv.Reader }
 
+// newCSVReader reads a CSV export, with or without the byte order mark
+// that ExcelBOM writes (or a spreadsheet adds when it saves as UTF-8 CSV).
 func newCSVReader(r io.Reader) (RowReader, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && string(b) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // a row of the wrong width is reported by row, not as a parse error
 	header, err := cr.Read()
 	if err != nil {
@@ -783,6 +820,7 @@ func entryRecord(e jsonEntry) []string {
 		rev = strconv.FormatInt(*e.ReversesEntry, 10)
 	}
 	return []string{strconv.FormatInt(e.ID, 10), e.FundingLine, e.Programme, opt(e.Award), e.Payee, opt(e.PayeeOrgID), e.Amount,
-		string(e.Status), e.IncurredOn, e.Category, e.Reference, e.Description, e.RecordedBy, e.RecordedAt.UTC().Format(time.RFC3339Nano),
-		opt(e.ApprovedBy), optTime(e.DecidedAt), rev, opt(e.ReversalReason)}
+		string(e.Status), e.IncurredOn, e.Category, e.Reference, e.Description, e.Purpose, e.VFMReason, e.RecordedBy,
+		e.RecordedAt.UTC().Format(time.RFC3339Nano), e.Decision, opt(e.DecidedBy), optTime(e.DecidedAt), opt(e.RejectionReason), rev,
+		opt(e.ReversalReason)}
 }

@@ -16,12 +16,15 @@ import (
 
 // xlsxReader reads the Ledger sheet of an XLSX export back as the text the
 // CSV export gives each column, so that a spreadsheet is verified with the
-// CSV's rules: amounts as pounds and pence, dates and times as in the CSV.
-// It stops at the first empty row, before the totals. Times are compared to
-// the second, rounded (see xlsxRecord).
+// CSV's rules: amounts as pounds and pence, dates and times as in the CSV
+// (to the whole second). It stops at the first empty row.
 type xlsxReader struct {
 	f    *excelize.File
 	rows *excelize.Rows
+	// The Totals and Manifest sheets, read whole when the file is opened
+	// (they are small), or why they could not be.
+	totals, manifest       [][]string
+	totalsErr, manifestErr error
 }
 
 // xlsxColumn kinds: how a raw cell becomes the CSV's text.
@@ -43,6 +46,9 @@ func newXLSXReader(r io.Reader) (RowReader, error) {
 		return nil, fmt.Errorf("it has no %s sheet: %w", SheetLedger, err)
 	}
 	x := &xlsxReader{f: f, rows: rows}
+	raw := excelize.Options{RawCellValue: true}
+	x.totals, x.totalsErr = f.GetRows(SheetTotals, raw)
+	x.manifest, x.manifestErr = f.GetRows(SheetManifest, raw)
 	header, err := x.raw()
 	if err != nil || !slices.Equal(header, Columns) {
 		x.close()
@@ -106,17 +112,12 @@ func (x *xlsxReader) Next() ([]string, error) {
 	return cells, nil
 }
 
-// xlsxRecord is the CSV's text of a ledger row with times rounded to the
-// nearest second, as a spreadsheet's date-time serial holds them (a CSV
-// cuts the fraction off instead).
-func xlsxRecord(r store.LedgerRow) []string {
-	rec := csvRecord(r)
-	rec[column["recorded_at"]] = r.RecordedAt.UTC().Round(time.Second).Format(time.RFC3339)
-	if r.DecidedAt != nil {
-		rec[column["decided_at"]] = r.DecidedAt.UTC().Round(time.Second).Format(time.RFC3339)
-	}
-	return rec
-}
+// xlsxRecord is the text of a ledger row as the XLSX holds it: the CSV's,
+// but text as written (a text cell needs no apostrophe) save the control
+// characters XML cannot hold (see xlsxText).
+func xlsxRecord(r store.LedgerRow) []string { return ledgerRecord(r, xlsxText) }
+
+func plainText(s string) string { return s }
 
 // serialTime reads a spreadsheet date-time serial number to the nearest
 // second (the serial's float is exact to well under a millisecond).
@@ -130,4 +131,71 @@ func serialTime(v string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.UTC().Round(time.Millisecond).Round(time.Second), nil
+}
+
+// sheetFindings checks the Totals sheet against what the Ledger sheet's
+// entries add up to, and the Manifest sheet against the manifest, and
+// reports each cell that differs by its sheet row.
+func (x *xlsxReader) sheetFindings(read statusTotals, m *Manifest) []Finding {
+	var out []Finding
+	missing := func(kind, sheet string, err error) {
+		out = append(out, Finding{Kind: kind, Message: fmt.Sprintf("The %s sheet cannot be read: %v.", sheet, err)})
+	}
+	cellAt := func(rows [][]string, r, c int) string {
+		if r < len(rows) && c < len(rows[r]) {
+			return rows[r][c]
+		}
+		return ""
+	}
+	if x.totalsErr != nil {
+		missing(KindTotals, SheetTotals, x.totalsErr)
+	} else {
+		for i, label := range totalsRows {
+			want := read[label]
+			row := i + 1 // under the header
+			got := cellAt(x.totals, row, 0)
+			if got != label {
+				out = append(out, Finding{Kind: KindTotals, Row: row + 1, Field: label, File: got, Expected: label, Message: fmt.Sprintf(
+					"Totals sheet row %d: the label is %q, not %q.", row+1, got, label)})
+				continue
+			}
+			for _, c := range []struct {
+				name, got, want string
+				same            bool
+			}{
+				{"entries", cellAt(x.totals, row, 1), strconv.Itoa(want.entries), cellAt(x.totals, row, 1) == strconv.Itoa(want.entries)},
+				{"amount", cellAt(x.totals, row, 2), models.FormatMoney(want.amount), sameMoney(cellAt(x.totals, row, 2), models.FormatMoney(want.amount))},
+			} {
+				if !c.same {
+					out = append(out, Finding{Kind: KindTotals, Row: row + 1, Field: label, File: c.got, Expected: c.want, Message: fmt.Sprintf(
+						"Totals sheet row %d (%s): %s is %q in the file, but the Ledger sheet's entries give %s.", row+1, label, c.name, c.got, c.want)})
+				}
+			}
+		}
+		if len(x.totals) > len(totalsRows)+1 {
+			out = append(out, Finding{Kind: KindTotals, Row: len(totalsRows) + 2, Message: fmt.Sprintf(
+				"Totals sheet row %d onwards: rows the export did not write.", len(totalsRows)+2)})
+		}
+	}
+	if x.manifestErr != nil {
+		missing(KindManifest, SheetManifest, x.manifestErr)
+		return out
+	}
+	for i, r := range manifestRows(m) {
+		field, got := r[0].(string), cellAt(x.manifest, i, 1)
+		want, same := fmt.Sprint(r[1]), false
+		if v, ok := r[1].(sheetMoney); ok {
+			want, same = string(v), sameMoney(got, string(v))
+		} else {
+			same = got == want
+		}
+		if i == 0 || field == "sha256" {
+			same = got == want || field == "sha256" // the sha256 row is a note
+		}
+		if label := cellAt(x.manifest, i, 0); label != field || !same {
+			out = append(out, Finding{Kind: KindManifest, Row: i + 1, Field: field, File: got, Expected: want, Message: fmt.Sprintf(
+				"Manifest sheet row %d (%s): %q in the file, but the manifest has %q.", i+1, field, label+": "+got, field+": "+want)})
+		}
+	}
+	return out
 }

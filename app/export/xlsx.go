@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
@@ -16,8 +18,16 @@ import (
 // Sheets of the XLSX ledger.
 const (
 	SheetLedger   = "Ledger"
+	SheetTotals   = "Totals"
 	SheetManifest = "Manifest"
 )
+
+// Rows of the Totals sheet, under its header (status, entries, amount):
+// each status's entries and sum, and the approved reversals, which the
+// approved figure already holds.
+const TotalReversals = "reversals (within approved)"
+
+var totalsRows = []string{string(models.SpendApproved), string(models.SpendPending), string(models.SpendRejected), TotalReversals}
 
 // XLSX number formats: pounds with two decimals (negatives with a minus,
 // so a reversal reads -£600.00), ISO dates and UTC date-times.
@@ -28,24 +38,60 @@ const (
 )
 
 // xlsxMaxEntries is how many entries fit on one sheet: Excel's row limit
-// less the header, a blank row and the two totals rows.
-const xlsxMaxEntries = excelize.TotalRows - 4
+// less the header.
+const xlsxMaxEntries = excelize.TotalRows - 1
 
 // xlsxWriter streams rows into the Ledger sheet with excelize's
 // StreamWriter, which spills to a temporary file past 16 MB, so the ledger
 // is never held in memory; Close adds the totals and the Manifest sheet and
-// writes the zip to w.
+// writes the zip to w. Text is written as text cells in the text format
+// (@): a spreadsheet never runs a text cell as a formula, so, unlike the
+// CSV, no apostrophe guards it and the names read as written.
 type xlsxWriter struct {
-	w                     io.Writer
-	f                     *excelize.File
-	sw                    *excelize.StreamWriter
-	row                   int
-	money, date, dateTime int
+	w                           io.Writer
+	f                           *excelize.File
+	sw                          *excelize.StreamWriter
+	row                         int
+	money, date, dateTime, text int
+	totals                      statusTotals
+}
+
+// statusTotal counts and sums one row of the Totals sheet.
+type statusTotal struct {
+	entries int
+	amount  decimal.Decimal
+}
+
+// statusTotals are the Totals sheet's rows by label, as the writer makes
+// them and verification recomputes them from the Ledger sheet.
+type statusTotals map[string]*statusTotal
+
+func newStatusTotals() statusTotals {
+	t := statusTotals{}
+	for _, r := range totalsRows {
+		t[r] = &statusTotal{amount: decimal.Zero}
+	}
+	return t
+}
+
+// add counts an entry of status under its status, and an approved
+// reversal under the reversals too.
+func (t statusTotals) add(status string, reversal bool, amount decimal.Decimal) {
+	count := func(row string) {
+		if r, ok := t[row]; ok {
+			r.entries++
+			r.amount = r.amount.Add(amount)
+		}
+	}
+	count(status)
+	if status == string(models.SpendApproved) && reversal {
+		count(TotalReversals)
+	}
 }
 
 func newXLSXWriter(w io.Writer) (RowWriter, error) {
 	f := excelize.NewFile()
-	x := &xlsxWriter{w: w, f: f, row: 1}
+	x := &xlsxWriter{w: w, f: f, row: 1, totals: newStatusTotals()}
 	err := x.start()
 	if err != nil {
 		f.Close()
@@ -69,6 +115,7 @@ func (x *xlsxWriter) start() error {
 	money, date, dateTime := xlsxMoneyFormat, xlsxDateFormat, xlsxDateTimeFormat
 	x.money, x.date, x.dateTime = style(&excelize.Style{CustomNumFmt: &money}), style(&excelize.Style{CustomNumFmt: &date}),
 		style(&excelize.Style{CustomNumFmt: &dateTime})
+	x.text = style(&excelize.Style{NumFmt: 49}) // @, text
 	bold := style(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
 		return err
@@ -80,7 +127,7 @@ func (x *xlsxWriter) start() error {
 	if err := x.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	for col, width := range map[int]float64{5: 30, 7: 14, 9: 12, 12: 40, 13: 26, 14: 20, 15: 26, 16: 20} {
+	for col, width := range map[int]float64{5: 30, 7: 14, 9: 12, 12: 40, 13: 30, 14: 30, 15: 26, 16: 20, 18: 26, 19: 20, 20: 30} {
 		if err := x.sw.SetColWidth(col, col, width); err != nil {
 			return err
 		}
@@ -91,6 +138,28 @@ func (x *xlsxWriter) start() error {
 	}
 	return x.sw.SetRow("A1", header)
 }
+
+// xlsxFirstDay is the first day a spreadsheet's date serial holds: before
+// it, Excel's 1900 leap-year bug shifts serials by a day, and before 1900
+// there are none. Earlier dates and times are written as text, as the CSV
+// writes them.
+var xlsxFirstDay = time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// xlsxText is text as an XLSX cell can hold it: a spreadsheet breaks lines
+// in a cell with a line feed only (LibreOffice turns a carriage return into
+// one on saving), so CR LF and CR become LF; XML 1.0 has no place for the
+// other control characters but tab (nor for U+FFFE and U+FFFF), so each
+// becomes U+FFFD, the replacement character.
+func xlsxText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t' && r != '\n') || r == 0xFFFE || r == 0xFFFF {
+			return utf8.RuneError
+		}
+		return r
+	}, xlsxLineBreaks.Replace(s))
+}
+
+var xlsxLineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 // xlsxAmount is the value to give excelize for an exact amount. excelize
 // writes a numeric cell only from a Go integer or float (a string, or any
@@ -119,11 +188,12 @@ func (x *xlsxWriter) Row(r store.LedgerRow) error {
 	if err != nil {
 		return err
 	}
+	str := func(s string) any { return excelize.Cell{StyleID: x.text, Value: xlsxText(s)} }
 	text := func(s *string) any {
 		if s == nil {
 			return nil
 		}
-		return SafeText(*s)
+		return str(*s)
 	}
 	id := func(id *int64) any {
 		if id == nil {
@@ -132,57 +202,40 @@ func (x *xlsxWriter) Row(r store.LedgerRow) error {
 		return *id
 	}
 	at := func(t *time.Time) any {
-		if t == nil {
+		switch {
+		case t == nil:
 			return nil
+		case t.Before(xlsxFirstDay):
+			return str(exportTime(*t).Format(time.RFC3339))
 		}
-		return excelize.Cell{StyleID: x.dateTime, Value: t.UTC()}
+		return excelize.Cell{StyleID: x.dateTime, Value: exportTime(*t)}
 	}
+	var incurred any = excelize.Cell{StyleID: x.date, Value: r.IncurredOn.UTC()}
+	if r.IncurredOn.Before(xlsxFirstDay) {
+		incurred = str(r.IncurredOn.Format(models.DateLayout))
+	}
+	var decision any
+	if d := decisionOf(r.Status); d != "" {
+		decision = str(d)
+	}
+	x.totals.add(string(r.Status), r.ReversesID != nil, r.Amount)
 	x.row++
 	cell, _ := excelize.CoordinatesToCellName(1, x.row)
-	return x.sw.SetRow(cell, []any{r.ID, SafeText(r.FundingLine), SafeText(r.Programme), text(r.Award), SafeText(r.Payee), text(r.PayeeOrgID),
-		excelize.Cell{StyleID: x.money, Value: amount}, string(r.Status), excelize.Cell{StyleID: x.date, Value: r.IncurredOn.UTC()},
-		SafeText(r.Category), SafeText(r.Reference), SafeText(r.Description), SafeText(r.RecordedBy), at(&r.RecordedAt), text(r.DecidedBy),
-		at(r.DecidedAt), id(r.ReversesID), text(r.ReversalReason)})
+	return x.sw.SetRow(cell, []any{r.ID, str(r.FundingLine), str(r.Programme), text(r.Award), str(r.Payee), text(r.PayeeOrgID),
+		excelize.Cell{StyleID: x.money, Value: amount}, str(string(r.Status)), incurred,
+		str(r.Category), str(r.Reference), str(r.Description), str(r.Purpose), str(r.VFMReason), str(r.RecordedBy), at(&r.RecordedAt),
+		decision, text(r.DecidedBy), at(r.DecidedAt), text(r.RejectionReason), id(r.ReversesID), text(r.ReversalReason)})
 }
 
-// amountColumn is the 1-based column of the amount, where the totals go.
-var amountColumn = func() int {
-	for i, c := range Columns {
-		if c == "amount" {
-			return i + 1
-		}
-	}
-	panic("export: no amount column")
-}()
-
-// Close writes the totals (summed in decimal by Ledger, not a formula, so
-// they are the manifest's figures), then the Manifest sheet, then the file.
+// Close ends the Ledger sheet, writes the Totals sheet (summed in decimal,
+// not formulas, and apart from the entries, so that summing the amount
+// column counts nothing twice), then the Manifest sheet, then the file.
 func (x *xlsxWriter) Close(m *Manifest) error {
 	defer x.f.Close()
-	total, err := models.ParseMoney(m.Total)
-	if err != nil {
-		return err
-	}
-	approved, err := models.ParseMoney(m.Approved)
-	if err != nil {
-		return err
-	}
-	for i, t := range []struct {
-		label  string
-		amount decimal.Decimal
-	}{{"Total", total}, {"Approved total", approved}} {
-		v, err := xlsxAmount(t.amount)
-		if err != nil {
-			return err
-		}
-		row := make([]any, amountColumn)
-		row[0], row[amountColumn-1] = t.label, excelize.Cell{StyleID: x.money, Value: v}
-		cell, _ := excelize.CoordinatesToCellName(1, x.row+2+i)
-		if err := x.sw.SetRow(cell, row); err != nil {
-			return err
-		}
-	}
 	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if err := x.totalsSheet(); err != nil {
 		return err
 	}
 	if err := x.manifestSheet(m); err != nil {
@@ -191,47 +244,53 @@ func (x *xlsxWriter) Close(m *Manifest) error {
 	return x.f.Write(x.w)
 }
 
+// totalsSheet writes each status's entries and amount.
+func (x *xlsxWriter) totalsSheet() error {
+	if _, err := x.f.NewSheet(SheetTotals); err != nil {
+		return err
+	}
+	if err := x.f.SetSheetRow(SheetTotals, "A1", &[]any{"status", "entries", "amount"}); err != nil {
+		return err
+	}
+	for i, label := range totalsRows {
+		t := x.totals[label]
+		row := strconv.Itoa(i + 2)
+		if err := x.f.SetSheetRow(SheetTotals, "A"+row, &[]any{label, t.entries}); err != nil {
+			return err
+		}
+		if err := x.setMoney(SheetTotals, "C"+row, t.amount); err != nil {
+			return err
+		}
+	}
+	return x.f.SetColWidth(SheetTotals, "A", "C", 26)
+}
+
+// setMoney writes an amount's exact digits in a numeric cell (the sheet is
+// small and written whole, where SetCellDefault keeps the digits).
+func (x *xlsxWriter) setMoney(sheet, cell string, d decimal.Decimal) error {
+	if err := x.f.SetCellDefault(sheet, cell, models.FormatMoney(d)); err != nil {
+		return err
+	}
+	return x.f.SetCellStyle(sheet, cell, cell, x.money)
+}
+
 // manifestSheet holds the manifest's fields but its sha256: a file cannot
-// hold its own hash, which stays in the manifest beside the file. This
-// sheet is small and written whole, where SetCellDefault puts a total's
-// exact digits in a numeric cell.
+// hold its own hash, which stays in the manifest beside the file.
 func (x *xlsxWriter) manifestSheet(m *Manifest) error {
 	if _, err := x.f.NewSheet(SheetManifest); err != nil {
 		return err
 	}
-	id := func(v int64) any {
-		if v == 0 {
-			return ""
-		}
-		return v
-	}
-	type money string
-	rows := [][2]any{
-		{"field", "value"},
-		{"format", m.Format},
-		{"fy", m.Filters.Year},
-		{"from", m.Filters.From},
-		{"to", m.Filters.To},
-		{"programme_id", id(m.Filters.ProgrammeID)},
-		{"funding_line_id", id(m.Filters.FundingLineID)},
-		{"recipient_id", id(m.Filters.RecipientID)},
-		{"rows", m.Rows},
-		{"total", money(m.Total)},
-		{"approved_total", money(m.Approved)},
-		{"audit_head_seq", m.AuditSeq},
-		{"audit_head_hash", m.AuditHash},
-		{"generated_at", m.GeneratedAt.UTC().Format(time.RFC3339Nano)},
-		{"sha256", "in the manifest file beside this one: a file cannot hold its own hash"},
-	}
+	rows := manifestRows(m)
 	for i, r := range rows {
 		a, b := "A"+strconv.Itoa(i+1), "B"+strconv.Itoa(i+1)
 		if err := x.f.SetCellStr(SheetManifest, a, r[0].(string)); err != nil {
 			return err
 		}
 		var err error
-		if v, ok := r[1].(money); ok {
-			if err = x.f.SetCellDefault(SheetManifest, b, string(v)); err == nil {
-				err = x.f.SetCellStyle(SheetManifest, b, b, x.money)
+		if v, ok := r[1].(sheetMoney); ok {
+			var d decimal.Decimal
+			if d, err = models.ParseMoney(string(v)); err == nil {
+				err = x.setMoney(SheetManifest, b, d)
 			}
 		} else {
 			err = x.f.SetCellValue(SheetManifest, b, r[1])
@@ -241,6 +300,36 @@ func (x *xlsxWriter) manifestSheet(m *Manifest) error {
 		}
 	}
 	return x.f.SetColWidth(SheetManifest, "A", "B", 24)
+}
+
+// sheetMoney marks a Manifest sheet value written as an amount.
+type sheetMoney string
+
+// manifestRows are the Manifest sheet's rows: field and value.
+func manifestRows(m *Manifest) [][2]any {
+	id := func(v int64) any {
+		if v == 0 {
+			return ""
+		}
+		return v
+	}
+	return [][2]any{
+		{"field", "value"},
+		{"format", m.Format},
+		{"fy", m.Filters.Year},
+		{"from", m.Filters.From},
+		{"to", m.Filters.To},
+		{"programme_id", id(m.Filters.ProgrammeID)},
+		{"funding_line_id", id(m.Filters.FundingLineID)},
+		{"recipient_id", id(m.Filters.RecipientID)},
+		{"rows", m.Rows},
+		{"total", sheetMoney(m.Total)},
+		{"approved_total", sheetMoney(m.Approved)},
+		{"audit_head_seq", m.AuditSeq},
+		{"audit_head_hash", m.AuditHash},
+		{"generated_at", m.GeneratedAt.UTC().Format(time.RFC3339Nano)},
+		{"sha256", "in the manifest file beside this one: a file cannot hold its own hash"},
+	}
 }
 
 // abort drops the temporary files of an export that failed part way.

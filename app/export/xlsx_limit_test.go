@@ -13,8 +13,8 @@ import (
 )
 
 // TestXLSXHoldsExactlyASheetOfEntries writes the last entry a sheet can
-// hold, is refused the next, and still closes into a workbook whose totals
-// sit on Excel's last two rows. Skipping ahead to the limit (rather than
+// hold, is refused the next, and still closes into a workbook whose last
+// row is that entry (the totals are on a sheet of their own). Skipping ahead to the limit (rather than
 // writing a million rows) is what the row counter allows.
 func TestXLSXHoldsExactlyASheetOfEntries(t *testing.T) {
 	var buf bytes.Buffer
@@ -45,7 +45,10 @@ func TestXLSXHoldsExactlyASheetOfEntries(t *testing.T) {
 	}
 	defer f.Close()
 	last, _ := excelize.CoordinatesToCellName(1, excelize.TotalRows)
-	if v, err := f.GetCellValue(SheetLedger, last); err != nil || v != "Approved total" {
-		t.Fatalf("Excel's last row holds %q (%v), want the approved total", v, err)
+	if v, err := f.GetCellValue(SheetLedger, last); err != nil || v != "1" {
+		t.Fatalf("Excel's last row holds %q (%v), want the last entry", v, err)
+	}
+	if v, err := f.GetCellValue(SheetTotals, "B2"); err != nil || v != "2" {
+		t.Fatalf("the Totals sheet counts %q approved entries (%v), want the 2 written", v, err)
 	}
 }

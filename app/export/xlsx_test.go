@@ -27,7 +27,7 @@ func TestLedgerXLSX(t *testing.T) {
 		t.Fatalf("not an XLSX file: %v", err)
 	}
 	defer f.Close()
-	if sheets := f.GetSheetList(); len(sheets) != 2 || sheets[0] != export.SheetLedger || sheets[1] != export.SheetManifest {
+	if sheets := f.GetSheetList(); len(sheets) != 3 || sheets[0] != export.SheetLedger || sheets[1] != export.SheetTotals || sheets[2] != export.SheetManifest {
 		t.Fatalf("sheets %v", sheets)
 	}
 	raw := excelize.Options{RawCellValue: true}
@@ -89,7 +89,11 @@ func TestLedgerXLSX(t *testing.T) {
 		if value("entry_id") == fmt.Sprint(b.Reversal) {
 			sawReversal = amount.String() == "-321.09" && value("reverses_entry") == fmt.Sprint(b.Reversed)
 		}
-		// Dates are date cells: a day number, shown as a date.
+		// Dates are date cells: a day number, shown as a date; one before
+		// 1900-03-01, which a spreadsheet date cannot hold, is text.
+		if on, err := time.Parse("2006-01-02", value("incurred_on")); err == nil && on.Before(time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)) {
+			continue
+		}
 		for _, c := range []string{"incurred_on", "recorded_at"} {
 			serial, err := decimal.NewFromString(value(c))
 			if err != nil || serial.LessThan(decimal.NewFromInt(45000)) {
@@ -102,9 +106,10 @@ func TestLedgerXLSX(t *testing.T) {
 		if on, err := f.GetCellValue(export.SheetLedger, cell("incurred_on", i)); err != nil || !validDate(on) {
 			t.Errorf("row %d: incurred_on shows %q", i, on)
 		}
-		// Text stays text, and no text would run as a formula.
-		for _, c := range []string{"funding_line", "programme", "award", "payee", "category", "reference", "description", "recorded_by",
-			"approved_by", "reversal_reason"} {
+		// Text stays text in the text format, never a formula, and as
+		// written: a text cell needs no apostrophe.
+		for _, c := range []string{"funding_line", "programme", "award", "payee", "category", "reference", "description", "purpose",
+			"vfm_reason", "recorded_by", "decision", "decided_by", "rejection_reason", "reversal_reason"} {
 			v := value(c)
 			if v == "" {
 				continue
@@ -112,8 +117,13 @@ func TestLedgerXLSX(t *testing.T) {
 			if typ, _ := f.GetCellType(export.SheetLedger, cell(c, i)); typ != excelize.CellTypeInlineString {
 				t.Errorf("row %d: %s cell %q is of type %v, want a string", i, c, v, typ)
 			}
-			if strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-				t.Errorf("row %d: %s cell %q would run as a formula", i, c, v)
+			if id, _ := f.GetCellStyle(export.SheetLedger, cell(c, i)); id == 0 {
+				t.Errorf("row %d: %s cell has no style, want the text format", i, c)
+			} else if st, err := f.GetStyle(id); err != nil || st.NumFmt != 49 {
+				t.Errorf("row %d: %s cell's number format is %d, want 49 (@, text)", i, c, st.NumFmt)
+			}
+			if strings.HasPrefix(v, "'") {
+				t.Errorf("row %d: %s cell %q starts with an apostrophe", i, c, v)
 			}
 			if formula, _ := f.GetCellFormula(export.SheetLedger, cell(c, i)); formula != "" {
 				t.Errorf("row %d: %s cell holds the formula %q", i, c, formula)
@@ -124,12 +134,34 @@ func TestLedgerXLSX(t *testing.T) {
 		t.Error("the reversal should read -321.09, a negative number, reversing its entry")
 	}
 	compareTotals(t, "funding line", got, byLine)
-	// The totals rows: figures, not formulas.
-	for i, want := range map[int]string{m.Rows + 3: m.Total, m.Rows + 4: m.Approved} {
-		ref := cell("amount", i)
-		v, _ := f.GetCellValue(export.SheetLedger, ref, raw)
-		if formula, _ := f.GetCellFormula(export.SheetLedger, ref); formula != "" || v == "" || !decimal.RequireFromString(v).Equal(decimal.RequireFromString(want)) {
-			t.Errorf("totals row %d: %q (formula %q), want %s", i, v, formula, want)
+	// Nothing below the entries: the totals are on their own sheet, by
+	// status, as figures rather than formulas.
+	if len(rows) != 1+m.Rows {
+		t.Errorf("the Ledger sheet has %d rows, want the header and %d entries", len(rows), m.Rows)
+	}
+	wantTotals := map[string][2]string{}
+	var byStatus []struct {
+		Status  string
+		Entries int
+		Amount  decimal.Decimal
+	}
+	if err := st.DB().NewRaw(`SELECT status, count(*) AS entries, sum(amount) AS amount FROM spend_entries GROUP BY status
+		UNION ALL SELECT ?, count(*), coalesce(sum(amount), 0) FROM spend_entries WHERE status = 'approved' AND reverses_id IS NOT NULL`,
+		export.TotalReversals).Scan(ctx, &byStatus); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range byStatus {
+		wantTotals[r.Status] = [2]string{fmt.Sprint(r.Entries), r.Amount.StringFixed(2)}
+	}
+	totals, err := f.GetRows(export.SheetTotals, raw)
+	if err != nil || len(totals) != 5 || strings.Join(totals[0], ",") != "status,entries,amount" {
+		t.Fatalf("Totals sheet %v %v", totals, err)
+	}
+	for i, r := range totals[1:] {
+		want := wantTotals[r[0]]
+		ref := fmt.Sprintf("C%d", i+2)
+		if formula, _ := f.GetCellFormula(export.SheetTotals, ref); formula != "" || r[1] != want[0] || !decimal.RequireFromString(r[2]).Equal(decimal.RequireFromString(want[1])) {
+			t.Errorf("Totals %s: %v (formula %q), want %v", r[0], r, formula, want)
 		}
 	}
 	if total.StringFixed(2) != m.Total || approved.StringFixed(2) != m.Approved {
@@ -154,11 +186,10 @@ func TestLedgerXLSX(t *testing.T) {
 	}
 
 	// excelize writes a Go string as an inline string cell, which a
-	// spreadsheet shows and never runs; SafeText's apostrophe is kept too,
-	// so the XLSX reads as the CSV does. Check the XML itself.
+	// spreadsheet shows and never runs. Check the XML itself.
 	sheet := sheetXML(t, path)
-	if !strings.Contains(sheet, `t="inlineStr"><is><t>&#39;=cmd|&#39; /C calc&#39;!A0</t></is>`) {
-		t.Error("a would-be formula is not an inline string starting with an apostrophe")
+	if !strings.Contains(sheet, `t="inlineStr"><is><t>=cmd|&#39; /C calc&#39;!A0</t></is>`) {
+		t.Error("a would-be formula is not an inline string as written")
 	}
 	if strings.Contains(sheet, "<f>") {
 		t.Error("the sheet holds a formula")

@@ -21,6 +21,7 @@ type exportQuery struct {
 	ProgrammeID   int64  `query:"programme_id"`
 	FundingLineID int64  `query:"funding_line_id"`
 	RecipientID   int64  `query:"recipient_id"`
+	Excel         bool   `query:"excel" doc:"csv only: start the file with a UTF-8 byte order mark, so Excel reads non-ASCII names (the exports page's default)"`
 }
 
 // ManifestHeader carries an export's manifest (compact JSON) with the file.
@@ -53,7 +54,7 @@ func (s *Server) sendLedger(c *fiber.Ctx, format string, f export.Filter) error 
 		return err
 	}
 	os.Remove(tmp.Name()) // the open file lives until it has been sent
-	m, err := export.Ledger(c.UserContext(), s.store, tmp, format, f, nil)
+	m, err := export.Ledger(c.UserContext(), s.store, tmp, format, f, nil, export.ExcelBOM(c.QueryBool("excel")))
 	if err != nil {
 		tmp.Close()
 		return err

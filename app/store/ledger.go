@@ -16,24 +16,29 @@ import (
 
 // LedgerRow is one spend entry with the names an auditor reads.
 type LedgerRow struct {
-	ID             int64
-	FundingLine    string
-	Programme      string
-	Award          *string
-	Payee          string
-	PayeeOrgID     *string
-	Amount         decimal.Decimal
-	Status         models.SpendStatus
-	IncurredOn     time.Time
-	Category       string
-	Reference      string
-	Description    string
-	RecordedBy     string
-	RecordedAt     time.Time
-	DecidedBy      *string
-	DecidedAt      *time.Time
-	ReversesID     *int64
-	ReversalReason *string
+	ID          int64
+	PayeeID     int64
+	FundingLine string
+	Programme   string
+	Award       *string
+	Payee       string
+	PayeeOrgID  *string
+	Amount      decimal.Decimal
+	Status      models.SpendStatus
+	IncurredOn  time.Time
+	Category    string
+	Reference   string
+	Description string
+	Purpose     string
+	VFMReason   string
+	RecordedBy  string
+	RecordedAt  time.Time
+	DecidedBy   *string
+	DecidedAt   *time.Time
+	// RejectionReason is why a rejected entry was rejected; nil otherwise.
+	RejectionReason *string
+	ReversesID      *int64
+	ReversalReason  *string
 }
 
 // LedgerFilter narrows the ledger.
@@ -43,6 +48,9 @@ type LedgerFilter struct {
 	ProgrammeID   int64
 	FundingLineID int64
 	PayeeID       int64
+	// ByDate orders the rows by the day incurred (then id), as books are
+	// read, instead of by id.
+	ByDate bool
 }
 
 // ChainHead is the audit chain's last sequence number and hash.
@@ -51,11 +59,12 @@ type ChainHead struct {
 	Hash []byte
 }
 
-// ledgerSQL selects the ledger rows a filter keeps, in id order.
+// ledgerSQL selects the ledger rows a filter keeps; LedgerQuery adds the order.
 const ledgerSQL = `
 	SELECT e.id, fl.code AS funding_line, p.code AS programme, a.reference AS award, o.name AS payee, o.org_id AS payee_org_id,
 		e.amount, e.status, e.incurred_on, e.category, e.reference, e.description, ru.email AS recorded_by, e.recorded_at,
-		du.email AS decided_by, e.decided_at, e.reverses_id, e.reversal_reason
+		du.email AS decided_by, e.decided_at, e.reverses_id, e.reversal_reason, e.payee_id,
+		e.purpose, e.vfm_reason, e.rejection_reason
 	FROM spend_entries e
 	JOIN funding_lines fl ON fl.id = e.funding_line_id
 	JOIN programmes p ON p.id = fl.programme_id
@@ -69,16 +78,21 @@ const ledgerSQL = `
 	  AND (? = 0 OR fl.programme_id = ?)
 	  AND (? = 0 OR e.funding_line_id = ?)
 	  AND (? = 0 OR e.payee_id = ?)
-	ORDER BY e.id`
+	ORDER BY `
 
 // LedgerQuery is the SQL StreamLedger runs for f, with its values in
 // place, for the export benchmark to hand the same query to COPY.
 func (s *Store) LedgerQuery(f LedgerFilter) string {
-	return s.bun.NewRaw(ledgerSQL, yearStart(f.Year), yearStart(f.Year), yearEnd(f.Year), f.From, f.From, f.To, f.To,
+	order := "e.id"
+	if f.ByDate {
+		order = "e.incurred_on, e.id"
+	}
+	return s.bun.NewRaw(ledgerSQL+order, yearStart(f.Year), yearStart(f.Year), yearEnd(f.Year), f.From, f.From, f.To, f.To,
 		f.ProgrammeID, f.ProgrammeID, f.FundingLineID, f.FundingLineID, f.PayeeID, f.PayeeID).String()
 }
 
-// StreamLedger calls fn for each spend entry in id order, reading in one
+// StreamLedger calls fn for each spend entry in id order (or by date, see
+// LedgerFilter.ByDate), reading in one
 // REPEATABLE READ snapshot so that the rows and the audit head it returns
 // describe the same moment. Rows are fetched as they are written, never all
 // at once. It talks to pgx directly, scanning each column into its typed
@@ -107,7 +121,7 @@ func (s *Store) StreamLedger(ctx context.Context, f LedgerFilter, fn func(Ledger
 			var status string
 			dest := []any{&r.ID, &r.FundingLine, &r.Programme, &r.Award, &r.Payee, &r.PayeeOrgID, &amount, &status, &r.IncurredOn,
 				&r.Category, &r.Reference, &r.Description, &r.RecordedBy, &r.RecordedAt, &r.DecidedBy, &r.DecidedAt, &r.ReversesID,
-				&r.ReversalReason}
+				&r.ReversalReason, &r.PayeeID, &r.Purpose, &r.VFMReason, &r.RejectionReason}
 			for rows.Next() {
 				r = LedgerRow{}
 				if err := rows.Scan(dest...); err != nil {
@@ -174,4 +188,38 @@ func (s *Store) SpendRecordedAfter(ctx context.Context, seq int64, ids []int64, 
 		out[id] = at
 	}
 	return out, translate(rows.Err())
+}
+
+// LineBudget is a funding line's budget and period, by code, for the books.
+type LineBudget struct {
+	Programme   string
+	FundingLine string
+	Budget      decimal.Decimal
+	StartsOn    time.Time
+	EndsOn      time.Time
+}
+
+// LineBudgets lists the budgets of the funding lines a ledger filter
+// reaches, by programme and line code: its programme or line, a period
+// that overlaps its dates, and, for a payee, the lines that paid it.
+func (s *Store) LineBudgets(ctx context.Context, f LedgerFilter) ([]LineBudget, error) {
+	from, to := f.From, f.To
+	if s := yearStart(f.Year); s != nil && (from == nil || s.After(*from)) {
+		from = s
+	}
+	if e := yearEnd(f.Year); e != nil && (to == nil || e.Before(*to)) {
+		to = e
+	}
+	var out []LineBudget
+	err := s.db.NewRaw(`
+		SELECT p.code AS programme, fl.code AS funding_line, fl.budget, fl.starts_on, fl.ends_on
+		FROM funding_lines fl JOIN programmes p ON p.id = fl.programme_id
+		WHERE (?::date IS NULL OR fl.ends_on >= ?::date)
+		  AND (?::date IS NULL OR fl.starts_on <= ?::date)
+		  AND (? = 0 OR fl.programme_id = ?)
+		  AND (? = 0 OR fl.id = ?)
+		  AND (? = 0 OR EXISTS (SELECT 1 FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.payee_id = ?))
+		ORDER BY p.code, fl.code`, from, from, to, to, f.ProgrammeID, f.ProgrammeID, f.FundingLineID, f.FundingLineID,
+		f.PayeeID, f.PayeeID).Scan(ctx, &out)
+	return out, translate(err)
 }

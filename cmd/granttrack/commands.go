@@ -36,8 +36,9 @@ Usage:
   granttrack restore FILE [--manifest M]                      restores a backup into an empty data dir or empty DATABASE_URL
   granttrack restore --until TIME --wal-archive DIR           restores the private cluster as it was at TIME (RFC 3339) into an empty data dir
   granttrack import spend FILE.csv --as EMAIL [--force]       records a CSV of spend as pending, all or nothing
-  granttrack export ledger --format csv|json|xlsx|hledger|beancount|360giving|ocds [--fy 2024-25] [--out FILE]
+  granttrack export ledger --format csv|json|xlsx|hledger|beancount|360giving|ocds [--fy 2024-25] [--excel] [--out FILE]
                                                               the spend ledger, or grants (360Giving) or contracts (OCDS), with a manifest
+  granttrack export audit [--out FILE]                        the audit trail as JSON Lines, checkable offline (app/export/verifier)
   granttrack export transparency --month 2024-06 [--out DIR]   the statutory publishing pack: CSVs and index.html
   granttrack export verify FILE [--manifest FILE.manifest.json]   checks an export against its manifest, the ledger and the audit chain
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput

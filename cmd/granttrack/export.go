@@ -16,8 +16,8 @@ import (
 	"granttrack/models"
 )
 
-// exportCmd runs `granttrack export ledger`, `export verify` or
-// `export transparency`.
+// exportCmd runs `granttrack export ledger`, `export audit`, `export verify`
+// or `export transparency`.
 func (c *command) exportCmd(args []string) error {
 	if len(args) > 0 && args[0] == "verify" {
 		return c.exportVerify(args[1:])
@@ -25,8 +25,11 @@ func (c *command) exportCmd(args []string) error {
 	if len(args) > 0 && args[0] == "transparency" {
 		return c.transparencyCmd(args[1:])
 	}
+	if len(args) > 0 && args[0] == "audit" {
+		return c.exportAudit(args[1:])
+	}
 	if len(args) == 0 || args[0] != "ledger" {
-		return usageError{"export needs ledger, verify or transparency"}
+		return usageError{"export needs ledger, audit, verify or transparency"}
 	}
 	return c.exportLedger(args)
 }
@@ -45,22 +48,12 @@ func (c *command) exportLedger(args []string) error {
 	fs.Int64Var(&f.FundingLineID, "funding-line", 0, "only this funding line's id")
 	fs.Int64Var(&f.RecipientID, "recipient", 0, "only spend paid to this organisation's id")
 	out := fs.String("out", "", "file to write (default stdout)")
+	excel := fs.Bool("excel", false, "csv only: start with a UTF-8 byte order mark, so Excel reads names such as Café")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	a, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	var w io.Writer = c.stdout
-	var file *os.File
-	if *out != "" {
-		if file, err = os.Create(*out); err != nil {
-			return err
-		}
-		defer file.Close()
-		w = file
+	if *excel && *format != export.FormatCSV {
+		return usageError{"--excel is for --format csv only"}
 	}
 	var progress func(int)
 	if isTerminal(c.stderr) {
@@ -69,36 +62,94 @@ func (c *command) exportLedger(args []string) error {
 		defer bar.Finish()
 		progress = func(rows int) { _ = bar.Set(rows) }
 	}
-	m, err := export.Ledger(c.ctx, a.Store, w, *format, f, progress)
-	if err != nil {
-		if file != nil {
-			os.Remove(*out)
-		}
+	var m *export.Manifest
+	written, err := c.writeExport(*out, "export ledger", func(st *store.Store, w io.Writer) (any, error) {
+		var err error
+		m, err = export.Ledger(c.ctx, st, w, *format, f, progress, export.ExcelBOM(*excel))
+		return m, err
+	})
+	if err != nil || !written {
 		return err
 	}
-	manifest, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := a.Store.RecordEvent(c.ctx, models.SystemActor("export ledger"), store.Change{Action: "export.ledger", Entity: "export",
-		After: m}); err != nil {
-		return err
-	}
-	if file == nil {
-		fmt.Fprintf(c.stderr, "%s\n", manifest)
-		return nil
-	}
-	if err := file.Close(); err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out+".manifest.json", append(manifest, '\n'), 0o644); err != nil {
-		return err
-	}
+	// The count is what the file holds: the books hold approved entries only.
 	noun := map[string]string{export.Format360Giving: "grants", export.FormatOCDS: "releases"}[*format]
 	if noun == "" {
 		noun = "entries"
 	}
+	if m.Rows == 1 {
+		noun = map[string]string{"grants": "grant", "releases": "release", "entries": "entry"}[noun]
+	}
 	fmt.Fprintf(c.stdout, "Wrote %d %s to %s (sha256 %s) and its manifest %s.manifest.json\n", m.Rows, noun, *out, m.SHA256, *out)
+	return nil
+}
+
+// writeExport opens the database, runs write into the file out (or stdout
+// when out is empty), records the manifest write returns in the audit
+// trail under action (a space for the dot: "export ledger" is
+// export.ledger), and writes it beside the file as out.manifest.json (or to
+// stderr). A failed export leaves no file behind. written says whether a
+// file was written, for the caller to say so.
+func (c *command) writeExport(out, action string, write func(st *store.Store, w io.Writer) (any, error)) (written bool, err error) {
+	a, err := c.open()
+	if err != nil {
+		return false, err
+	}
+	defer a.Close()
+	var w io.Writer = c.stdout
+	var file *os.File
+	if out != "" {
+		if file, err = os.Create(out); err != nil {
+			return false, err
+		}
+		defer file.Close()
+		w = file
+	}
+	m, err := write(a.Store, w)
+	if err != nil {
+		if file != nil {
+			os.Remove(out)
+		}
+		return false, err
+	}
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return false, err
+	}
+	if err := a.Store.RecordEvent(c.ctx, models.SystemActor(action), store.Change{Action: strings.Replace(action, " ", ".", 1),
+		Entity: "export", After: m}); err != nil {
+		return false, err
+	}
+	if file == nil {
+		fmt.Fprintf(c.stderr, "%s\n", manifest)
+		return false, nil
+	}
+	if err := file.Close(); err != nil {
+		return false, err
+	}
+	return true, os.WriteFile(out+".manifest.json", append(manifest, '\n'), 0o644)
+}
+
+// exportAudit runs `granttrack export audit [--out FILE]`: the audit trail
+// as JSON Lines, for app/export/verifier/verify_audit.py to check offline,
+// with its manifest beside it as FILE.manifest.json (without --out, the
+// trail goes to stdout and the manifest to stderr).
+func (c *command) exportAudit(args []string) error {
+	fs := c.flags("export audit")
+	out := fs.String("out", "", "file to write (default stdout)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var m *export.AuditManifest
+	written, err := c.writeExport(*out, "export audit", func(st *store.Store, w io.Writer) (any, error) {
+		var err error
+		m, err = export.AuditTrail(c.ctx, st, w)
+		return m, err
+	})
+	if err != nil || !written {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Wrote %d audit events to %s (sha256 %s, head %s@%d) and its manifest %s.manifest.json\n", m.Events, *out, m.SHA256,
+		m.AuditHash, m.AuditSeq, *out)
 	return nil
 }
 
