@@ -58,7 +58,9 @@ func TestPointInTimeRestoreBetweenTwoApprovals(t *testing.T) {
 	must(t, err)
 	between, err := st.VerifyAuditChain(ctx)
 	must(t, err)
-	conn, err := pgx.Connect(ctx, c.DSN())
+	// As the cluster's superuser: switching WAL segments and reading the
+	// archiver's progress are an operator's, not the application's.
+	conn, err := pgx.Connect(ctx, c.DSNAs(pgembed.Superuser, "postgres"))
 	must(t, err)
 	defer conn.Close(context.Background())
 	var until time.Time
