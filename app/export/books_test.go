@@ -30,9 +30,13 @@ type books struct {
 	Award     string // reference of the award one entry is against
 }
 
-// injections start every text field; the spreadsheet ones first.
-var injections = []string{"=cmd|' /C calc'!A0", "+1; drop\ntable", "-2-3", "@SUM(A1:A9)", "\tTabbed \"quoted\" \\ back", "\rCR | pipe",
+// injections start every text field; the spreadsheet ones first. Tabs and
+// line breaks are refused in single-line fields, so a reference gets the
+// injection on one line (singleLine).
+var injections = []string{"=cmd|' /C calc'!A0", "+1; drop\ntable", "-2-3", "@SUM(A1:A9)", "\tTabbed \"quoted\" \\ back", "\r\nCR | pipe",
 	"(paren) ; semi", "!bang * star"}
+
+var singleLine = strings.NewReplacer("\t", "", "\r", "", "\n", " ")
 
 func mustBooks(t *testing.T, st *store.Store, tag string) books {
 	t.Helper()
@@ -82,7 +86,7 @@ func mustBooks(t *testing.T, st *store.Store, tag string) books {
 	}
 	rec := func(i int, amount, on string) int64 {
 		in := models.SpendInput{FundingLineID: b.Lines[i%3].ID, PayeeID: payees[i%3].ID, Amount: amount, IncurredOn: on, Category: "other",
-			Description: injections[i%len(injections)], Reference: injections[(i+1)%len(injections)], Purpose: "@x", VFMReason: "-y"}
+			Description: injections[i%len(injections)], Reference: singleLine.Replace(injections[(i+1)%len(injections)]), Purpose: "@x", VFMReason: "-y"}
 		if i == 1 {
 			in.AwardID = &award.ID
 		}
