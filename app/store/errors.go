@@ -41,7 +41,18 @@ var constraintErrors = map[string]struct {
 	"spend_entries_append_only":              {models.ECONFLICT, "", "the spend ledger is append-only; record a reversal instead"},
 	"spend_entries_maker_checker":            {models.EFORBIDDEN, "", "spend must be approved by someone other than the person who recorded it"},
 	"audit_events_append_only":               {models.ECONFLICT, "", "the audit trail is append-only"},
+	"decision_kind_unknown":                  {models.EINVALID, "", "the scheme of delegation has no such kind of decision"},
+	"decision_citation_required":             {models.EINVALID, "decision_record_id", "this decision must cite the decision record that authorised it"},
+	"decision_records_reference_key":         {models.ECONFLICT, "reference", "a decision record with this reference already exists"},
 	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
+}
+
+// decisionRules are assert_decision_authority's refusals, by the constraint
+// name it raises them with.
+var decisionRules = map[string]error{
+	"decision_four_eyes":        models.ErrFourEyes,
+	"decision_role_authority":   models.ErrRoleAuthority,
+	"decision_amount_authority": models.ErrAmountAuthority,
 }
 
 // translate turns a driver error into a coded error; coded errors and nil
@@ -57,6 +68,12 @@ func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err
+	}
+	if rule, ok := decisionRules[pgErr.ConstraintName]; ok {
+		// The database's message names the user, role, kind and amounts: show
+		// it without the rule's name, which the caller can test with errors.Is.
+		msg := strings.TrimPrefix(pgErr.Message, pgErr.ConstraintName+": ")
+		return &models.Error{Code: models.EFORBIDDEN, Message: upperFirst(msg) + ".", Err: errors.Join(rule, err)}
 	}
 	if ce, ok := constraintErrors[pgErr.ConstraintName]; ok {
 		e := &models.Error{Code: ce.code, Message: upperFirst(ce.message) + ".", Err: err}
