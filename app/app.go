@@ -27,7 +27,10 @@ type Config struct {
 	Addr          string // where to serve HTTP
 	SecureCookies bool   // set when served over HTTPS
 	LogLevel      slog.Level
-	ApprovalLimit decimal.Decimal // spend above this needs an admin's approval
+	// ApprovalLimit seeds the scheme of delegation's spend limit for finance
+	// officers in a new database (one without users); after that the scheme
+	// changes only through a delegation change two admins make.
+	ApprovalLimit decimal.Decimal
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -111,12 +114,20 @@ func (a *App) Migrate(ctx context.Context) error {
 	if !group.IsZero() {
 		a.Log.Info("migrated", "group", group.ID, "migrations", group.Migrations.String())
 	}
+	seeded, current, err := a.Store.SeedSpendLimit(ctx, a.Config.ApprovalLimit)
+	if err != nil {
+		return err
+	}
+	if !seeded && current != nil && !current.Equal(a.Config.ApprovalLimit) {
+		a.Log.Warn("GRANTTRACK_APPROVAL_LIMIT only seeds a new database; the scheme of delegation keeps its own limit",
+			"configured", models.FormatMoney(a.Config.ApprovalLimit), "scheme", models.FormatMoney(*current))
+	}
 	return nil
 }
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
-	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, ApprovalLimit: a.Config.ApprovalLimit})
+	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies})
 }
 
 // Close closes the store and stops the private cluster if this process

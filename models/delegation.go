@@ -130,3 +130,47 @@ func (in DecisionRecordInput) Validate() (*DecisionRecord, error) {
 	}
 	return r, c.Err()
 }
+
+// DecisionStatus is where a proposed decision is: pending until someone
+// else approves or rejects it, or its proposer withdraws it.
+type DecisionStatus string
+
+// Decision statuses.
+const (
+	DecisionPending   DecisionStatus = "pending"
+	DecisionApproved  DecisionStatus = "approved"
+	DecisionRejected  DecisionStatus = "rejected"
+	DecisionWithdrawn DecisionStatus = "withdrawn"
+)
+
+// LineDecision proposes moving a funding line to approved (kind
+// line_approval) or active (line_activation); another person decides.
+type LineDecision struct {
+	bun.BaseModel `bun:"table:line_decisions"`
+
+	ID               int64             `bun:",pk,autoincrement" json:"id"`
+	FundingLineID    int64             `bun:",notnull" json:"funding_line_id"`
+	DecisionKind     DecisionKind      `bun:",notnull" json:"decision_kind"`
+	ToStatus         FundingLineStatus `bun:",notnull" json:"to_status"`
+	DecisionRecordID *int64            `bun:"" json:"decision_record_id"`
+	Reason           string            `bun:",notnull" json:"reason"`
+	Status           DecisionStatus    `bun:",notnull" json:"status"`
+	ProposedBy       int64             `bun:",notnull" json:"proposed_by"`
+	ProposedAt       time.Time         `bun:",nullzero,notnull,default:current_timestamp" json:"proposed_at"`
+	DecidedBy        *int64            `bun:"" json:"decided_by"`
+	DecidedAt        *time.Time        `bun:"" json:"decided_at"`
+	DecisionReason   *string           `bun:"" json:"decision_reason"`
+}
+
+// LineDecisionKind is the kind of decision that moves a line to status to:
+// line_approval or line_activation; "" for any other status, which one
+// person may set (cancelled, closed).
+func LineDecisionKind(to FundingLineStatus) DecisionKind {
+	switch to {
+	case StatusApproved:
+		return DecisionLineApproval
+	case StatusActive:
+		return DecisionLineActivation
+	}
+	return ""
+}

@@ -316,7 +316,7 @@ func (s *Server) changeFundingLineStatus(c *fiber.Ctx) error {
 		p.Add("status", "must be one of draft, approved, active, closed or cancelled")
 		return p.Err()
 	}
-	fl, err := s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to)
+	fl, err := s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to, in.Reason)
 	if err != nil {
 		return err
 	}

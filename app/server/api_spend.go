@@ -176,7 +176,7 @@ func (s *Server) approveSpend(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.store.ApproveSpend(c.UserContext(), actorOf(c), id, s.cfg.ApprovalLimit)
+	e, err := s.store.ApproveSpend(c.UserContext(), actorOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func (s *Server) approveSpendImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.store.ApproveImport(c.UserContext(), actorOf(c), id, s.cfg.ApprovalLimit)
+	d, err := s.store.ApproveImport(c.UserContext(), actorOf(c), id)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
-	"github.com/shopspring/decimal"
 	"github.com/valyala/fasthttp"
 
 	"granttrack/app/store"
@@ -29,8 +28,6 @@ type Config struct {
 	SecureCookies bool
 	// SignInAttempts is how many sign-ins one address may try per minute.
 	SignInAttempts int
-	// ApprovalLimit is the amount of spend above which only an admin approves.
-	ApprovalLimit decimal.Decimal
 }
 
 // Server holds the Fiber app and what its handlers use.
@@ -64,9 +61,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.SignInAttempts == 0 {
 		cfg.SignInAttempts = 10
-	}
-	if cfg.ApprovalLimit.IsZero() {
-		cfg.ApprovalLimit = models.DefaultApprovalLimit
 	}
 	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg}
 	web, err := newWebState(s)

@@ -89,6 +89,53 @@ func (s *Store) CheckDecisionCitation(ctx context.Context, db bun.IDB, kind mode
 		Fields: []models.FieldError{{Field: "decision_record_id", Message: msg}}}
 }
 
+// SeedSpendLimit sets the finance officers' spend limit in the scheme of
+// delegation to limit while the database has no users yet (a new install,
+// before anyone could propose a change); the database's delegation rules
+// guard allows nothing else without an approved delegation change. It
+// returns whether it did and the limit the scheme now has.
+func (s *Store) SeedSpendLimit(ctx context.Context, limit decimal.Decimal) (seeded bool, current *decimal.Decimal, err error) {
+	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewRaw(`UPDATE delegation_rules SET max_amount = ?, updated_at = now()
+			WHERE decision_kind = 'spend' AND role = 'finance_officer' AND max_amount IS DISTINCT FROM ?
+			AND NOT EXISTS (SELECT 1 FROM users)`, limit, limit).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if seeded = n > 0; seeded {
+			if err := s.audit(ctx, tx, models.SystemActor("GRANTTRACK_APPROVAL_LIMIT"), Change{Action: "delegation.seed", Entity: "delegation_rule",
+				After: map[string]any{"decision_kind": models.DecisionSpend, "role": models.RoleFinanceOfficer, "max_amount": limit}}); err != nil {
+				return err
+			}
+		}
+		return tx.NewRaw(`SELECT max_amount FROM delegation_rules WHERE decision_kind = 'spend' AND role = 'finance_officer'`).Scan(ctx, &current)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return seeded, current, err
+}
+
+// decisionLimit is the most the scheme lets userID approve in a decision of
+// this kind: nil for no limit. A user whose role has no rule gets zero.
+func decisionLimit(ctx context.Context, db bun.IDB, kind models.DecisionKind, userID int64) (*decimal.Decimal, error) {
+	var limit struct {
+		HasRule bool
+		Max     *decimal.Decimal
+	}
+	err := db.NewRaw(`SELECT r.decision_kind IS NOT NULL AS has_rule, r.max_amount AS max FROM users u
+		LEFT JOIN delegation_rules r ON r.decision_kind = ? AND r.role = u.role WHERE u.id = ?`, string(kind), userID).Scan(ctx, &limit)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, translate(err)
+	}
+	if !limit.HasRule {
+		none := decimal.Zero
+		return &none, nil
+	}
+	return limit.Max, nil
+}
+
 // kindWords is a decision kind as words in a sentence ("line approval").
 func kindWords(k models.DecisionKind) string {
 	b := []byte(k)

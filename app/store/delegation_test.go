@@ -14,14 +14,7 @@ import (
 )
 
 // user makes an active user with the role and returns its id.
-func user(t *testing.T, st *store.Store, role models.Role) int64 {
-	t.Helper()
-	u := &models.User{Email: strings.ToLower(unique("u")) + "@example.org", Name: "User", Role: role, PasswordHash: "-", Active: true}
-	if err := st.CreateUser(context.Background(), actor, u); err != nil {
-		t.Fatal(err)
-	}
-	return u.ID
-}
+func user(t *testing.T, st *store.Store, role models.Role) int64 { return person(t, st, role).UserID }
 
 // TestDecisionAuthority checks the scheme's default rules twice: in Go
 // (CheckDecisionAuthority) and in PostgreSQL (assert_decision_authority,
