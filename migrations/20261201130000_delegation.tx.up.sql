@@ -82,23 +82,23 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'decision_kind_unknown';
     END IF;
     IF p_decider IS NULL OR p_decider IS NOT DISTINCT FROM p_proposer THEN
-        RAISE EXCEPTION 'decision_four_eyes: a % decision must be approved by someone other than the user who proposed it (user %)',
+        RAISE EXCEPTION 'decision_four_eyes: this % decision must be approved by someone other than the user who proposed it (user %)',
             p_kind, p_proposer
             USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'decision_four_eyes';
     END IF;
     SELECT role, active, email INTO d_role, d_active, d_email FROM users WHERE id = p_decider;
     IF NOT FOUND OR NOT d_active THEN
-        RAISE EXCEPTION 'decision_role_authority: user % is not an active user and cannot approve a % decision', p_decider, p_kind
+        RAISE EXCEPTION 'decision_role_authority: user % is not an active user and cannot approve % decisions', p_decider, p_kind
             USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'decision_role_authority';
     END IF;
     SELECT * INTO rule FROM delegation_rules WHERE decision_kind = p_kind AND role = d_role;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'decision_role_authority: % (%) cannot approve a % decision: the scheme of delegation gives the % role no authority for it',
+        RAISE EXCEPTION 'decision_role_authority: % (%) cannot approve % decisions: the scheme of delegation gives the % role no authority for it',
             d_email, d_role, p_kind, d_role
             USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'decision_role_authority';
     END IF;
     IF p_amount IS NOT NULL AND rule.max_amount IS NOT NULL AND abs(p_amount) > rule.max_amount THEN
-        RAISE EXCEPTION 'decision_amount_authority: % (%) may approve a % decision up to %, not %',
+        RAISE EXCEPTION 'decision_amount_authority: % (%) may approve % decisions up to %, not %',
             d_email, d_role, p_kind, rule.max_amount, abs(p_amount)
             USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'decision_amount_authority';
     END IF;
@@ -118,7 +118,7 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'decision_kind_unknown';
     END IF;
     IF p_decision_record_id IS NULL AND threshold IS NOT NULL AND abs(coalesce(p_amount, 0)) > threshold THEN
-        RAISE EXCEPTION 'decision_citation_required: a % decision above % must cite the decision record that authorised it; this one is %',
+        RAISE EXCEPTION 'decision_citation_required: % decisions above % must cite the decision record that authorised it; this one is %',
             p_kind, threshold, abs(p_amount)
             USING ERRCODE = 'check_violation', CONSTRAINT = 'decision_citation_required';
     END IF;

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"fmt"
@@ -40,7 +40,7 @@ func TestLineNeedsTwoPeople(t *testing.T) {
 	// another finance officer's authority stops at £100,000.00.
 	r = e.do(models.RoleFinanceOfficer, "POST", approve, nil)
 	e.mustStatus(r, 403)
-	if !strings.Contains(r.Body, "someone else must approve it") {
+	if !strings.Contains(string(r.Body), "someone else must approve it") {
 		t.Fatalf("self-approval: %s", r.Body)
 	}
 	e.mustStatus(e.do(models.RoleBoardMember, "POST", approve, nil), 403)
