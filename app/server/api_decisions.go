@@ -51,7 +51,7 @@ func (s *Server) proposeLineStatus(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	d, err := s.store.ProposeLineStatus(c.UserContext(), actorOf(c), id, models.FundingLineStatus(strings.TrimSpace(in.ToStatus)), in.Reason, in.DecisionRecordID)
+	d, err := s.storeOf(c).ProposeLineStatus(c.UserContext(), actorOf(c), id, models.FundingLineStatus(strings.TrimSpace(in.ToStatus)), in.Reason, in.DecisionRecordID)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (s *Server) createDecisionRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateDecisionRecord(c.UserContext(), actorOf(c), r); err != nil {
+	if err := s.storeOf(c).CreateDecisionRecord(c.UserContext(), actorOf(c), r); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/decision-records/"+strconv.FormatInt(r.ID, 10), toDecisionRecordJSON(r))

@@ -211,7 +211,7 @@ func (s *Server) rejectSpend(c *fiber.Ctx) error {
 }
 
 func (s *Server) reverseSpend(c *fiber.Ctx) error {
-	e, err := withReason(c, s.store.ReverseSpend)
+	e, err := withReason(c, s.storeOf(c).ReverseSpend)
 	if err != nil {
 		return err
 	}

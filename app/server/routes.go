@@ -109,6 +109,9 @@ func (s *Server) registerAPI() {
 		if r.Roles != nil {
 			handlers = append(handlers, s.bearerAuth, s.allow(r.Roles))
 		}
+		if r.Method == "POST" && r.Status == 201 && r.Path != "/api/v1/spend" {
+			handlers = append(handlers, s.idempotent())
+		}
 		handlers = append(handlers, r.Handler)
 		s.app.Add(r.Method, r.Path, handlers...)
 		if r.FileSize > 0 {
