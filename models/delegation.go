@@ -174,3 +174,23 @@ func LineDecisionKind(to FundingLineStatus) DecisionKind {
 	}
 	return ""
 }
+
+// DelegationChange proposes setting a role's limit for a kind of decision
+// (MaxAmount nil: no limit) or removing the role's authority for it; another
+// admin decides it.
+type DelegationChange struct {
+	bun.BaseModel `bun:"table:delegation_changes"`
+
+	ID             int64            `bun:",pk,autoincrement" json:"id"`
+	DecisionKind   DecisionKind     `bun:",notnull" json:"decision_kind"`
+	Role           Role             `bun:",notnull" json:"role"`
+	Remove         bool             `bun:",notnull" json:"remove"`
+	MaxAmount      *decimal.Decimal `bun:"type:numeric(15,2)" json:"max_amount"`
+	Reason         string           `bun:",notnull" json:"reason"`
+	Status         DecisionStatus   `bun:",notnull" json:"status"`
+	ProposedBy     int64            `bun:",notnull" json:"proposed_by"`
+	ProposedAt     time.Time        `bun:",nullzero,notnull,default:current_timestamp" json:"proposed_at"`
+	DecidedBy      *int64           `bun:"" json:"decided_by"`
+	DecidedAt      *time.Time       `bun:"" json:"decided_at"`
+	DecisionReason *string          `bun:"" json:"decision_reason"`
+}

@@ -134,10 +134,11 @@ type approvalJSON struct {
 
 // approvalPaths are where each kind of pending decision is decided.
 var approvalPaths = map[string]string{
-	"spend_entry":   "/api/v1/spend/%d/approve",
-	"spend_import":  "/api/v1/spend-imports/%d/approve",
-	"line_decision": "/api/v1/line-decisions/%d/approve",
-	"award":         "/api/v1/awards/%d/approve",
+	"spend_entry":       "/api/v1/spend/%d/approve",
+	"spend_import":      "/api/v1/spend-imports/%d/approve",
+	"line_decision":     "/api/v1/line-decisions/%d/approve",
+	"award":             "/api/v1/awards/%d/approve",
+	"delegation_change": "/api/v1/delegation-changes/%d/approve",
 }
 
 func toApprovalJSON(a store.Approval) approvalJSON {
@@ -240,4 +241,37 @@ func (s *Server) createDecisionRecord(c *fiber.Ctx) error {
 		return err
 	}
 	return created(c, "/api/v1/decision-records/"+strconv.FormatInt(r.ID, 10), toDecisionRecordJSON(r))
+}
+
+type delegationChangeInput struct {
+	DecisionKind string  `json:"decision_kind"`
+	Role         string  `json:"role"`
+	Remove       bool    `json:"remove"`
+	MaxAmount    *string `json:"max_amount"` // null: no limit
+	Reason       string  `json:"reason"`
+}
+
+func (s *Server) proposeDelegationChange(c *fiber.Ctx) error {
+	var in delegationChangeInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	ch := &models.DelegationChange{DecisionKind: models.DecisionKind(in.DecisionKind), Role: models.Role(in.Role), Remove: in.Remove, Reason: in.Reason}
+	if in.MaxAmount != nil {
+		d, err := models.ParseNonNegativeMoney(*in.MaxAmount)
+		if err != nil {
+			var p models.Problems
+			p.Add("max_amount", "%s", models.ErrorMessage(err))
+			return p.Err()
+		}
+		ch.MaxAmount = &d
+	}
+	if err := s.storeOf(c).ProposeDelegationChange(c.UserContext(), actorOf(c), ch); err != nil {
+		return err
+	}
+	return created(c, "/api/v1/delegation-changes/"+strconv.FormatInt(ch.ID, 10), ch)
+}
+
+func (s *Server) decideDelegationChange(to models.DecisionStatus) fiber.Handler {
+	return decideHandler(to, s.store.DecideDelegationChange, func(ch *models.DelegationChange) any { return ch })
 }

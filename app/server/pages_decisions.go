@@ -41,6 +41,8 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideLineStatus(ctx, a, id, to, reason)
 	case "award":
 		_, err = s.store.DecideAward(ctx, a, id, to, reason)
+	case "delegation_change":
+		_, err = s.store.DecideDelegationChange(ctx, a, id, to, reason)
 	case "spend_entry":
 		switch to {
 		case models.DecisionApproved:

@@ -60,6 +60,13 @@ var approvalSources = []string{
 	FROM awards a JOIN funding_lines fl ON fl.id = a.funding_line_id JOIN organisations o ON o.id = a.recipient_id
 	LEFT JOIN decision_records r ON r.id = a.decision_record_id
 	WHERE a.status = 'pending'`,
+	// Changes to the scheme of delegation itself.
+	`SELECT 'delegation_change', 'delegation_change', c.id,
+		CASE WHEN c.remove THEN 'Remove the authority of ' || c.role || ' for ' || c.decision_kind
+			ELSE 'Let ' || c.role || ' approve ' || c.decision_kind || ' up to ' || coalesce(c.max_amount::text, 'any amount') END ||
+			': ' || c.reason,
+		'', 0, NULL::bigint, '', c.proposed_by, c.proposed_at, 0, 1, NULL::text, 0
+	FROM delegation_changes c WHERE c.status = 'pending'`,
 }
 
 // Approvals lists every pending decision the user may take: proposed by

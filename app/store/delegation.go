@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
@@ -159,4 +160,75 @@ func (s *Store) DelegationScheme(ctx context.Context) ([]*models.DelegationKind,
 		return nil, nil, translate(err)
 	}
 	return kinds, rules, nil
+}
+
+// ProposeDelegationChange proposes a change to the scheme of delegation, by
+// an admin (EFORBIDDEN otherwise): another admin decides it
+// (DecideDelegationChange). EINVALID for an unknown kind or role, or
+// without a reason.
+func (s *Store) ProposeDelegationChange(ctx context.Context, actor models.Actor, c *models.DelegationChange) error {
+	var p models.Problems
+	if !c.DecisionKind.Valid() {
+		p.Add("decision_kind", "must be a kind of decision in the scheme")
+	}
+	if !c.Role.Valid() {
+		p.Add("role", "must be admin, finance_officer, board_member or auditor")
+	}
+	if c.Reason = strings.TrimSpace(c.Reason); c.Reason == "" {
+		p.Add("reason", "is required")
+	}
+	if c.Remove && c.MaxAmount != nil {
+		p.Add("max_amount", "must be empty when the role's authority is removed")
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if actor.Role != models.RoleAdmin {
+		return &models.Error{Code: models.EFORBIDDEN, Err: models.ErrRoleAuthority, Message: "Only an admin proposes a change to the scheme of delegation."}
+	}
+	c.ID, c.Status, c.ProposedBy = 0, models.DecisionPending, actor.UserID
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(c).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "delegation_change.propose", Entity: "delegation_change", EntityID: c.ID, After: c})
+	})
+}
+
+// DecideDelegationChange approves, rejects with a reason or withdraws a
+// proposed change to the scheme, under decide's rules (kind
+// delegation_change: another admin); an approval applies it to the scheme in
+// the same transaction.
+func (s *Store) DecideDelegationChange(ctx context.Context, actor models.Actor, id int64, to models.DecisionStatus, reason string) (*models.DelegationChange, error) {
+	var out *models.DelegationChange
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		c := new(models.DelegationChange)
+		if err := tx.NewSelect().Model(c).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			return notFound(err, "Delegation change", id)
+		}
+		p := proposal{table: "delegation_changes", what: "change to the scheme of delegation", id: c.ID, kind: models.DecisionDelegationChange,
+			status: c.Status, proposedBy: &c.ProposedBy}
+		at, err := s.decide(ctx, tx, actor, p, to, reason)
+		if err != nil {
+			return err
+		}
+		before := c.Status
+		c.Status, c.DecidedBy, c.DecidedAt = to, &actor.UserID, &at
+		out = c
+		if to == models.DecisionApproved {
+			if c.Remove {
+				_, err = tx.NewRaw("DELETE FROM delegation_rules WHERE decision_kind = ? AND role = ?", c.DecisionKind, c.Role).Exec(ctx)
+			} else {
+				_, err = tx.NewRaw(`INSERT INTO delegation_rules (decision_kind, role, max_amount) VALUES (?, ?, ?)
+					ON CONFLICT (decision_kind, role) DO UPDATE SET max_amount = EXCLUDED.max_amount, updated_at = now()`,
+					c.DecisionKind, c.Role, c.MaxAmount).Exec(ctx)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "delegation_change." + decisionVerb(to), Entity: "delegation_change", EntityID: c.ID,
+			Before: map[string]any{"status": before}, After: c})
+	})
+	return out, s.recordRefusal(ctx, actor, "delegation_change", "delegation_change."+decisionVerb(to), id, err)
 }

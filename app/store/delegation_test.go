@@ -186,3 +186,47 @@ func TestDecisionCitation(t *testing.T) {
 		t.Errorf("duplicate reference: err = %v", err)
 	}
 }
+
+// TestSchemeChangesOnlyByTwoAdmins: the scheme cannot be written over SQL
+// as the application, nor changed by one admin or a finance officer; a
+// change one admin proposes and another approves applies at once.
+func TestSchemeChangesOnlyByTwoAdmins(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	admin, admin2, officer := person(t, st, models.RoleAdmin), person(t, st, models.RoleAdmin), person(t, st, models.RoleFinanceOfficer)
+
+	refusedBy(t, raw(st, "UPDATE delegation_rules SET max_amount = NULL WHERE decision_kind = 'award' AND role = 'finance_officer'"), "delegation_rules_by_decision")
+	refusedBy(t, raw(st, "INSERT INTO delegation_rules (decision_kind, role) VALUES ('award', 'board_member')"), "delegation_rules_by_decision")
+	refusedBy(t, raw(st, "DELETE FROM delegation_rules WHERE decision_kind = 'award' AND role = 'admin'"), "delegation_rules_by_decision")
+
+	limit := decimal.RequireFromString("250000.00")
+	if err := st.ProposeDelegationChange(ctx, officer, &models.DelegationChange{DecisionKind: models.DecisionAward, Role: models.RoleFinanceOfficer,
+		MaxAmount: &limit, Reason: "Larger grants"}); !errors.Is(err, models.ErrRoleAuthority) {
+		t.Fatalf("proposed by a finance officer: %v", err)
+	}
+	c := &models.DelegationChange{DecisionKind: models.DecisionAward, Role: models.RoleFinanceOfficer, MaxAmount: &limit, Reason: "Larger grants"}
+	if err := st.ProposeDelegationChange(ctx, admin, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideDelegationChange(ctx, admin, c.ID, models.DecisionApproved, ""); !errors.Is(err, models.ErrFourEyes) {
+		t.Fatalf("approved by its proposer: %v", err)
+	}
+	refusedBy(t, raw(st, "UPDATE delegation_changes SET status = 'approved', decided_by = ?, decided_at = now() WHERE id = ?", officer.UserID, c.ID),
+		"decision_role_authority")
+	if _, err := st.DecideDelegationChange(ctx, admin2, c.ID, models.DecisionApproved, ""); err != nil {
+		t.Fatal(err)
+	}
+	amount := decimal.RequireFromString("250000.00")
+	if err := st.CheckDecisionAuthority(ctx, nil, models.DecisionAward, amount, officer.UserID, admin.UserID); err != nil {
+		t.Fatalf("the approved change did not apply: %v", err)
+	}
+	// Put the default back the same way, for the other tests.
+	back := decimal.RequireFromString("100000.00")
+	c = &models.DelegationChange{DecisionKind: models.DecisionAward, Role: models.RoleFinanceOfficer, MaxAmount: &back, Reason: "Back to the default"}
+	if err := st.ProposeDelegationChange(ctx, admin2, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideDelegationChange(ctx, admin, c.ID, models.DecisionApproved, ""); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -52,6 +52,8 @@ var constraintErrors = map[string]struct {
 	"awards_decided_once":                    {models.ECONFLICT, "", "an award is proposed pending and decided once by someone else"},
 	"line_decisions_decided_once":            {models.ECONFLICT, "", "a proposal is decided once and never changed"},
 	"line_decisions_one_pending":             {models.ECONFLICT, "", "this funding line already has a proposal awaiting a decision"},
+	"delegation_rules_by_decision":           {models.EFORBIDDEN, "", "the scheme of delegation changes only through a change one admin proposes and another approves"},
+	"delegation_changes_decided_once":        {models.ECONFLICT, "", "a proposal is decided once and never changed"},
 	"decision_kind_unknown":                  {models.EINVALID, "", "the scheme of delegation has no such kind of decision"},
 	"decision_citation_required":             {models.EINVALID, "decision_record_id", "this decision must cite the decision record that authorised it"},
 	"decision_records_reference_key":         {models.ECONFLICT, "reference", "a decision record with this reference already exists"},
