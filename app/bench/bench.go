@@ -65,6 +65,11 @@ func Prepare(ctx context.Context, st *store.Store, n int) (Setup, error) {
 		return s, err
 	}
 	approver := models.Actor{UserID: a.ID, Label: a.Email, Role: a.Role}
+	// The lines' budgets are above the scheme's threshold: they cite a record.
+	record := &models.DecisionRecord{Reference: "BENCH-" + upper(tag), Title: "Bench lines", SignedOn: time.Now().UTC(), DecisionMaker: "Bench"}
+	if err := st.CreateDecisionRecord(ctx, approver, record); err != nil {
+		return s, err
+	}
 	s.Token = auth.NewAPIToken()
 	if _, err := st.CreateAPIToken(ctx, sys, u.ID, "bench", s.Token); err != nil {
 		return s, err
@@ -89,7 +94,7 @@ func Prepare(ctx context.Context, st *store.Store, n int) (Setup, error) {
 		}
 		// The bench's officer proposes each step and an admin approves it.
 		for _, to := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-			d, err := st.ProposeLineStatus(ctx, s.Actor, fl.ID, to, "bench", nil)
+			d, err := st.ProposeLineStatus(ctx, s.Actor, fl.ID, to, "bench", &record.ID)
 			if err != nil {
 				return s, err
 			}
