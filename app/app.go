@@ -36,8 +36,11 @@ type Config struct {
 	Addr          string // where to serve HTTP
 	SecureCookies bool   // set when served over HTTPS
 	LogLevel      slog.Level
-	LogJSON       bool            // logs as JSON lines (GRANTTRACK_LOG_FORMAT=json), else as text
-	ApprovalLimit decimal.Decimal // spend above this needs an admin's approval
+	LogJSON       bool // logs as JSON lines (GRANTTRACK_LOG_FORMAT=json), else as text
+	// ApprovalLimit seeds the scheme of delegation's spend limit for finance
+	// officers in a new database (one without users); after that the scheme
+	// changes only through a delegation change two admins make.
+	ApprovalLimit decimal.Decimal
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
 	// (GRANTTRACK_TRUSTED_PROXIES: addresses or CIDR ranges, comma-separated).
 	TrustedProxies []netip.Prefix
@@ -246,6 +249,14 @@ func (a *App) Migrate(ctx context.Context) error {
 	if !group.IsZero() {
 		a.Log.Info("migrated", "group", group.ID, "migrations", group.Migrations.String())
 	}
+	seeded, current, err := a.Store.SeedSpendLimit(ctx, a.Config.ApprovalLimit)
+	if err != nil {
+		return err
+	}
+	if !seeded && current != nil && !current.Equal(a.Config.ApprovalLimit) {
+		a.Log.Warn("GRANTTRACK_APPROVAL_LIMIT only seeds a new database; the scheme of delegation keeps its own limit",
+			"configured", models.FormatMoney(a.Config.ApprovalLimit), "scheme", models.FormatMoney(*current))
+	}
 	return nil
 }
 
@@ -296,8 +307,7 @@ func MigrateCommand(dsn string) string {
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
-	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, ApprovalLimit: a.Config.ApprovalLimit,
-		TrustedProxies: a.Config.TrustedProxies})
+	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies})
 }
 
 // Close closes the store and stops the private cluster if this process

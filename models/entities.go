@@ -111,6 +111,15 @@ type Award struct {
 	EndsOn               time.Time       `bun:"type:date,notnull"`
 	ReservationID        *int64          // the reservation this award was converted from
 	CreatedAt            time.Time       `bun:",nullzero,notnull,default:current_timestamp"`
+	// An award is proposed pending and counts for spend once someone other
+	// than its proposer approves it (nil proposer: made before two-person
+	// decisions). DecisionRecordID cites the published decision behind it.
+	Status           DecisionStatus `bun:",notnull"`
+	ProposedBy       *int64         `bun:""`
+	DecidedBy        *int64         `bun:""`
+	DecidedAt        *time.Time     `bun:""`
+	DecisionReason   *string        `bun:""`
+	DecisionRecordID *int64         `bun:""`
 
 	Tranches []*Tranche `bun:"rel:has-many,join:id=award_id"`
 }

@@ -416,6 +416,9 @@ type AwardInput struct {
 	EndsOn               string         `json:"ends_on" form:"ends_on"`
 	TrancheCount         int            `json:"tranche_count" form:"tranche_count"`
 	Tranches             []TrancheInput `json:"tranches" form:"-"`
+	// DecisionRecordID cites the published decision that authorised the
+	// award; the scheme of delegation requires one above a threshold.
+	DecisionRecordID *int64 `json:"decision_record_id" form:"decision_record_id"`
 }
 
 // MaxTranches bounds how finely an award can be split.
@@ -436,6 +439,10 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 		AwardedOn:            c.date("awarded_on", in.AwardedOn),
 		StartsOn:             c.date("starts_on", in.StartsOn),
 		EndsOn:               c.date("ends_on", in.EndsOn),
+		DecisionRecordID:     in.DecisionRecordID,
+	}
+	if a.DecisionRecordID != nil && *a.DecisionRecordID <= 0 {
+		a.DecisionRecordID = nil
 	}
 	c.dateOrder("starts_on", a.StartsOn, "ends_on", a.EndsOn)
 	switch {

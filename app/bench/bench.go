@@ -60,6 +60,16 @@ func Prepare(ctx context.Context, st *store.Store, n int) (Setup, error) {
 		return s, err
 	}
 	s.Actor = models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role}
+	a := &models.User{Email: "bench-admin-" + strings.ToLower(tag) + "@bench.example", Name: "Bench admin", Role: models.RoleAdmin, PasswordHash: "-", Active: true}
+	if err := st.CreateUser(ctx, sys, a); err != nil {
+		return s, err
+	}
+	approver := models.Actor{UserID: a.ID, Label: a.Email, Role: a.Role}
+	// The lines' budgets are above the scheme's threshold: they cite a record.
+	record := &models.DecisionRecord{Reference: "BENCH-" + upper(tag), Title: "Bench lines", SignedOn: time.Now().UTC(), DecisionMaker: "Bench"}
+	if err := st.CreateDecisionRecord(ctx, approver, record); err != nil {
+		return s, err
+	}
 	s.Token = auth.NewAPIToken()
 	if _, err := st.CreateAPIToken(ctx, sys, u.ID, "bench", s.Token); err != nil {
 		return s, err
@@ -82,8 +92,13 @@ func Prepare(ctx context.Context, st *store.Store, n int) (Setup, error) {
 		if err := st.CreateFundingLine(ctx, sys, fl); err != nil {
 			return s, err
 		}
+		// The bench's officer proposes each step and an admin approves it.
 		for _, to := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-			if _, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, to); err != nil {
+			d, err := st.ProposeLineStatus(ctx, s.Actor, fl.ID, to, "bench", &record.ID)
+			if err != nil {
+				return s, err
+			}
+			if _, err := st.DecideLineStatus(ctx, approver, d.ID, models.DecisionApproved, ""); err != nil {
 				return s, err
 			}
 		}

@@ -127,7 +127,7 @@ func Import(ctx context.Context, st, owner *store.Store, rows int, dir string) (
 		return res, err
 	}
 	start = time.Now()
-	d, err := st.ApproveImport(ctx, models.Actor{UserID: approver.ID, Label: approver.Email, Role: approver.Role}, out.ID, models.DefaultApprovalLimit)
+	d, err := st.ApproveImport(ctx, models.Actor{UserID: approver.ID, Label: approver.Email, Role: approver.Role}, out.ID)
 	res.Approve = time.Since(start)
 	if err == nil && d.Entries != out.Rows {
 		err = fmt.Errorf("bench: approved %d of the import's %d entries", d.Entries, out.Rows)

@@ -85,6 +85,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 	err := st.InTx(ctx, func(ctx context.Context, st *store.Store) error {
 		l := &loader{ctx: ctx, st: st, orgs: map[string]int64{}, progs: map[string]int64{}, lines: map[string]int64{}}
 		l.users()
+		l.decisionMakers()
 		l.organisations()
 		l.programmes()
 		l.fundingLines()
@@ -126,12 +127,17 @@ func importAwaitingApproval(ctx context.Context, st *store.Store) error {
 
 // loader keeps the first error so the data reads as a list, not a ladder of checks.
 type loader struct {
-	ctx   context.Context
-	st    *store.Store
-	err   error
-	orgs  map[string]int64
-	progs map[string]int64
-	lines map[string]int64
+	ctx context.Context
+	st  *store.Store
+	err error
+	// Every money decision is two people's: a finance officer proposes and
+	// the admin approves, citing the plan's decision record where the
+	// scheme of delegation asks for one.
+	proposer, approver models.Actor
+	plan               int64 // the decision record lines and awards cite
+	orgs               map[string]int64
+	progs              map[string]int64
+	lines              map[string]int64
 }
 
 func (l *loader) fail(what string, err error) {
@@ -149,6 +155,50 @@ func (l *loader) users() {
 		}
 		l.fail(u.Email, l.st.CreateUser(l.ctx, actor, &models.User{Email: u.Email, Name: u.Name, Role: u.Role, PasswordHash: hash, Active: true}))
 	}
+}
+
+func (l *loader) decisionMakers() {
+	for i, a := range []*models.Actor{&l.approver, &l.proposer} {
+		u, err := l.st.UserByEmail(l.ctx, Users[i].Email)
+		l.fail(Users[i].Email, err)
+		if err == nil {
+			*a = models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "demo data"}
+		}
+	}
+	r, err := models.DecisionRecordInput{Reference: "DEMO-PCD-2022-01", Title: "Funding for the Police and Crime Plan 2022-25 (demo record)",
+		SignedOn: "2022-04-01", DecisionMaker: "Deputy Mayor for Policing and Crime"}.Validate()
+	l.fail("decision record", err)
+	if l.err == nil {
+		l.fail("decision record", l.st.CreateDecisionRecord(l.ctx, l.approver, r))
+		l.plan = r.ID
+	}
+}
+
+// setStatus moves a line on: approval and activation proposed by the
+// finance officer and approved by the admin; closing by the officer.
+func (l *loader) setStatus(lineID int64, to models.FundingLineStatus) error {
+	if models.LineDecisionKind(to) == "" {
+		_, err := l.st.ChangeFundingLineStatus(l.ctx, l.proposer, lineID, to, "The plan's period has ended")
+		return err
+	}
+	d, err := l.st.ProposeLineStatus(l.ctx, l.proposer, lineID, to, "Police and Crime Plan 2022-25", &l.plan)
+	if err != nil {
+		return err
+	}
+	_, err = l.st.DecideLineStatus(l.ctx, l.approver, d.ID, models.DecisionApproved, "")
+	return err
+}
+
+// award proposes an award as the finance officer and approves it as the admin.
+func (l *loader) award(a *models.Award) error {
+	if a.DecisionRecordID == nil {
+		a.DecisionRecordID = &l.plan
+	}
+	if err := l.st.CreateAward(l.ctx, l.proposer, a); err != nil {
+		return err
+	}
+	_, err := l.st.DecideAward(l.ctx, l.approver, a.ID, models.DecisionApproved, "")
+	return err
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -277,8 +327,7 @@ func (l *loader) createLines(specs []lineSpec) {
 		l.fail(sp.in.Code, l.st.CreateFundingLine(l.ctx, actor, fl))
 		for _, to := range sp.status {
 			if l.err == nil {
-				_, err := l.st.ChangeFundingLineStatus(l.ctx, actor, fl.ID, to)
-				l.fail(sp.in.Code+" "+string(to), err)
+				l.fail(sp.in.Code+" "+string(to), l.setStatus(fl.ID, to))
 			}
 		}
 		l.lines[fl.Code] = fl.ID
@@ -351,7 +400,7 @@ func (l *loader) createAwards(specs []awardSpec) {
 		a, err := sp.in.Validate(l.lines[sp.line])
 		l.fail(sp.in.Reference, err)
 		if l.err == nil {
-			l.fail(sp.in.Reference, l.st.CreateAward(l.ctx, actor, a))
+			l.fail(sp.in.Reference, l.award(a))
 		}
 	}
 }

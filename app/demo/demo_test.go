@@ -145,7 +145,7 @@ func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := st.ApproveImport(ctx, models.Actor{UserID: checker.ID, Label: checker.Email, Role: checker.Role}, imports[0].ID, models.DefaultApprovalLimit)
+	d, err := st.ApproveImport(ctx, models.Actor{UserID: checker.ID, Label: checker.Email, Role: checker.Role}, imports[0].ID)
 	if err != nil || d.Entries != 5 {
 		t.Fatalf("the second finance officer approving the demo import: %+v %v", d, err)
 	}

@@ -145,7 +145,7 @@ func (l *loader) approve(checker, admin models.Actor, e *models.SpendEntry) {
 	if e.Amount.GreaterThan(models.DefaultApprovalLimit) {
 		by = admin
 	}
-	_, err := l.st.ApproveSpend(l.ctx, by, e.ID, models.DefaultApprovalLimit)
+	_, err := l.st.ApproveSpend(l.ctx, by, e.ID)
 	l.fail(fmt.Sprintf("approve %s", e.Reference), err)
 }
 

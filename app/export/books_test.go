@@ -67,20 +67,23 @@ func mustBooks(t *testing.T, st *store.Store, tag string) books {
 			FunderID: payees[0].ID, Budget: "99999999.00", StartsOn: "2024-04-01", EndsOn: "2026-03-31"}.Validate()
 		must(err)
 		must(st.CreateFundingLine(ctx, sys, fl))
-		for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-			_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
-			must(err)
-		}
+		must(storetest.Activate(ctx, st, fl.ID))
 		b.Lines = append(b.Lines, fl)
 	}
 	b.Award = "=AWD, " + tag
 	award, err := models.AwardInput{RecipientID: payees[1].ID, Reference: b.Award, Amount: "5000.00", AwardedOn: "2024-04-01",
 		StartsOn: "2024-04-01", EndsOn: "2025-03-31", TrancheCount: 1}.Validate(b.Lines[1].ID)
 	must(err)
-	must(st.CreateAward(ctx, sys, award))
+	must(storetest.Award(ctx, st, award))
 	var people []models.Actor
-	for _, e := range []string{"=maker-" + tag + "@test.example", "+checker-" + tag + "@test.example"} {
-		u := &models.User{Email: strings.ToLower(e), Name: e, Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
+	// The checker is an admin: some entries are above a finance officer's
+	// approval limit in the scheme of delegation.
+	for i, e := range []string{"=maker-" + tag + "@test.example", "+checker-" + tag + "@test.example"} {
+		role := models.RoleFinanceOfficer
+		if i == 1 {
+			role = models.RoleAdmin
+		}
+		u := &models.User{Email: strings.ToLower(e), Name: e, Role: role, PasswordHash: "-", Active: true}
 		must(st.CreateUser(ctx, sys, u))
 		people = append(people, models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role})
 	}
@@ -97,7 +100,7 @@ func mustBooks(t *testing.T, st *store.Store, tag string) books {
 		return e.ID
 	}
 	approve := func(id int64) {
-		_, err := st.ApproveSpend(ctx, people[1], id, decimal.NewFromInt(10_000_000))
+		_, err := st.ApproveSpend(ctx, people[1], id)
 		must(err)
 	}
 	// Later ids on earlier days, so an account's first use is not its first row.

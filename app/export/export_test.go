@@ -52,10 +52,10 @@ func ledger(t *testing.T, st *store.Store, tag string) *models.FundingLine {
 	}
 	var err error
 	a := rec("600.00", "=cmd|' /C calc'!A0")
-	_, err = st.ApproveSpend(ctx, people[1], a, models.DefaultApprovalLimit)
+	_, err = st.ApproveSpend(ctx, people[1], a)
 	must(err)
 	b := rec("250.25", "\tTabbed")
-	_, err = st.ApproveSpend(ctx, people[1], b, models.DefaultApprovalLimit)
+	_, err = st.ApproveSpend(ctx, people[1], b)
 	must(err)
 	c := rec("99.99", "pending")
 	_ = c
@@ -64,7 +64,7 @@ func ledger(t *testing.T, st *store.Store, tag string) *models.FundingLine {
 	must(err)
 	rev, err := st.ReverseSpend(ctx, people[0], a, "=wrong line")
 	must(err)
-	_, err = st.ApproveSpend(ctx, people[1], rev.ID, models.DefaultApprovalLimit)
+	_, err = st.ApproveSpend(ctx, people[1], rev.ID)
 	must(err)
 	return fl
 }

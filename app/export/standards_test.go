@@ -133,7 +133,7 @@ func payDemoAwards(ctx context.Context, st *store.Store) error {
 		if _, err := st.RecordSpend(ctx, m, e, "", nil); err != nil {
 			return err
 		}
-		if _, err := st.ApproveSpend(ctx, c, e.ID, models.DefaultApprovalLimit); err != nil {
+		if _, err := st.ApproveSpend(ctx, c, e.ID); err != nil {
 			return err
 		}
 		ids = append(ids, e.ID)
@@ -142,7 +142,7 @@ func payDemoAwards(ctx context.Context, st *store.Store) error {
 	if err != nil {
 		return err
 	}
-	_, err = st.ApproveSpend(ctx, c, rev.ID, models.DefaultApprovalLimit)
+	_, err = st.ApproveSpend(ctx, c, rev.ID)
 	return err
 }
 

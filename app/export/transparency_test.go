@@ -9,6 +9,7 @@ import (
 
 	"granttrack/app/export"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -30,7 +31,7 @@ func transparencyPack(t *testing.T, st *store.Store) {
 	a, err := models.AwardInput{RecipientID: galop, Reference: "MOPAC-HC-2024-003", Amount: "5000.00", AwardedOn: "2024-06-20",
 		StartsOn: "2024-07-01", EndsOn: "2025-03-31", Purpose: "=HYPERLINK(\"http://evil\")"}.Validate(lineID)
 	must(err)
-	must(st.CreateAward(ctx, sys, a))
+	must(storetest.Award(ctx, st, a))
 	// Spend from before the rules for over £500 were enforced, written as a
 	// legacy import would have: no purpose and no reason it is value for money.
 	_, err = st.DB().ExecContext(ctx, `INSERT INTO spend_entries (funding_line_id, payee_id, amount, incurred_on, category, status,

@@ -63,7 +63,7 @@ func mustVerifyBooks(t *testing.T) *verifyBooks {
 		id := b.record(t, amount, i%2)
 		switch i {
 		case 0, 1:
-			_, err = st.ApproveSpend(ctx, b.checker, id, models.DefaultApprovalLimit)
+			_, err = st.ApproveSpend(ctx, b.checker, id)
 		case 3:
 			_, err = st.RejectSpend(ctx, b.checker, id, "duplicate")
 		}
@@ -375,7 +375,7 @@ func TestVerifyChangedSinceExport(t *testing.T) {
 			pendingRow := slices.Index(b.entries, b.pending) + 1
 			// After the export: the pending entry is approved, the last
 			// rejected, a payee renamed, an entry reversed and new spend recorded.
-			if _, err := b.st.ApproveSpend(ctx, b.checker, b.pending, models.DefaultApprovalLimit); err != nil {
+			if _, err := b.st.ApproveSpend(ctx, b.checker, b.pending); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := b.st.RejectSpend(ctx, b.checker, b.second, "wrong line"); err != nil {

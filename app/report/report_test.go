@@ -13,6 +13,7 @@ import (
 	"granttrack/app/pgtest"
 	"granttrack/app/report"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -83,13 +84,8 @@ func newWorld(t *testing.T, st *store.Store, rng *rand.Rand) *world {
 			ProgrammeID: w.programmes[rng.IntN(3)].ID, FunderID: w.orgs[0].ID, Budget: budget.StringFixed(2), StartsOn: s, EndsOn: e}.Validate()
 		must(t, err)
 		must(t, st.CreateFundingLine(ctx, sys, fl))
-		statuses := []models.FundingLineStatus{models.StatusApproved, models.StatusActive}
-		if i == 7 {
-			statuses = nil // a draft line: its budget is not reported
-		}
-		for _, status := range statuses {
-			_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, status)
-			must(t, err)
+		if i != 7 { // a draft line: its budget is not reported
+			must(t, storetest.Activate(ctx, st, fl.ID))
 		}
 		w.lines = append(w.lines, fl)
 	}
@@ -121,10 +117,14 @@ func (w *world) step(t *testing.T, rng *rand.Rand, pending *[]int64, approved *[
 			must(t, err)
 		}
 	case 2, 3:
-		e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: w.orgs[rng.IntN(4)].ID, Amount: amount, IncurredOn: w.randomDate(rng),
+		// A day of the line's life: spend outside it is refused.
+		on := fl.StartsOn.AddDate(0, 0, rng.IntN(int(fl.EndsOn.Sub(fl.StartsOn).Hours()/24)+1)).Format(models.DateLayout)
+		e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: w.orgs[rng.IntN(4)].ID, Amount: amount, IncurredOn: on,
 			Category: "services", Purpose: "Purpose", VFMReason: "Tendered"}.Validate()
 		must(t, err)
-		_, err = w.st.RecordSpend(ctx, w.maker, e, "", nil)
+		if _, err = w.st.RecordSpend(ctx, w.maker, e, "", nil); models.ErrorCode(err) == models.ECONFLICT {
+			return // dated outside the line's life
+		}
 		must(t, err)
 		*pending = append(*pending, e.ID)
 	case 4:
@@ -135,7 +135,7 @@ func (w *world) step(t *testing.T, rng *rand.Rand, pending *[]int64, approved *[
 			if rng.IntN(5) == 0 {
 				_, err := w.st.RejectSpend(ctx, w.second, id, "wrong line")
 				must(t, err)
-			} else if _, err := w.st.ApproveSpend(ctx, w.second, id, models.DefaultApprovalLimit); err == nil {
+			} else if _, err := w.st.ApproveSpend(ctx, w.second, id); err == nil {
 				*approved = append(*approved, id)
 			}
 		}
@@ -143,7 +143,7 @@ func (w *world) step(t *testing.T, rng *rand.Rand, pending *[]int64, approved *[
 		if len(*approved) > 0 {
 			id := (*approved)[rng.IntN(len(*approved))]
 			if rev, err := w.st.ReverseSpend(ctx, w.maker, id, "duplicate"); err == nil {
-				_, _ = w.st.ApproveSpend(ctx, w.second, rev.ID, models.DefaultApprovalLimit)
+				_, _ = w.st.ApproveSpend(ctx, w.second, rev.ID)
 			}
 		}
 	}
@@ -291,10 +291,7 @@ func TestCostPerOutcomeCountsReversalsInsideThePeriod(t *testing.T) {
 		FunderID: w.orgs[0].ID, Budget: "10000.00", StartsOn: fy.Start().Format(models.DateLayout), EndsOn: fy.End().Format(models.DateLayout)}.Validate()
 	must(t, err)
 	must(t, st.CreateFundingLine(ctx, sys, fl))
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
-		must(t, err)
-	}
+	must(t, storetest.Activate(ctx, st, fl.ID))
 	var ids []int64
 	for _, amount := range []string{"1000.00", "600.00"} {
 		e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: w.orgs[1].ID, Amount: amount, IncurredOn: now.Format(models.DateLayout),
@@ -302,7 +299,7 @@ func TestCostPerOutcomeCountsReversalsInsideThePeriod(t *testing.T) {
 		must(t, err)
 		_, err = st.RecordSpend(ctx, w.maker, e, "", nil)
 		must(t, err)
-		_, err = st.ApproveSpend(ctx, w.second, e.ID, models.DefaultApprovalLimit)
+		_, err = st.ApproveSpend(ctx, w.second, e.ID)
 		must(t, err)
 		ids = append(ids, e.ID)
 	}
@@ -328,7 +325,7 @@ func TestCostPerOutcomeCountsReversalsInsideThePeriod(t *testing.T) {
 	if got := cost(); got != "400.00" { // 1,600.00 ÷ 4 sessions; the reversal is still pending
 		t.Fatalf("before the reversal is approved: %s", got)
 	}
-	_, err = st.ApproveSpend(ctx, w.second, rev.ID, models.DefaultApprovalLimit)
+	_, err = st.ApproveSpend(ctx, w.second, rev.ID)
 	must(t, err)
 	if got := cost(); got != "250.00" { // (1,600.00 − 600.00) ÷ 4
 		t.Fatalf("after the reversal: %s", got)

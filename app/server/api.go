@@ -92,7 +92,7 @@ func (s *Server) createProgramme(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateProgramme(c.UserContext(), actorOf(c), p); err != nil {
+	if err := s.storeOf(c).CreateProgramme(c.UserContext(), actorOf(c), p); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/programmes/"+strconv.FormatInt(p.ID, 10), toProgrammeJSON(p))
@@ -162,7 +162,7 @@ func (s *Server) createOrganisation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateOrganisation(c.UserContext(), actorOf(c), o); err != nil {
+	if err := s.storeOf(c).CreateOrganisation(c.UserContext(), actorOf(c), o); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/organisations/"+strconv.FormatInt(o.ID, 10), toOrganisationJSON(o))
@@ -258,7 +258,7 @@ func (s *Server) totalsOf(c *fiber.Ctx, fls []*models.FundingLine) (map[int64]mo
 }
 
 func (s *Server) fundingLineWithTotals(c *fiber.Ctx, fl *models.FundingLine) error {
-	totals, err := s.store.LineTotals(c.UserContext(), fl.ID)
+	totals, err := s.storeOf(c).LineTotals(c.UserContext(), fl.ID)
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (s *Server) createFundingLine(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateFundingLine(c.UserContext(), actorOf(c), fl); err != nil {
+	if err := s.storeOf(c).CreateFundingLine(c.UserContext(), actorOf(c), fl); err != nil {
 		return err
 	}
 	c.Status(fiber.StatusCreated).Location("/api/v1/funding-lines/" + strconv.FormatInt(fl.ID, 10))
@@ -328,7 +328,7 @@ func (s *Server) changeFundingLineStatus(c *fiber.Ctx) error {
 		p.Add("status", "must be one of draft, approved, active, closed or cancelled")
 		return p.Err()
 	}
-	fl, err := s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to)
+	fl, err := s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Server) createAward(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateAward(c.UserContext(), actorOf(c), a); err != nil {
+	if err := s.storeOf(c).CreateAward(c.UserContext(), actorOf(c), a); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/awards/"+strconv.FormatInt(a.ID, 10), toAwardJSON(a))
@@ -422,7 +422,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	u.PasswordHash = hash
-	if err := s.store.CreateUser(c.UserContext(), actorOf(c), u); err != nil {
+	if err := s.storeOf(c).CreateUser(c.UserContext(), actorOf(c), u); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/users/"+strconv.FormatInt(u.ID, 10), toUserJSON(u))

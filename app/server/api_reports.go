@@ -86,7 +86,7 @@ func (s *Server) createReservation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateReservation(c.UserContext(), actorOf(c), r); err != nil {
+	if err := s.storeOf(c).CreateReservation(c.UserContext(), actorOf(c), r); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/reservations/"+strconv.FormatInt(r.ID, 10), toReservationJSON(r))
@@ -129,7 +129,7 @@ func (s *Server) convertReservation(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	r, err := s.store.Reservation(c.UserContext(), id)
+	r, err := s.storeOf(c).Reservation(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Server) convertReservation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.ConvertReservation(c.UserContext(), actorOf(c), id, a); err != nil {
+	if err := s.storeOf(c).ConvertReservation(c.UserContext(), actorOf(c), id, a); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/awards/"+strconv.FormatInt(a.ID, 10), toAwardJSON(a))
@@ -225,7 +225,7 @@ func (s *Server) createIndicator(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateIndicator(c.UserContext(), actorOf(c), ind); err != nil {
+	if err := s.storeOf(c).CreateIndicator(c.UserContext(), actorOf(c), ind); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/indicators/"+strconv.FormatInt(ind.ID, 10), toIndicatorJSON(ind))
@@ -281,7 +281,7 @@ func (s *Server) recordMeasurement(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.RecordMeasurement(c.UserContext(), actorOf(c), m); err != nil {
+	if err := s.storeOf(c).RecordMeasurement(c.UserContext(), actorOf(c), m); err != nil {
 		return err
 	}
 	return created(c, "/api/v1/indicators/"+strconv.FormatInt(id, 10)+"/measurements", toMeasurementJSON(m, true))

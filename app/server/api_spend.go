@@ -179,7 +179,7 @@ func (s *Server) approveSpend(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.store.ApproveSpend(c.UserContext(), actorOf(c), id, s.cfg.ApprovalLimit)
+	e, err := s.store.ApproveSpend(c.UserContext(), actorOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (s *Server) rejectSpend(c *fiber.Ctx) error {
 }
 
 func (s *Server) reverseSpend(c *fiber.Ctx) error {
-	e, err := withReason(c, s.store.ReverseSpend)
+	e, err := withReason(c, s.storeOf(c).ReverseSpend)
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (s *Server) approveSpendImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.store.ApproveImport(c.UserContext(), actorOf(c), id, s.cfg.ApprovalLimit)
+	d, err := s.store.ApproveImport(c.UserContext(), actorOf(c), id)
 	if err != nil {
 		return err
 	}

@@ -159,7 +159,9 @@ func TestAuditTrailThroughTheAPI(t *testing.T) {
 		Total int
 	}
 	r.json(t, &page)
-	if page.Total != 3 || page.Items[0].Action != "funding_line.create" || page.Items[2].After["status"] != "active" || len(page.Items[0].Hash) != 64 {
+	// Created, then proposed, approved and moved twice: approved, active.
+	if page.Total != 7 || page.Items[0].Action != "funding_line.create" || page.Items[1].Action != "line_decision.propose" ||
+		page.Items[2].Action != "line_decision.approve" || page.Items[6].After["status"] != "active" || len(page.Items[0].Hash) != 64 {
 		t.Fatalf("page = %+v", page)
 	}
 	if page.Items[0].ActorID != e.users[models.RoleFinanceOfficer].ID {

@@ -69,7 +69,8 @@ func TestFundingLineLifecycle(t *testing.T) {
 	}
 
 	// A closed line takes no new awards, and closed is final.
-	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", path+"/status", map[string]any{"status": "closed"}), 200)
+	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", path+"/status", map[string]any{"status": "closed"}), 422) // no reason
+	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", path+"/status", map[string]any{"status": "closed", "reason": "Plan period over"}), 200)
 	r = e.do(models.RoleFinanceOfficer, "POST", path+"/status", map[string]any{"status": "active"})
 	e.mustStatus(r, 422)
 	if p := r.problem(t); len(p.Errors) == 0 || p.Errors[0].Field != "status" {

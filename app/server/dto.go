@@ -137,13 +137,21 @@ type awardJSON struct {
 	ReservationID        *int64        `json:"reservation_id"`
 	Tranches             []trancheJSON `json:"tranches"`
 	CreatedAt            time.Time     `json:"created_at"`
+	// Status is pending until someone other than the proposer approves it.
+	Status           string     `json:"status"`
+	ProposedBy       *int64     `json:"proposed_by"`
+	DecidedBy        *int64     `json:"decided_by"`
+	DecidedAt        *time.Time `json:"decided_at"`
+	DecisionReason   *string    `json:"decision_reason"`
+	DecisionRecordID *int64     `json:"decision_record_id"`
 }
 
 func toAwardJSON(a *models.Award) awardJSON {
 	out := awardJSON{ID: a.ID, FundingLineID: a.FundingLineID, RecipientID: a.RecipientID, Reference: a.Reference,
 		Purpose: a.Purpose, Conditions: a.Conditions, CrimeReductionReason: a.CrimeReductionReason, Amount: money(a.Amount),
 		AwardedOn: date(a.AwardedOn), StartsOn: date(a.StartsOn), EndsOn: date(a.EndsOn), ReservationID: a.ReservationID,
-		Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt}
+		Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt, Status: string(a.Status), ProposedBy: a.ProposedBy, DecidedBy: a.DecidedBy,
+		DecidedAt: a.DecidedAt, DecisionReason: a.DecisionReason, DecisionRecordID: a.DecisionRecordID}
 	for _, t := range a.Tranches {
 		out.Tranches = append(out.Tranches, trancheJSON{ID: t.ID, Seq: t.Seq, DueOn: date(t.DueOn), Amount: money(t.Amount)})
 	}
@@ -170,6 +178,7 @@ type userCreateInput struct {
 
 type statusInput struct {
 	Status string `json:"status"`
+	Reason string `json:"reason"` // why a line is closed or cancelled
 }
 
 type health struct {

@@ -112,6 +112,26 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	for _, a := range awards {
 		as = append(as, awardRow{toAwardJSON(a), names.orgs[a.RecipientID]})
 	}
+	decisions, err := s.store.LineDecisions(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	records, err := s.store.DecisionRecords(c.UserContext())
+	if err != nil {
+		return err
+	}
+	users, err := s.store.Users(c.UserContext())
+	if err != nil {
+		return err
+	}
+	recordRefs := map[int64]string{}
+	for _, r := range records {
+		recordRefs[r.ID] = r.Reference
+	}
+	people := map[int64]string{}
+	for _, u := range users {
+		people[u.ID] = u.Name
+	}
 	status := fiber.StatusOK
 	if problem != "" {
 		status = fiber.StatusUnprocessableEntity
@@ -129,17 +149,31 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	}
 	return s.render(c.Status(status), "lines/show", fiber.Map{"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
 		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
-		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout)})
+		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout),
+		"Decisions": decisions, "Records": records, "RecordRefs": recordRefs, "People": people})
 }
 
+// lineStatus proposes approving or activating a line for a second person's
+// decision, or closes or cancels it with a reason once confirmed.
 func (s *Server) lineStatus(c *fiber.Ctx) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
 	to := models.FundingLineStatus(c.FormValue("status"))
-	if _, err := s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to); err != nil {
-		if models.ErrorCode(err) == models.EINVALID || models.ErrorCode(err) == models.ECONFLICT {
+	if models.LineDecisionKind(to) != "" {
+		var record *int64
+		if v, err := strconv.ParseInt(c.FormValue("decision_record_id"), 10, 64); err == nil && v > 0 {
+			record = &v
+		}
+		_, err = s.store.ProposeLineStatus(c.UserContext(), actorOf(c), id, to, c.FormValue("reason"), record)
+	} else if c.FormValue("confirm") != "yes" {
+		err = models.Errorf(models.EINVALID, "Tick the box to confirm that the line should become %s.", to)
+	} else {
+		_, err = s.store.ChangeFundingLineStatus(c.UserContext(), actorOf(c), id, to, c.FormValue("reason"))
+	}
+	if err != nil {
+		if code := models.ErrorCode(err); code == models.EINVALID || code == models.ECONFLICT || code == models.EFORBIDDEN {
 			return s.lineShow(c, models.ErrorMessage(err))
 		}
 		return err

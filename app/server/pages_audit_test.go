@@ -45,29 +45,30 @@ func TestAuditPage(t *testing.T) {
 		t.Fatalf("%d events on the first page", len(all))
 	}
 
-	// The funding line's three events, newest first, with the change marked.
+	// The funding line's seven events (created; approval and activation
+	// each proposed, approved and made), newest first, the change marked.
 	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d", f.LineID), nil)
 	e.mustStatus(r, 200)
 	seqs := auditSeqs(r.Body)
-	if len(seqs) != 3 || !strings.Contains(string(r.Body), "3 events") {
+	if len(seqs) != 7 || !strings.Contains(string(r.Body), "7 events") {
 		t.Fatalf("the line's events: %v\n%s", seqs, r.Body)
 	}
 	if !slices.IsSortedFunc(seqs, func(a, b string) int { return cmp.Compare(atoi(t, b), atoi(t, a)) }) {
 		t.Fatalf("events should be newest first: %v", seqs)
 	}
-	if !strings.Contains(string(r.Body), `Changed: <mark>status</mark>`) || !strings.Contains(string(r.Body), `<mark>  &#34;status&#34;: &#34;active&#34;</mark>`) {
+	if !strings.Contains(string(r.Body), `<mark>status</mark>`) || !strings.Contains(string(r.Body), `<mark>  &#34;status&#34;: &#34;active&#34;</mark>`) {
 		t.Fatalf("the status change should be marked:\n%s", r.Body)
 	}
 	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&action=funding_line.create", f.LineID), nil)
-	if got := auditSeqs(r.Body); len(got) != 1 || got[0] != seqs[2] {
-		t.Fatalf("action filter: %v, want [%s]", got, seqs[2])
+	if got := auditSeqs(r.Body); len(got) != 1 || got[0] != seqs[6] {
+		t.Fatalf("action filter: %v, want [%s]", got, seqs[6])
 	}
 	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&actor=%s", f.LineID, e.users[models.RoleAdmin].Email), nil)
-	if got := auditSeqs(r.Body); len(got) != 0 {
-		t.Fatalf("the admin did not touch the line, yet the actor filter shows %v", got)
+	if got := auditSeqs(r.Body); len(got) != 4 {
+		t.Fatalf("the admin approved the line and its activation (4 events), yet the actor filter shows %v", got)
 	}
 	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&actor=%s", f.LineID, e.users[models.RoleFinanceOfficer].Email), nil)
-	if got := auditSeqs(r.Body); len(got) != 3 {
+	if got := auditSeqs(r.Body); len(got) != 3 { // created, and two proposals
 		t.Fatalf("actor filter: %v", got)
 	}
 	r = auditor.request("GET", "/audit?to=2000-01-01", nil)
@@ -79,8 +80,8 @@ func TestAuditPage(t *testing.T) {
 	if !strings.Contains(string(r.Body), "must be a time such as") {
 		t.Fatalf("a bad date should be explained beside its field:\n%s", r.Body)
 	}
-	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&per_page=2&page=2", f.LineID), nil)
-	if got := auditSeqs(r.Body); len(got) != 1 || got[0] != seqs[2] || !strings.Contains(string(r.Body), "page 2 of 2") {
+	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&per_page=3&page=3", f.LineID), nil)
+	if got := auditSeqs(r.Body); len(got) != 1 || got[0] != seqs[6] || !strings.Contains(string(r.Body), "page 3 of 3") {
 		t.Fatalf("second page: %v\n%s", got, r.Body)
 	}
 

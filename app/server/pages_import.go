@@ -116,7 +116,7 @@ func (s *Server) spendImportDecide(approve bool) fiber.Handler {
 		}
 		ctx, a := c.UserContext(), actorOf(c)
 		if approve {
-			_, err = s.store.ApproveImport(ctx, a, id, s.cfg.ApprovalLimit)
+			_, err = s.store.ApproveImport(ctx, a, id)
 		} else {
 			reason, rerr := models.RequireReason(c.FormValue("reason"))
 			if rerr != nil {

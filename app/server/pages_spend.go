@@ -321,7 +321,7 @@ func (s *Server) spendDecide(action string) fiber.Handler {
 		var e *models.SpendEntry
 		switch action {
 		case "approve":
-			e, err = s.store.ApproveSpend(ctx, a, id, s.cfg.ApprovalLimit)
+			e, err = s.store.ApproveSpend(ctx, a, id)
 		default:
 			var reason string
 			if reason, err = models.RequireReason(c.FormValue("reason")); err != nil {

@@ -47,7 +47,7 @@ func TestFundingLinePages(t *testing.T) {
 	e.mustStatus(officer.request("GET", "/funding-lines?fy=2024", nil), 422)
 	r = officer.request("GET", fmt.Sprintf("/funding-lines/%d", f.LineID), nil)
 	e.mustStatus(r, 200)
-	if !strings.Contains(string(r.Body), "Remaining") || !strings.Contains(string(r.Body), "Mark closed") {
+	if !strings.Contains(string(r.Body), "Remaining") || !strings.Contains(string(r.Body), "Make it closed") {
 		t.Fatalf("detail page:\n%s", r.Body)
 	}
 
@@ -76,13 +76,32 @@ func TestFundingLinePages(t *testing.T) {
 	form.Set("budget", "30000.00")
 	e.mustStatus(officer.request("POST", line+"/edit", form), 303)
 	e.mustStatus(officer.request("POST", line+"/status", url.Values{"status": {"closed"}}), 422)
-	e.mustStatus(officer.request("POST", line+"/status", url.Values{"status": {"approved"}}), 303)
+	// Approving the line is proposed by the officer and decided by the admin
+	// on the approvals page; the officer may only withdraw it.
+	e.mustStatus(officer.request("POST", line+"/status", url.Values{"status": {"approved"}, "reason": {"Tender agreed"}}), 303)
+	if r := officer.request("GET", line, nil); !strings.Contains(string(r.Body), "Withdraw") || strings.Contains(string(r.Body), ">Approve<") {
+		t.Fatalf("the proposer should see withdraw, not approve:\n%s", r.Body)
+	}
+	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	r = admin.request("GET", "/approvals", nil)
+	e.mustStatus(r, 200)
+	m := regexp.MustCompile(`action="/approvals/line_decision/(\d+)/approve"`).FindSubmatch(r.Body)
+	if m == nil || !strings.Contains(string(r.Body), "Make WEB-LINE approved: From the web (Tender agreed)") {
+		t.Fatalf("the admin's approvals should list the proposal:\n%s", r.Body)
+	}
+	e.mustStatus(admin.request("POST", "/approvals/line_decision/"+string(m[1])+"/approve", url.Values{}), 303)
+	if r := officer.request("GET", line, nil); !strings.Contains(string(r.Body), `<span class="status approved">Approved</span></h1>`) {
+		t.Fatalf("the line should be approved:\n%s", r.Body)
+	}
+	// Closing asks for a reason and a confirmation.
+	e.mustStatus(officer.request("POST", line+"/status", url.Values{"status": {"cancelled"}, "reason": {"Tender withdrawn"}}), 422)
+	e.mustStatus(officer.request("POST", line+"/status", url.Values{"status": {"cancelled"}, "reason": {"Tender withdrawn"}, "confirm": {"yes"}}), 303)
 
 	board := spendWebSignIn(t, e, models.RoleBoardMember)
 	e.mustStatus(board.request("GET", "/funding-lines/new", nil), 403)
 	e.mustStatus(board.request("GET", "/programmes", nil), 200)
 	e.mustStatus(board.request("GET", "/organisations", nil), 200)
-	if r := board.request("GET", line, nil); strings.Contains(string(r.Body), "Mark ") {
+	if r := board.request("GET", fmt.Sprintf("/funding-lines/%d", f.LineID), nil); strings.Contains(string(r.Body), "/status\"") {
 		t.Fatal("a board member is offered status changes")
 	}
 }

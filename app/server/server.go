@@ -17,7 +17,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/shopspring/decimal"
 	"github.com/valyala/fasthttp"
 
 	"granttrack/app/store"
@@ -40,8 +39,6 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; without them the client's address is the peer's.
 	TrustedProxies []netip.Prefix
-	// ApprovalLimit is the amount of spend above which only an admin approves.
-	ApprovalLimit decimal.Decimal
 }
 
 // Server holds the Fiber app and what its handlers use.
@@ -75,9 +72,6 @@ const requestTimeout = 30 * time.Second
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.ApprovalLimit.IsZero() {
-		cfg.ApprovalLimit = models.DefaultApprovalLimit
 	}
 	s := &Server{store: cfg.Store, log: cfg.Logger, cfg: cfg, signInLimits: signInLimits(cfg)}
 	var pool *pgxpool.Pool

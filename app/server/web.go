@@ -97,7 +97,18 @@ var templateFuncs = template.FuncMap{
 	"can": func(u *models.User, what string) bool {
 		return u != nil && slices.Contains(webPermissions[what], u.Role)
 	},
-	"list":      func(v ...string) []string { return v },
+	"list": func(v ...string) []string { return v },
+	// decideArgs are the approve, reject and withdraw buttons' arguments
+	// for a pending decision (the "decide" template).
+	"decideArgs": func(entity string, id int64, mine bool, csrf any) map[string]any {
+		return map[string]any{"Entity": entity, "ID": id, "Mine": mine, "CSRF": csrf}
+	},
+	"deref": func(p *int64) int64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
 	"humanSize": models.HumanSize,
 	"hex":       func(b []byte) string { return hex.EncodeToString(b) },
 }
@@ -132,6 +143,7 @@ func (s *Server) registerWeb() {
 	s.registerFormPages()
 	s.registerTransparencyPages()
 	s.registerAuditPages()
+	s.registerDecisionPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -8,10 +8,11 @@ import (
 	"granttrack/models"
 )
 
-// CreateAward commits part of a funding line's budget to a recipient, with
-// its tranches, in one transaction with the line locked: ECONFLICT when the
-// line is not open for awards or the award would take the awards and held
-// reservations over budget.
+// CreateAward proposes committing part of a funding line's budget to a
+// recipient, with its tranches, in one transaction with the line locked:
+// ECONFLICT when the line is not open for awards or the award would take the
+// pending and approved awards and held reservations over budget. The award
+// is pending until someone else approves it (DecideAward).
 func (s *Store) CreateAward(ctx context.Context, actor models.Actor, a *models.Award) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		fl, err := lockFundingLine(ctx, tx, a.FundingLineID)
@@ -28,6 +29,9 @@ func (s *Store) insertAward(ctx context.Context, tx bun.Tx, actor models.Actor, 
 	if fl.Status != models.StatusApproved && fl.Status != models.StatusActive {
 		return models.Errorf(models.ECONFLICT, "Funding line %s is %s: awards can only be made on an approved or active line.", fl.Code, fl.Status)
 	}
+	if err := checkAwardFits(ctx, tx, fl, a); err != nil {
+		return err
+	}
 	committed, reserved, err := committedOn(ctx, tx, fl.ID)
 	if err != nil {
 		return err
@@ -40,6 +44,7 @@ func (s *Store) insertAward(ctx context.Context, tx bun.Tx, actor models.Actor, 
 			Fields: []models.FieldError{{Field: "amount", Message: "at most " + models.Pounds(fl.Budget.Sub(committed).Sub(reserved)) +
 				" remains to award on this line"}}}
 	}
+	a.Status, a.ProposedBy, a.DecidedBy, a.DecidedAt = models.DecisionPending, &actor.UserID, nil, nil
 	if _, err := tx.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {
 		return err
 	}
@@ -51,7 +56,33 @@ func (s *Store) insertAward(ctx context.Context, tx bun.Tx, actor models.Actor, 
 			return err
 		}
 	}
-	return s.audit(ctx, tx, actor, Change{Action: "award.create", Entity: "award", EntityID: a.ID, After: a})
+	return s.audit(ctx, tx, actor, Change{Action: "award.propose", Entity: "award", EntityID: a.ID, After: a})
+}
+
+// checkAwardFits refuses (EINVALID) an award outside its line's dates or to
+// an organisation that cannot receive it: a recipient, or a supplier on a
+// contract line. The database's awards_within_line_dates and
+// awards_recipient_can_receive hold the same rules.
+func checkAwardFits(ctx context.Context, db bun.IDB, fl *models.FundingLine, a *models.Award) error {
+	var p models.Problems
+	if a.StartsOn.Before(fl.StartsOn) {
+		p.Add("starts_on", "must be on or after %s, when funding line %s starts", fl.StartsOn.Format(models.DateLayout), fl.Code)
+	}
+	if a.EndsOn.After(fl.EndsOn) {
+		p.Add("ends_on", "must be on or before %s, when funding line %s ends", fl.EndsOn.Format(models.DateLayout), fl.Code)
+	}
+	o := new(models.Organisation)
+	if err := db.NewSelect().Model(o).Where("id = ?", a.RecipientID).Scan(ctx); err != nil {
+		return fieldNotFound(err, "recipient_id", "no such organisation")
+	}
+	if !o.IsRecipient && !(fl.Kind == models.KindContract && o.IsSupplier) {
+		can := "a recipient"
+		if fl.Kind == models.KindContract {
+			can = "a recipient or a supplier"
+		}
+		p.Add("recipient_id", "%s cannot receive an award: it is not %s", o.Name, can)
+	}
+	return p.Err()
 }
 
 // Award returns one award with its tranches; ENOTFOUND if none.

@@ -49,7 +49,31 @@ var constraintErrors = map[string]struct {
 	"spend_entries_append_only":              {models.ECONFLICT, "", "the spend ledger is append-only; record a reversal instead"},
 	"spend_entries_maker_checker":            {models.EFORBIDDEN, "", "spend must be approved by someone other than the person who recorded it"},
 	"audit_events_append_only":               {models.ECONFLICT, "", "the audit trail is append-only"},
+	"spend_line_active":                      {models.ECONFLICT, "funding_line_id", "spend is recorded and approved only on an active funding line"},
+	"spend_within_line_dates":                {models.ECONFLICT, "incurred_on", "spend must be incurred within its funding line's dates"},
+	"spend_within_award_dates":               {models.ECONFLICT, "incurred_on", "spend must be incurred within its award's dates"},
+	"spend_award_approved":                   {models.ECONFLICT, "award_id", "spend is recorded only against an approved award"},
+	"funding_lines_budget_covers_spend":      {models.ECONFLICT, "budget", "the budget cannot be less than the line's approved spend, awards and reservations"},
+	"funding_lines_status_decision":          {models.EFORBIDDEN, "status", "a funding line is approved or activated only by a second person's decision"},
+	"awards_within_line_dates":               {models.EINVALID, "ends_on", "an award must run within its funding line's dates"},
+	"awards_recipient_can_receive":           {models.EINVALID, "recipient_id", "that organisation cannot receive an award"},
+	"awards_decided_once":                    {models.ECONFLICT, "", "an award is proposed pending and decided once by someone else"},
+	"line_decisions_decided_once":            {models.ECONFLICT, "", "a proposal is decided once and never changed"},
+	"line_decisions_one_pending":             {models.ECONFLICT, "", "this funding line already has a proposal awaiting a decision"},
+	"delegation_rules_by_decision":           {models.EFORBIDDEN, "", "the scheme of delegation changes only through a change one admin proposes and another approves"},
+	"delegation_changes_decided_once":        {models.ECONFLICT, "", "a proposal is decided once and never changed"},
+	"decision_kind_unknown":                  {models.EINVALID, "", "the scheme of delegation has no such kind of decision"},
+	"decision_citation_required":             {models.EINVALID, "decision_record_id", "this decision must cite the decision record that authorised it"},
+	"decision_records_reference_key":         {models.ECONFLICT, "reference", "a decision record with this reference already exists"},
 	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
+}
+
+// decisionRules are assert_decision_authority's refusals, by the constraint
+// name it raises them with.
+var decisionRules = map[string]error{
+	"decision_four_eyes":        models.ErrFourEyes,
+	"decision_role_authority":   models.ErrRoleAuthority,
+	"decision_amount_authority": models.ErrAmountAuthority,
 }
 
 // translate turns a driver error into a coded error; coded errors and nil
@@ -68,6 +92,12 @@ func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err
+	}
+	if rule, ok := decisionRules[pgErr.ConstraintName]; ok {
+		// The database's message names the user, role, kind and amounts: show
+		// it without the rule's name, which the caller can test with errors.Is.
+		msg := strings.TrimPrefix(pgErr.Message, pgErr.ConstraintName+": ")
+		return &models.Error{Code: models.EFORBIDDEN, Message: upperFirst(msg) + ".", Err: errors.Join(rule, err)}
 	}
 	if ce, ok := constraintErrors[pgErr.ConstraintName]; ok {
 		e := &models.Error{Code: ce.code, Message: upperFirst(ce.message) + ".", Err: err}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
@@ -22,22 +23,16 @@ func (s *Store) CreateFundingLine(ctx context.Context, actor models.Actor, fl *m
 }
 
 // UpdateFundingLine replaces a funding line's details (not its status). A
-// budget below what is already awarded is refused with ECONFLICT.
+// budget below what the line already holds is refused with ECONFLICT (see
+// checkBudgetFloor).
 func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id int64, fl *models.FundingLine) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		before, err := lockFundingLine(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		committed, reserved, err := committedOn(ctx, tx, id)
-		if err != nil {
+		if err := checkBudgetFloor(ctx, tx, before, fl.Budget); err != nil {
 			return err
-		}
-		if held := committed.Add(reserved); fl.Budget.LessThan(held) {
-			return &models.Error{Code: models.ECONFLICT,
-				Message: "The budget cannot be less than what is already awarded and reserved.",
-				Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.Pounds(held) +
-					", the total already awarded and reserved on " + before.Code}}}
 		}
 		fl.ID, fl.Status, fl.CreatedAt, fl.Currency = id, before.Status, before.CreatedAt, before.Currency
 		if _, err := tx.NewUpdate().Model(fl).
@@ -50,10 +45,13 @@ func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id in
 	})
 }
 
-// ChangeFundingLineStatus moves a funding line to a new status; EINVALID
-// when the transition is not allowed.
-func (s *Store) ChangeFundingLineStatus(ctx context.Context, actor models.Actor, id int64, to models.FundingLineStatus) (*models.FundingLine, error) {
+// ChangeFundingLineStatus moves a funding line to closed or cancelled, with
+// a reason (EINVALID without one); EINVALID when the transition is not
+// allowed, and for approved and active, which another person decides
+// (ProposeLineStatus, DecideLineStatus).
+func (s *Store) ChangeFundingLineStatus(ctx context.Context, actor models.Actor, id int64, to models.FundingLineStatus, reason string) (*models.FundingLine, error) {
 	var fl *models.FundingLine
+	reason = strings.TrimSpace(reason)
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		before, err := lockFundingLine(ctx, tx, id)
 		if err != nil {
@@ -62,6 +60,15 @@ func (s *Store) ChangeFundingLineStatus(ctx context.Context, actor models.Actor,
 		if err := models.CheckTransition(before.Status, to); err != nil {
 			return err
 		}
+		if models.LineDecisionKind(to) != "" {
+			return &models.Error{Code: models.EINVALID, Err: models.ErrFourEyes,
+				Message: "A funding line becomes " + string(to) + " only when one person proposes it and another approves it.",
+				Fields:  []models.FieldError{{Field: "status", Message: "propose it for a second person's decision"}}}
+		}
+		if reason == "" {
+			return &models.Error{Code: models.EINVALID, Message: "A reason is needed to make a funding line " + string(to) + ".",
+				Fields: []models.FieldError{{Field: "reason", Message: "is required"}}}
+		}
 		after := *before
 		after.Status = to
 		if _, err := tx.NewUpdate().Model(&after).Column("status").Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
@@ -69,7 +76,7 @@ func (s *Store) ChangeFundingLineStatus(ctx context.Context, actor models.Actor,
 		}
 		fl = &after
 		return s.audit(ctx, tx, actor, Change{Action: "funding_line.status", Entity: "funding_line", EntityID: id,
-			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": to}})
+			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": to, "reason": reason}})
 	})
 	return fl, err
 }
@@ -82,10 +89,37 @@ func lockFundingLine(ctx context.Context, tx bun.Tx, id int64) (*models.FundingL
 	return fl, nil
 }
 
+// checkBudgetFloor refuses (ECONFLICT on budget) a budget for the locked
+// line below what it already holds: its awards and held reservations plus
+// approved spend outside any award, and never below its approved spend. The
+// database's funding_lines_budget_covers_spend holds the same rule.
+func checkBudgetFloor(ctx context.Context, db bun.IDB, fl *models.FundingLine, budget decimal.Decimal) error {
+	var h struct {
+		Awarded, Reserved, Unawarded, Spent decimal.Decimal
+	}
+	if err := db.NewRaw(`SELECT
+			coalesce((SELECT sum(amount) FROM awards WHERE funding_line_id = ?0 AND status IN ('pending', 'approved')), 0) AS awarded,
+			coalesce((SELECT sum(amount) FROM reservations WHERE funding_line_id = ?0 AND status = 'held'), 0) AS reserved,
+			coalesce(sum(amount) FILTER (WHERE award_id IS NULL), 0) AS unawarded, coalesce(sum(amount), 0) AS spent
+		FROM spend_entries WHERE funding_line_id = ?0 AND status = 'approved'`, fl.ID).Scan(ctx, &h); err != nil {
+		return err
+	}
+	floor := decimal.Max(h.Awarded.Add(h.Reserved).Add(h.Unawarded), h.Spent)
+	if !budget.LessThan(floor) {
+		return nil
+	}
+	return &models.Error{Code: models.ECONFLICT,
+		Message: "The budget cannot be less than what funding line " + fl.Code + " already holds: " + models.Pounds(h.Spent) +
+			" approved spend (" + models.Pounds(h.Unawarded) + " of it outside awards), " + models.Pounds(h.Awarded) + " awarded and " +
+			models.Pounds(h.Reserved) + " reserved.",
+		Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.Pounds(floor) +
+			", what " + fl.Code + " already holds in approved spend, awards and reservations"}}}
+}
+
 // committedOn is what a line has awarded and what it holds in reservations.
 func committedOn(ctx context.Context, db bun.IDB, lineID int64) (committed, reserved decimal.Decimal, err error) {
 	err = db.NewRaw(`SELECT
-			coalesce((SELECT sum(amount) FROM awards WHERE funding_line_id = ?0), 0),
+			coalesce((SELECT sum(amount) FROM awards WHERE funding_line_id = ?0 AND status IN ('pending', 'approved')), 0),
 			coalesce((SELECT sum(amount) FROM reservations WHERE funding_line_id = ?0 AND status = 'held'), 0)`, lineID).
 		Scan(ctx, &committed, &reserved)
 	return committed, reserved, err
@@ -146,7 +180,7 @@ func (s *Store) LineTotals(ctx context.Context, ids ...int64) (map[int64]models.
 	}
 	err := s.db.NewRaw(`
 		SELECT fl.id, fl.budget,
-			coalesce((SELECT sum(a.amount) FROM awards a WHERE a.funding_line_id = fl.id), 0) AS committed,
+			coalesce((SELECT sum(a.amount) FROM awards a WHERE a.funding_line_id = fl.id AND a.status IN ('pending', 'approved')), 0) AS committed,
 			coalesce((SELECT sum(r.amount) FROM reservations r WHERE r.funding_line_id = fl.id AND r.status = 'held'), 0) AS reserved,
 			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'pending'), 0) AS pending,
 			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'approved'), 0) AS spent

@@ -182,7 +182,7 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 		SELECT k.k, k.funding_line, k.payee, k.award, fl.id AS line_id, fl.code AS line_code, fl.status AS line_status,
 			(SELECT o.id FROM organisations o WHERE o.org_id = upper(btrim(k.payee)) OR o.name = btrim(k.payee)
 				ORDER BY o.org_id = upper(btrim(k.payee)) DESC NULLS LAST LIMIT 1) AS payee_id,
-			a.id AS award_id
+			a.id AS award_id, a.reference AS award_ref, a.status AS award_status
 		FROM spend_import_keys k
 		LEFT JOIN funding_lines fl ON fl.code = upper(btrim(k.funding_line))
 		LEFT JOIN awards a ON btrim(k.award) <> '' AND a.reference = upper(btrim(k.award)) AND a.funding_line_id = fl.id;
@@ -204,13 +204,33 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 				FROM spend_import_refs WHERE payee_id IS NULL
 			UNION ALL
 			SELECT k, 'award', 'no award ' || quote_literal(award) || ' on funding line ' || upper(btrim(funding_line))
-				FROM spend_import_refs WHERE btrim(award) <> '' AND award_id IS NULL)
+				FROM spend_import_refs WHERE btrim(award) <> '' AND award_id IS NULL
+			UNION ALL
+			SELECT k, 'award', 'award ' || award_ref || ' is ' || award_status || ', not approved'
+				FROM spend_import_refs WHERE award_status <> 'approved')
 		SELECT r.line AS line, b.field AS field, b.message AS message
 		FROM bad b JOIN spend_import_rows r ON r.k = b.k
 		WHERE EXISTS (SELECT 1 FROM bad)
 		ORDER BY 1, 2`).Scan(ctx, &refErrs)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
+	}
+	if len(refErrs) == 0 {
+		// Every entry within its line's dates and its award's, as the
+		// database's spend_within_line_dates and spend_within_award_dates
+		// require: one pass over the rows, listing each that is not.
+		err = conn.NewRaw(`
+			SELECT r.line AS line, 'incurred_on' AS field, 'incurred on ' || r.incurred_on || ', outside ' ||
+				CASE WHEN r.incurred_on NOT BETWEEN fl.starts_on AND fl.ends_on
+					THEN 'funding line ' || fl.code || '''s dates, ' || fl.starts_on || ' to ' || fl.ends_on
+					ELSE 'award ' || a.reference || '''s dates, ' || a.starts_on || ' to ' || a.ends_on END AS message
+			FROM spend_import_rows r JOIN spend_import_refs f ON f.k = r.k
+			JOIN funding_lines fl ON fl.id = f.line_id LEFT JOIN awards a ON a.id = f.award_id
+			WHERE r.incurred_on NOT BETWEEN fl.starts_on AND fl.ends_on OR r.incurred_on NOT BETWEEN a.starts_on AND a.ends_on
+			ORDER BY 1`).Scan(ctx, &refErrs)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
 	}
 	if rows := append(src.bad, refErrs...); len(rows) > 0 {
 		sortRowErrors(rows)

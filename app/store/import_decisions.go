@@ -70,25 +70,45 @@ type ImportDecision struct {
 
 // ApproveImport approves every pending entry of an import at once, all or
 // nothing, under the rules of ApproveSpend: not by the person who imported
-// it (EFORBIDDEN), only by an admin if any entry is above the approval limit
-// (EFORBIDDEN), and never beyond a line's budget or an award (ECONFLICT,
+// it, only by someone the scheme of delegation allows to approve its largest
+// entry (EFORBIDDEN, naming the entries above the decider's limit), only on
+// active lines, and never beyond a line's budget or an award (ECONFLICT,
 // naming every line and award that would be overspent). The lines are
 // locked first, in id order, as every path that changes spend locks them.
-func (s *Store) ApproveImport(ctx context.Context, actor models.Actor, id int64, approvalLimit decimal.Decimal) (*ImportDecision, error) {
+func (s *Store) ApproveImport(ctx context.Context, actor models.Actor, id int64) (*ImportDecision, error) {
 	var out *ImportDecision
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		pending, err := lockImport(ctx, tx, actor, id)
+		pending, importedBy, err := lockImport(ctx, tx, actor, id)
 		if err != nil {
 			return err
 		}
-		var over []int64
-		if err := tx.NewRaw(`SELECT id FROM spend_entries WHERE import_id = ? AND status = 'pending' AND abs(amount) > ? ORDER BY id`,
-			id, approvalLimit).Scan(ctx, &over); err != nil {
+		if err := s.CheckDecisionAuthority(ctx, tx, models.DecisionSpend, decimal.Zero, actor.UserID, importedBy); err != nil {
 			return err
 		}
-		if len(over) > 0 && actor.Role != models.RoleAdmin {
-			return models.Errorf(models.EFORBIDDEN, "%d of the %d entries awaiting approval in import %d are over %s and need an admin's approval: %s.",
-				len(over), pending, id, models.Pounds(approvalLimit), entryList(over))
+		limit, err := decisionLimit(ctx, tx, models.DecisionSpend, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if limit != nil {
+			var over []int64
+			if err := tx.NewRaw(`SELECT id FROM spend_entries WHERE import_id = ? AND status = 'pending' AND abs(amount) > ? ORDER BY id`,
+				id, *limit).Scan(ctx, &over); err != nil {
+				return err
+			}
+			if len(over) > 0 {
+				return &models.Error{Code: models.EFORBIDDEN, Err: models.ErrAmountAuthority, Message: fmt.Sprintf(
+					"%d of the %d entries awaiting approval in import %d are over %s, the most the scheme of delegation lets you approve: %s.",
+					len(over), pending, id, models.Pounds(*limit), entryList(over))}
+			}
+		}
+		var closed []string
+		if err := tx.NewRaw(`SELECT DISTINCT fl.code || ' (' || fl.status || ')' FROM spend_entries e JOIN funding_lines fl ON fl.id = e.funding_line_id
+			WHERE e.import_id = ? AND e.status = 'pending' AND e.reverses_id IS NULL AND fl.status <> 'active' ORDER BY 1`, id).Scan(ctx, &closed); err != nil {
+			return err
+		}
+		if len(closed) > 0 {
+			return models.Errorf(models.ECONFLICT, "Import %d has entries on funding lines that are no longer active: %s. Spend is approved only on an active line; reject those entries.",
+				id, strings.Join(closed, ", "))
 		}
 		if err := checkImportBudgets(ctx, tx, id); err != nil {
 			return err
@@ -108,8 +128,11 @@ func (s *Store) ApproveImport(ctx context.Context, actor models.Actor, id int64,
 func (s *Store) RejectImport(ctx context.Context, actor models.Actor, id int64, reason string) (*ImportDecision, error) {
 	var out *ImportDecision
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		pending, err := lockImport(ctx, tx, actor, id)
+		pending, importedBy, err := lockImport(ctx, tx, actor, id)
 		if err != nil {
+			return err
+		}
+		if err := s.CheckDecisionAuthority(ctx, tx, models.DecisionSpend, decimal.Zero, actor.UserID, importedBy); err != nil {
 			return err
 		}
 		if out, err = s.decideImport(ctx, tx, actor, id, models.SpendRejected, &reason); err != nil {
@@ -123,30 +146,28 @@ func (s *Store) RejectImport(ctx context.Context, actor models.Actor, id int64, 
 
 // lockImport locks an import, refuses its importer, then locks the funding
 // lines of its pending entries in id order; it returns how many entries
-// await a decision (ECONFLICT if none).
-func lockImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64) (int, error) {
-	var importedBy int64
+// await a decision (ECONFLICT if none) and who imported them.
+func lockImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64) (pending int, importedBy int64, err error) {
 	if err := tx.NewRaw("SELECT imported_by FROM spend_imports WHERE id = ?", id).Scan(ctx, &importedBy); err != nil {
-		return 0, notFound(err, "Import", id)
+		return 0, 0, notFound(err, "Import", id)
 	}
 	if err := lockKey(ctx, tx, "spend_imports", id); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if importedBy == actor.UserID {
-		return 0, models.Errorf(models.EFORBIDDEN, "You imported import %d, so someone else must approve or reject its entries.", id)
+		return 0, 0, models.Errorf(models.EFORBIDDEN, "You imported import %d, so someone else must approve or reject its entries.", id)
 	}
 	if _, err := tx.NewRaw(`SELECT id FROM funding_lines WHERE id IN (SELECT funding_line_id FROM spend_entries
 		WHERE import_id = ? AND status = 'pending') ORDER BY id FOR UPDATE`, id).Exec(ctx); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var pending int
 	if err := tx.NewRaw("SELECT count(*) FROM spend_entries WHERE import_id = ? AND status = 'pending'", id).Scan(ctx, &pending); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if pending == 0 {
-		return 0, models.Errorf(models.ECONFLICT, "Import %d has no entries awaiting a decision.", id)
+		return 0, 0, models.Errorf(models.ECONFLICT, "Import %d has no entries awaiting a decision.", id)
 	}
-	return pending, nil
+	return pending, importedBy, nil
 }
 
 // checkImportBudgets refuses an import whose pending entries would take a

@@ -70,7 +70,7 @@ func TestImportSpend(t *testing.T) {
 	if err := st.DB().NewRaw("SELECT id FROM spend_entries WHERE import_id = ? LIMIT 1", res.ID).Scan(ctx, &id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ApproveSpend(ctx, maker, id, limit); models.ErrorCode(err) != models.EFORBIDDEN {
+	if _, err := st.ApproveSpend(ctx, maker, id); models.ErrorCode(err) != models.EFORBIDDEN {
 		t.Fatalf("the importer approved their own import: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ func TestVerifyLedgerCatchesTampering(t *testing.T) {
 	fl := line(t, st, "10000.00")
 	maker, checker, other := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
 	approved := record(t, st, maker, fl, "100.00")
-	if _, err := st.ApproveSpend(ctx, checker, approved.ID, limit); err != nil {
+	if _, err := st.ApproveSpend(ctx, checker, approved.ID); err != nil {
 		t.Fatal(err)
 	}
 	rejected := record(t, st, maker, fl, "20.00")
@@ -33,7 +33,7 @@ func TestVerifyLedgerCatchesTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	importID := importAmounts(t, st, maker, fl, "10.00", "11.00", "12.00")
-	if _, err := st.ApproveImport(ctx, checker, importID, limit); err != nil {
+	if _, err := st.ApproveImport(ctx, checker, importID); err != nil {
 		t.Fatal(err)
 	}
 	var imported []int64

@@ -54,9 +54,10 @@ func TestReservationsCountAgainstWhatCanBeAwarded(t *testing.T) {
 		t.Fatalf("award past a reservation: %v", err)
 	}
 	// The database refuses it too, whoever writes.
-	if err := raw(st, `INSERT INTO awards (funding_line_id, recipient_id, reference, purpose, amount, awarded_on, starts_on, ends_on)
-		VALUES (?, ?, 'RAW-1', '', 1.00, '2024-06-01', '2024-06-01', '2024-06-01')`, fl.ID, fl.FunderID); err == nil {
-		t.Fatal("raw award past a reservation was stored")
+	if err := raw(st, `INSERT INTO awards (funding_line_id, recipient_id, reference, purpose, amount, awarded_on, starts_on, ends_on, proposed_by)
+		VALUES (?, ?, 'RAW-1', '', 1.00, '2024-06-01', '2024-06-01', '2024-06-01', ?)`, fl.ID, fl.FunderID, officer.UserID); err == nil ||
+		!strings.Contains(err.Error(), "exceed the budget") {
+		t.Fatalf("raw award past a reservation: %v", err)
 	}
 	totals, err := st.LineTotals(ctx, fl.ID)
 	if err != nil || totals[fl.ID].Reserved.StringFixed(2) != "25000.00" || !totals[fl.ID].Uncommitted().IsZero() {
@@ -106,8 +107,9 @@ func TestReservationsCountAgainstWhatCanBeAwarded(t *testing.T) {
 		}
 	}
 	// An award cannot claim a reservation that was not converted into it.
-	if err := raw(st, `INSERT INTO awards (funding_line_id, recipient_id, reference, purpose, amount, awarded_on, starts_on, ends_on, reservation_id)
-		VALUES (?, ?, 'RAW-2', '', 1.00, '2024-06-01', '2024-06-01', '2024-06-01', ?)`, fl.ID, fl.FunderID, r2.ID); err == nil {
+	if err := raw(st, `INSERT INTO awards (funding_line_id, recipient_id, reference, purpose, amount, awarded_on, starts_on, ends_on, reservation_id, proposed_by)
+		VALUES (?, ?, 'RAW-2', '', 1.00, '2024-06-01', '2024-06-01', '2024-06-01', ?, ?)`, fl.ID, fl.FunderID, r2.ID, officer.UserID); err == nil ||
+		!strings.Contains(err.Error(), "is not a converted reservation") {
 		t.Fatal("an award claimed a released reservation")
 	}
 	// Refused changes left no trace; each change that landed left one event.

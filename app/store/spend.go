@@ -30,10 +30,13 @@ func (s *Store) RecordSpend(ctx context.Context, actor models.Actor, e *models.S
 		err := tx.NewRaw(`INSERT INTO spend_entries (funding_line_id, award_id, tranche_id, payee_id, amount, incurred_on, category,
 				reference, description, purpose, vfm_reason, status, recorded_by, idempotency_key, request_hash)
 			SELECT fl.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM funding_lines fl WHERE fl.id = ? AND fl.status = 'active'
+				AND ?::date BETWEEN fl.starts_on AND fl.ends_on
+				AND NOT EXISTS (SELECT 1 FROM awards a WHERE a.id = ? AND (?::date NOT BETWEEN a.starts_on AND a.ends_on OR a.status <> 'approved'))
 			ON CONFLICT (recorded_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 			RETURNING *`,
 			e.AwardID, e.TrancheID, e.PayeeID, e.Amount, e.IncurredOn.Format(time.DateOnly), e.Category, e.Reference, e.Description,
-			e.Purpose, e.VFMReason, e.Status, e.RecordedBy, e.IdempotencyKey, e.RequestHash, e.FundingLineID).Scan(ctx, e)
+			e.Purpose, e.VFMReason, e.Status, e.RecordedBy, e.IdempotencyKey, e.RequestHash, e.FundingLineID,
+			e.IncurredOn.Format(time.DateOnly), e.AwardID, e.IncurredOn.Format(time.DateOnly)).Scan(ctx, e)
 		if errors.Is(err, sql.ErrNoRows) {
 			replayed, err = s.notRecorded(ctx, tx, actor, e, key, requestHash)
 			return err
@@ -47,7 +50,8 @@ func (s *Store) RecordSpend(ctx context.Context, actor models.Actor, e *models.S
 }
 
 // notRecorded says why RecordSpend's insert stored nothing: the line is
-// missing or not active, or the idempotency key was used before, in which
+// missing or not active, the entry falls outside the line's or the award's
+// dates, or the idempotency key was used before, in which
 // case the first entry is the answer (replayed) if the request is the same.
 func (s *Store) notRecorded(ctx context.Context, tx bun.Tx, actor models.Actor, e *models.SpendEntry, key string, requestHash []byte) (bool, error) {
 	fl := new(models.FundingLine)
@@ -57,6 +61,9 @@ func (s *Store) notRecorded(ctx context.Context, tx bun.Tx, actor models.Actor, 
 	if fl.Status != models.StatusActive {
 		return false, &models.Error{Code: models.ECONFLICT, Message: "Spend can only be recorded on an active funding line; " + fl.Code + " is " + string(fl.Status) + ".",
 			Fields: []models.FieldError{{Field: "funding_line_id", Message: "the line is " + string(fl.Status) + ", not active"}}}
+	}
+	if err := checkSpendDates(ctx, tx, e, fl); err != nil {
+		return false, err
 	}
 	if key == "" {
 		// The line became active after the insert looked at it.
@@ -73,6 +80,36 @@ func (s *Store) notRecorded(ctx context.Context, tx bun.Tx, actor models.Actor, 
 	return true, nil
 }
 
+// checkSpendDates refuses spend incurred outside its line's dates or its
+// award's (ECONFLICT on incurred_on), or against an award not approved
+// (ECONFLICT on award_id); the database's spend_within_line_dates,
+// spend_within_award_dates and spend_award_approved hold the same rules.
+func checkSpendDates(ctx context.Context, db bun.IDB, e *models.SpendEntry, fl *models.FundingLine) error {
+	outside := func(what string, from, to time.Time) error {
+		msg := "must be within " + what + "'s dates, " + from.Format(models.DateLayout) + " to " + to.Format(models.DateLayout)
+		return &models.Error{Code: models.ECONFLICT, Message: "Spend incurred on " + e.IncurredOn.Format(models.DateLayout) + " " + msg + ".",
+			Fields: []models.FieldError{{Field: "incurred_on", Message: msg}}}
+	}
+	if e.IncurredOn.Before(fl.StartsOn) || e.IncurredOn.After(fl.EndsOn) {
+		return outside("funding line "+fl.Code, fl.StartsOn, fl.EndsOn)
+	}
+	if e.AwardID == nil {
+		return nil
+	}
+	a := new(models.Award)
+	if err := db.NewSelect().Model(a).Column("reference", "starts_on", "ends_on", "status").Where("id = ?", *e.AwardID).Scan(ctx); err != nil {
+		return fieldNotFound(err, "award_id", "no such award")
+	}
+	if a.Status != models.DecisionApproved {
+		return &models.Error{Code: models.ECONFLICT, Message: "Award " + a.Reference + " is " + string(a.Status) + ": spend is recorded only against an approved award.",
+			Fields: []models.FieldError{{Field: "award_id", Message: "the award is " + string(a.Status) + ", not approved"}}}
+	}
+	if e.IncurredOn.Before(a.StartsOn) || e.IncurredOn.After(a.EndsOn) {
+		return outside("award "+a.Reference, a.StartsOn, a.EndsOn)
+	}
+	return nil
+}
+
 func fieldNotFound(err error, field, msg string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return &models.Error{Code: models.EINVALID, Message: "The input has problems; see fields.", Fields: []models.FieldError{{Field: field, Message: msg}}}
@@ -81,11 +118,13 @@ func fieldNotFound(err error, field, msg string) error {
 }
 
 // ApproveSpend approves a pending entry. It is EFORBIDDEN for the person who
-// recorded it, and for anyone but an admin above the approval limit; it is
-// ECONFLICT when the approval would take the line's approved spend above its
+// recorded it, and for anyone the scheme of delegation does not allow to
+// approve spend of its amount (CheckDecisionAuthority, kind spend); it is
+// ECONFLICT when the line is no longer active (unless the entry is a
+// reversal) or the approval would take the line's approved spend above its
 // budget, or the award's above the award. The line is locked first, so two
 // approvals can never overspend together.
-func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64, approvalLimit decimal.Decimal) (*models.SpendEntry, error) {
+func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64) (*models.SpendEntry, error) {
 	var out *models.SpendEntry
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		e, fl, err := lockSpend(ctx, tx, id)
@@ -95,9 +134,11 @@ func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64, 
 		if err := checkDecision(actor, e); err != nil {
 			return err
 		}
-		if e.Amount.Abs().GreaterThan(approvalLimit) && actor.Role != models.RoleAdmin {
-			return models.Errorf(models.EFORBIDDEN, "Spend over %s needs an admin's approval; this entry is %s.",
-				models.Pounds(approvalLimit), models.Pounds(e.Amount))
+		if err := s.CheckDecisionAuthority(ctx, tx, models.DecisionSpend, e.Amount, actor.UserID, e.RecordedBy); err != nil {
+			return err
+		}
+		if fl.Status != models.StatusActive && e.ReversesID == nil {
+			return models.Errorf(models.ECONFLICT, "Funding line %s is %s: spend is approved only on an active line.", fl.Code, fl.Status)
 		}
 		if e.Amount.IsPositive() {
 			if err := checkBudget(ctx, tx, e, fl); err != nil {
@@ -200,6 +241,9 @@ func (s *Store) RejectSpend(ctx context.Context, actor models.Actor, id int64, r
 			return err
 		}
 		if err := checkDecision(actor, e); err != nil {
+			return err
+		}
+		if err := s.CheckDecisionAuthority(ctx, tx, models.DecisionSpend, decimal.Zero, actor.UserID, e.RecordedBy); err != nil {
 			return err
 		}
 		now := s.clock.Now().UTC()

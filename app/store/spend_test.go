@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -36,8 +38,6 @@ func record(t *testing.T, st *store.Store, by models.Actor, fl *models.FundingLi
 	return e
 }
 
-var limit = models.DefaultApprovalLimit
-
 // TestRacingApprovalsNeverOverspend records 1,000 entries of £1.00 against a
 // £500.00 line and approves them all at once from many goroutines.
 func TestRacingApprovalsNeverOverspend(t *testing.T) {
@@ -62,7 +62,7 @@ func TestRacingApprovalsNeverOverspend(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for id := range work {
-				_, err := st.ApproveSpend(ctx, checker, id, limit)
+				_, err := st.ApproveSpend(ctx, checker, id)
 				mu.Lock()
 				if err == nil {
 					approved++
@@ -100,7 +100,7 @@ func TestMakerCheckerAndApprovalLimit(t *testing.T) {
 	maker, checker, admin := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
 
 	e := record(t, st, maker, fl, "10.00")
-	if _, err := st.ApproveSpend(ctx, maker, e.ID, limit); models.ErrorCode(err) != models.EFORBIDDEN {
+	if _, err := st.ApproveSpend(ctx, maker, e.ID); models.ErrorCode(err) != models.EFORBIDDEN {
 		t.Fatalf("the recorder approved their own spend: %v", err)
 	}
 	if _, err := st.RejectSpend(ctx, maker, e.ID, "no"); models.ErrorCode(err) != models.EFORBIDDEN {
@@ -113,18 +113,37 @@ func TestMakerCheckerAndApprovalLimit(t *testing.T) {
 	}
 
 	big := record(t, st, maker, fl, "100000.01")
-	if _, err := st.ApproveSpend(ctx, checker, big.ID, limit); models.ErrorCode(err) != models.EFORBIDDEN ||
-		!strings.Contains(models.ErrorMessage(err), "admin") {
+	if _, err := st.ApproveSpend(ctx, checker, big.ID); models.ErrorCode(err) != models.EFORBIDDEN ||
+		!errors.Is(err, models.ErrAmountAuthority) || !strings.Contains(models.ErrorMessage(err), "up to £100,000.00") {
 		t.Fatalf("a finance officer approved over the limit: %v", err)
 	}
-	if _, err := st.ApproveSpend(ctx, admin, big.ID, limit); err != nil {
+	// Through SQL as the application, the scheme of delegation still holds:
+	// a finance officer cannot approve £100,000.01, nor a board member £1.
+	err = raw(st, "UPDATE spend_entries SET status = 'approved', decided_by = ?, decided_at = now() WHERE id = ?", checker.UserID, big.ID)
+	if err == nil || !strings.Contains(err.Error(), "decision_amount_authority") {
+		t.Fatalf("raw approval over the limit: %v", err)
+	}
+	board := &models.User{Email: unique("board") + "@example.org", Name: "Board", Role: models.RoleBoardMember, PasswordHash: "-", Active: true}
+	if err := st.CreateUser(ctx, actor, board); err != nil {
+		t.Fatal(err)
+	}
+	small := record(t, st, maker, fl, "1.00")
+	err = raw(st, "UPDATE spend_entries SET status = 'approved', decided_by = ?, decided_at = now() WHERE id = ?", board.ID, small.ID)
+	if err == nil || !strings.Contains(err.Error(), "decision_role_authority") {
+		t.Fatalf("raw approval by a board member: %v", err)
+	}
+	_, err = st.ApproveSpend(ctx, models.Actor{UserID: board.ID, Label: board.Email, Role: board.Role}, small.ID)
+	if !errors.Is(err, models.ErrRoleAuthority) {
+		t.Fatalf("a board member approved spend: %v", err)
+	}
+	if _, err := st.ApproveSpend(ctx, admin, big.ID); err != nil {
 		t.Fatalf("admin approval over the limit: %v", err)
 	}
 	atLimit := record(t, st, maker, fl, "100000.00")
-	if _, err := st.ApproveSpend(ctx, checker, atLimit.ID, limit); err != nil {
+	if _, err := st.ApproveSpend(ctx, checker, atLimit.ID); err != nil {
 		t.Fatalf("approval at exactly the limit: %v", err)
 	}
-	if _, err := st.ApproveSpend(ctx, admin, atLimit.ID, limit); models.ErrorCode(err) != models.ECONFLICT {
+	if _, err := st.ApproveSpend(ctx, admin, atLimit.ID); models.ErrorCode(err) != models.ECONFLICT {
 		t.Fatalf("approved twice: %v", err)
 	}
 
@@ -163,7 +182,7 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 	fl := line(t, st, "100.00")
 	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
 	e := record(t, st, maker, fl, "40.00")
-	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+	if _, err := st.ApproveSpend(ctx, checker, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	for name, q := range map[string]string{
@@ -240,7 +259,7 @@ func TestReversal(t *testing.T) {
 	if _, err := st.ReverseSpend(ctx, maker, e.ID, "typo"); models.ErrorCode(err) != models.ECONFLICT {
 		t.Fatalf("reversed pending spend: %v", err)
 	}
-	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+	if _, err := st.ApproveSpend(ctx, checker, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	rev, err := st.ReverseSpend(ctx, maker, e.ID, "invoice was for another line")
@@ -253,10 +272,10 @@ func TestReversal(t *testing.T) {
 	if _, err := st.ReverseSpend(ctx, checker, e.ID, "again"); models.ErrorCode(err) != models.ECONFLICT {
 		t.Fatalf("reversed twice: %v", err)
 	}
-	if _, err := st.ApproveSpend(ctx, maker, rev.ID, limit); models.ErrorCode(err) != models.EFORBIDDEN {
+	if _, err := st.ApproveSpend(ctx, maker, rev.ID); models.ErrorCode(err) != models.EFORBIDDEN {
 		t.Fatalf("reversal approved by its recorder: %v", err)
 	}
-	if _, err := st.ApproveSpend(ctx, checker, rev.ID, limit); err != nil {
+	if _, err := st.ApproveSpend(ctx, checker, rev.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.ReverseSpend(ctx, checker, rev.ID, "undo the undo"); models.ErrorCode(err) != models.ECONFLICT {
@@ -376,7 +395,7 @@ func TestRandomLedgerOperations(t *testing.T) {
 			entries = append(entries, &entry{id: int(e.ID), line: l, amount: amount, status: models.SpendPending, by: who})
 		case op == 1:
 			e := entries[rng.IntN(len(entries))]
-			_, err := st.ApproveSpend(ctx, people[who], int64(e.id), limit)
+			_, err := st.ApproveSpend(ctx, people[who], int64(e.id))
 			spent := decimal.Zero
 			for _, o := range entries {
 				if o.line == e.line && o.status == models.SpendApproved {
@@ -450,7 +469,7 @@ func TestLedgerKeysHoldForStraySQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Tranches = []*models.Tranche{{Seq: 1, DueOn: a.StartsOn, Amount: a.Amount}}
-	if err := st.CreateAward(ctx, actor, a); err != nil {
+	if err := storetest.Award(ctx, st, a); err != nil {
 		t.Fatal(err)
 	}
 	tranche := a.Tranches[0].ID
@@ -473,7 +492,7 @@ func TestLedgerKeysHoldForStraySQL(t *testing.T) {
 		}
 	}
 	e := record(t, st, maker, fl, "5.00")
-	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+	if _, err := st.ApproveSpend(ctx, checker, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	reverse := func() error {

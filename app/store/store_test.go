@@ -96,19 +96,20 @@ func TestDatabaseRefusesWhatGoRefuses(t *testing.T) {
 	st := MustStore(t)
 	fl := line(t, st, "100.00")
 	var recipient int64 = fl.FunderID
+	proposer := person(t, st, models.RoleFinanceOfficer).UserID
 	tests := []struct {
 		name, sql, want string
 	}{
-		{"ErrAwardOverBudget", fmt.Sprintf(`INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on)
-			VALUES (%d, %d, '%s', 100.01, '2024-04-01', '2024-04-01', '2024-05-01')`, fl.ID, recipient, unique("R")), "awards_within_budget"},
-		{"ErrTranchesDoNotAddUp", fmt.Sprintf(`WITH a AS (INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on)
-			VALUES (%d, %d, '%s', 50.00, '2024-04-01', '2024-04-01', '2024-05-01') RETURNING id)
-			INSERT INTO tranches (award_id, seq, due_on, amount) SELECT id, 1, '2024-04-01', 49.99 FROM a`, fl.ID, recipient, unique("R")), "tranches_sum_to_award"},
+		{"ErrAwardOverBudget", fmt.Sprintf(`INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on, proposed_by)
+			VALUES (%d, %d, '%s', 100.01, '2024-04-01', '2024-04-01', '2024-05-01', %d)`, fl.ID, recipient, unique("R"), proposer), "awards_within_budget"},
+		{"ErrTranchesDoNotAddUp", fmt.Sprintf(`WITH a AS (INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on, proposed_by)
+			VALUES (%d, %d, '%s', 50.00, '2024-04-01', '2024-04-01', '2024-05-01', %d) RETURNING id)
+			INSERT INTO tranches (award_id, seq, due_on, amount) SELECT id, 1, '2024-04-01', 49.99 FROM a`, fl.ID, recipient, unique("R"), proposer), "tranches_sum_to_award"},
 		{"ErrIllegalStatus", fmt.Sprintf(`UPDATE funding_lines SET status = 'draft' WHERE id = %d`, fl.ID), "funding_lines_status_transition"},
 		{"ErrNaNBudget", fmt.Sprintf(`UPDATE funding_lines SET budget = 'NaN' WHERE id = %d`, fl.ID), "funding_lines_budget_check"},
 		{"ErrInfiniteBudget", fmt.Sprintf(`UPDATE funding_lines SET budget = 'Infinity' WHERE id = %d`, fl.ID), ""},
-		{"ErrNaNAward", fmt.Sprintf(`INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on)
-			VALUES (%d, %d, '%s', 'NaN', '2024-04-01', '2024-04-01', '2024-05-01')`, fl.ID, recipient, unique("R")), "awards_amount_check"},
+		{"ErrNaNAward", fmt.Sprintf(`INSERT INTO awards (funding_line_id, recipient_id, reference, amount, awarded_on, starts_on, ends_on, proposed_by)
+			VALUES (%d, %d, '%s', 'NaN', '2024-04-01', '2024-04-01', '2024-05-01', %d)`, fl.ID, recipient, unique("R"), proposer), "awards_amount_check"},
 		{"ErrAuditUpdate", `UPDATE audit_events SET actor = 'someone else'`, "append-only"},
 		{"ErrAuditDelete", `DELETE FROM audit_events`, "append-only"},
 		{"ErrAuditTruncate", `TRUNCATE audit_events`, "append-only"},
@@ -154,7 +155,7 @@ func TestAwardInGoNamesTheShortfall(t *testing.T) {
 	}
 	// The budget cannot drop below what is awarded.
 	a.Amount, a.Tranches = decimal.RequireFromString("600.00"), []*models.Tranche{{Seq: 1, DueOn: a.StartsOn, Amount: decimal.RequireFromString("600.00")}}
-	if err := st.CreateAward(context.Background(), actor, a); err != nil {
+	if err := storetest.Award(context.Background(), st, a); err != nil {
 		t.Fatal(err)
 	}
 	fl.Budget = decimal.RequireFromString("599.99")
@@ -196,6 +197,7 @@ func TestAuditChain(t *testing.T) {
 	}
 	type event struct {
 		Seq                                        int64
+		ActorID                                    *int64
 		OccurredAt                                 string
 		Actor, Action, Entity, EntityID, RequestID string
 		Before, After                              *string
@@ -203,8 +205,8 @@ func TestAuditChain(t *testing.T) {
 	}
 	load := func(seq int64) event {
 		var e event
-		err := st.DB().NewRaw(`SELECT seq, occurred_at::text, actor, action, entity, entity_id, request_id, before::text, after::text, prev_hash, hash
-			FROM audit_events WHERE seq = ?`, seq).Scan(ctx, &e.Seq, &e.OccurredAt, &e.Actor, &e.Action, &e.Entity, &e.EntityID, &e.RequestID, &e.Before, &e.After, &e.PrevHash, &e.Hash)
+		err := st.DB().NewRaw(`SELECT seq, actor_id, occurred_at::text, actor, action, entity, entity_id, request_id, before::text, after::text, prev_hash, hash
+			FROM audit_events WHERE seq = ?`, seq).Scan(ctx, &e.Seq, &e.ActorID, &e.OccurredAt, &e.Actor, &e.Action, &e.Entity, &e.EntityID, &e.RequestID, &e.Before, &e.After, &e.PrevHash, &e.Hash)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,9 +214,9 @@ func TestAuditChain(t *testing.T) {
 	}
 	restore := func(e event) {
 		tamper(t, st, "DELETE FROM audit_events WHERE seq = ?", e.Seq)
-		tamper(t, st, `INSERT INTO audit_events (seq, occurred_at, actor, action, entity, entity_id, request_id, before, after, prev_hash, hash)
-			VALUES (?, ?::timestamptz, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)`,
-			e.Seq, e.OccurredAt, e.Actor, e.Action, e.Entity, e.EntityID, e.RequestID, e.Before, e.After, e.PrevHash, e.Hash)
+		tamper(t, st, `INSERT INTO audit_events (seq, actor_id, occurred_at, actor, action, entity, entity_id, request_id, before, after, prev_hash, hash)
+			VALUES (?, ?, ?::timestamptz, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)`,
+			e.Seq, e.ActorID, e.OccurredAt, e.Actor, e.Action, e.Entity, e.EntityID, e.RequestID, e.Before, e.After, e.PrevHash, e.Hash)
 	}
 	mustBreakAt := func(seq int64, reason string) {
 		t.Helper()

@@ -54,7 +54,7 @@ func seedSpend(t *testing.T) {
 		_, err = st.RecordSpend(ctx, people[0], e, "", nil)
 		must(err)
 		if s.approve {
-			_, err = st.ApproveSpend(ctx, people[1], e.ID, models.DefaultApprovalLimit)
+			_, err = st.ApproveSpend(ctx, people[1], e.ID)
 			must(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -46,10 +47,8 @@ func TestKilledImportStoresNothing(t *testing.T) {
 	if err := st.CreateFundingLine(ctx, sys, fl); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		if _, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s); err != nil {
-			t.Fatal(err)
-		}
+	if err := storetest.Activate(ctx, st, fl.ID); err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "big.csv")

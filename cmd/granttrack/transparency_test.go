@@ -11,6 +11,7 @@ import (
 	"granttrack/app/demo"
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -37,7 +38,7 @@ func TestExportTransparencyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAward(ctx, models.SystemActor("test"), a); err != nil {
+	if err := storetest.Award(ctx, st, a); err != nil {
 		t.Fatal(err)
 	}
 	run := func(args ...string) (int, string, string) {

@@ -13,6 +13,7 @@ import (
 	"granttrack/app/export"
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -51,10 +52,7 @@ func mustVerifyBooks(t *testing.T, tag string) *verifyBooks {
 		StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
 	must(err)
 	must(st.CreateFundingLine(ctx, sys, fl))
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		_, err := st.ChangeFundingLineStatus(ctx, sys, fl.ID, s)
-		must(err)
-	}
+	must(storetest.Activate(ctx, st, fl.ID))
 	var people []models.Actor
 	for _, who := range []string{"maker", "checker"} {
 		u := &models.User{Email: who + tag + "@verify.example", Name: who, Role: models.RoleFinanceOfficer, PasswordHash: "-", Active: true}
@@ -72,7 +70,7 @@ func mustVerifyBooks(t *testing.T, tag string) *verifyBooks {
 			b.pending = e.ID
 			continue
 		}
-		_, err = st.ApproveSpend(ctx, people[1], e.ID, models.DefaultApprovalLimit)
+		_, err = st.ApproveSpend(ctx, people[1], e.ID)
 		must(err)
 	}
 	return b
@@ -177,7 +175,7 @@ func TestExportVerifyCommand(t *testing.T) {
 	}
 	// An approval after the export is a change since, not tampering.
 	path, _ := b.exportTo(t, "csv")
-	if _, err := b.st.ApproveSpend(ctx, b.checker, b.pending, models.DefaultApprovalLimit); err != nil {
+	if _, err := b.st.ApproveSpend(ctx, b.checker, b.pending); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := granttrack(t, "", "export", "verify", path)

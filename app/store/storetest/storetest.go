@@ -6,7 +6,11 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"granttrack/app/store"
 	"granttrack/models"
@@ -40,10 +44,9 @@ func ActiveLine(t testing.TB, st *store.Store, spec LineSpec) Line {
 		Budget: spec.Budget, StartsOn: spec.StartsOn, EndsOn: spec.EndsOn}.Validate()
 	must(t, err)
 	must(t, st.CreateFundingLine(ctx, system, fl))
-	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
-		_, err := st.ChangeFundingLineStatus(ctx, system, fl.ID, s)
-		must(t, err)
-	}
+	must(t, Activate(ctx, st, fl.ID))
+	fl, err = st.FundingLine(ctx, fl.ID)
+	must(t, err)
 	return Line{FundingLine: fl, Programme: p, Payee: o}
 }
 
@@ -59,6 +62,75 @@ func Officers(t testing.TB, st *store.Store, emails ...string) []models.Actor {
 	}
 	return out
 }
+
+// Deciders makes a finance officer who proposes and an admin who approves
+// (an admin may approve any amount in the default scheme of delegation),
+// with emails made from tag, which must be new to the database.
+func Deciders(ctx context.Context, st *store.Store, tag string) (proposer, approver models.Actor, err error) {
+	for _, p := range []struct {
+		who  *models.Actor
+		role models.Role
+	}{{&proposer, models.RoleFinanceOfficer}, {&approver, models.RoleAdmin}} {
+		u := &models.User{Email: strings.ToLower(string(p.role)+"-"+tag) + "@storetest.example", Name: string(p.role), Role: p.role, PasswordHash: "-", Active: true}
+		if err := st.CreateUser(ctx, system, u); err != nil {
+			return proposer, approver, err
+		}
+		*p.who = models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role}
+	}
+	return proposer, approver, nil
+}
+
+// Activate approves and activates a draft funding line as two people would:
+// each step proposed by a finance officer and approved by an admin.
+func Activate(ctx context.Context, st *store.Store, lineID int64) error {
+	proposer, approver, err := Deciders(ctx, st, fmt.Sprintf("line%d-%d", lineID, seq.Add(1)))
+	if err != nil {
+		return err
+	}
+	// Lines above the scheme's threshold cite a decision record.
+	r := &models.DecisionRecord{Reference: fmt.Sprintf("TEST-PCD %d-%d", lineID, seq.Add(1)), Title: "Test decision", SignedOn: time.Now().UTC(),
+		DecisionMaker: "Test"}
+	if err := st.CreateDecisionRecord(ctx, approver, r); err != nil {
+		return err
+	}
+	for _, to := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
+		d, err := st.ProposeLineStatus(ctx, proposer, lineID, to, "test", &r.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := st.DecideLineStatus(ctx, approver, d.ID, models.DecisionApproved, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Award proposes the award as a finance officer and approves it as an admin.
+func Award(ctx context.Context, st *store.Store, a *models.Award) error {
+	proposer, approver, err := Deciders(ctx, st, fmt.Sprintf("award%d", seq.Add(1)))
+	if err != nil {
+		return err
+	}
+	if a.DecisionRecordID == nil {
+		r := &models.DecisionRecord{Reference: fmt.Sprintf("TEST-AWARD %s-%d", a.Reference, seq.Add(1)), Title: "Test decision",
+			SignedOn: time.Now().UTC(), DecisionMaker: "Test"}
+		if err := st.CreateDecisionRecord(ctx, approver, r); err != nil {
+			return err
+		}
+		a.DecisionRecordID = &r.ID
+	}
+	if err := st.CreateAward(ctx, proposer, a); err != nil {
+		return err
+	}
+	_, err = st.DecideAward(ctx, approver, a.ID, models.DecisionApproved, "")
+	return err
+}
+
+// seq keeps the fixtures' emails apart within a test binary; the time
+// keeps them apart from other binaries sharing the database.
+var seq atomic.Int64
+
+func init() { seq.Store(time.Now().UnixNano() % 1_000_000_000) }
 
 func must(t testing.TB, err error) {
 	t.Helper()

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+
+	"granttrack/models"
+)
+
+func (s *Server) registerDecisionPages() {
+	s.app.Get("/approvals", s.requireWebUser, s.approvalsPage)
+	s.app.Post("/approvals/:entity/:id/:verb", s.requireWebRole(writers), s.decidePage)
+	s.app.Get("/delegation", s.requireWebUser, s.delegationPage)
+}
+
+func (s *Server) approvalsPage(c *fiber.Ctx) error { return s.approvalsShow(c, "") }
+
+func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
+	as, err := s.store.Approvals(c.UserContext(), actorOf(c).UserID)
+	if err != nil {
+		return err
+	}
+	rows := make([]approvalJSON, len(as))
+	for i, a := range as {
+		rows[i] = toApprovalJSON(a)
+	}
+	status := fiber.StatusOK
+	if problem != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem})
+}
+
+// webDecisions decide each kind of pending decision from a form: approve,
+// reject (with the form's reason) or withdraw.
+func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string, id int64, to models.DecisionStatus, reason string) error {
+	var err error
+	switch entity {
+	case "line_decision":
+		_, err = s.store.DecideLineStatus(ctx, a, id, to, reason)
+	case "award":
+		_, err = s.store.DecideAward(ctx, a, id, to, reason)
+	case "delegation_change":
+		_, err = s.store.DecideDelegationChange(ctx, a, id, to, reason)
+	case "spend_entry":
+		switch to {
+		case models.DecisionApproved:
+			_, err = s.store.ApproveSpend(ctx, a, id)
+		case models.DecisionRejected:
+			_, err = s.store.RejectSpend(ctx, a, id, reason)
+		default:
+			err = models.Errorf(models.EINVALID, "Recorded spend is rejected by a second officer, not withdrawn.")
+		}
+	case "spend_import":
+		switch to {
+		case models.DecisionApproved:
+			_, err = s.store.ApproveImport(ctx, a, id)
+		case models.DecisionRejected:
+			_, err = s.store.RejectImport(ctx, a, id, reason)
+		default:
+			err = models.Errorf(models.EINVALID, "An import is rejected by a second officer, not withdrawn.")
+		}
+	default:
+		err = models.Errorf(models.ENOTFOUND, "There is no kind of decision %q.", entity)
+	}
+	return err
+}
+
+var decisionVerbs = map[string]models.DecisionStatus{
+	"approve": models.DecisionApproved, "reject": models.DecisionRejected, "withdraw": models.DecisionWithdrawn,
+}
+
+func (s *Server) decidePage(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	to, ok := decisionVerbs[c.Params("verb")]
+	if !ok {
+		return models.Errorf(models.ENOTFOUND, "There is no decision %q.", c.Params("verb"))
+	}
+	reason := c.FormValue("reason")
+	if to == models.DecisionRejected {
+		if reason, err = models.RequireReason(reason); err != nil {
+			return s.approvalsShow(c, models.ErrorMessage(err))
+		}
+	}
+	if err := s.webDecision(c.UserContext(), actorOf(c), c.Params("entity"), id, to, reason); err != nil {
+		switch models.ErrorCode(err) {
+		case models.EINVALID, models.ECONFLICT, models.EFORBIDDEN:
+			return s.approvalsShow(c, models.ErrorMessage(err))
+		}
+		return err
+	}
+	return c.Redirect("/approvals", fiber.StatusSeeOther)
+}
+
+func (s *Server) delegationPage(c *fiber.Ctx) error {
+	kinds, err := s.delegationScheme(c.UserContext())
+	if err != nil {
+		return err
+	}
+	records, err := s.store.DecisionRecords(c.UserContext())
+	if err != nil {
+		return err
+	}
+	rows := make([]decisionRecordJSON, len(records))
+	for i, r := range records {
+		rows[i] = toDecisionRecordJSON(r)
+	}
+	return s.render(c, "decisions/delegation", fiber.Map{"Title": "Scheme of delegation", "Kinds": kinds, "Records": rows})
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/models"
+)
+
+// Approval is one decision awaiting someone: what it is, what it commits
+// and who proposed it, with enough to decide without opening it.
+type Approval struct {
+	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award
+	ID              int64               `bun:"id" json:"id"`
+	Title           string              `bun:"title" json:"title"`
+	Reference       string              `bun:"reference" json:"reference"`
+	Amount          decimal.Decimal     `bun:"amount,type:numeric(15,2)" json:"amount"`
+	FundingLineID   *int64              `bun:"funding_line_id" json:"funding_line_id"`
+	FundingLineCode string              `bun:"funding_line_code" json:"funding_line_code"`
+	ProposedBy      int64               `bun:"proposed_by" json:"proposed_by"`
+	ProposedByName  string              `bun:"proposed_by_name" json:"proposed_by_name"`
+	ProposedAt      time.Time           `bun:"proposed_at" json:"proposed_at"`
+	Evidence        int                 `bun:"evidence" json:"evidence_count"`
+	Entries         int                 `bun:"entries" json:"entries"`
+	DecisionRecord  *string             `bun:"decision_record" json:"decision_record"`
+}
+
+// approvalSources are the kinds of pending decision, one SELECT each with
+// the columns of Approval (but proposed_by_name) and authority_amount, the
+// amount checked against the decider's limit. A new kind of decision is
+// one more SELECT here.
+var approvalSources = []string{
+	// Spend recorded one by one (an import's entries are decided with it).
+	`SELECT 'spend' AS kind, 'spend_entry' AS entity, e.id, e.description AS title, e.reference, e.amount,
+		e.funding_line_id, fl.code AS funding_line_code, e.recorded_by AS proposed_by, e.recorded_at AS proposed_at,
+		(SELECT count(*) FROM spend_evidence v WHERE v.spend_entry_id = e.id)::int AS evidence, 1 AS entries,
+		NULL::text AS decision_record, abs(e.amount) AS authority_amount
+	FROM spend_entries e JOIN funding_lines fl ON fl.id = e.funding_line_id
+	WHERE e.status = 'pending' AND e.import_id IS NULL`,
+	// Imports, decided whole: the largest entry needs the authority.
+	`SELECT 'spend', 'spend_import', i.id, i.file_name, '', p.total, NULL::bigint, '', i.imported_by, i.imported_at,
+		0, p.entries, NULL::text, p.largest
+	FROM spend_imports i JOIN LATERAL (SELECT sum(amount) AS total, count(*)::int AS entries, max(abs(amount)) AS largest
+		FROM spend_entries WHERE import_id = i.id AND status = 'pending') p ON p.entries > 0`,
+	// Funding lines proposed for approval or activation: the line's budget.
+	`SELECT d.decision_kind, 'line_decision', d.id, 'Make ' || fl.code || ' ' || d.to_status || ': ' || fl.title ||
+			CASE WHEN d.reason <> '' THEN ' (' || d.reason || ')' ELSE '' END,
+		fl.code, fl.budget, fl.id, fl.code, d.proposed_by, d.proposed_at, 0, 1, r.reference, fl.budget
+	FROM line_decisions d JOIN funding_lines fl ON fl.id = d.funding_line_id
+	LEFT JOIN decision_records r ON r.id = d.decision_record_id
+	WHERE d.status = 'pending'`,
+	// Awards, and reservations converted into awards.
+	`SELECT CASE WHEN a.reservation_id IS NULL THEN 'award' ELSE 'reservation_conversion' END, 'award', a.id,
+		'Award to ' || o.name || CASE WHEN a.purpose <> '' THEN ': ' || a.purpose ELSE '' END,
+		a.reference, a.amount, fl.id, fl.code, a.proposed_by, a.created_at, 0, 1, r.reference, a.amount
+	FROM awards a JOIN funding_lines fl ON fl.id = a.funding_line_id JOIN organisations o ON o.id = a.recipient_id
+	LEFT JOIN decision_records r ON r.id = a.decision_record_id
+	WHERE a.status = 'pending'`,
+	// Changes to the scheme of delegation itself.
+	`SELECT 'delegation_change', 'delegation_change', c.id,
+		CASE WHEN c.remove THEN 'Remove the authority of ' || c.role || ' for ' || c.decision_kind
+			ELSE 'Let ' || c.role || ' approve ' || c.decision_kind || ' up to ' || coalesce(c.max_amount::text, 'any amount') END ||
+			': ' || c.reason,
+		'', 0, NULL::bigint, '', c.proposed_by, c.proposed_at, 0, 1, NULL::text, 0
+	FROM delegation_changes c WHERE c.status = 'pending'`,
+}
+
+// Approvals lists every pending decision the user may take: proposed by
+// someone else, of a kind the scheme of delegation gives their role, within
+// their role's limit. Oldest first.
+func (s *Store) Approvals(ctx context.Context, userID int64) ([]Approval, error) {
+	out := []Approval{}
+	err := s.db.NewRaw(`SELECT p.kind, p.entity, p.id, p.title, p.reference, p.amount, p.funding_line_id, p.funding_line_code,
+			p.proposed_by, u.name AS proposed_by_name, p.proposed_at, p.evidence, p.entries, p.decision_record
+		FROM (`+strings.Join(approvalSources, "\n\tUNION ALL\n\t")+`) p
+		JOIN users me ON me.id = ? AND me.active
+		JOIN delegation_rules dr ON dr.decision_kind = p.kind AND dr.role = me.role
+		JOIN users u ON u.id = p.proposed_by
+		WHERE p.proposed_by <> me.id AND (dr.max_amount IS NULL OR p.authority_amount <= dr.max_amount)
+		ORDER BY p.proposed_at, p.entity, p.id`, userID).Scan(ctx, &out)
+	return out, translate(err)
+}
