@@ -32,7 +32,7 @@ func approvedEntry(t *testing.T, st *store.Store) int64 {
 	if _, err := st.RecordSpend(ctx, officers[0], e, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ApproveSpend(ctx, officers[1], e.ID, models.DefaultApprovalLimit); err != nil {
+	if _, err := st.ApproveSpend(ctx, officers[1], e.ID); err != nil {
 		t.Fatal(err)
 	}
 	return e.ID

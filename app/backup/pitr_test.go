@@ -54,7 +54,7 @@ func TestPointInTimeRestoreBetweenTwoApprovals(t *testing.T) {
 		must(t, err)
 		entries = append(entries, e)
 	}
-	_, err = st.ApproveSpend(ctx, people[1], entries[0].ID, models.DefaultApprovalLimit)
+	_, err = st.ApproveSpend(ctx, people[1], entries[0].ID)
 	must(t, err)
 	between, err := st.VerifyAuditChain(ctx)
 	must(t, err)
@@ -65,7 +65,7 @@ func TestPointInTimeRestoreBetweenTwoApprovals(t *testing.T) {
 	defer conn.Close(context.Background())
 	var until time.Time
 	must(t, conn.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&until))
-	_, err = st.ApproveSpend(ctx, people[1], entries[1].ID, models.DefaultApprovalLimit)
+	_, err = st.ApproveSpend(ctx, people[1], entries[1].ID)
 	must(t, err)
 
 	// Close the WAL segment holding the second approval and wait until it is
@@ -110,7 +110,7 @@ func TestPointInTimeRestoreBetweenTwoApprovals(t *testing.T) {
 	}
 	// The restored cluster is open for writing: the second approval can be
 	// made again.
-	if _, err := rs.ApproveSpend(ctx, people[1], entries[1].ID, models.DefaultApprovalLimit); err != nil {
+	if _, err := rs.ApproveSpend(ctx, people[1], entries[1].ID); err != nil {
 		t.Fatalf("approving on the restored cluster: %v", err)
 	}
 	rs.Close()

@@ -224,7 +224,7 @@ func mustLookalikes(t *testing.T, st *store.Store, b books, tag string) map[int6
 		if _, err := st.RecordSpend(ctx, people[0], e, "", nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.ApproveSpend(ctx, people[1], e.ID, decimal.NewFromInt(10_000_000)); err != nil {
+		if _, err := st.ApproveSpend(ctx, people[1], e.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -129,7 +129,7 @@ func strangeBooks(t *testing.T) *verifyBooks {
 		}
 		switch i {
 		case 0, 3:
-			_, err = b.st.ApproveSpend(ctx, b.checker, e.ID, models.DefaultApprovalLimit)
+			_, err = b.st.ApproveSpend(ctx, b.checker, e.ID)
 		case 1:
 			_, err = b.st.RejectSpend(ctx, b.checker, e.ID, "why not")
 		}

@@ -302,7 +302,7 @@ func TestReversalIsDatedByTheDayInLondon(t *testing.T) {
 	fl := line(t, st, "100.00")
 	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
 	e := record(t, st, maker, fl, "40.00")
-	if _, err := st.ApproveSpend(ctx, checker, e.ID, limit); err != nil {
+	if _, err := st.ApproveSpend(ctx, checker, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2025, time.April, 1, 0, 30, 0, 0, models.London)
@@ -321,7 +321,7 @@ func TestReversalIsDatedByTheDayInLondon(t *testing.T) {
 	if fy := models.FinancialYearOf(stored.IncurredOn).String(); fy != "2025-26" {
 		t.Fatalf("the reversal falls in %s, want 2025-26", fy)
 	}
-	decided, err := st.ApproveSpend(ctx, checker, rev.ID, limit)
+	decided, err := st.ApproveSpend(ctx, checker, rev.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
