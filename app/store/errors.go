@@ -41,6 +41,15 @@ var constraintErrors = map[string]struct {
 	"spend_entries_append_only":              {models.ECONFLICT, "", "the spend ledger is append-only; record a reversal instead"},
 	"spend_entries_maker_checker":            {models.EFORBIDDEN, "", "spend must be approved by someone other than the person who recorded it"},
 	"audit_events_append_only":               {models.ECONFLICT, "", "the audit trail is append-only"},
+	"budget_profile_sums_to_budget":          {models.EINVALID, "years", "the budget profile must add up to the line's budget to the penny, within the line's years"},
+	"budget_above_floor":                     {models.ECONFLICT, "", "the budget change would leave a year or a line below what is already approved and committed in it"},
+	"spend_within_year_budget":               {models.ECONFLICT, "", "the approval would take a year's approved spend above its profiled budget"},
+	"budget_changed_by_budget_change":        {models.ECONFLICT, "", "an approved line's budget and profile change only through an approved budget change"},
+	"budget_change_balances":                 {models.EINVALID, "moves", "a budget change's moves must add up to zero"},
+	"budget_change_line_open":                {models.ECONFLICT, "", "budget changes apply to approved or active lines only"},
+	"budget_changes_append_only":             {models.ECONFLICT, "", "budget changes are never edited or deleted; withdraw a pending change and propose another"},
+	"budget_changes_maker_checker":           {models.EFORBIDDEN, "", "a budget change must be approved by someone other than the person who proposed it"},
+	"budget_profiles_amount_check":           {models.ECONFLICT, "", "a year's budget cannot go below zero"},
 	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
 }
 

@@ -26,6 +26,9 @@ type Line struct {
 // injections welcome).
 type LineSpec struct {
 	Code, PayeeName, Budget, StartsOn, EndsOn string
+	// Profile, if given, replaces the proposed budget profile before the
+	// line is approved: {"2023-24": "1200000.00", ...}.
+	Profile map[string]string
 }
 
 // ActiveLine makes an approved, active funding line as spec says.
@@ -40,6 +43,16 @@ func ActiveLine(t testing.TB, st *store.Store, spec LineSpec) Line {
 		Budget: spec.Budget, StartsOn: spec.StartsOn, EndsOn: spec.EndsOn}.Validate()
 	must(t, err)
 	must(t, st.CreateFundingLine(ctx, system, fl))
+	if spec.Profile != nil {
+		var in models.ProfileInput
+		for fy, amount := range spec.Profile {
+			in.Years = append(in.Years, models.YearInput{FinancialYear: fy, Amount: amount})
+		}
+		years, err := in.Validate()
+		must(t, err)
+		_, err = st.SetDraftProfile(ctx, system, fl.ID, years)
+		must(t, err)
+	}
 	for _, s := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
 		_, err := st.ChangeFundingLineStatus(ctx, system, fl.ID, s)
 		must(t, err)
