@@ -280,6 +280,19 @@ func (in BudgetChangeInput) Validate() (*BudgetChange, error) {
 	return bc, c.Err()
 }
 
+// ReprofileInput is the re-profiling that turns a line's profile from into
+// to, with its reason and effective date; EINVALID naming the field when
+// either is missing or nothing changes.
+func ReprofileInput(lineID int64, from, to []YearAmount, reason, effectiveOn string) (*BudgetChange, error) {
+	var c collector
+	bc := &BudgetChange{Kind: Reprofile, Status: ChangePending, Reason: c.text("reason", reason, true, 2000),
+		EffectiveOn: c.date("effective_on", effectiveOn), Moves: ProfileDeltas(lineID, from, to)}
+	if len(bc.Moves) == 0 {
+		c.Add("years", "the profile is unchanged")
+	}
+	return bc, c.Err()
+}
+
 // ProfileDeltas are the moves that turn profile from into profile to, by
 // year (unchanged years are left out).
 func ProfileDeltas(lineID int64, from, to []YearAmount) []*BudgetMove {

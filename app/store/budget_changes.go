@@ -76,6 +76,17 @@ func (e *BudgetEffect) DecisionKind(kind models.BudgetChangeKind) string {
 	return "budget_virement_within_programme"
 }
 
+// LineBudget returns a line's budget and profile with what is already
+// approved and committed in each year and on the line; ENOTFOUND if none.
+func (s *Store) LineBudget(ctx context.Context, lineID int64) (*LineEffect, error) {
+	fl, err := s.FundingLine(ctx, lineID)
+	if err != nil {
+		return nil, err
+	}
+	l, err := lineEffect(ctx, s.db, fl, nil)
+	return &l, err
+}
+
 // PreviewBudgetChange works out a change's effect without storing anything:
 // EINVALID when a move names no line or a year outside its line.
 func (s *Store) PreviewBudgetChange(ctx context.Context, bc *models.BudgetChange) (*BudgetEffect, error) {
@@ -161,10 +172,10 @@ func lineEffect(ctx context.Context, db bun.IDB, fl *models.FundingLine, moves [
 	return le, nil
 }
 
-// check refuses a change that would leave a year or a line below its floor
+// Check refuses a change that would leave a year or a line below its floor
 // (the rule budget_above_floor), naming each with the floor and the
 // shortfall, or that touches a line not approved or active.
-func (e *BudgetEffect) check() error {
+func (e *BudgetEffect) Check() error {
 	var short []string
 	for _, l := range e.Lines {
 		if l.Line.Status != models.StatusApproved && l.Line.Status != models.StatusActive {
@@ -215,7 +226,7 @@ func (s *Store) ProposeBudgetChange(ctx context.Context, actor models.Actor, bc 
 		if err != nil {
 			return err
 		}
-		if err := effect.check(); err != nil {
+		if err := effect.Check(); err != nil {
 			return err
 		}
 		if _, err := tx.NewInsert().Model(bc).Returning("*").Exec(ctx); err != nil {
@@ -260,7 +271,7 @@ func (s *Store) ApproveBudgetChange(ctx context.Context, actor models.Actor, id 
 			return err
 		}
 		effect = e
-		if err := effect.check(); err != nil {
+		if err := effect.Check(); err != nil {
 			return err
 		}
 		// The database applies the moves as the status changes (the
