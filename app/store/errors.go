@@ -50,7 +50,18 @@ var constraintErrors = map[string]struct {
 	"budget_changes_append_only":             {models.ECONFLICT, "", "budget changes are never edited or deleted; withdraw a pending change and propose another"},
 	"budget_changes_maker_checker":           {models.EFORBIDDEN, "", "a budget change must be approved by someone other than the person who proposed it"},
 	"budget_profiles_amount_check":           {models.ECONFLICT, "", "a year's budget cannot go below zero"},
+	"decision_kind_unknown":                  {models.EINVALID, "", "the scheme of delegation has no such kind of decision"},
+	"decision_citation_required":             {models.EINVALID, "decision_record_id", "this decision must cite the decision record that authorised it"},
+	"decision_records_reference_key":         {models.ECONFLICT, "reference", "a decision record with this reference already exists"},
 	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
+}
+
+// decisionRules are assert_decision_authority's refusals, by the constraint
+// name it raises them with.
+var decisionRules = map[string]error{
+	"decision_four_eyes":        models.ErrFourEyes,
+	"decision_role_authority":   models.ErrRoleAuthority,
+	"decision_amount_authority": models.ErrAmountAuthority,
 }
 
 // translate turns a driver error into a coded error; coded errors and nil
@@ -66,6 +77,12 @@ func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err
+	}
+	if rule, ok := decisionRules[pgErr.ConstraintName]; ok {
+		// The database's message names the user, role, kind and amounts: show
+		// it without the rule's name, which the caller can test with errors.Is.
+		msg := strings.TrimPrefix(pgErr.Message, pgErr.ConstraintName+": ")
+		return &models.Error{Code: models.EFORBIDDEN, Message: upperFirst(msg) + ".", Err: errors.Join(rule, err)}
 	}
 	if ce, ok := constraintErrors[pgErr.ConstraintName]; ok {
 		e := &models.Error{Code: ce.code, Message: upperFirst(ce.message) + ".", Err: err}

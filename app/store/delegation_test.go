@@ -1,0 +1,195 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// user makes an active user with the role and returns its id.
+func user(t *testing.T, st *store.Store, role models.Role) int64 {
+	t.Helper()
+	u := &models.User{Email: strings.ToLower(unique("u")) + "@example.org", Name: "User", Role: role, PasswordHash: "-", Active: true}
+	if err := st.CreateUser(context.Background(), actor, u); err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+// TestDecisionAuthority checks the scheme's default rules twice: in Go
+// (CheckDecisionAuthority) and in PostgreSQL (assert_decision_authority,
+// called over the application's own connection), which must agree on every
+// case and name the same rule.
+func TestDecisionAuthority(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	admin, admin2 := user(t, st, models.RoleAdmin), user(t, st, models.RoleAdmin)
+	officer, officer2 := user(t, st, models.RoleFinanceOfficer), user(t, st, models.RoleFinanceOfficer)
+	board, auditor := user(t, st, models.RoleBoardMember), user(t, st, models.RoleAuditor)
+	inactive := user(t, st, models.RoleAdmin)
+	if err := raw(st, "UPDATE users SET active = false WHERE id = ?", inactive); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name              string
+		kind              models.DecisionKind
+		amount            string
+		decider, proposer int64
+		want              error // nil: allowed
+	}{
+		{"OKOfficerSpendAtLimit", models.DecisionSpend, "100000.00", officer2, officer, nil},
+		{"OKOfficerReversalAtLimit", models.DecisionSpend, "-100000.00", officer2, officer, nil},
+		{"ErrOfficerSpendOverLimit", models.DecisionSpend, "100000.01", officer2, officer, models.ErrAmountAuthority},
+		{"ErrOfficerReversalOverLimit", models.DecisionSpend, "-150000.00", officer2, officer, models.ErrAmountAuthority},
+		{"OKAdminSpendUnlimited", models.DecisionSpend, "9999999999999.99", admin, officer, nil},
+		{"ErrOwnSpend", models.DecisionSpend, "1.00", officer, officer, models.ErrFourEyes},
+		{"ErrAdminOwnLine", models.DecisionLineApproval, "1.00", admin, admin, models.ErrFourEyes},
+		{"ErrBoardMemberSpend", models.DecisionSpend, "1.00", board, officer, models.ErrRoleAuthority},
+		{"ErrAuditorAward", models.DecisionAward, "1.00", auditor, officer, models.ErrRoleAuthority},
+		{"ErrInactiveAdmin", models.DecisionAward, "1.00", inactive, officer, models.ErrRoleAuthority},
+		{"ErrNoSuchUser", models.DecisionAward, "1.00", -1, officer, models.ErrRoleAuthority},
+		{"OKOfficerLineApproval", models.DecisionLineApproval, "100000.00", officer2, officer, nil},
+		{"ErrOfficerLineApprovalOverLimit", models.DecisionLineApproval, "2000000.00", officer2, officer, models.ErrAmountAuthority},
+		{"ErrOfficerVirementAcrossProgrammes", models.DecisionBudgetVirementAcrossProgrammes, "1.00", officer2, officer, models.ErrRoleAuthority},
+		{"OKAdminVirementAcrossProgrammes", models.DecisionBudgetVirementAcrossProgrammes, "5000000.00", admin, officer, nil},
+		{"ErrOfficerDelegationChange", models.DecisionDelegationChange, "0", officer2, admin, models.ErrRoleAuthority},
+		{"OKSecondAdminDelegationChange", models.DecisionDelegationChange, "0", admin2, admin, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			amount := decimal.RequireFromString(tc.amount)
+			goErr := st.CheckDecisionAuthority(ctx, nil, tc.kind, amount, tc.decider, tc.proposer)
+			dbErr := raw(st, "SELECT assert_decision_authority(?, ?, ?, ?)", string(tc.kind), amount, tc.decider, tc.proposer)
+			if tc.want == nil {
+				if goErr != nil || dbErr != nil {
+					t.Fatalf("refused: go %v; database %v", goErr, dbErr)
+				}
+				return
+			}
+			if !errors.Is(goErr, tc.want) || models.ErrorCode(goErr) != models.EFORBIDDEN {
+				t.Errorf("go: err = %v, want %v", goErr, tc.want)
+			}
+			var pgErr *pgconn.PgError
+			if !errors.As(dbErr, &pgErr) || pgErr.Code != "42501" || pgErr.ConstraintName != tc.want.Error() ||
+				!strings.HasPrefix(pgErr.Message, tc.want.Error()+": ") {
+				t.Errorf("database: err = %v, want SQLSTATE 42501 and constraint %v", dbErr, tc.want)
+			}
+		})
+	}
+	t.Run("ErrUnknownKind", func(t *testing.T) {
+		err := st.CheckDecisionAuthority(ctx, nil, "gift", decimal.Zero, admin, officer)
+		if models.ErrorCode(err) != models.EINVALID {
+			t.Errorf("go: err = %v", err)
+		}
+		var pgErr *pgconn.PgError
+		if err := raw(st, "SELECT assert_decision_authority('gift', 0, ?, ?)", admin, officer); !errors.As(err, &pgErr) || pgErr.ConstraintName != "decision_kind_unknown" {
+			t.Errorf("database: err = %v", err)
+		}
+	})
+}
+
+// TestDelegationSchemeDefaults checks the scheme the migration seeds: every
+// kind Go knows, the £100,000 approval limit for finance officers, and
+// virements across programmes and scheme changes for admins only.
+func TestDelegationSchemeDefaults(t *testing.T) {
+	st := MustStore(t)
+	kinds, rules, err := st.DelegationScheme(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[models.DecisionKind]bool{}
+	for _, k := range kinds {
+		known[k.DecisionKind] = true
+	}
+	for _, k := range models.AllDecisionKinds() {
+		if !known[k] {
+			t.Errorf("the database's scheme has no kind %q", k)
+		}
+	}
+	if len(kinds) != len(models.AllDecisionKinds()) {
+		t.Errorf("the database has %d kinds, Go %d", len(kinds), len(models.AllDecisionKinds()))
+	}
+	limits := map[string]string{}
+	for _, r := range rules {
+		v := "unlimited"
+		if r.MaxAmount != nil {
+			v = r.MaxAmount.StringFixed(2)
+		}
+		limits[string(r.DecisionKind)+"/"+string(r.Role)] = v
+	}
+	for key, want := range map[string]string{
+		"spend/finance_officer":                             models.DefaultApprovalLimit.StringFixed(2),
+		"spend/admin":                                       "unlimited",
+		"line_approval/finance_officer":                     "100000.00",
+		"budget_increase/finance_officer":                   "100000.00",
+		"budget_virement_across_programmes/admin":           "unlimited",
+		"budget_virement_across_programmes/finance_officer": "",
+		"delegation_change/admin":                           "unlimited",
+		"delegation_change/finance_officer":                 "",
+		"spend/board_member":                                "",
+		"spend/auditor":                                     "",
+	} {
+		if limits[key] != want {
+			t.Errorf("%s = %q, want %q", key, limits[key], want)
+		}
+	}
+}
+
+// TestDecisionCitation checks the citation threshold in Go and in
+// PostgreSQL: above it a decision must cite a record, at or below it need not.
+func TestDecisionCitation(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	r, err := models.DecisionRecordInput{Reference: unique("PCD "), Title: "Violence Reduction Unit grants 2024-25",
+		SignedOn: "2024-03-28", DecisionMaker: "Deputy Mayor for Policing and Crime", URL: "https://www.london.gov.uk/pcd"}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := models.Actor{UserID: user(t, st, models.RoleAdmin), Label: "admin", Role: models.RoleAdmin}
+	if err := st.CreateDecisionRecord(ctx, admin, r); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		amount string
+		record *int64
+		want   bool // refused
+	}{
+		{"OKAtThreshold", "1000000.00", nil, false},
+		{"ErrAboveThresholdUncited", "1000000.01", nil, true},
+		{"OKAboveThresholdCited", "5000000.00", &r.ID, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			amount := decimal.RequireFromString(tc.amount)
+			goErr := st.CheckDecisionCitation(ctx, nil, models.DecisionAward, amount, tc.record)
+			dbErr := raw(st, "SELECT assert_decision_citation('award', ?, ?)", amount, tc.record)
+			if !tc.want {
+				if goErr != nil || dbErr != nil {
+					t.Fatalf("refused: go %v; database %v", goErr, dbErr)
+				}
+				return
+			}
+			if !errors.Is(goErr, models.ErrCitationRequired) || models.ErrorCode(goErr) != models.EINVALID {
+				t.Errorf("go: err = %v", goErr)
+			}
+			var pgErr *pgconn.PgError
+			if !errors.As(dbErr, &pgErr) || pgErr.ConstraintName != "decision_citation_required" {
+				t.Errorf("database: err = %v", dbErr)
+			}
+		})
+	}
+	// A second record with the same reference is a conflict on reference.
+	dup := *r
+	dup.ID = 0
+	if err := st.CreateDecisionRecord(ctx, admin, &dup); models.ErrorCode(err) != models.ECONFLICT {
+		t.Errorf("duplicate reference: err = %v", err)
+	}
+}
