@@ -112,7 +112,7 @@ type budgetEffectJSON struct {
 }
 
 func toBudgetEffectJSON(kind models.BudgetChangeKind, e *store.BudgetEffect) budgetEffectJSON {
-	out := budgetEffectJSON{DecisionKind: e.DecisionKind(kind), AcrossProgrammes: e.AcrossProgrammes, Lines: []lineEffectJSON{}}
+	out := budgetEffectJSON{DecisionKind: string(e.DecisionKind(kind)), AcrossProgrammes: e.AcrossProgrammes, Lines: []lineEffectJSON{}}
 	if err := e.Check(); err != nil {
 		out.Refusal = models.ErrorMessage(err)
 	}

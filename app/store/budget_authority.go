@@ -8,16 +8,17 @@ import (
 	"granttrack/models"
 )
 
-// checkBudgetChangeAuthority refuses (EFORBIDDEN) a decider whose role may
-// not decide the change: finance officers and admins decide re-profiling and
-// virements within a programme; a virement across programmes needs an
-// admin.
-func (s *Store) checkBudgetChangeAuthority(_ context.Context, _ bun.IDB, actor models.Actor, bc *models.BudgetChange, e *BudgetEffect) error {
-	if actor.Role != models.RoleAdmin && actor.Role != models.RoleFinanceOfficer {
-		return models.Errorf(models.EFORBIDDEN, "Your role (%s) may not decide budget changes.", actor.Role)
+// checkBudgetChangeAuthority refuses (EFORBIDDEN) a decider the scheme of
+// delegation does not let approve the change: its kind (a re-profiling, a
+// virement within a programme, or across programmes, which needs the
+// higher authority) weighed by the money it moves. It also refuses
+// (EINVALID on decision_record_id) a change above its kind's threshold that
+// cites no decision record. The database asks the same of
+// assert_decision_authority and assert_decision_citation on approval.
+func (s *Store) checkBudgetChangeAuthority(ctx context.Context, db bun.IDB, actor models.Actor, bc *models.BudgetChange, e *BudgetEffect) error {
+	kind := e.DecisionKind(bc.Kind)
+	if err := s.CheckDecisionAuthority(ctx, db, kind, bc.Amount(), actor.UserID, bc.ProposedBy); err != nil {
+		return err
 	}
-	if bc.Kind == models.Virement && e.AcrossProgrammes && actor.Role != models.RoleAdmin {
-		return models.Errorf(models.EFORBIDDEN, "Budget change %d is a virement across programmes, which needs an admin's approval.", bc.ID)
-	}
-	return nil
+	return s.CheckDecisionCitation(ctx, db, kind, bc.Amount(), bc.DecisionRecordID)
 }

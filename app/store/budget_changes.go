@@ -66,14 +66,14 @@ type BudgetEffect struct {
 
 // DecisionKind is the kind of decision approving the change is under the
 // scheme of delegation.
-func (e *BudgetEffect) DecisionKind(kind models.BudgetChangeKind) string {
+func (e *BudgetEffect) DecisionKind(kind models.BudgetChangeKind) models.DecisionKind {
 	switch {
 	case kind == models.Reprofile:
-		return "budget_reprofile"
+		return models.DecisionBudgetReprofile
 	case e.AcrossProgrammes:
-		return "budget_virement_across_programmes"
+		return models.DecisionBudgetVirementAcrossProgrammes
 	}
-	return "budget_virement_within_programme"
+	return models.DecisionBudgetVirementWithinProgramme
 }
 
 // LineBudget returns a line's budget and profile with what is already
@@ -229,6 +229,9 @@ func (s *Store) ProposeBudgetChange(ctx context.Context, actor models.Actor, bc 
 		if err := effect.Check(); err != nil {
 			return err
 		}
+		if err := s.CheckDecisionCitation(ctx, tx, effect.DecisionKind(bc.Kind), bc.Amount(), bc.DecisionRecordID); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(bc).Returning("*").Exec(ctx); err != nil {
 			return err
 		}
@@ -259,15 +262,20 @@ func lockBudgetChange(ctx context.Context, tx bun.Tx, id int64) (*models.BudgetC
 
 // ApproveBudgetChange approves a pending change and applies it to the
 // profiles and budgets of its lines, in one transaction. EFORBIDDEN for the
-// person who proposed it and for anyone without the authority its kind
-// needs (a virement across programmes needs an admin); ECONFLICT when it
-// is no longer pending or would now undercut a year's or a line's floor.
+// person who proposed it and for anyone the scheme of delegation does not
+// let approve its kind and amount (a virement across programmes needs the
+// higher authority); EINVALID when it must cite a decision record and does
+// not; ECONFLICT when it is no longer pending or would now undercut a
+// year's or a line's floor.
 func (s *Store) ApproveBudgetChange(ctx context.Context, actor models.Actor, id int64) (*models.BudgetChange, *BudgetEffect, error) {
 	var out *models.BudgetChange
 	var effect *BudgetEffect
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		bc, e, err := s.lockForDecision(ctx, tx, actor, id)
+		bc, e, err := lockForDecision(ctx, tx, actor, id)
 		if err != nil {
+			return err
+		}
+		if err := s.checkBudgetChangeAuthority(ctx, tx, actor, bc, e); err != nil {
 			return err
 		}
 		effect = e
@@ -309,9 +317,9 @@ func (s *Store) auditProfiles(ctx context.Context, tx bun.Tx, actor models.Actor
 }
 
 // lockForDecision locks a change for the actor to approve or reject it and
-// works out its effect: EFORBIDDEN for its proposer and for anyone without
-// the authority its kind needs, ECONFLICT once it is decided.
-func (s *Store) lockForDecision(ctx context.Context, tx bun.Tx, actor models.Actor, id int64) (*models.BudgetChange, *BudgetEffect, error) {
+// works out its effect: EFORBIDDEN for its proposer, ECONFLICT once it is
+// decided.
+func lockForDecision(ctx context.Context, tx bun.Tx, actor models.Actor, id int64) (*models.BudgetChange, *BudgetEffect, error) {
 	bc, err := lockBudgetChange(ctx, tx, id)
 	if err != nil {
 		return nil, nil, err
@@ -320,10 +328,7 @@ func (s *Store) lockForDecision(ctx context.Context, tx bun.Tx, actor models.Act
 		return nil, nil, err
 	}
 	effect, err := budgetEffect(ctx, tx, bc.Moves)
-	if err != nil {
-		return nil, nil, err
-	}
-	return bc, effect, s.checkBudgetChangeAuthority(ctx, tx, actor, bc, effect)
+	return bc, effect, err
 }
 
 func checkChangeDecision(actor models.Actor, bc *models.BudgetChange) error {
@@ -337,11 +342,12 @@ func checkChangeDecision(actor models.Actor, bc *models.BudgetChange) error {
 }
 
 // RejectBudgetChange rejects a pending change with a reason; nothing moves.
-// The rules of who may decide are ApproveBudgetChange's.
+// Anyone able to write but its proposer (EFORBIDDEN) may reject it: no
+// authority is needed to leave a budget as it is.
 func (s *Store) RejectBudgetChange(ctx context.Context, actor models.Actor, id int64, reason string) (*models.BudgetChange, error) {
 	var out *models.BudgetChange
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		bc, _, err := s.lockForDecision(ctx, tx, actor, id)
+		bc, _, err := lockForDecision(ctx, tx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -415,8 +421,10 @@ func (s *Store) BudgetChanges(ctx context.Context, f BudgetChangeFilter) ([]*mod
 }
 
 // BudgetChangesToDecide lists, oldest first, the pending budget changes the
-// actor may approve or reject: proposed by someone else, of a kind the
-// actor's authority covers. The approvals page lists them.
+// actor may approve: proposed by someone else, of a kind and amount the
+// scheme of delegation lets the actor approve (one that must still cite a
+// decision record is listed; approving it says so). The approvals page
+// lists them.
 func (s *Store) BudgetChangesToDecide(ctx context.Context, actor models.Actor) ([]*models.BudgetChange, error) {
 	var pending []*models.BudgetChange
 	if err := s.db.NewSelect().Model(&pending).Relation("Moves").Where("budget_change.status = 'pending'").
@@ -429,7 +437,7 @@ func (s *Store) BudgetChangesToDecide(ctx context.Context, actor models.Actor) (
 		if err != nil {
 			return nil, err
 		}
-		switch err := s.checkBudgetChangeAuthority(ctx, s.db, actor, bc, effect); models.ErrorCode(err) {
+		switch err := s.CheckDecisionAuthority(ctx, s.db, effect.DecisionKind(bc.Kind), bc.Amount(), actor.UserID, bc.ProposedBy); models.ErrorCode(err) {
 		case "":
 			out = append(out, bc)
 		case models.EFORBIDDEN:

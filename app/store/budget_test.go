@@ -309,6 +309,9 @@ func TestReprofilingIsProposedDecidedAndAudited(t *testing.T) {
 	}
 	err = raw(st, `UPDATE budget_changes SET status = 'approved', decided_by = proposed_by, decided_at = now() WHERE status = 'pending'
 		AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, fl.ID)
+	wantRefusal(t, err, "decision_four_eyes")
+	err = raw(st, `UPDATE budget_changes SET status = 'rejected', decided_by = proposed_by, decided_at = now(), rejection_reason = 'mine'
+		WHERE status = 'pending' AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, fl.ID)
 	wantRefusal(t, err, "budget_changes_maker_checker")
 	err = raw(st, "UPDATE budget_change_moves SET delta = -delta WHERE funding_line_id = ?", fl.ID)
 	wantRefusal(t, err, "budget_changes_append_only")
@@ -329,11 +332,31 @@ func TestVirementsMoveBudgetBetweenLines(t *testing.T) {
 	maker, officer, admin := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
 	in := models.BudgetChangeInput{Kind: "virement", Reason: "Move unspent budget to where it is needed", EffectiveOn: "2024-10-01",
 		Moves: []models.MoveInput{move(from.ID, "2024-25", "-300.00"), move(to.ID, "2024-25", "300.00")}}
+	// Across programmes a virement must cite the decision that authorised it.
+	if _, err := propose(t, st, maker, in); models.ErrorCode(err) != models.EINVALID || !strings.Contains(fieldsOf(err), "decision_record_id") {
+		t.Fatalf("a virement across programmes citing no decision: %v", err)
+	}
+	rec, err := models.DecisionRecordInput{Reference: unique("PCD "), Title: "Virement", SignedOn: "2024-09-20", DecisionMaker: "Deputy Mayor"}.Validate()
+	must(t, err)
+	must(t, st.CreateDecisionRecord(ctx, admin, rec))
+	in.DecisionRecordID = &rec.ID
+	// Through raw SQL a finance officer cannot approve it either.
+	err = raw(st, `WITH c AS (INSERT INTO budget_changes (kind, reason, effective_on, proposed_by) VALUES ('virement', 'x', '2024-10-01', ?0) RETURNING id),
+		m AS (INSERT INTO budget_change_moves (budget_change_id, funding_line_id, financial_year, delta)
+			SELECT id, ?1, 2024, -1.00 FROM c UNION ALL SELECT id, ?2, 2024, 1.00 FROM c)
+		SELECT 1`, maker.UserID, from.ID, to.ID)
+	must(t, err)
+	err = raw(st, `UPDATE budget_changes SET status = 'approved', decided_by = ?, decided_at = now() WHERE status = 'pending' AND reason = 'x'
+		AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, officer.UserID, to.ID)
+	wantRefusal(t, err, "decision_role_authority")
+	err = raw(st, `UPDATE budget_changes SET status = 'approved', decided_by = ?, decided_at = now() WHERE status = 'pending' AND reason = 'x'
+		AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, admin.UserID, to.ID)
+	wantRefusal(t, err, "decision_citation_required")
 	bc, err := propose(t, st, maker, in)
 	must(t, err)
 	preview, err := st.PreviewBudgetChange(ctx, bc)
 	must(t, err)
-	if !preview.AcrossProgrammes || preview.DecisionKind(bc.Kind) != "budget_virement_across_programmes" {
+	if !preview.AcrossProgrammes || preview.DecisionKind(bc.Kind) != models.DecisionBudgetVirementAcrossProgrammes {
 		t.Fatalf("preview: %+v", preview)
 	}
 	if _, _, err := st.ApproveBudgetChange(ctx, officer, bc.ID); models.ErrorCode(err) != models.EFORBIDDEN || !strings.Contains(models.ErrorMessage(err), "across programmes") {
@@ -403,7 +426,9 @@ func TestVirementsMoveBudgetBetweenLines(t *testing.T) {
 	}
 	list, _, err := st.BudgetChanges(ctx, store.BudgetChangeFilter{FundingLineID: to.ID, Page: store.Page{Number: 1, PerPage: 50}})
 	must(t, err)
-	if len(list) != 2 || list[0].Status != models.ChangeWithdrawn || list[1].Status != models.ChangeApproved || len(list[1].Moves) != 2 {
+	// Newest first: the withdrawn one, the approved one, the one PostgreSQL would not approve.
+	if len(list) != 3 || list[0].Status != models.ChangeWithdrawn || list[1].Status != models.ChangeApproved || len(list[1].Moves) != 2 ||
+		list[2].Status != models.ChangePending {
 		t.Fatalf("the receiving line's changes: %+v", list)
 	}
 }
