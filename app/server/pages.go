@@ -127,9 +127,14 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	if v.Errors != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
+	budget, err := s.lineBudget(c, id, v.Typed)
+	if err != nil {
+		return err
+	}
 	return s.render(c.Status(status), "lines/show", fiber.Map{"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
 		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
-		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": today().Format(models.DateLayout)})
+		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": today().Format(models.DateLayout),
+		"Budget": budget})
 }
 
 func (s *Server) lineStatus(c *fiber.Ctx) error {
