@@ -323,7 +323,7 @@ func today() time.Time {
 }
 
 type figuresJSON struct {
-	Budget      Money      `json:"budget"`
+	Budget      Money      `json:"budget" doc:"the lines' budgets for the period from their budget profiles (a quarter's share by days)"`
 	Reserved    Money      `json:"reserved"`
 	Committed   Money      `json:"committed"`
 	Pending     Money      `json:"pending"`
