@@ -127,11 +127,13 @@ func TestBudgetProfilesAndChangesThroughTheAPI(t *testing.T) {
 		return s.ID
 	}
 	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", spend("700000.00", "2024-07-01")), nil), 200)
-	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", spend("250000.00", "2025-02-03")), nil)
+	over := spend("250000.00", "2025-02-03")
+	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", over), nil)
 	e.mustStatus(r, 409)
 	if pr := r.problem(t); !strings.Contains(pr.Detail, "in 2024-25: the year's budget is £900,000.00") || !strings.Contains(pr.Detail, "£50,000.00 short") {
 		t.Fatalf("spend beyond the year: %+v", pr)
 	}
+	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", over), map[string]any{"reason": "Over the year's budget"}), 200)
 
 	// Moving £250,000.00 out of 2024-25 would leave it under the £700,000.00 spent.
 	move := map[string]any{"kind": "reprofile", "reason": "Slippage", "effective_on": "2024-10-01", "moves": []map[string]any{

@@ -211,7 +211,7 @@ func (s *Store) ProposeBudgetChange(ctx context.Context, actor models.Actor, bc 
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if key != "" {
 			stored := new(models.BudgetChange)
-			err := tx.NewSelect().Model(stored).Relation("Moves").Where("proposed_by = ? AND idempotency_key = ?", actor.UserID, key).Scan(ctx)
+			err := tx.NewSelect().Model(stored).Relation("Moves", orderedMoves).Where("proposed_by = ? AND idempotency_key = ?", actor.UserID, key).Scan(ctx)
 			switch {
 			case err == nil && !bytes.Equal(stored.RequestHash, requestHash):
 				return models.Errorf(models.ECONFLICT, "This Idempotency-Key was already used for a different request; use a new key for a new budget change.")
@@ -246,6 +246,11 @@ func (s *Store) ProposeBudgetChange(ctx context.Context, actor models.Actor, bc 
 	return replayed, err
 }
 
+// orderedMoves loads a change's moves by line and year.
+func orderedMoves(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.Order("budget_move.funding_line_id", "budget_move.financial_year")
+}
+
 // lockBudgetChange locks a change's lines in id order, as every path that
 // changes budgets or spend locks them, then the change.
 func lockBudgetChange(ctx context.Context, tx bun.Tx, id int64) (*models.BudgetChange, error) {
@@ -254,7 +259,7 @@ func lockBudgetChange(ctx context.Context, tx bun.Tx, id int64) (*models.BudgetC
 		return nil, err
 	}
 	bc := new(models.BudgetChange)
-	if err := tx.NewSelect().Model(bc).Where("budget_change.id = ?", id).For("UPDATE").Relation("Moves").Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(bc).Where("budget_change.id = ?", id).For("UPDATE").Relation("Moves", orderedMoves).Scan(ctx); err != nil {
 		return nil, notFound(err, "Budget change", id)
 	}
 	return bc, nil
@@ -392,7 +397,7 @@ func (s *Store) WithdrawBudgetChange(ctx context.Context, actor models.Actor, id
 // BudgetChange returns one change with its moves; ENOTFOUND if none.
 func (s *Store) BudgetChange(ctx context.Context, id int64) (*models.BudgetChange, error) {
 	bc := new(models.BudgetChange)
-	if err := s.db.NewSelect().Model(bc).Relation("Moves").Where("budget_change.id = ?", id).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(bc).Relation("Moves", orderedMoves).Where("budget_change.id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, "Budget change", id)
 	}
 	return bc, nil
@@ -409,7 +414,7 @@ type BudgetChangeFilter struct {
 // total before paging.
 func (s *Store) BudgetChanges(ctx context.Context, f BudgetChangeFilter) ([]*models.BudgetChange, int, error) {
 	var out []*models.BudgetChange
-	q := s.db.NewSelect().Model(&out).Relation("Moves").Order("budget_change.id DESC")
+	q := s.db.NewSelect().Model(&out).Relation("Moves", orderedMoves).Order("budget_change.id DESC")
 	if f.FundingLineID != 0 {
 		q = q.Where("budget_change.id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)", f.FundingLineID)
 	}
@@ -427,7 +432,7 @@ func (s *Store) BudgetChanges(ctx context.Context, f BudgetChangeFilter) ([]*mod
 // lists them.
 func (s *Store) BudgetChangesToDecide(ctx context.Context, actor models.Actor) ([]*models.BudgetChange, error) {
 	var pending []*models.BudgetChange
-	if err := s.db.NewSelect().Model(&pending).Relation("Moves").Where("budget_change.status = 'pending'").
+	if err := s.db.NewSelect().Model(&pending).Relation("Moves", orderedMoves).Where("budget_change.status = 'pending'").
 		Where("budget_change.proposed_by <> ?", actor.UserID).Order("budget_change.id").Scan(ctx); err != nil {
 		return nil, translate(err)
 	}
