@@ -1,9 +1,7 @@
 package server
 
 import (
-	"crypto/sha256"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -197,9 +195,9 @@ func (s *Server) setProfile(c *fiber.Ctx, lineID int64, in models.ProfileInput) 
 }
 
 func (s *Server) proposeBudgetChange(c *fiber.Ctx) error {
-	key := strings.TrimSpace(c.Get("Idempotency-Key"))
-	if len(key) > maxIdempotencyKey {
-		return models.Errorf(models.EBADREQUEST, "The Idempotency-Key header is over %d characters.", maxIdempotencyKey)
+	key, hash, err := idempotency(c)
+	if err != nil {
+		return err
 	}
 	var in models.BudgetChangeInput
 	if err := decodeJSON(c, &in); err != nil {
@@ -209,8 +207,7 @@ func (s *Server) proposeBudgetChange(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(c.Body())
-	replayed, err := s.store.ProposeBudgetChange(c.UserContext(), actorOf(c), bc, key, sum[:])
+	replayed, err := s.store.ProposeBudgetChange(c.UserContext(), actorOf(c), bc, key, hash)
 	if err != nil {
 		return err
 	}
