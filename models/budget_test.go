@@ -9,7 +9,9 @@ import (
 )
 
 func TestBudgetChangeInputValidate(t *testing.T) {
-	mv := func(line int64, fy, delta string) MoveInput { return MoveInput{FundingLineID: line, FinancialYear: fy, Delta: delta} }
+	mv := func(line int64, fy, delta string) MoveInput {
+		return MoveInput{FundingLineID: line, FinancialYear: fy, Delta: delta}
+	}
 	tests := []struct {
 		name  string
 		in    BudgetChangeInput
