@@ -67,7 +67,9 @@ type QuarterAmount struct {
 
 // ProfileBudget spreads a funding line's budget straight-line by day over
 // the line's life and returns the part in each financial-year quarter it
-// touches, to the penny; the parts add up to the budget exactly.
+// touches, to the penny; the parts add up to the budget exactly. Summed by
+// year, it is the profile a new line is proposed (the database's
+// straight_line_profile, which a store test keeps equal to it).
 func ProfileBudget(budget decimal.Decimal, startsOn, endsOn time.Time) ([]QuarterAmount, error) {
 	if endsOn.Before(startsOn) {
 		return nil, Errorf(EINVALID, "the line ends before it starts")

@@ -73,6 +73,11 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 					(SELECT id FROM organisations WHERE name = 'Bench organisation 1'),
 					5000000.00, ?0::date + (l % 3) * interval '1 year', ?0::date + (5 + l % 3) * interval '1 year' - interval '1 day', 'active'
 				FROM generate_series(1, ?1) l`, []any{start, size.Lines}},
+			// Triggers are off while seeding, so the lines' proposed profiles
+			// are written here.
+			{`INSERT INTO budget_profiles (funding_line_id, financial_year, amount)
+				SELECT fl.id, p.financial_year, p.amount FROM funding_lines fl, straight_line_profile(fl.budget, fl.starts_on, fl.ends_on) p
+				WHERE fl.code LIKE 'RPT-L%'`, nil},
 			{`CREATE TEMP TABLE bench_lines ON COMMIT DROP AS
 				SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM funding_lines WHERE code LIKE 'RPT-L%'`, nil},
 			{`CREATE TEMP TABLE bench_orgs ON COMMIT DROP AS

@@ -90,9 +90,11 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 		l.programmes()
 		l.fundingLines()
 		l.awards()
+		l.reprofileDrugSupply()
 		if story {
 			l.currentLines()
 			l.payments()
+			l.pendingVirement()
 			l.outcomes()
 		}
 		return l.err
@@ -307,10 +309,10 @@ func (l *loader) fundingLines() {
 			Description: "Proposed VRU grants to borough partnerships for diversion of young people at risk of violence."},
 			programme: "VIOLENCE", funder: vru, status: nil},
 	}
-	l.createLines(specs)
+	l.createLines(specs, planAwards)
 }
 
-func (l *loader) createLines(specs []lineSpec) {
+func (l *loader) createLines(specs []lineSpec, awards []awardSpec) {
 	for _, sp := range specs {
 		if l.err != nil {
 			return
@@ -325,6 +327,9 @@ func (l *loader) createLines(specs []lineSpec) {
 			return
 		}
 		l.fail(sp.in.Code, l.st.CreateFundingLine(l.ctx, actor, fl))
+		if l.err == nil {
+			l.profile(fl, awards)
+		}
 		for _, to := range sp.status {
 			if l.err == nil {
 				l.fail(sp.in.Code+" "+string(to), l.setStatus(fl.ID, to))
@@ -339,57 +344,62 @@ type awardSpec struct {
 	in              models.AwardInput
 }
 
-func (l *loader) awards() {
-	l.createAwards([]awardSpec{
-		{"DRUG-SUPPLY", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-DS-2022-001", Amount: "1500000.00",
-			AwardedOn: "2022-05-16", StartsOn: "2022-06-01", EndsOn: "2025-03-31", TrancheCount: 3,
-			Conditions:           "Quarterly returns on drug-supply disruptions and seizures; unspent funds returned at year end.",
-			CrimeReductionReason: "Disrupting supply lines removes the drug markets that drive violence and the exploitation of young people.",
-			Purpose:              "Dedicated resources to disrupt drug supply lines into London, including county lines."}},
-		{"DRUG-SUPPLY", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-DS-2024-002", Amount: "250000.00",
-			AwardedOn: "2024-04-10", StartsOn: "2024-04-15", EndsOn: "2025-03-31",
-			Conditions:           "Spent only on drug-supply enforcement in the Basic Command Units; monthly activity returns to MOPAC.",
-			CrimeReductionReason: "Enforcement against dealers in every BCU reduces drug-related violence and county-lines exploitation.",
-			Purpose:              "Supplementary allocation for drug-supply enforcement in the 12 Basic Command Units."}},
-		{"ALLYSHIP-TRAINING", "Allyship Learning Ltd (fictional)", models.AwardInput{Reference: "MOPAC-T-2024-017-A", Amount: "18500.00",
-			AwardedOn: "2024-04-12", StartsOn: "2024-04-15", EndsOn: "2024-09-30",
-			Purpose: "Anti-racism allyship session for members of the London Policing Board."}},
-		{"HATE-CRIME-SUPPORT", "Galop", models.AwardInput{Reference: "MOPAC-HC-2023-001", Amount: "300000.00",
-			AwardedOn: "2023-04-03", StartsOn: "2023-04-01", EndsOn: "2025-03-31", TrancheCount: 8,
-			Conditions:           "Six-monthly casework figures; referral pathway agreed with the Met; safeguarding policy in place.",
-			CrimeReductionReason: "Supporting LGBTQ+ victims to report raises recording and prosecutions, which deters hate crime.",
-			Purpose:              "Casework and advocacy for LGBTQ+ victims of hate crime; better recording and support towards prosecution."}},
-		{"HATE-CRIME-SUPPORT", "Southside Youth Futures (fictional)", models.AwardInput{Reference: "MOPAC-HC-2023-002", Amount: "120000.00",
-			AwardedOn: "2023-05-02", StartsOn: "2023-06-01", EndsOn: "2025-03-31", TrancheCount: 7,
-			Conditions:           "Termly reports of sessions delivered and reports made; DBS checks for all staff working with young people.",
-			CrimeReductionReason: "Young people who know how to report hate crime report more of it, and early challenge prevents escalation.",
-			Purpose:              "Hate crime awareness and reporting with young people in Southwark."}},
-		{"VICTIMS-SERVICES", "London Borough of Lambeth", models.AwardInput{Reference: "MOPAC-VS-2022-001", Amount: "250000.00",
-			AwardedOn: "2022-10-03", StartsOn: "2022-10-01", EndsOn: "2025-03-31", TrancheCount: 10,
-			Conditions:           "Advisers accredited to the national IDVA standard; quarterly outcomes against the victims' code.",
-			CrimeReductionReason: "Independent advisers reduce repeat victimisation of domestic abuse victims, the largest share of repeat violence.",
-			Purpose:              "Independent domestic violence advisers for repeat victims."}},
-		{"VICTIMS-SERVICES", "Safe Homes Advocacy Network (fictional)", models.AwardInput{Reference: "MOPAC-VS-2023-002", Amount: "185000.00",
-			AwardedOn: "2023-07-03", StartsOn: "2023-07-01", EndsOn: "2025-03-31", TrancheCount: 7,
-			Conditions:           "Quarterly outcome returns; services follow the victims' code; data shared under the agreed protocol.",
-			CrimeReductionReason: "Advocacy keeps victims engaged with the justice process, so more offenders are charged and repeat offences fall.",
-			Purpose:              "Advocacy for victims of sexual violence in Newham."}},
-		{"VAWG-STRATEGY", "London Borough of Hackney", models.AwardInput{Reference: "MOPAC-VAWG-2023-001", Amount: "400000.00",
-			AwardedOn: "2023-04-17", StartsOn: "2023-05-01", EndsOn: "2026-03-31", TrancheCount: 12,
-			Conditions:           "Delivered in at least 20 Hackney schools a year; evaluation report at the end of each academic year.",
-			CrimeReductionReason: "Challenging misogynistic attitudes early prevents the violence against women and girls that grows from them.",
-			Purpose:              "Schools programme challenging misogynistic attitudes."}},
-		{"TRUST-ACTION-PLAN", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-TR-2023-001", Amount: "450000.00",
-			AwardedOn: "2023-04-03", StartsOn: "2023-04-01", EndsOn: "2025-03-31", TrancheCount: 4,
-			Conditions:           "Community scrutiny panels meet monthly and publish their findings; quarterly reports to the Policing Board.",
-			CrimeReductionReason: "Public trust makes victims and witnesses come forward, which is how crime is solved and prevented.",
-			Purpose:              "Community scrutiny of stop and search and use of force."}},
-		{"VRU-KNIFE-CRIME-RESEARCH", "Evidence and Insight Research Ltd (fictional)", models.AwardInput{Reference: "VRU-T-2023-044-A", Amount: "52750.00",
-			AwardedOn: "2023-12-18", StartsOn: "2024-01-08", EndsOn: "2024-12-20",
-			Tranches: []models.TrancheInput{{DueOn: "2024-03-29", Amount: "15825.00"}, {DueOn: "2024-07-31", Amount: "15825.00"}, {DueOn: "2024-12-20", Amount: "21100.00"}},
-			Purpose:  "Report on knife crime and the drivers of violent crime."}},
-	})
+// planAwards are the 2022-25 plan's awards. The drug-supply allocation is
+// paid to the Met on its schedule: £750,000.00 in each of 2022-23 and
+// 2023-24 and £500,000.00 in 2024-25, the whole £2,000,000.00.
+var planAwards = []awardSpec{
+	{"DRUG-SUPPLY", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-DS-2022-001", Amount: "1500000.00",
+		AwardedOn: "2022-05-16", StartsOn: "2022-06-01", EndsOn: "2025-03-31",
+		Tranches: []models.TrancheInput{{DueOn: "2022-06-01", Amount: "500000.00"}, {DueOn: "2022-12-01", Amount: "250000.00"},
+			{DueOn: "2023-06-01", Amount: "650000.00"}, {DueOn: "2024-01-15", Amount: "100000.00"}},
+		Conditions:           "Quarterly returns on drug-supply disruptions and seizures; unspent funds returned at year end.",
+		CrimeReductionReason: "Disrupting supply lines removes the drug markets that drive violence and the exploitation of young people.",
+		Purpose:              "Dedicated resources to disrupt drug supply lines into London, including county lines."}},
+	{"DRUG-SUPPLY", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-DS-2024-002", Amount: "500000.00",
+		AwardedOn: "2024-04-10", StartsOn: "2024-04-15", EndsOn: "2025-03-31",
+		Conditions:           "Spent only on drug-supply enforcement in the Basic Command Units; monthly activity returns to MOPAC.",
+		CrimeReductionReason: "Enforcement against dealers in every BCU reduces drug-related violence and county-lines exploitation.",
+		Purpose:              "Supplementary allocation for drug-supply enforcement in the 12 Basic Command Units."}},
+	{"ALLYSHIP-TRAINING", "Allyship Learning Ltd (fictional)", models.AwardInput{Reference: "MOPAC-T-2024-017-A", Amount: "18500.00",
+		AwardedOn: "2024-04-12", StartsOn: "2024-04-15", EndsOn: "2024-09-30",
+		Purpose: "Anti-racism allyship session for members of the London Policing Board."}},
+	{"HATE-CRIME-SUPPORT", "Galop", models.AwardInput{Reference: "MOPAC-HC-2023-001", Amount: "300000.00",
+		AwardedOn: "2023-04-03", StartsOn: "2023-04-01", EndsOn: "2025-03-31", TrancheCount: 8,
+		Conditions:           "Six-monthly casework figures; referral pathway agreed with the Met; safeguarding policy in place.",
+		CrimeReductionReason: "Supporting LGBTQ+ victims to report raises recording and prosecutions, which deters hate crime.",
+		Purpose:              "Casework and advocacy for LGBTQ+ victims of hate crime; better recording and support towards prosecution."}},
+	{"HATE-CRIME-SUPPORT", "Southside Youth Futures (fictional)", models.AwardInput{Reference: "MOPAC-HC-2023-002", Amount: "120000.00",
+		AwardedOn: "2023-05-02", StartsOn: "2023-06-01", EndsOn: "2025-03-31", TrancheCount: 7,
+		Conditions:           "Termly reports of sessions delivered and reports made; DBS checks for all staff working with young people.",
+		CrimeReductionReason: "Young people who know how to report hate crime report more of it, and early challenge prevents escalation.",
+		Purpose:              "Hate crime awareness and reporting with young people in Southwark."}},
+	{"VICTIMS-SERVICES", "London Borough of Lambeth", models.AwardInput{Reference: "MOPAC-VS-2022-001", Amount: "250000.00",
+		AwardedOn: "2022-10-03", StartsOn: "2022-10-01", EndsOn: "2025-03-31", TrancheCount: 10,
+		Conditions:           "Advisers accredited to the national IDVA standard; quarterly outcomes against the victims' code.",
+		CrimeReductionReason: "Independent advisers reduce repeat victimisation of domestic abuse victims, the largest share of repeat violence.",
+		Purpose:              "Independent domestic violence advisers for repeat victims."}},
+	{"VICTIMS-SERVICES", "Safe Homes Advocacy Network (fictional)", models.AwardInput{Reference: "MOPAC-VS-2023-002", Amount: "185000.00",
+		AwardedOn: "2023-07-03", StartsOn: "2023-07-01", EndsOn: "2025-03-31", TrancheCount: 7,
+		Conditions:           "Quarterly outcome returns; services follow the victims' code; data shared under the agreed protocol.",
+		CrimeReductionReason: "Advocacy keeps victims engaged with the justice process, so more offenders are charged and repeat offences fall.",
+		Purpose:              "Advocacy for victims of sexual violence in Newham."}},
+	{"VAWG-STRATEGY", "London Borough of Hackney", models.AwardInput{Reference: "MOPAC-VAWG-2023-001", Amount: "400000.00",
+		AwardedOn: "2023-04-17", StartsOn: "2023-05-01", EndsOn: "2026-03-31", TrancheCount: 12,
+		Conditions:           "Delivered in at least 20 Hackney schools a year; evaluation report at the end of each academic year.",
+		CrimeReductionReason: "Challenging misogynistic attitudes early prevents the violence against women and girls that grows from them.",
+		Purpose:              "Schools programme challenging misogynistic attitudes."}},
+	{"TRUST-ACTION-PLAN", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-TR-2023-001", Amount: "450000.00",
+		AwardedOn: "2023-04-03", StartsOn: "2023-04-01", EndsOn: "2025-03-31", TrancheCount: 4,
+		Conditions:           "Community scrutiny panels meet monthly and publish their findings; quarterly reports to the Policing Board.",
+		CrimeReductionReason: "Public trust makes victims and witnesses come forward, which is how crime is solved and prevented.",
+		Purpose:              "Community scrutiny of stop and search and use of force."}},
+	{"VRU-KNIFE-CRIME-RESEARCH", "Evidence and Insight Research Ltd (fictional)", models.AwardInput{Reference: "VRU-T-2023-044-A", Amount: "52750.00",
+		AwardedOn: "2023-12-18", StartsOn: "2024-01-08", EndsOn: "2024-12-20",
+		Tranches: []models.TrancheInput{{DueOn: "2024-03-29", Amount: "15825.00"}, {DueOn: "2024-07-31", Amount: "15825.00"}, {DueOn: "2024-12-20", Amount: "21100.00"}},
+		Purpose:  "Report on knife crime and the drivers of violent crime."}},
 }
+
+func (l *loader) awards() { l.createAwards(planAwards) }
 
 func (l *loader) createAwards(specs []awardSpec) {
 	for _, sp := range specs {

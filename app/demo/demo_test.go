@@ -89,9 +89,43 @@ func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// £1,750,000.00 of the £2m is awarded to the Met and all of it paid.
-	if got := totals[lineID]; got.Committed.StringFixed(2) != "1750000.00" || got.Spent.StringFixed(2) != "1750000.00" {
+	// The whole £2m is awarded to the Met and paid on its schedule.
+	if got := totals[lineID]; got.Committed.StringFixed(2) != "2000000.00" || got.Spent.StringFixed(2) != "2000000.00" {
 		t.Fatalf("drug supply: committed %s spent %s", got.Committed, got.Spent)
+	}
+	// Its profile follows the schedule, after the approved re-profiling
+	// brought £100,000.00 forward into 2023-24, so it is green every year.
+	profile, err := st.BudgetProfile(ctx, lineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[models.FinancialYear]string{2022: "750000.00", 2023: "750000.00", 2024: "500000.00"}
+	for _, y := range profile {
+		if y.Amount.StringFixed(2) != want[y.Year] {
+			t.Fatalf("drug supply %s: %s, want %s", y.Year, y.Amount.StringFixed(2), want[y.Year])
+		}
+		b, err := report.BudgetReport(ctx, st, report.Query{Period: models.PeriodOf(y.Year, 0), AsOf: time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC),
+			GroupBy: report.ByFundingLine, Scope: store.ReportScope{FundingLineID: lineID}})
+		if err != nil || len(b.Groups) != 1 || b.Groups[0].RAG != models.Green || !b.Groups[0].Budget.Equal(y.Amount) {
+			t.Fatalf("drug supply %s: %+v %v", y.Year, b, err)
+		}
+	}
+	changes, _, err := st.BudgetChanges(ctx, store.BudgetChangeFilter{Page: store.Page{Number: 1, PerPage: 50}})
+	if err != nil || len(changes) != 2 || changes[1].Kind != models.Reprofile || changes[1].Status != models.ChangeApproved ||
+		changes[0].Kind != models.Virement || changes[0].Status != models.ChangePending || changes[0].DecisionRecordID == nil {
+		t.Fatalf("the demo's budget changes: %+v %v", changes, err)
+	}
+	// The virement crosses programmes: the second finance officer may not
+	// approve it; the admin may.
+	for i, offered := range map[int]bool{2: false, 0: true} {
+		u, err := st.UserByEmail(ctx, demo.Users[i].Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, err := st.BudgetChangesToDecide(ctx, models.Actor{UserID: u.ID, Role: u.Role})
+		if err != nil || (len(mine) == 1) != offered {
+			t.Fatalf("%s is offered %d changes (%v), want the virement: %v", u.Email, len(mine), err, offered)
+		}
 	}
 	q, err := report.ParseQuery("2024-25", "", "funding_line", "2025-03-31", time.Now())
 	if err != nil {

@@ -26,6 +26,25 @@ func (l *loader) people() (maker, checker, admin models.Actor) {
 	return get(Users[1].Email), get(Users[2].Email), get(Users[0].Email)
 }
 
+// currentAwards are the awards on the current lines.
+var currentAwards = []awardSpec{
+	{"NEIGHBOURHOOD-WARD-OFFICERS", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-NWO-2025-001", Amount: "2400000.00",
+		AwardedOn: "2025-04-01", StartsOn: "2025-04-01", EndsOn: "2028-03-31", TrancheCount: 12,
+		Purpose:              "Ward officer and PCSO posts across the 12 Basic Command Units.",
+		Conditions:           "Posts ring-fenced to ward duties; quarterly returns of wards covered.",
+		CrimeReductionReason: "Known local officers in every ward prevent crime and build the trust that brings reports and witnesses."}},
+	{"KNIFE-CRIME-HOTSPOTS", "London Borough of Lambeth", models.AwardInput{Reference: "VRU-KCH-2026-001", Amount: "150000.00",
+		AwardedOn: "2026-04-01", StartsOn: "2026-04-01", EndsOn: "2027-03-31", TrancheCount: 4,
+		Purpose:              "Detached youth work in Brixton and Stockwell hotspots.",
+		Conditions:           "Quarterly returns of young people reached; safeguarding policy in place.",
+		CrimeReductionReason: "Youth workers in the streets with most knife injuries divert young people at the moments of highest risk."}},
+	{"KNIFE-CRIME-HOTSPOTS", "London Borough of Southwark", models.AwardInput{Reference: "VRU-KCH-2026-002", Amount: "150000.00",
+		AwardedOn: "2026-04-01", StartsOn: "2026-04-01", EndsOn: "2027-03-31", TrancheCount: 4,
+		Purpose:              "Detached youth work in Peckham and Walworth hotspots.",
+		Conditions:           "Quarterly returns of young people reached; safeguarding policy in place.",
+		CrimeReductionReason: "Youth workers in the streets with most knife injuries divert young people at the moments of highest risk."}},
+}
+
 // currentLines are lines of the 2025-29 plan (fictional), so that the
 // current financial year has a story too.
 func (l *loader) currentLines() {
@@ -39,24 +58,8 @@ func (l *loader) currentLines() {
 			Description: "VRU grants to borough partnerships for youth work in the streets with most knife injuries."},
 			programme: "VIOLENCE", funder: vru, status: live},
 	}
-	l.createLines(specs)
-	l.createAwards([]awardSpec{
-		{"NEIGHBOURHOOD-WARD-OFFICERS", "Metropolitan Police Service", models.AwardInput{Reference: "MOPAC-NWO-2025-001", Amount: "2400000.00",
-			AwardedOn: "2025-04-01", StartsOn: "2025-04-01", EndsOn: "2028-03-31", TrancheCount: 12,
-			Purpose:              "Ward officer and PCSO posts across the 12 Basic Command Units.",
-			Conditions:           "Posts ring-fenced to ward duties; quarterly returns of wards covered.",
-			CrimeReductionReason: "Known local officers in every ward prevent crime and build the trust that brings reports and witnesses."}},
-		{"KNIFE-CRIME-HOTSPOTS", "London Borough of Lambeth", models.AwardInput{Reference: "VRU-KCH-2026-001", Amount: "150000.00",
-			AwardedOn: "2026-04-01", StartsOn: "2026-04-01", EndsOn: "2027-03-31", TrancheCount: 4,
-			Purpose:              "Detached youth work in Brixton and Stockwell hotspots.",
-			Conditions:           "Quarterly returns of young people reached; safeguarding policy in place.",
-			CrimeReductionReason: "Youth workers in the streets with most knife injuries divert young people at the moments of highest risk."}},
-		{"KNIFE-CRIME-HOTSPOTS", "London Borough of Southwark", models.AwardInput{Reference: "VRU-KCH-2026-002", Amount: "150000.00",
-			AwardedOn: "2026-04-01", StartsOn: "2026-04-01", EndsOn: "2027-03-31", TrancheCount: 4,
-			Purpose:              "Detached youth work in Peckham and Walworth hotspots.",
-			Conditions:           "Quarterly returns of young people reached; safeguarding policy in place.",
-			CrimeReductionReason: "Youth workers in the streets with most knife injuries divert young people at the moments of highest risk."}},
-	})
+	l.createLines(specs, currentAwards)
+	l.createAwards(currentAwards)
 	if l.err != nil {
 		return
 	}

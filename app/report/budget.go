@@ -148,17 +148,18 @@ type line struct {
 	started bool
 }
 
-// lines works out each line's figures for the period: its profiled budget
-// and its forecast.
+// lines works out each line's figures for the period: its budget from its
+// stored profile (the year's amount, split by days for a quarter) and its
+// forecast against it.
 func lines(rows []store.LineFigures, q Query) ([]line, error) {
 	out := make([]line, 0, len(rows))
 	for _, r := range rows {
-		profile, err := profiles.profile(r.Budget, r.StartsOn, r.EndsOn)
+		budget, err := budgetIn(r.YearBudget, q.Period, r.StartsOn, r.EndsOn)
 		if err != nil {
 			return nil, err
 		}
 		l := line{LineFigures: r}
-		l.fig = Figures{Budget: models.BudgetIn(profile, q.Period), Reserved: r.Reserved, Committed: r.Committed,
+		l.fig = Figures{Budget: budget, Reserved: r.Reserved, Committed: r.Committed,
 			Pending: r.Pending, Spent: r.Spent}
 		l.fig.Forecast, l.started = models.Forecast(r.Spent, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
 		if !l.started {
@@ -177,13 +178,13 @@ func BudgetReport(ctx context.Context, st *store.Store, q Query) (*Budget, error
 	var b *Budget
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
 		var err error
-		b, err = budgetIn(ctx, st, q)
+		b, err = budgetOf(ctx, st, q)
 		return err
 	})
 	return b, err
 }
 
-func budgetIn(ctx context.Context, st *store.Store, q Query) (*Budget, error) {
+func budgetOf(ctx context.Context, st *store.Store, q Query) (*Budget, error) {
 	rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
 	if err != nil {
 		return nil, err

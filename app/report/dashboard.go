@@ -16,7 +16,7 @@ type MonthPoint struct {
 	Month      time.Time
 	Spent      decimal.Decimal // approved spend incurred in the month
 	Cumulative decimal.Decimal // approved spend from the period's start to the month's end
-	Plan       decimal.Decimal // the period's budget straight-line to the month's end
+	Plan       decimal.Decimal // the period's profiled budget straight-line to the month's end
 }
 
 // DashboardSeries is how many indicators' trends the dashboard reads.
@@ -68,7 +68,7 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query) (*Dashboard,
 }
 
 // cumulative lays the period's months out with running totals of spend and
-// of the budget spread evenly by day.
+// of the period's profiled budget spread evenly by day.
 func cumulative(p models.Period, spent []store.MonthAmount, budget decimal.Decimal) []MonthPoint {
 	byMonth := map[string]decimal.Decimal{}
 	for _, m := range spent {

@@ -331,3 +331,45 @@ func TestCostPerOutcomeCountsReversalsInsideThePeriod(t *testing.T) {
 		t.Fatalf("after the reversal: %s", got)
 	}
 }
+
+// TestLinePaidOnItsScheduleIsGreen: £2,000,000.00 over 2023-24 and
+// 2024-25, paid £1.2m then £0.8m. Against its profile (£1.2m, £0.8m) the
+// line is green in both years; against the budget spread evenly by day, as
+// the reports rated it before profiles, it was red in both.
+func TestLinePaidOnItsScheduleIsGreen(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	officers := storetest.Officers(t, st, "schedule-maker@test.example")
+	admin := &models.User{Email: "schedule-admin@test.example", Name: "Admin", Role: models.RoleAdmin, PasswordHash: "x", Active: true}
+	must(t, st.CreateUser(ctx, sys, admin))
+	checker := models.Actor{UserID: admin.ID, Label: admin.Email, Role: admin.Role}
+	profile := map[string]string{"2023-24": "1200000.00", "2024-25": "800000.00"}
+	l := storetest.ActiveLine(t, st, storetest.LineSpec{Code: "PAID-ON-SCHEDULE", PayeeName: "Scheduled payee", Budget: "2000000.00",
+		StartsOn: "2023-04-01", EndsOn: "2025-03-31", Profile: profile})
+	for _, p := range []struct{ amount, on string }{{"600000.00", "2023-06-30"}, {"600000.00", "2023-12-29"}, {"800000.00", "2024-06-28"}} {
+		e, err := models.SpendInput{FundingLineID: l.ID, PayeeID: l.Payee.ID, Amount: p.amount, IncurredOn: p.on, Category: "grant_payment",
+			Purpose: "Scheduled payment", VFMReason: "Paid on the award's schedule"}.Validate()
+		must(t, err)
+		_, err = st.RecordSpend(ctx, officers[0], e, "", nil)
+		must(t, err)
+		_, err = st.ApproveSpend(ctx, checker, e.ID)
+		must(t, err)
+	}
+	evenly, err := models.ProfileBudget(l.Budget, l.StartsOn, l.EndsOn)
+	must(t, err)
+	for _, fy := range []models.FinancialYear{2023, 2024} {
+		b, err := report.BudgetReport(ctx, st, report.Query{Period: models.PeriodOf(fy, 0), AsOf: time.Date(2025, 3, 31, 0, 0, 0, 0, time.UTC),
+			GroupBy: report.ByFundingLine, Scope: store.ReportScope{FundingLineID: l.ID}})
+		must(t, err)
+		if len(b.Groups) != 1 {
+			t.Fatalf("%s: %d groups", fy, len(b.Groups))
+		}
+		g := b.Groups[0]
+		if !g.Budget.Equal(decimal.RequireFromString(profile[fy.String()])) || g.RAG != models.Green {
+			t.Fatalf("%s: budget %s rated %s, want the profiled %s and green", fy, g.Budget, g.RAG, profile[fy.String()])
+		}
+		if before := models.RateForecast(models.BudgetIn(evenly, models.PeriodOf(fy, 0)), g.Forecast); before != models.Red {
+			t.Fatalf("%s: against the even spread the line rates %s; the test no longer shows the change", fy, before)
+		}
+	}
+}

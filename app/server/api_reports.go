@@ -317,7 +317,7 @@ func (s *Server) reportQueryOf(c *fiber.Ctx) (report.Query, error) {
 func (s *Server) today() time.Time { return s.store.Clock().Today() }
 
 type figuresJSON struct {
-	Budget      Money      `json:"budget"`
+	Budget      Money      `json:"budget" doc:"the lines' budgets for the period from their budget profiles (a quarter's share by days)"`
 	Reserved    Money      `json:"reserved"`
 	Committed   Money      `json:"committed"`
 	Pending     Money      `json:"pending"`

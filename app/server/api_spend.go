@@ -66,10 +66,21 @@ type spendQuery struct {
 // maxIdempotencyKey bounds the header so it cannot bloat the index.
 const maxIdempotencyKey = 200
 
-func (s *Server) recordSpend(c *fiber.Ctx) error {
-	key := strings.TrimSpace(c.Get("Idempotency-Key"))
+// idempotency reads a creating POST's Idempotency-Key header (empty when
+// none is sent) and the SHA-256 of its body, which a retry must repeat.
+func idempotency(c *fiber.Ctx) (key string, requestHash []byte, err error) {
+	key = strings.TrimSpace(c.Get("Idempotency-Key"))
 	if len(key) > maxIdempotencyKey {
-		return models.Errorf(models.EBADREQUEST, "The Idempotency-Key header is over %d characters.", maxIdempotencyKey)
+		return "", nil, models.Errorf(models.EBADREQUEST, "The Idempotency-Key header is over %d characters.", maxIdempotencyKey)
+	}
+	sum := sha256.Sum256(c.Body())
+	return key, sum[:], nil
+}
+
+func (s *Server) recordSpend(c *fiber.Ctx) error {
+	key, hash, err := idempotency(c)
+	if err != nil {
+		return err
 	}
 	if err := models.CheckText(key, false); err != nil {
 		return models.Errorf(models.EBADREQUEST, "The Idempotency-Key header %s.", models.ErrorMessage(err))
@@ -82,8 +93,7 @@ func (s *Server) recordSpend(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(c.Body())
-	replayed, err := s.store.RecordSpend(c.UserContext(), actorOf(c), e, key, sum[:])
+	replayed, err := s.store.RecordSpend(c.UserContext(), actorOf(c), e, key, hash)
 	if err != nil {
 		return err
 	}

@@ -147,10 +147,15 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	if v.Errors != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
+	budget, err := s.lineBudget(c, id, v.Typed)
+	if err != nil {
+		return err
+	}
 	return s.render(c.Status(status), "lines/show", fiber.Map{"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
 		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
 		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout),
-		"Decisions": decisions, "Records": records, "RecordRefs": recordRefs, "People": people})
+		"Decisions": decisions, "Records": records, "RecordRefs": recordRefs, "People": people,
+		"Budget": budget})
 }
 
 // lineStatus proposes approving or activating a line for a second person's

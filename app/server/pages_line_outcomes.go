@@ -21,11 +21,12 @@ func (s *Server) registerLineOutcomePages() {
 // the typed values and the message beside each field.
 type lineView struct {
 	Problem   string
-	Form      string // "reserve", "release" or "measure"
+	Form      string // "reserve", "release", "measure" or "profile"
 	Errors    map[string]string
 	Reserve   models.ReservationInput
 	Measure   models.MeasurementInput
 	Indicator int64
+	Typed     map[string]string // a draft profile's amounts as typed, by year
 }
 
 type indicatorRow struct {

@@ -139,6 +139,7 @@ func (s *Server) registerWeb() {
 	s.registerPages()
 	s.registerBoardPages()
 	s.registerLineOutcomePages()
+	s.registerBudgetPages()
 	s.registerSpendPages()
 	s.registerFormPages()
 	s.registerTransparencyPages()

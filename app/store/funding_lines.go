@@ -34,12 +34,25 @@ func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id in
 		if err := checkBudgetFloor(ctx, tx, before, fl.Budget); err != nil {
 			return err
 		}
+		reshaped := !fl.Budget.Equal(before.Budget) || !fl.StartsOn.Equal(before.StartsOn) || !fl.EndsOn.Equal(before.EndsOn)
+		if reshaped && before.Status != models.StatusDraft {
+			if err := checkApprovedReshape(ctx, tx, before, fl); err != nil {
+				return err
+			}
+		}
 		fl.ID, fl.Status, fl.CreatedAt, fl.Currency = id, before.Status, before.CreatedAt, before.Currency
 		if _, err := tx.NewUpdate().Model(fl).
 			Column("code", "title", "description", "kind", "programme_id", "funder_id", "budget", "starts_on", "ends_on",
 				"tender_reference", "tender_min_value", "tender_max_value", "tender_closes_on", "awarded_supplier_id").
 			Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
 			return err
+		}
+		if reshaped && before.Status == models.StatusDraft {
+			// A draft's profile follows its budget and dates; the officer
+			// edits the new proposal before the line is approved.
+			if err := reproposeProfile(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, actor, Change{Action: "funding_line.update", Entity: "funding_line", EntityID: id, Before: before, After: fl})
 	})
@@ -79,6 +92,30 @@ func (s *Store) ChangeFundingLineStatus(ctx context.Context, actor models.Actor,
 			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": to, "reason": reason}})
 	})
 	return fl, err
+}
+
+// checkApprovedReshape refuses a change to an approved line's budget (it
+// moves only by a budget change) and dates that would leave part of its
+// profile outside them.
+func checkApprovedReshape(ctx context.Context, tx bun.Tx, before, after *models.FundingLine) error {
+	if !after.Budget.Equal(before.Budget) {
+		return &models.Error{Code: models.ECONFLICT, Message: "An approved line's budget changes only through a budget change.",
+			Fields: []models.FieldError{{Field: "budget", Message: "stays " + models.Pounds(before.Budget) +
+				" on " + before.Code + " (" + string(before.Status) + "); propose a virement to move budget to or from it"}}}
+	}
+	profile, err := profileOf(ctx, tx, before)
+	if err != nil {
+		return err
+	}
+	first, last := models.FinancialYearOf(after.StartsOn), models.FinancialYearOf(after.EndsOn)
+	for _, y := range profile {
+		if y.Amount.IsPositive() && (y.Year < first || y.Year > last) {
+			return &models.Error{Code: models.ECONFLICT, Message: "The new dates would leave part of the budget profile outside the line.",
+				Fields: []models.FieldError{{Field: "starts_on", Message: y.Year.String() + " holds " + models.Pounds(y.Amount) +
+					"; re-profile it into the new years first"}}}
+		}
+	}
+	return nil
 }
 
 func lockFundingLine(ctx context.Context, tx bun.Tx, id int64) (*models.FundingLine, error) {

@@ -171,7 +171,8 @@ func lockImport(ctx context.Context, tx bun.Tx, actor models.Actor, id int64) (p
 }
 
 // checkImportBudgets refuses an import whose pending entries would take a
-// line's approved spend above its budget, or an award's above the award,
+// line's approved spend above its budget or a year's profiled budget, or an
+// award's above the award,
 // naming each with its figures.
 func checkImportBudgets(ctx context.Context, tx bun.Tx, id int64) error {
 	var short []struct {
@@ -196,6 +197,14 @@ func checkImportBudgets(ctx context.Context, tx bun.Tx, id int64) error {
 		LATERAL (SELECT coalesce(sum(amount), 0) AS spent FROM spend_entries
 			WHERE award_id = a.id AND status = 'approved') s
 		WHERE s.spent + w.pending > a.amount
+		UNION ALL
+		SELECT 'funding line ' || fl.code || ' in ' || y.fy || '-' || lpad(((y.fy + 1) % 100)::text, 2, '0'), coalesce(bp.amount, 0), s.spent, y.pending
+		FROM (SELECT funding_line_id, financial_year_of(incurred_on) AS fy, sum(amount) AS pending FROM spend_entries
+			WHERE import_id = ?0 AND status = 'pending' GROUP BY 1, 2) y
+		JOIN funding_lines fl ON fl.id = y.funding_line_id
+		LEFT JOIN budget_profiles bp ON bp.funding_line_id = y.funding_line_id AND bp.financial_year = y.fy,
+		LATERAL (SELECT year_spent(fl.id, y.fy) AS spent) s
+		WHERE s.spent + y.pending > coalesce(bp.amount, 0)
 		ORDER BY 1`, id).Scan(ctx, &short)
 	if err != nil || len(short) == 0 {
 		return err

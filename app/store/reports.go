@@ -32,7 +32,8 @@ type ReportScope struct {
 }
 
 // LineFigures are one funding line's money figures for a period: its whole
-// budget and dates (a report profiles the budget into the period), and what
+// budget, its dates and its profiled budget for the period's financial year
+// (a report splits that into a quarter), and what
 // was reserved (expected in the period), committed (tranches due in the
 // period), pending and spent (incurred in the period).
 type LineFigures struct {
@@ -45,6 +46,7 @@ type LineFigures struct {
 	ProgrammeCode string
 	ProgrammeName string
 	Budget        decimal.Decimal
+	YearBudget    decimal.Decimal // the line's profiled budget for the period's financial year
 	StartsOn      time.Time
 	EndsOn        time.Time
 	TenderMin     *decimal.Decimal
@@ -68,6 +70,10 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 	if err := wholeMonths(from, to); err != nil {
 		return nil, err
 	}
+	if models.FinancialYearOf(from) != models.FinancialYearOf(to) {
+		return nil, models.Errorf(models.EINVALID, "A report period lies within one financial year, not %s to %s.",
+			from.Format(models.DateLayout), to.Format(models.DateLayout))
+	}
 	var out []LineFigures
 	err := s.db.NewRaw(`
 		WITH spend AS (
@@ -83,7 +89,7 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 			SELECT funding_line_id, sum(amount) AS reserved
 			FROM reservations WHERE status = 'held' AND expected_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id)
 		SELECT fl.id AS line_id, fl.code, fl.title, fl.kind, fl.status, fl.programme_id, p.code AS programme_code, p.name AS programme_name,
-			fl.budget, fl.starts_on, fl.ends_on, fl.tender_min_value AS tender_min, fl.tender_max_value AS tender_max,
+			fl.budget, coalesce(bp.amount, 0) AS year_budget, fl.starts_on, fl.ends_on, fl.tender_min_value AS tender_min, fl.tender_max_value AS tender_max,
 			coalesce(r.reserved, 0) AS reserved, coalesce(c.committed, 0) AS committed,
 			coalesce(sp.pending, 0) AS pending, coalesce(sp.spent, 0) AS spent
 		FROM funding_lines fl
@@ -91,6 +97,7 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 		LEFT JOIN spend sp ON sp.funding_line_id = fl.id
 		LEFT JOIN committed c ON c.funding_line_id = fl.id
 		LEFT JOIN reserved r ON r.funding_line_id = fl.id
+		LEFT JOIN budget_profiles bp ON bp.funding_line_id = fl.id AND bp.financial_year = financial_year_of(?0)
 		WHERE fl.status IN (?2)
 		  AND ((fl.starts_on <= ?1 AND fl.ends_on >= ?0) OR sp.funding_line_id IS NOT NULL
 		       OR c.funding_line_id IS NOT NULL OR r.funding_line_id IS NOT NULL)

@@ -211,6 +211,9 @@ func checkBudget(ctx context.Context, tx bun.Tx, e *models.SpendEntry, fl *model
 		return models.Errorf(models.ECONFLICT, "Approving %s would overspend funding line %s: its budget is %s, approved spend so far is %s, so it is %s short.",
 			models.Pounds(e.Amount), fl.Code, models.Pounds(fl.Budget), models.Pounds(spent), models.Pounds(over))
 	}
+	if err := checkYearBudget(ctx, tx, e, fl); err != nil {
+		return err
+	}
 	if e.AwardID == nil {
 		return nil
 	}
@@ -227,6 +230,24 @@ func checkBudget(ctx context.Context, tx bun.Tx, e *models.SpendEntry, fl *model
 	if over := award.Spent.Add(e.Amount).Sub(award.Amount); over.IsPositive() {
 		return models.Errorf(models.ECONFLICT, "Approving %s would overspend award %s: the award is %s, approved spend so far is %s, so it is %s short.",
 			models.Pounds(e.Amount), award.Ref, models.Pounds(award.Amount), models.Pounds(award.Spent), models.Pounds(over))
+	}
+	return nil
+}
+
+// checkYearBudget refuses spend that would take the approved spend of the
+// financial year it was incurred in above that year's profiled budget (the
+// rule spend_within_year_budget; reversals give back their original's year,
+// as the database's year_spent counts them).
+func checkYearBudget(ctx context.Context, tx bun.Tx, e *models.SpendEntry, fl *models.FundingLine) error {
+	fy := models.FinancialYearOf(e.IncurredOn)
+	var budget, spent decimal.Decimal
+	if err := tx.NewRaw(`SELECT coalesce((SELECT amount FROM budget_profiles WHERE funding_line_id = ?0 AND financial_year = ?1), 0),
+		year_spent(?0, ?1)`, fl.ID, int(fy)).Scan(ctx, &budget, &spent); err != nil {
+		return err
+	}
+	if over := spent.Add(e.Amount).Sub(budget); over.IsPositive() {
+		return models.Errorf(models.ECONFLICT, "Approving %s would overspend funding line %s in %s: the year's budget is %s, approved spend in the year so far is %s, so it is %s short.",
+			models.Pounds(e.Amount), fl.Code, fy, models.Pounds(budget), models.Pounds(spent), models.Pounds(over))
 	}
 	return nil
 }

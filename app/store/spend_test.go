@@ -27,15 +27,7 @@ func person(t *testing.T, st *store.Store, role models.Role) models.Actor {
 
 func record(t *testing.T, st *store.Store, by models.Actor, fl *models.FundingLine, amount string) *models.SpendEntry {
 	t.Helper()
-	e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: fl.FunderID, Amount: amount, IncurredOn: "2024-05-01",
-		Category: "services", Purpose: "Purpose", VFMReason: "Tendered"}.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.RecordSpend(context.Background(), by, e, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return spendOn(t, st, by, fl, amount, "2024-05-01")
 }
 
 // TestRacingApprovalsNeverOverspend records 1,000 entries of £1.00 against a

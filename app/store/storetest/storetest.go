@@ -30,6 +30,9 @@ type Line struct {
 // injections welcome).
 type LineSpec struct {
 	Code, PayeeName, Budget, StartsOn, EndsOn string
+	// Profile, if given, replaces the proposed budget profile before the
+	// line is approved: {"2023-24": "1200000.00", ...}.
+	Profile map[string]string
 }
 
 // ActiveLine makes an approved, active funding line as spec says.
@@ -44,6 +47,16 @@ func ActiveLine(t testing.TB, st *store.Store, spec LineSpec) Line {
 		Budget: spec.Budget, StartsOn: spec.StartsOn, EndsOn: spec.EndsOn}.Validate()
 	must(t, err)
 	must(t, st.CreateFundingLine(ctx, system, fl))
+	if spec.Profile != nil {
+		var in models.ProfileInput
+		for fy, amount := range spec.Profile {
+			in.Years = append(in.Years, models.YearInput{FinancialYear: fy, Amount: amount})
+		}
+		years, err := in.Validate()
+		must(t, err)
+		_, err = st.SetDraftProfile(ctx, system, fl.ID, years)
+		must(t, err)
+	}
 	must(t, Activate(ctx, st, fl.ID))
 	fl, err = st.FundingLine(ctx, fl.ID)
 	must(t, err)
@@ -83,6 +96,18 @@ func Deciders(ctx context.Context, st *store.Store, tag string) (proposer, appro
 // Activate approves and activates a draft funding line as two people would:
 // each step proposed by a finance officer and approved by an admin.
 func Activate(ctx context.Context, st *store.Store, lineID int64) error {
+	return decide(ctx, st, lineID, models.StatusApproved, models.StatusActive)
+}
+
+// Approve approves a draft funding line as two people would, leaving it
+// approved but not yet active.
+func Approve(ctx context.Context, st *store.Store, lineID int64) error {
+	return decide(ctx, st, lineID, models.StatusApproved)
+}
+
+// decide moves a line through statuses, each proposed by a finance officer
+// and approved by an admin.
+func decide(ctx context.Context, st *store.Store, lineID int64, statuses ...models.FundingLineStatus) error {
 	proposer, approver, err := Deciders(ctx, st, fmt.Sprintf("line%d-%d", lineID, seq.Add(1)))
 	if err != nil {
 		return err
@@ -93,7 +118,7 @@ func Activate(ctx context.Context, st *store.Store, lineID int64) error {
 	if err := st.CreateDecisionRecord(ctx, approver, r); err != nil {
 		return err
 	}
-	for _, to := range []models.FundingLineStatus{models.StatusApproved, models.StatusActive} {
+	for _, to := range statuses {
 		d, err := st.ProposeLineStatus(ctx, proposer, lineID, to, "test", &r.ID)
 		if err != nil {
 			return err
