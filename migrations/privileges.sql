@@ -56,12 +56,51 @@ GRANT UPDATE (code, title, description, kind, programme_id, funder_id, budget, s
     tender_reference, tender_min_value, tender_max_value, tender_closes_on, awarded_supplier_id, updated_at)
     ON funding_lines TO :"app";
 
--- Awards and their tranches are never changed once made.
+-- Awards are proposed, then decided once by a second person (the guard
+-- trigger holds that); their tranches are never changed.
 GRANT SELECT, INSERT ON awards TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON awards TO :"app";
 GRANT SELECT, INSERT ON tranches TO :"app";
 -- A reservation is closed once: released or converted.
 GRANT SELECT, INSERT ON reservations TO :"app";
 GRANT UPDATE (status, release_reason, closed_by, closed_at) ON reservations TO :"app";
+
+-- Two-person decisions and the scheme of delegation. A proposal is decided
+-- once (the guard triggers hold that); the scheme's rules change only
+-- through an approved delegation change (delegation_rules_guard), and the
+-- kinds of decision are the migrations' alone.
+GRANT SELECT, INSERT ON decision_records TO :"app";
+GRANT SELECT ON delegation_kinds TO :"app";
+GRANT SELECT, INSERT, DELETE ON delegation_rules TO :"app";
+GRANT UPDATE (max_amount, updated_at) ON delegation_rules TO :"app";
+GRANT SELECT, INSERT ON line_decisions TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON line_decisions TO :"app";
+GRANT SELECT, INSERT ON delegation_changes TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON delegation_changes TO :"app";
+-- The rules the triggers call with the caller's rights.
+GRANT EXECUTE ON FUNCTION assert_decision_authority(text, numeric, bigint, bigint) TO :"app";
+GRANT EXECUTE ON FUNCTION assert_decision_citation(text, numeric, bigint) TO :"app";
+
+-- Budgets by financial year. A draft line's profile is replaced as a whole
+-- (delete and insert); an approved line's changes only by an approved
+-- budget change, applied by its trigger (budget_changed_by_budget_change).
+GRANT SELECT, INSERT, DELETE ON budget_profiles TO :"app";
+GRANT UPDATE (amount) ON budget_profiles TO :"app";
+GRANT SELECT, INSERT ON budget_changes TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, rejection_reason) ON budget_changes TO :"app";
+GRANT SELECT, INSERT ON budget_change_moves TO :"app";
+-- What the budget triggers compute with, at the caller's rights.
+GRANT EXECUTE ON FUNCTION financial_year_of(date) TO :"app";
+GRANT EXECUTE ON FUNCTION straight_line_profile(numeric, date, date) TO :"app";
+GRANT EXECUTE ON FUNCTION year_spent(bigint, integer) TO :"app";
+GRANT EXECUTE ON FUNCTION budget_year_floors(bigint) TO :"app";
+GRANT EXECUTE ON FUNCTION budget_line_floor(bigint) TO :"app";
+GRANT EXECUTE ON FUNCTION budget_change_decision(bigint) TO :"app";
+
+-- A creating request's Idempotency-Key and the answer it got, kept in the
+-- request's own transaction.
+GRANT SELECT, INSERT ON idempotency_keys TO :"app";
+GRANT UPDATE (status, location, response) ON idempotency_keys TO :"app";
 
 -- The ledger: an entry is recorded, then decided once; never deleted.
 GRANT SELECT, INSERT ON spend_entries TO :"app";
