@@ -30,7 +30,7 @@ $$;
 
 CREATE TABLE budget_profiles (
     funding_line_id bigint NOT NULL REFERENCES funding_lines (id),
-    financial_year  int NOT NULL CHECK (financial_year BETWEEN 1900 AND 9998),
+    financial_year  int NOT NULL CHECK (financial_year BETWEEN 1899 AND 9998),
     amount          numeric(15,2) NOT NULL CHECK (amount >= 0 AND amount <> 'NaN'),
     PRIMARY KEY (funding_line_id, financial_year)
 );
@@ -232,7 +232,7 @@ CREATE INDEX budget_changes_pending_idx ON budget_changes (id) WHERE status = 'p
 CREATE TABLE budget_change_moves (
     budget_change_id bigint NOT NULL REFERENCES budget_changes (id),
     funding_line_id  bigint NOT NULL REFERENCES funding_lines (id),
-    financial_year   int NOT NULL CHECK (financial_year BETWEEN 1900 AND 9998),
+    financial_year   int NOT NULL CHECK (financial_year BETWEEN 1899 AND 9998),
     delta            numeric(15,2) NOT NULL CHECK (delta <> 0 AND delta <> 'NaN'),
     PRIMARY KEY (budget_change_id, funding_line_id, financial_year)
 );

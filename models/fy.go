@@ -11,9 +11,10 @@ import (
 type FinancialYear int
 
 // Years outside this range are almost certainly typing mistakes, and keeping
-// to four-digit years keeps String and ParseFinancialYear inverse.
+// to four-digit years keeps String and ParseFinancialYear inverse. 1899-00
+// holds the earliest date input accepts (1 January 1900).
 const (
-	minFinancialYear = 1900
+	minFinancialYear = 1899
 	maxFinancialYear = 9998
 )
 

@@ -52,6 +52,7 @@ func TestParseFinancialYearAcceptsConsecutiveYears(t *testing.T) {
 		{"2099-00", 2099},
 		{"2009-10", 2009},
 		{"1900-01", 1900},
+		{"1899-00", 1899}, // holds 1 January 1900, the earliest date input accepts
 		{"9998-99", 9998},
 		{" 2024-25 ", 2024},
 	}
@@ -88,7 +89,7 @@ func TestParseFinancialYearRejectsOtherForms(t *testing.T) {
 		{"2024-24", "2024 is followed by 25"},
 		{"2099-01", "2099 is followed by 00"},
 		{"2099-100", "such as 2024-25"},
-		{"1899-00", "between 1900-01 and 9998-99"},
+		{"1898-99", "between 1899-00 and 9998-99"},
 		{"9999-00", "between"},
 		{"0000-01", "between"},
 	}

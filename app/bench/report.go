@@ -56,8 +56,12 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 			sql  string
 			args []any
 		}{
-			// Until the end of this transaction, which switches them on again.
+			// Until the end of this transaction, which switches them on again:
+			// the lines are born active with their profiles, which the rules
+			// (two-person line decisions, proposed profiles) would refuse.
 			{"ALTER TABLE spend_entries DISABLE TRIGGER USER", nil},
+			{"ALTER TABLE funding_lines DISABLE TRIGGER USER", nil},
+			{"ALTER TABLE budget_profiles DISABLE TRIGGER USER", nil},
 			{`INSERT INTO users (email, name, role, password_hash, active) VALUES
 				('bench-maker@bench.example', 'Bench maker', 'finance_officer', ?0, true),
 				('bench-checker@bench.example', 'Bench checker', 'finance_officer', ?0, true),
@@ -103,6 +107,8 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 				FROM indicators i CROSS JOIN generate_series(?0::date, ?0::date + interval '59 months', interval '1 month') m
 				WHERE i.name LIKE 'Bench indicator %'`, []any{start}},
 			{"ALTER TABLE spend_entries ENABLE TRIGGER USER", nil},
+			{"ALTER TABLE funding_lines ENABLE TRIGGER USER", nil},
+			{"ALTER TABLE budget_profiles ENABLE TRIGGER USER", nil},
 		}
 		for _, s := range steps {
 			if _, err := tx.NewRaw(s.sql, s.args...).Exec(ctx); err != nil {

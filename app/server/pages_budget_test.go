@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -38,8 +40,9 @@ func TestBudgetPages(t *testing.T) {
 		t.Fatalf("a fraction of a penny is refused beside its year:\n%s", r.Body)
 	}
 	e.mustStatus(officer.request("POST", page+"/budget-profile", url.Values{"year_2023-24": {"1200000.00"}, "year_2024-25": {"800000.00"}}), 303)
-	for _, s := range []string{"approved", "active"} {
-		e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/status", line.ID), map[string]any{"status": s}), 200)
+	// Approved and activated by two people, as every line is.
+	if err := storetest.Activate(context.Background(), e.st, line.ID); err != nil {
+		t.Fatal(err)
 	}
 	r = officer.request("GET", page, nil)
 	if body := string(r.Body); !strings.Contains(body, "£1,200,000.00") || !strings.Contains(body, "Re-profile between years") {
@@ -70,8 +73,17 @@ func TestBudgetPages(t *testing.T) {
 		t.Fatalf("the proposer is offered the approval:\n%s", body)
 	}
 	admin := spendWebSignIn(t, e, models.RoleAdmin)
-	admin.request("GET", changePage, nil)
-	e.mustStatus(admin.request("POST", changePage+"/approve", url.Values{}), 303)
+	// It waits on the admin's approvals page, with a button to decide it there,
+	// and not on its proposer's.
+	changeID := strings.TrimPrefix(changePage, "/budget-changes/")
+	decide := `action="/approvals/budget_change/` + changeID + `/approve"`
+	if body := string(admin.request("GET", "/approvals", nil).Body); !strings.Contains(body, decide) || !strings.Contains(body, "Operations start early") {
+		t.Fatalf("the re-profiling is not among the admin's approvals:\n%s", body)
+	}
+	if body := string(officer.request("GET", "/approvals", nil).Body); strings.Contains(body, decide) {
+		t.Fatal("the proposer is offered their own re-profiling on the approvals page")
+	}
+	e.mustStatus(admin.request("POST", "/approvals/budget_change/"+changeID+"/approve", url.Values{}), 303)
 	r = admin.request("GET", page, nil)
 	if body := string(r.Body); !strings.Contains(body, "£1,100,000.00") || !strings.Contains(body, `<span class="status approved">Approved</span>`) {
 		t.Fatalf("after approval the line shows the new profile and the change in its history:\n%s", body)

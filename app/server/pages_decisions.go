@@ -43,6 +43,15 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideAward(ctx, a, id, to, reason)
 	case "delegation_change":
 		_, err = s.store.DecideDelegationChange(ctx, a, id, to, reason)
+	case "budget_change":
+		switch to {
+		case models.DecisionApproved:
+			_, _, err = s.store.ApproveBudgetChange(ctx, a, id)
+		case models.DecisionRejected:
+			_, err = s.store.RejectBudgetChange(ctx, a, id, reason)
+		default:
+			_, err = s.store.WithdrawBudgetChange(ctx, a, id)
+		}
 	case "spend_entry":
 		switch to {
 		case models.DecisionApproved:

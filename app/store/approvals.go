@@ -14,7 +14,7 @@ import (
 // and who proposed it, with enough to decide without opening it.
 type Approval struct {
 	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
-	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, budget_change, delegation_change
 	ID              int64               `bun:"id" json:"id"`
 	Title           string              `bun:"title" json:"title"`
 	Reference       string              `bun:"reference" json:"reference"`
@@ -60,6 +60,16 @@ var approvalSources = []string{
 	FROM awards a JOIN funding_lines fl ON fl.id = a.funding_line_id JOIN organisations o ON o.id = a.recipient_id
 	LEFT JOIN decision_records r ON r.id = a.decision_record_id
 	WHERE a.status = 'pending'`,
+	// Budget changes (re-profiling and virements): the money moved, under
+	// the kind budget_change_decision gives (across programmes or not).
+	`SELECT k.kind, 'budget_change', c.id,
+		CASE c.kind WHEN 'reprofile' THEN 'Re-profile ' ELSE 'Virement between ' END ||
+			(SELECT string_agg(DISTINCT fl.code, ', ') FROM budget_change_moves m JOIN funding_lines fl ON fl.id = m.funding_line_id
+				WHERE m.budget_change_id = c.id) || ': ' || c.reason,
+		'', k.amount, NULL::bigint, '', c.proposed_by, c.proposed_at, 0, 1, r.reference, k.amount
+	FROM budget_changes c CROSS JOIN LATERAL budget_change_decision(c.id) k
+	LEFT JOIN decision_records r ON r.id = c.decision_record_id
+	WHERE c.status = 'pending'`,
 	// Changes to the scheme of delegation itself.
 	`SELECT 'delegation_change', 'delegation_change', c.id,
 		CASE WHEN c.remove THEN 'Remove the authority of ' || c.role || ' for ' || c.decision_kind
