@@ -312,9 +312,18 @@ func TestReprofilingIsProposedDecidedAndAudited(t *testing.T) {
 	err = raw(st, `UPDATE budget_changes SET status = 'rejected', decided_by = proposed_by, decided_at = now(), rejection_reason = 'mine'
 		WHERE status = 'pending' AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, fl.ID)
 	wantRefusal(t, err, "budget_changes_maker_checker")
+	// The application role may not update a move at all; even the owner is
+	// stopped by the trigger.
 	err = raw(st, "UPDATE budget_change_moves SET delta = -delta WHERE funding_line_id = ?", fl.ID)
+	if err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("the application role updated a budget change's move: %v", err)
+	}
+	err = asOwner(t, "UPDATE budget_change_moves SET delta = -delta WHERE funding_line_id = ?", fl.ID)
 	wantRefusal(t, err, "budget_changes_append_only")
-	err = raw(st, `UPDATE budget_changes SET reason = 'rewritten' WHERE id = ?`, bc.ID)
+	if err = raw(st, `UPDATE budget_changes SET reason = 'rewritten' WHERE id = ?`, bc.ID); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("the application role rewrote a budget change's reason: %v", err)
+	}
+	err = asOwner(t, `UPDATE budget_changes SET reason = 'rewritten' WHERE id = ?`, bc.ID)
 	wantRefusal(t, err, "budget_changes_append_only")
 	err = raw(st, `WITH c AS (INSERT INTO budget_changes (kind, reason, effective_on, proposed_by) VALUES ('reprofile', 'x', '2024-02-01', ?0) RETURNING id)
 		INSERT INTO budget_change_moves (budget_change_id, funding_line_id, financial_year, delta) SELECT id, ?1, 2023, -5.00 FROM c`, maker.UserID, fl.ID)

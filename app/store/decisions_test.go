@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -70,7 +71,12 @@ func TestLineStatusNeedsASecondPerson(t *testing.T) {
 	refusedBy(t, approveAs(board.UserID), "decision_role_authority")
 	refusedBy(t, approveAs(officer2.UserID), "decision_amount_authority")
 	refusedBy(t, approveAs(admin.UserID), "decision_citation_required")
-	refusedBy(t, raw(st, "DELETE FROM line_decisions WHERE id = ?", d.ID), "line_decisions_decided_once")
+	// The application role may not delete a proposal at all; even the owner
+	// is stopped by the trigger.
+	if err := raw(st, "DELETE FROM line_decisions WHERE id = ?", d.ID); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("the application role deleted a line decision: %v", err)
+	}
+	refusedBy(t, asOwner(t, "DELETE FROM line_decisions WHERE id = ?", d.ID), "line_decisions_decided_once")
 
 	// Only the proposer withdraws; then a cited proposal is approved by an admin.
 	if _, err := st.DecideLineStatus(ctx, officer2, d.ID, models.DecisionWithdrawn, ""); models.ErrorCode(err) != models.EFORBIDDEN {

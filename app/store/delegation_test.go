@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/pgtest"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -27,7 +28,14 @@ func TestDecisionAuthority(t *testing.T) {
 	officer, officer2 := user(t, st, models.RoleFinanceOfficer), user(t, st, models.RoleFinanceOfficer)
 	board, auditor := user(t, st, models.RoleBoardMember), user(t, st, models.RoleAuditor)
 	inactive := user(t, st, models.RoleAdmin)
-	if err := raw(st, "UPDATE users SET active = false WHERE id = ?", inactive); err != nil {
+	// Deactivated as the owner: the application cannot deactivate users yet.
+	owner, err := store.Open(ctx, pgtest.OwnerDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = owner.DB().NewRaw("UPDATE users SET active = false WHERE id = ?", inactive).Exec(ctx)
+	owner.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -104,7 +104,13 @@ func TestBudgetNeverBelowWhatTheLineHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, budget := range []string{"10.00", "899.99"} {
-		refusedBy(t, raw(st, "UPDATE funding_lines SET budget = ? WHERE id = ?", budget, fl.ID), "funding_lines_budget_covers_spend")
+		// An approved line's budget moves only by a budget change, which
+		// stops this first; the line's floor stands behind it, even for the
+		// owner with that rule switched off (budget_above_floor fires before
+		// funding_lines_budget_covers_spend, which holds the same floor).
+		refusedBy(t, raw(st, "UPDATE funding_lines SET budget = ? WHERE id = ?", budget, fl.ID), "budget_changed_by_budget_change")
+		refusedBy(t, asOwner(t, `ALTER TABLE funding_lines DISABLE TRIGGER funding_lines_budget_changed_by_budget_change;
+			UPDATE funding_lines SET budget = `+budget+` WHERE id = `+fmt.Sprint(fl.ID)), "budget_above_floor")
 		changed := *fl
 		changed.Budget = decimal.RequireFromString(budget)
 		err := st.UpdateFundingLine(ctx, actor, fl.ID, &changed)
@@ -116,8 +122,10 @@ func TestBudgetNeverBelowWhatTheLineHolds(t *testing.T) {
 	}
 	changed := *fl
 	changed.Budget = decimal.RequireFromString("900.00")
-	if err := st.UpdateFundingLine(ctx, actor, fl.ID, &changed); err != nil {
-		t.Fatalf("a budget equal to the approved spend: %v", err)
+	// Even a budget that covers the spend is not edited on an approved line:
+	// it moves only by a budget change, decided by a second person.
+	if err := st.UpdateFundingLine(ctx, actor, fl.ID, &changed); models.ErrorCode(err) != models.ECONFLICT {
+		t.Fatalf("an approved line's budget edited directly: %v", err)
 	}
 }
 
