@@ -100,7 +100,7 @@ type ProfileInput struct {
 // YearInput is one year of a profile as typed.
 type YearInput struct {
 	FinancialYear string `json:"financial_year" doc:"e.g. 2024-25"`
-	Amount        string `json:"amount"`
+	Amount        string `json:"amount" openapi:"money-input"`
 }
 
 // Validate returns the profile the input describes, or EINVALID naming each

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -185,7 +186,7 @@ type DelegationChange struct {
 	DecisionKind   DecisionKind     `bun:",notnull" json:"decision_kind"`
 	Role           Role             `bun:",notnull" json:"role"`
 	Remove         bool             `bun:",notnull" json:"remove"`
-	MaxAmount      *decimal.Decimal `bun:"type:numeric(15,2)" json:"max_amount"`
+	MaxAmount      *decimal.Decimal `bun:"type:numeric(15,2)" json:"max_amount" openapi:"money"`
 	Reason         string           `bun:",notnull" json:"reason"`
 	Status         DecisionStatus   `bun:",notnull" json:"status"`
 	ProposedBy     int64            `bun:",notnull" json:"proposed_by"`
@@ -193,4 +194,19 @@ type DelegationChange struct {
 	DecidedBy      *int64           `bun:"" json:"decided_by"`
 	DecidedAt      *time.Time       `bun:"" json:"decided_at"`
 	DecisionReason *string          `bun:"" json:"decision_reason"`
+}
+
+// MarshalJSON writes the limit as money is written everywhere, with two
+// decimals ("100000.00"), or null for no limit.
+func (c DelegationChange) MarshalJSON() ([]byte, error) {
+	type plain DelegationChange
+	out := struct {
+		plain
+		MaxAmount *string `json:"max_amount"`
+	}{plain: plain(c)}
+	if c.MaxAmount != nil {
+		s := FormatMoney(*c.MaxAmount)
+		out.MaxAmount = &s
+	}
+	return json.Marshal(out)
 }

@@ -247,7 +247,7 @@ type delegationChangeInput struct {
 	DecisionKind string  `json:"decision_kind"`
 	Role         string  `json:"role"`
 	Remove       bool    `json:"remove"`
-	MaxAmount    *string `json:"max_amount"` // null: no limit
+	MaxAmount    *string `json:"max_amount" openapi:"money-input"` // null: no limit
 	Reason       string  `json:"reason"`
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -82,6 +83,11 @@ func (s *Server) OpenAPI() map[string]any {
 			ok["content"] = content
 		}
 		responses := map[string]any{strconv.Itoa(status): ok}
+		if r.Accepted {
+			accepted := maps.Clone(ok)
+			accepted["description"] = "Accepted: proposed for a second person's decision"
+			responses[strconv.Itoa(http.StatusAccepted)] = accepted
+		}
 		for _, st := range problemStatuses(r) {
 			responses[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/" + http.StatusText(st)}
 		}
@@ -132,7 +138,9 @@ func problemStatuses(r Route) []int {
 		out = append(out, http.StatusNotFound)
 	}
 	if r.Method != http.MethodGet {
-		out = append(out, http.StatusConflict)
+		// A decision without a body may still break a rule of what it
+		// decides (a status that cannot follow, a missing citation).
+		out = append(out, http.StatusConflict, http.StatusUnprocessableEntity)
 	}
 	return out
 }
@@ -284,6 +292,9 @@ func addFields(t reflect.Type, props map[string]any, schemas map[string]any) {
 		switch f.Tag.Get("openapi") {
 		case "money":
 			fs = moneySchema
+			if f.Type.Kind() == reflect.Pointer {
+				fs = map[string]any{"type": []any{"string", "null"}, "pattern": moneySchema["pattern"], "examples": moneySchema["examples"]}
+			}
 		case "money-input":
 			fs = moneyInputSchema
 			if f.Type.Kind() == reflect.Pointer {

@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strconv"
@@ -16,6 +19,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"granttrack/app/server"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -243,6 +247,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(au, "PUT", fmt.Sprintf("/api/v1/funding-lines/%d", lid), line)
 	call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/status", lid), map[string]any{"status": "approved"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/status", lid), map[string]any{"status": "draft"})
+	call(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/decisions", lid), nil)
+	call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/status", lid), map[string]any{"status": "cancelled", "reason": "Not needed after all"})
 
 	award := map[string]any{"recipient_id": f.RecipientID, "reference": unique("OA-AW-"), "amount": "1000.00",
 		"awarded_on": "2024-04-02", "starts_on": "2024-04-01", "ends_on": "2025-03-31", "tranche_count": 2}
@@ -252,6 +258,16 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/awards", missing), nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/awards/%d", aid), nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/awards/%d", missing), nil)
+	// Proposed awards: approved by an admin, rejected by one, withdrawn by
+	// their proposer; the proposer may not approve their own.
+	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", aid), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", aid), nil)
+	award["reference"] = unique("OA-AW-")
+	call(ad, "POST", fmt.Sprintf("/api/v1/awards/%d/reject", id(call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), award))),
+		map[string]any{"reason": "Not this year"})
+	award["reference"] = unique("OA-AW-")
+	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/withdraw", id(call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), award))),
+		map[string]any{"reason": "Proposed twice"})
 
 	spend := map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID, "amount": "120.00", "incurred_on": "2024-06-03", "category": "other"}
 	sid := id(call(fo, "POST", "/api/v1/spend", spend))
@@ -337,6 +353,103 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", "/api/v1/reports/budget?fy=2024", nil)
 	call(bm, "GET", "/api/v1/reports/value-for-money?fy=2024-25", nil)
 	call(bm, "GET", "/api/v1/reports/value-for-money?fy=nope", nil)
+
+	// as sends a request with another user's token: a second admin.
+	as := func(token, method, path string, body any) response {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, err := json.Marshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd = bytes.NewReader(b)
+		}
+		req := httptest.NewRequest(method, path, rd)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		return note(method, path, e.send(req))
+	}
+	_, admin2 := e.mustUser(models.RoleAdmin)
+
+	// Two-person decisions on a line: proposed, then approved, rejected or
+	// withdrawn; never by the proposer, never twice.
+	dl := id(call(fo, "POST", "/api/v1/funding-lines", map[string]any{"code": unique("OAD"), "title": "Decided line", "kind": "grant",
+		"programme_id": f.ProgrammeID, "funder_id": f.FunderID, "budget": "5000.00", "starts_on": "2024-04-01", "ends_on": "2025-03-31"}))
+	decisions := fmt.Sprintf("/api/v1/funding-lines/%d/decisions", dl)
+	call(bm, "GET", decisions, nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/decisions", missing), nil)
+	ld := id(call(fo, "POST", decisions, map[string]any{"to_status": "approved", "reason": "Tender agreed"}))
+	call(fo, "POST", decisions, map[string]any{"to_status": "closed"})
+	call(fo, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", ld), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", ld), nil)
+	ld = id(call(fo, "POST", decisions, map[string]any{"to_status": "active", "reason": "Go live"}))
+	call(ad, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/reject", ld), map[string]any{"reason": "Not yet"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/reject", ld), map[string]any{"reason": "Again"})
+	ld = id(call(fo, "POST", decisions, map[string]any{"to_status": "active", "reason": "Go live"}))
+	call(fo, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/withdraw", ld), map[string]any{"reason": "Too early"})
+	call(fo, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/withdraw", missing), map[string]any{"reason": "Gone"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/awards/%d/reject", missing), map[string]any{"reason": "Gone"})
+	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/withdraw", missing), map[string]any{"reason": "Gone"})
+
+	// Decision records, the approvals awaiting me and the scheme.
+	call(bm, "GET", "/api/v1/decision-records", nil)
+	call("", "GET", "/api/v1/decision-records", nil)
+	call(fo, "POST", "/api/v1/decision-records", map[string]any{"reference": unique("PCD "), "title": "Knife crime hotspots",
+		"signed_on": "2024-03-01", "decision_maker": "Deputy Mayor for Policing and Crime", "url": "https://www.london.gov.uk/decisions/pcd-1519"})
+	call(fo, "POST", "/api/v1/decision-records", map[string]any{"reference": ""})
+	call(ad, "GET", "/api/v1/approvals", nil)
+	call("", "GET", "/api/v1/approvals", nil)
+	call(bm, "GET", "/api/v1/delegation", nil)
+	call("", "GET", "/api/v1/delegation", nil)
+	change := map[string]any{"decision_kind": "award", "role": "finance_officer", "max_amount": "100000.00", "reason": "Confirm the limit"}
+	dc := id(call(ad, "POST", "/api/v1/delegation/changes", change))
+	call(fo, "POST", "/api/v1/delegation/changes", change)
+	call(ad, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/approve", dc), nil)
+	as(admin2, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/approve", dc), nil)
+	dc = id(call(ad, "POST", "/api/v1/delegation/changes", change))
+	as(admin2, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/reject", dc), map[string]any{"reason": "Not needed"})
+	as(admin2, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/reject", dc), map[string]any{"reason": "Again"})
+	dc = id(call(ad, "POST", "/api/v1/delegation/changes", change))
+	call(ad, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/withdraw", dc), map[string]any{"reason": "Proposed twice"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/withdraw", missing), map[string]any{"reason": "Gone"})
+
+	// Budgets by financial year: a draft's profile is replaced; an approved
+	// line's is proposed as a re-profiling (202), decided by someone else.
+	bl := id(call(fo, "POST", "/api/v1/funding-lines", map[string]any{"code": unique("OAB"), "title": "Profiled line", "kind": "grant",
+		"programme_id": f.ProgrammeID, "funder_id": f.FunderID, "budget": "2000.00", "starts_on": "2023-04-01", "ends_on": "2025-03-31"}))
+	profile := fmt.Sprintf("/api/v1/funding-lines/%d/budget-profile", bl)
+	years := func(first, second string) []map[string]any {
+		return []map[string]any{{"financial_year": "2023-24", "amount": first}, {"financial_year": "2024-25", "amount": second}}
+	}
+	call(bm, "GET", profile, nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/budget-profile", missing), nil)
+	call(fo, "PUT", profile, map[string]any{"years": years("1200.00", "800.00")})
+	call(fo, "PUT", profile, map[string]any{"years": years("1200.001", "800.00")})
+	if err := storetest.Activate(context.Background(), e.st, bl); err != nil {
+		t.Fatal(err)
+	}
+	call(fo, "PUT", profile, map[string]any{"years": years("1300.00", "700.00"), "reason": "Delivery starts early", "effective_on": "2024-01-15"})
+	reprofile := map[string]any{"kind": "reprofile", "reason": "Delivery starts early", "effective_on": "2024-01-15", "moves": []map[string]any{
+		{"funding_line_id": bl, "financial_year": "2023-24", "delta": "100.00"}, {"funding_line_id": bl, "financial_year": "2024-25", "delta": "-100.00"}}}
+	call(fo, "POST", "/api/v1/budget-changes/preview", reprofile)
+	call(fo, "POST", "/api/v1/budget-changes/preview", map[string]any{"kind": "nope"})
+	bc := id(call(fo, "POST", "/api/v1/budget-changes", reprofile))
+	call(fo, "POST", "/api/v1/budget-changes", map[string]any{"kind": "nope"})
+	call(bm, "GET", fmt.Sprintf("/api/v1/budget-changes?funding_line_id=%d", bl), nil)
+	call(bm, "GET", "/api/v1/budget-changes?funding_line_id=x", nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/budget-changes/%d", bc), nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/budget-changes/%d", missing), nil)
+	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/approve", bc), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/approve", bc), nil)
+	bc = id(call(fo, "POST", "/api/v1/budget-changes", reprofile))
+	call(ad, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", bc), map[string]any{"reason": "Not now"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", missing), map[string]any{"reason": "Gone"})
+	bc = id(call(fo, "POST", "/api/v1/budget-changes", reprofile))
+	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", bc), nil)
+	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", missing), nil)
 
 	var missed []string
 	for _, r := range e.srv.Routes() {

@@ -27,9 +27,12 @@ type Route struct {
 	FileSize int64
 	Response any // the success body type, for the document
 	// Files are the media types of a route that answers a file, not JSON.
-	Files   []string
-	Status  int // success status; 200 when zero
-	Handler fiber.Handler
+	Files  []string
+	Status int // success status; 200 when zero
+	// Accepted marks a route that may instead answer 202 with the same body:
+	// the change was proposed for a second person's decision, not made.
+	Accepted bool
+	Handler  fiber.Handler
 }
 
 // Role sets used by the matrix; see README.md.
