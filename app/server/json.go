@@ -3,9 +3,12 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +39,50 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return models.Errorf(models.EBADREQUEST, "The body must be a JSON object.")
 	}
-	return jsonError(json.Unmarshal(body, v, json.RejectUnknownMembers(true)))
+	if err := jsonError(json.Unmarshal(body, v, json.RejectUnknownMembers(true))); err != nil {
+		return err
+	}
+	// Every string, whatever field it fills, is first held to the widest
+	// text rule (a multi-line field's): a reason or any field a Validate
+	// does not check can never carry a NUL, a control character or a bidi
+	// override into the database. Single-line fields are narrower still.
+	var raw any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return jsonError(err)
+	}
+	return checkStrings(raw, "")
+}
+
+// checkStrings refuses the first string in v, in field order, that no text
+// field accepts, naming it by the path Validate uses (tranches[0].reason).
+func checkStrings(v any, path string) error {
+	switch t := v.(type) {
+	case string:
+		if err := models.CheckText(t, true); err != nil {
+			if path == "" {
+				return models.Errorf(models.EBADREQUEST, "The body %s.", models.ErrorMessage(err))
+			}
+			return &models.Error{Code: models.EINVALID, Message: "The input has problems; see fields.",
+				Fields: []models.FieldError{{Field: path, Message: models.ErrorMessage(err)}}}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if err := checkStrings(t[k], p); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, x := range t {
+			if err := checkStrings(x, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // isJSONMediaType reports whether a Content-Type header is application/json,
