@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -44,6 +45,11 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
 	// (GRANTTRACK_TRUSTED_PROXIES: addresses or CIDR ranges, comma-separated).
 	TrustedProxies []netip.Prefix
+	// VerifyEvery is how often serve checks the audit events and spend
+	// entries added since the last check (GRANTTRACK_VERIFY_EVERY; 0 turns
+	// background verification off); FullVerifyEvery is how often it checks
+	// everything again from the first event (GRANTTRACK_FULL_VERIFY_EVERY).
+	VerifyEvery, FullVerifyEvery time.Duration
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -89,6 +95,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
+	}
+	cfg.VerifyEvery, cfg.FullVerifyEvery = time.Minute, 6*time.Hour
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"GRANTTRACK_VERIFY_EVERY", &cfg.VerifyEvery}, {"GRANTTRACK_FULL_VERIFY_EVERY", &cfg.FullVerifyEvery}} {
+		if v := getenv(d.name); v != "" {
+			every, err := time.ParseDuration(v)
+			if err != nil || every < 0 {
+				return cfg, fmt.Errorf("%s must be a duration such as 1m or 6h (0 for never), not %q", d.name, v)
+			}
+			*d.to = every
+		}
 	}
 	switch v := strings.ToLower(getenv("GRANTTRACK_LOG_FORMAT")); v {
 	case "", "text":

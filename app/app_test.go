@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
+
+	"granttrack/app/store"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -18,6 +21,13 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || cfg.ApprovalLimit.StringFixed(2) != "25000.00" || !cfg.SecureCookies || cfg.DatabaseURL != "postgres://app@db/g" || cfg.OwnerURL != "postgres://owner@db/g" {
 		t.Fatalf("set: %+v %v", cfg, err)
 	}
+	if cfg.VerifyEvery != time.Minute || cfg.FullVerifyEvery != 6*time.Hour {
+		t.Fatalf("verification defaults: every %s, in full every %s", cfg.VerifyEvery, cfg.FullVerifyEvery)
+	}
+	cfg, err = LoadConfig(env(map[string]string{"GRANTTRACK_VERIFY_EVERY": "0", "GRANTTRACK_FULL_VERIFY_EVERY": "30m"}))
+	if err != nil || cfg.VerifyEvery != 0 || cfg.FullVerifyEvery != 30*time.Minute {
+		t.Fatalf("verification set: %s %s %v", cfg.VerifyEvery, cfg.FullVerifyEvery, err)
+	}
 	if len(cfg.TrustedProxies) != 0 {
 		t.Fatalf("no proxy is trusted unless named: %v", cfg.TrustedProxies)
 	}
@@ -26,7 +36,8 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("trusted proxies: %v %v", cfg.TrustedProxies, err)
 	}
 	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud",
-		"GRANTTRACK_TRUSTED_PROXIES": "proxy.internal", "GRANTTRACK_LOG_FORMAT": "xml"} {
+		"GRANTTRACK_TRUSTED_PROXIES": "proxy.internal", "GRANTTRACK_LOG_FORMAT": "xml", "GRANTTRACK_VERIFY_EVERY": "often",
+		"GRANTTRACK_FULL_VERIFY_EVERY": "-1h"} {
 		if _, err := LoadConfig(env(map[string]string{k: v})); err == nil {
 			t.Errorf("%s=%s was accepted", k, v)
 		}
@@ -54,5 +65,27 @@ func TestLogFormatJSON(t *testing.T) {
 	var line map[string]any
 	if err := json.Unmarshal(b.Bytes(), &line); err != nil || line["msg"] != "started" || line["addr"] != "127.0.0.1:8080" {
 		t.Fatalf("a JSON log line: %q, %v", b.String(), err)
+	}
+}
+
+// TestVerificationScope: a full run when none has been done or the last is
+// due again, else from the checkpoint.
+func TestVerificationScope(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	at := func(ago time.Duration) store.VerificationStatus {
+		return store.VerificationStatus{Full: &store.VerificationRun{FinishedAt: now.Add(-ago)}}
+	}
+	for _, c := range []struct {
+		last store.VerificationStatus
+		want string
+	}{
+		{store.VerificationStatus{}, store.VerifyFull},
+		{at(5 * time.Hour), store.VerifyIncremental},
+		{at(6 * time.Hour), store.VerifyFull},
+		{at(7 * time.Hour), store.VerifyFull},
+	} {
+		if got := verificationScope(c.last, now, 6*time.Hour); got != c.want {
+			t.Errorf("last full run %+v: %s, want %s", c.last.Full, got, c.want)
+		}
 	}
 }

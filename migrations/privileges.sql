@@ -121,6 +121,11 @@ GRANT SELECT, INSERT ON measurements TO :"app";
 GRANT SELECT, INSERT ON audit_events TO :"app";
 GRANT SELECT, UPDATE (seq, hash) ON audit_head TO :"app";
 
+-- Verification runs are kept as they were; the checkpoint moves forward
+-- with each passing run (a full run re-checks everything before it anyway).
+GRANT SELECT, INSERT ON verification_runs TO :"app";
+GRANT SELECT, UPDATE (seq, hash, entry_id, verified_at) ON verification_checkpoint TO :"app";
+
 -- Migrations: the application reads which are applied, to refuse to serve
 -- an old schema; only the owner migrates.
 GRANT SELECT ON bun_migrations TO :"app";

@@ -102,3 +102,76 @@ func queryTime(c *fiber.Ctx, name string, endOfDay bool, p *models.Problems) *ti
 	}
 	return &at
 }
+
+// verificationJSON is the background verification's state: the last full
+// run and any incremental run since.
+type verificationJSON struct {
+	OK          bool                 `json:"ok" doc:"true when the last full run, and the incremental run since it if any, found the audit chain and the ledger intact; false when nothing has been verified yet"`
+	Full        *verificationRunJSON `json:"full" doc:"the last run that checked everything from the first event; null before the first"`
+	Incremental *verificationRunJSON `json:"incremental" doc:"the last run after the full one that checked only what came after the checkpoint; null if none"`
+}
+
+// verificationRunJSON is one run; its names are also those of the
+// audit.verify event's payload.
+type verificationRunJSON struct {
+	ID             int64                 `json:"id"`
+	Scope          string                `json:"scope" doc:"full or incremental"`
+	Trigger        string                `json:"trigger" doc:"schedule, startup or demand"`
+	RequestedBy    *int64                `json:"requested_by" doc:"the user who asked for it; null for a scheduled run"`
+	StartedAt      time.Time             `json:"started_at"`
+	FinishedAt     time.Time             `json:"finished_at"`
+	OK             bool                  `json:"ok"`
+	FromSeq        int64                 `json:"from_seq" doc:"the chain was checked from the event after this sequence (0: from the first)"`
+	HeadSeq        int64                 `json:"head_seq" doc:"the last event the run reached intact"`
+	HeadHash       string                `json:"head_hash" doc:"that event's hash, hex; empty if the chain was broken"`
+	Events         int64                 `json:"events"`
+	ChainOK        bool                  `json:"chain_ok"`
+	BrokenSeq      *int64                `json:"broken_seq"`
+	ChainReason    string                `json:"chain_reason"`
+	FromEntryID    int64                 `json:"from_entry_id" doc:"the ledger was checked for spend entries after this id (0: all)"`
+	ToEntryID      int64                 `json:"to_entry_id"`
+	Entries        int64                 `json:"entries"`
+	LedgerOK       bool                  `json:"ledger_ok"`
+	LedgerFindings int64                 `json:"ledger_findings"`
+	Findings       []store.LedgerFinding `json:"findings" doc:"the first 50 findings"`
+}
+
+func verificationRunOf(r *store.VerificationRun) *verificationRunJSON {
+	if r == nil {
+		return nil
+	}
+	return &verificationRunJSON{ID: r.ID, Scope: r.Scope, Trigger: r.Trigger, RequestedBy: r.RequestedBy, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
+		OK: r.OK(), FromSeq: r.FromSeq, HeadSeq: r.HeadSeq, HeadHash: r.HeadHashHex(), Events: r.Events, ChainOK: r.ChainOK, BrokenSeq: r.BrokenSeq,
+		ChainReason: r.ChainReason, FromEntryID: r.FromEntryID, ToEntryID: r.ToEntryID, Entries: r.Entries, LedgerOK: r.LedgerOK,
+		LedgerFindings: r.LedgerFindings, Findings: r.Findings}
+}
+
+// verification shows the background verification's last runs.
+func (s *Server) verification(c *fiber.Ctx) error {
+	v, err := s.store.LastVerification(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(verificationJSON{OK: v.OK(), Full: verificationRunOf(v.Full), Incremental: verificationRunOf(v.Incremental)})
+}
+
+// verifyNow runs a full verification at once, keeps it with the
+// background's runs and audits who asked.
+func (s *Server) verifyNow(c *fiber.Ctx) (*store.VerificationRun, error) {
+	who := actorOf(c)
+	run, err := s.store.Verify(c.UserContext(), store.VerifyFull, store.TriggerDemand, &who.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return run, s.store.RecordEvent(c.UserContext(), who, store.Change{Action: "audit.verify", Entity: "verification_run", EntityID: run.ID,
+		After: verificationRunOf(run)})
+}
+
+// runVerification is the API's "check everything now".
+func (s *Server) runVerification(c *fiber.Ctx) error {
+	run, err := s.verifyNow(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(verificationRunOf(run))
+}

@@ -122,3 +122,43 @@ func TestVerifyExportThroughTheAPI(t *testing.T) {
 		t.Fatalf("anchored verifications audited: %d, %v", len(evs), err)
 	}
 }
+
+// An auditor asks for a full check through the API: the run is kept with
+// the background's, names who asked, and is what the status then shows.
+func TestVerificationThroughTheAPI(t *testing.T) {
+	e := MustEnv(t)
+	e.mustFixture("10.00")
+	r := e.do(models.RoleAuditor, "POST", "/api/v1/audit/verification", nil)
+	e.mustStatus(r, 200)
+	var run struct {
+		ID          int64  `json:"id"`
+		Scope       string `json:"scope"`
+		Trigger     string `json:"trigger"`
+		RequestedBy *int64 `json:"requested_by"`
+		OK          bool   `json:"ok"`
+		HeadSeq     int64  `json:"head_seq"`
+		HeadHash    string `json:"head_hash"`
+		Events      int64  `json:"events"`
+	}
+	if err := json.Unmarshal(r.Body, &run); err != nil {
+		t.Fatal(err)
+	}
+	if !run.OK || run.Scope != "full" || run.Trigger != "demand" || run.RequestedBy == nil || *run.RequestedBy != e.users[models.RoleAuditor].ID ||
+		run.Events != run.HeadSeq || len(run.HeadHash) != 64 {
+		t.Fatalf("the run: %s", r.Body)
+	}
+	r = e.do(models.RoleAuditor, "GET", "/api/v1/audit/verification", nil)
+	e.mustStatus(r, 200)
+	var status struct {
+		OK          bool               `json:"ok"`
+		Full        struct{ ID int64 } `json:"full"`
+		Incremental json.RawMessage    `json:"incremental"`
+	}
+	if err := json.Unmarshal(r.Body, &status); err != nil {
+		t.Fatal(err)
+	}
+	if !status.OK || status.Full.ID < run.ID {
+		t.Fatalf("the status after the run %d: %s", run.ID, r.Body)
+	}
+	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", "/api/v1/audit/verification", nil), 403)
+}

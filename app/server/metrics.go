@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"granttrack/app/store"
 )
 
 // metrics are what GET /metrics shows Prometheus: request durations by
@@ -19,7 +22,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(pool *pgxpool.Pool) *metrics {
+func newMetrics(pool *pgxpool.Pool, st *store.Store) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -46,7 +49,51 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 				stat(func(s *pgxpool.Stat) float64 { return s.AcquireDuration().Seconds() })),
 		)
 	}
+	if st != nil {
+		m.registry.MustRegister(verificationCollector{st})
+	}
 	return m
+}
+
+// verificationCollector reports the background verification's last runs,
+// read from PostgreSQL at each scrape so that every node reports the same.
+type verificationCollector struct{ st *store.Store }
+
+var (
+	verificationOK = prometheus.NewDesc("granttrack_audit_verification_ok",
+		"1 if the last verification run of this scope found the audit chain and the ledger intact, 0 if not.", []string{"scope"}, nil)
+	verificationAge = prometheus.NewDesc("granttrack_audit_verification_age_seconds",
+		"Seconds since the last verification run of this scope finished.", []string{"scope"}, nil)
+	verificationHead = prometheus.NewDesc("granttrack_audit_verification_head_seq",
+		"The audit event sequence the last verification run of this scope reached.", []string{"scope"}, nil)
+)
+
+func (verificationCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- verificationOK
+	ch <- verificationAge
+	ch <- verificationHead
+}
+
+func (c verificationCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	last, err := c.st.LastVerification(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(verificationOK, err)
+		return
+	}
+	for _, run := range []*store.VerificationRun{last.Full, last.Incremental} {
+		if run == nil {
+			continue
+		}
+		ok := 0.0
+		if run.OK() {
+			ok = 1
+		}
+		ch <- prometheus.MustNewConstMetric(verificationOK, prometheus.GaugeValue, ok, run.Scope)
+		ch <- prometheus.MustNewConstMetric(verificationAge, prometheus.GaugeValue, time.Since(run.FinishedAt).Seconds(), run.Scope)
+		ch <- prometheus.MustNewConstMetric(verificationHead, prometheus.GaugeValue, float64(run.HeadSeq), run.Scope)
+	}
 }
 
 // observe records one answered request under its route template: the

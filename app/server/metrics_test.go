@@ -25,6 +25,9 @@ func TestMetricsByRouteTemplate(t *testing.T) {
 	e.mustStatus(e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), nil), 200)
 	e.mustStatus(e.do(models.RoleAuditor, "GET", "/api/v1/funding-lines/999999999", nil), 404)
 	e.mustStatus(e.do(models.RoleAuditor, "GET", "/no/such/page", nil), 404)
+	if _, err := e.st.Verify(t.Context(), store.VerifyFull, store.TriggerDemand, nil); err != nil {
+		t.Fatal(err)
+	}
 	r := e.do("", "GET", "/metrics", nil)
 	e.mustStatus(r, 200)
 	body := string(r.Body)
@@ -34,6 +37,8 @@ func TestMetricsByRouteTemplate(t *testing.T) {
 		`granttrack_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1`,
 		"granttrack_db_pool_max_connections ",
 		"granttrack_db_pool_acquires_total ",
+		`granttrack_audit_verification_ok{scope="full"} 1`,
+		`granttrack_audit_verification_age_seconds{scope="full"} `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)

@@ -320,6 +320,10 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", "/api/v1/audit", nil)
 	call(au, "GET", "/api/v1/audit/verify", nil)
 	call(au, "GET", "/api/v1/audit/verify?anchor=nonsense", nil)
+	call(au, "POST", "/api/v1/audit/verification", nil)
+	call(fo, "POST", "/api/v1/audit/verification", nil)
+	call(au, "GET", "/api/v1/audit/verification", nil)
+	call(bm, "GET", "/api/v1/audit/verification", nil)
 
 	reservations := fmt.Sprintf("/api/v1/funding-lines/%d/reservations", f.LineID)
 	res := id(call(fo, "POST", reservations, map[string]any{"amount": "100.00", "purpose": "Summer programme", "expected_on": "2024-06-01"}))

@@ -107,6 +107,8 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/exports/verify", Summary: "Verify an export against its manifest, the ledger and the audit chain (multipart/form-data: file, manifest); the report lists findings by row", Roles: auditors, Upload: "file", FileSize: MaxVerifyUpload, Response: export.VerifyReport{}, Handler: s.verifyExport},
 		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Files: []string{"text/csv"}, Handler: s.transparencyFile},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
+		{Method: "GET", Path: "/api/v1/audit/verification", Summary: "The background verification's last full run and any incremental run since (the chain from the checkpoint, and the spend entries after it)", Roles: auditors, Response: verificationJSON{}, Handler: s.verification},
+		{Method: "POST", Path: "/api/v1/audit/verification", Summary: "Check the whole audit chain and ledger now; the run is kept with the background's and audited", Roles: auditors, Response: verificationRunJSON{}, Handler: s.runVerification},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: auditVerifyJSON{}, Handler: s.verifyAudit},
 	}, append(s.boardRoutes(), s.budgetRoutes()...)...)
 }

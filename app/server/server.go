@@ -78,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store != nil {
 		pool = cfg.Store.Pool()
 	}
-	s.metrics = newMetrics(pool)
+	s.metrics = newMetrics(pool, cfg.Store)
 	web, err := newWebState(s)
 	if err != nil {
 		return nil, err

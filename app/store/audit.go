@@ -146,69 +146,82 @@ func (s *Store) VerifyAuditChain(ctx context.Context, anchors ...models.AuditAnc
 	for _, a := range anchors {
 		st.Anchors = append(st.Anchors, a.String())
 	}
-	bad := func(seq int64, reason string) { st.BrokenSeq, st.Reason = seq, reason }
 	anchorAt := map[int64][]byte{}
 	for _, a := range anchors {
 		if prev, ok := anchorAt[a.Seq]; ok && !bytes.Equal(prev, a.Hash) {
-			bad(a.Seq, fmt.Sprintf("two anchors give different hashes for sequence %d", a.Seq))
+			st.broken(a.Seq, fmt.Sprintf("two anchors give different hashes for sequence %d", a.Seq))
 			return st, nil
 		}
 		anchorAt[a.Seq] = a.Hash
 	}
 	if h, ok := anchorAt[0]; ok && !bytes.Equal(h, models.GenesisHash) {
-		bad(0, "the anchor at sequence 0 (an empty chain) must be the genesis hash of 64 zeros")
+		st.broken(0, "the anchor at sequence 0 (an empty chain) must be the genesis hash of 64 zeros")
 		return st, nil
 	}
 	err := s.db.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
-		rows, err := tx.NewSelect().Model((*models.AuditEvent)(nil)).Order("seq").Rows(ctx)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		prev := models.GenesisHash
-		var expect int64 = 1
-		for rows.Next() {
-			var ev models.AuditEvent
-			if err := s.bun.ScanRow(ctx, rows, &ev); err != nil {
-				return err
-			}
-			st.Count++
-			if reason := checkEvent(&ev, expect, prev); reason != "" {
-				bad(ev.Seq, reason)
-				return nil
-			}
-			if h, ok := anchorAt[ev.Seq]; ok && !bytes.Equal(h, ev.Hash) {
-				bad(ev.Seq, fmt.Sprintf("the event at sequence %d has hash %x, not the anchor's %x: the chain was rewritten from there on",
-					ev.Seq, ev.Hash, h))
-				return nil
-			}
-			prev, expect = ev.Hash, ev.Seq+1
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		var head struct {
-			Seq  int64
-			Hash []byte
-		}
-		if err := tx.NewRaw("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(ctx, &head.Seq, &head.Hash); err != nil {
-			return err
-		}
-		if head.Seq != expect-1 || !bytes.Equal(head.Hash, prev) {
-			bad(expect, fmt.Sprintf("the chain head says sequence %d but the last intact event is %d: events are missing from the end", head.Seq, expect-1))
-			return nil
-		}
-		if last := slices.Max(append(slices.Collect(maps.Keys(anchorAt)), 0)); last > head.Seq {
-			bad(head.Seq+1, fmt.Sprintf("the chain ends at sequence %d but an anchor was taken at sequence %d: events after %d were removed",
-				head.Seq, last, head.Seq))
-			return nil
-		}
-		st.OK = true
-		st.HeadSeq, st.HeadHash = head.Seq, hex.EncodeToString(head.Hash)
-		return nil
+		return s.checkChain(ctx, tx, chainPoint{hash: models.GenesisHash}, anchorAt, &st)
 	})
 	return st, translate(err)
 }
+
+// chainPoint is where a check of the chain starts: after the event at seq,
+// whose hash is hash (sequence 0 and the genesis hash for the whole chain).
+type chainPoint struct {
+	seq  int64
+	hash []byte
+}
+
+// checkChain checks the events after from, in tx's snapshot, against each
+// other, the anchors and the head, and says what it found in st.
+func (s *Store) checkChain(ctx context.Context, tx bun.Tx, from chainPoint, anchorAt map[int64][]byte, st *ChainStatus) error {
+	rows, err := tx.NewSelect().Model((*models.AuditEvent)(nil)).Where("seq > ?", from.seq).Order("seq").Rows(ctx)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	prev, expect := from.hash, from.seq+1
+	for rows.Next() {
+		var ev models.AuditEvent
+		if err := s.bun.ScanRow(ctx, rows, &ev); err != nil {
+			return err
+		}
+		st.Count++
+		if reason := checkEvent(&ev, expect, prev); reason != "" {
+			st.broken(ev.Seq, reason)
+			return nil
+		}
+		if h, ok := anchorAt[ev.Seq]; ok && !bytes.Equal(h, ev.Hash) {
+			st.broken(ev.Seq, fmt.Sprintf("the event at sequence %d has hash %x, not the anchor's %x: the chain was rewritten from there on",
+				ev.Seq, ev.Hash, h))
+			return nil
+		}
+		prev, expect = ev.Hash, ev.Seq+1
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var head struct {
+		Seq  int64
+		Hash []byte
+	}
+	if err := tx.NewRaw("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(ctx, &head.Seq, &head.Hash); err != nil {
+		return err
+	}
+	if head.Seq != expect-1 || !bytes.Equal(head.Hash, prev) {
+		st.broken(expect, fmt.Sprintf("the chain head says sequence %d but the last intact event is %d: events are missing from the end", head.Seq, expect-1))
+		return nil
+	}
+	if last := slices.Max(append(slices.Collect(maps.Keys(anchorAt)), 0)); last > head.Seq {
+		st.broken(head.Seq+1, fmt.Sprintf("the chain ends at sequence %d but an anchor was taken at sequence %d: events after %d were removed",
+			head.Seq, last, head.Seq))
+		return nil
+	}
+	st.OK = true
+	st.HeadSeq, st.HeadHash = head.Seq, hex.EncodeToString(head.Hash)
+	return nil
+}
+
+func (st *ChainStatus) broken(seq int64, reason string) { st.BrokenSeq, st.Reason = seq, reason }
 
 func checkEvent(ev *models.AuditEvent, expect int64, prev []byte) string {
 	if ev.Seq != expect {

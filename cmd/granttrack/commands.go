@@ -195,6 +195,11 @@ func (c *command) serve(args []string, withDemo bool) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Background verification stops before the database closes.
+	verifying, stopVerifying := context.WithCancel(c.ctx)
+	verified := make(chan struct{})
+	go func() { defer close(verified); a.VerifyInBackground(verifying) }()
+	defer func() { stopVerifying(); <-verified }()
 	fmt.Fprintf(c.stdout, "granttrack is ready at http://%s/ (started in %s)\n", c.cfg.Addr, time.Since(start).Round(time.Millisecond))
 	if withDemo {
 		fmt.Fprintln(c.stdout, "Demo sign-ins (password "+demo.Password+"):")

@@ -1,0 +1,59 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"granttrack/app/store"
+)
+
+// VerifyInBackground checks the audit chain and the ledger until ctx ends:
+// every cfg.VerifyEvery from the checkpoint, and in full when the last full
+// run (by any node) is older than cfg.FullVerifyEvery. Every node runs it;
+// the runs live in PostgreSQL, so a full run is done once for all of them
+// and a node that finds another verifying skips its turn.
+func (a *App) VerifyInBackground(ctx context.Context) {
+	if a.Config.VerifyEvery <= 0 {
+		return
+	}
+	trigger := store.TriggerStartup
+	for {
+		a.verifyOnce(ctx, trigger)
+		trigger = store.TriggerSchedule
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(a.Config.VerifyEvery):
+		}
+	}
+}
+
+func (a *App) verifyOnce(ctx context.Context, trigger string) {
+	last, err := a.Store.LastVerification(ctx)
+	if err != nil {
+		a.Log.Warn("audit verification: cannot read the last run", "err", err)
+		return
+	}
+	scope := verificationScope(last, a.Store.Clock().Now(), a.Config.FullVerifyEvery)
+	run, err := a.Store.Verify(ctx, scope, trigger, nil)
+	switch {
+	case errors.Is(err, store.ErrVerificationBusy), ctx.Err() != nil:
+	case err != nil:
+		a.Log.Warn("audit verification did not run", "scope", scope, "err", err)
+	case !run.OK():
+		a.Log.Error("audit verification FAILED: the audit trail or the ledger was altered; see /audit", "scope", scope, "run", run.ID,
+			"chain_ok", run.ChainOK, "broken_seq", run.BrokenSeq, "reason", run.ChainReason, "ledger_findings", run.LedgerFindings)
+	default:
+		a.Log.Debug("audit verification OK", "scope", scope, "run", run.ID, "events", run.Events, "entries", run.Entries, "head_seq", run.HeadSeq)
+	}
+}
+
+// verificationScope is full when there has been no full run, or the last
+// one finished fullEvery or more ago; otherwise incremental.
+func verificationScope(last store.VerificationStatus, now time.Time, fullEvery time.Duration) string {
+	if last.Full == nil || now.Sub(last.Full.FinishedAt) >= fullEvery {
+		return store.VerifyFull
+	}
+	return store.VerifyIncremental
+}

@@ -1,0 +1,2 @@
+DROP TABLE verification_checkpoint;
+DROP TABLE verification_runs;
