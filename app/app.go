@@ -155,7 +155,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := a.Migrate(ctx); err != nil {
+		if _, err := a.Migrate(ctx); err != nil {
 			a.Close()
 			return nil, err
 		}
@@ -259,24 +259,30 @@ func (a *App) ReplicationDSN() string {
 }
 
 // Migrate applies every pending migration and grants the application role
-// its privileges; a must have been opened with OpenOwner.
-func (a *App) Migrate(ctx context.Context) error {
+// its privileges; a must have been opened with OpenOwner. It returns the
+// names of the migrations it applied: none when another process, holding
+// the migrators' lock first, had already applied them.
+func (a *App) Migrate(ctx context.Context) ([]string, error) {
 	group, err := migrations.UpAndGrant(ctx, a.Store.DB(), a.appRole)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var applied []string
 	if !group.IsZero() {
 		a.Log.Info("migrated", "group", group.ID, "migrations", group.Migrations.String())
+		for _, m := range group.Migrations {
+			applied = append(applied, m.String())
+		}
 	}
 	seeded, current, err := a.Store.SeedSpendLimit(ctx, a.Config.ApprovalLimit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !seeded && current != nil && !current.Equal(a.Config.ApprovalLimit) {
 		a.Log.Warn("GRANTTRACK_APPROVAL_LIMIT only seeds a new database; the scheme of delegation keeps its own limit",
 			"configured", models.FormatMoney(a.Config.ApprovalLimit), "scheme", models.FormatMoney(*current))
 	}
-	return nil
+	return applied, nil
 }
 
 // CheckAppRole returns an error unless st connects as a role fit to serve:

@@ -80,7 +80,7 @@ func (c *command) restoreCmd(args []string) error {
 	if err := backup.Restore(c.ctx, a.DSN, file, m); err != nil {
 		return err
 	}
-	if err := a.Migrate(c.ctx); err != nil {
+	if _, err := a.Migrate(c.ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "Restored %s (backed up %s): %d spend entries, %d evidence files, %d audit events.\n",

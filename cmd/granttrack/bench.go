@@ -259,7 +259,7 @@ func (c *command) scratchDatabase() (a *app.App, owner *store.Store, done func()
 	}
 	o, err := app.OpenOwner(c.ctx, cfg, c.logger())
 	if err == nil {
-		if err = o.Migrate(c.ctx); err == nil {
+		if _, err = o.Migrate(c.ctx); err == nil {
 			a, err = app.Open(c.ctx, cfg, c.logger())
 		}
 	}

@@ -249,17 +249,16 @@ func (c *command) migrate(args []string) error {
 	db := a.Store.DB()
 	switch args[0] {
 	case "up":
-		before, err := migrations.Pending(c.ctx, db)
+		// What was applied, not what was pending before: another node's
+		// migrate may have taken the lock first and done it.
+		applied, err := a.Migrate(c.ctx)
 		if err != nil {
 			return err
 		}
-		if err := a.Migrate(c.ctx); err != nil {
-			return err
-		}
-		if len(before) == 0 {
+		if len(applied) == 0 {
 			fmt.Fprintln(c.stdout, "Nothing to migrate: the schema is up to date. Privileges granted again.")
 		} else {
-			fmt.Fprintf(c.stdout, "Migrated: %s\n", strings.Join(before, ", "))
+			fmt.Fprintf(c.stdout, "Migrated: %s\n", strings.Join(applied, ", "))
 		}
 	case "down":
 		if !*destroy {

@@ -98,8 +98,15 @@ func (d *demoProcess) stop(t *testing.T) {
 
 func startDemo(t *testing.T, bin, data, addr string) *demoProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "demo", "--data-dir", data, "--addr", addr)
-	cmd.Env = cleanEnv()
+	return startProcess(t, bin, cleanEnv(), "demo", "--data-dir", data, "--addr", addr)
+}
+
+// startProcess runs the binary with env and args, and returns once it says
+// it is ready.
+func startProcess(t *testing.T, bin string, env []string, args ...string) *demoProcess {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	out := &syncBuffer{}
 	cmd.Stderr = out
 	stdout, err := cmd.StdoutPipe()
@@ -126,7 +133,7 @@ func startDemo(t *testing.T, bin, data, addr string) *demoProcess {
 	select {
 	case <-ready:
 	case <-time.After(90 * time.Second):
-		t.Fatalf("demo not ready in 90 s:\n%s", out.String())
+		t.Fatalf("%s not ready in 90 s:\n%s", args[0], out.String())
 	}
 	return d
 }
