@@ -50,12 +50,19 @@ type Config struct {
 	// background verification off); FullVerifyEvery is how often it checks
 	// everything again from the first event (GRANTTRACK_FULL_VERIFY_EVERY).
 	VerifyEvery, FullVerifyEvery time.Duration
+	// ReadURL is a streaming replica of DATABASE_URL's database that
+	// reports, the dashboard, the board pack and exports read from while it
+	// is at most ReplicaMaxLag behind (DATABASE_READ_URL,
+	// GRANTTRACK_REPLICA_MAX_LAG); otherwise they read from the primary.
+	ReadURL       string
+	ReplicaMaxLag time.Duration
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		DatabaseURL: getenv("DATABASE_URL"),
+		ReadURL:     getenv("DATABASE_READ_URL"),
 		OwnerURL:    getenv("GRANTTRACK_OWNER_DATABASE_URL"),
 		DataDir:     getenv("GRANTTRACK_DATA_DIR"),
 		WALArchive:  getenv("GRANTTRACK_WAL_ARCHIVE"),
@@ -96,11 +103,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
 	}
-	cfg.VerifyEvery, cfg.FullVerifyEvery = time.Minute, 6*time.Hour
+	cfg.VerifyEvery, cfg.FullVerifyEvery, cfg.ReplicaMaxLag = time.Minute, 6*time.Hour, 30*time.Second
 	for _, d := range []struct {
 		name string
 		to   *time.Duration
-	}{{"GRANTTRACK_VERIFY_EVERY", &cfg.VerifyEvery}, {"GRANTTRACK_FULL_VERIFY_EVERY", &cfg.FullVerifyEvery}} {
+	}{{"GRANTTRACK_VERIFY_EVERY", &cfg.VerifyEvery}, {"GRANTTRACK_FULL_VERIFY_EVERY", &cfg.FullVerifyEvery},
+		{"GRANTTRACK_REPLICA_MAX_LAG", &cfg.ReplicaMaxLag}} {
 		if v := getenv(d.name); v != "" {
 			every, err := time.ParseDuration(v)
 			if err != nil || every < 0 {
@@ -165,6 +173,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			a.Close()
 			return nil, err
 		}
+		if err := a.openReplica(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
 		return a, nil
 	}
 	st, err := store.Open(ctx, cfg.DatabaseURL)
@@ -176,7 +188,28 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := a.openReplica(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// openReplica connects the read replica if one is configured; one that
+// does not answer yet is only logged, as reads fall back to the primary.
+func (a *App) openReplica(ctx context.Context) error {
+	if a.Config.ReadURL == "" {
+		return nil
+	}
+	if err := a.Store.OpenReplica(ctx, a.Config.ReadURL, a.Config.ReplicaMaxLag); err != nil {
+		return err
+	}
+	if lag, err := a.Store.ReplicaLag(ctx); err != nil {
+		a.Log.Warn("the read replica (DATABASE_READ_URL) does not answer; reports read from the primary until it does", "err", err)
+	} else {
+		a.Log.Info("reading reports from the replica while it is behind by no more than the limit", "lag", lag, "limit", a.Config.ReplicaMaxLag)
+	}
+	return nil
 }
 
 // OpenOwner connects to the database as the schema's owner, to migrate it:

@@ -614,6 +614,15 @@ func (c *Cluster) start(ctx context.Context, bin string, as *runAs, fast bool) e
 	defer logFile.Close() // the child has its own copy
 	logStart, _ := logFile.Seek(0, io.SeekEnd)
 
+	// A copy of another cluster's data dir (a base backup, a replica made
+	// with pg_basebackup) carries that server's socket lock, naming a
+	// process that may well be alive; no server runs here (Start checked,
+	// under the start lock), so the lock is stale.
+	for _, f := range []string{".s.PGSQL." + port + ".lock", ".s.PGSQL." + port} {
+		if err := os.Remove(filepath.Join(c.pgdata, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pgembed: removing a stale socket lock: %w", err)
+		}
+	}
 	args := []string{"-D", c.pgdata,
 		"-c", "listen_addresses=", // no TCP: nothing outside this machine, or outside the data dir's permissions, can connect
 		"-c", "unix_socket_directories=" + gucListItem(c.pgdata),

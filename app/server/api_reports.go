@@ -383,7 +383,7 @@ func (s *Server) budgetReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := report.BudgetReport(c.UserContext(), s.store, q)
+	b, err := report.BudgetReport(c.UserContext(), s.reads(c), q)
 	if err != nil {
 		return err
 	}
@@ -465,7 +465,7 @@ func (s *Server) valueForMoneyReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := report.ValueForMoneyReport(c.UserContext(), s.store, q)
+	v, err := report.ValueForMoneyReport(c.UserContext(), s.reads(c), q)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"time"
 
@@ -51,6 +52,19 @@ func newMetrics(pool *pgxpool.Pool, st *store.Store) *metrics {
 	}
 	if st != nil {
 		m.registry.MustRegister(verificationCollector{st})
+	}
+	if st != nil && st.HasReplica() {
+		lag := func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			d, err := st.ReplicaLag(ctx)
+			if err != nil {
+				return math.NaN()
+			}
+			return d.Seconds()
+		}
+		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "granttrack_replica_lag_seconds",
+			Help: "How far the read replica is behind the primary (0: it has replayed everything); NaN when either does not answer."}, lag))
 	}
 	return m
 }

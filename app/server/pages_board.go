@@ -52,7 +52,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if errs != nil {
 			q, _ = report.ParseQuery("", "", "", "", s.today())
 		}
-		d, err := report.DashboardReport(c.UserContext(), s.store, q)
+		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q)
 		if err != nil {
 			return err
 		}

@@ -198,6 +198,9 @@ func (s *Server) render(c *fiber.Ctx, name string, data fiber.Map) error {
 	data["User"] = currentUser(c)
 	data["CSRF"] = c.Locals(csrfKey)
 	data["Path"] = c.Path()
+	if fresh, ok := c.Locals(localFreshness).(*store.Freshness); ok && (fresh.Source == "replica" || fresh.Fallback != "") {
+		data["Freshness"] = fresh
+	}
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = "granttrack"
 	}

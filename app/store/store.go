@@ -26,6 +26,8 @@ type Store struct {
 	// clock dates what the store records (decisions, reversals); nil is the
 	// system clock.
 	clock models.Clock
+	// replica, if any, is where Reader sends reads that may be a moment old.
+	replica *replica
 }
 
 // Open connects to the PostgreSQL server at dsn and checks that it answers.
@@ -76,6 +78,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close releases every connection.
 func (s *Store) Close() error {
+	s.closeReplica()
 	err := s.bun.Close()
 	s.pool.Close()
 	return err
