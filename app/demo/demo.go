@@ -24,14 +24,20 @@ type User struct {
 }
 
 // Users are the demo sign-ins: one per role plus a second finance officer,
-// so that maker-checker can be tried.
+// so that maker-checker can be tried. The admin manages accounts and the
+// scheme of delegation and approves no money; the finance manager
+// (Users[FinanceManager]) approves above the officers' limits.
 var Users = []User{
 	{"admin@granttrack.example", "Amina Okafor", models.RoleAdmin},
 	{"finance@granttrack.example", "Fiona Marsh", models.RoleFinanceOfficer},
 	{"finance2@granttrack.example", "Tomasz Nowak", models.RoleFinanceOfficer},
 	{"board@granttrack.example", "Bola Adeyemi", models.RoleBoardMember},
 	{"auditor@granttrack.example", "Priya Raman", models.RoleAuditor},
+	{"manager@granttrack.example", "Grace Whitfield", models.RoleFinanceManager},
 }
+
+// FinanceManager is the index in Users of the demo's finance manager.
+const FinanceManager = 5
 
 var actor = models.SystemActor("demo data")
 
@@ -133,7 +139,7 @@ type loader struct {
 	st  *store.Store
 	err error
 	// Every money decision is two people's: a finance officer proposes and
-	// the admin approves, citing the plan's decision record where the
+	// the finance manager approves, citing the plan's decision record where the
 	// scheme of delegation asks for one.
 	proposer, approver models.Actor
 	plan               int64 // the decision record lines and awards cite
@@ -160,7 +166,7 @@ func (l *loader) users() {
 }
 
 func (l *loader) decisionMakers() {
-	for i, a := range []*models.Actor{&l.approver, &l.proposer} {
+	for i, a := range map[int]*models.Actor{FinanceManager: &l.approver, 1: &l.proposer} {
 		u, err := l.st.UserByEmail(l.ctx, Users[i].Email)
 		l.fail(Users[i].Email, err)
 		if err == nil {
@@ -177,7 +183,7 @@ func (l *loader) decisionMakers() {
 }
 
 // setStatus moves a line on: approval and activation proposed by the
-// finance officer and approved by the admin; closing by the officer.
+// finance officer and approved by the finance manager; closing by the officer.
 func (l *loader) setStatus(lineID int64, to models.FundingLineStatus) error {
 	if models.LineDecisionKind(to) == "" {
 		_, err := l.st.ChangeFundingLineStatus(l.ctx, l.proposer, lineID, to, "The plan's period has ended")
@@ -191,7 +197,8 @@ func (l *loader) setStatus(lineID int64, to models.FundingLineStatus) error {
 	return err
 }
 
-// award proposes an award as the finance officer and approves it as the admin.
+// award proposes an award as the finance officer and approves it as the
+// finance manager.
 func (l *loader) award(a *models.Award) error {
 	if a.DecisionRecordID == nil {
 		a.DecisionRecordID = &l.plan
