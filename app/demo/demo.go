@@ -34,7 +34,13 @@ var Users = []User{
 	{"board@granttrack.example", "Bola Adeyemi", models.RoleBoardMember},
 	{"auditor@granttrack.example", "Priya Raman", models.RoleAuditor},
 	{"manager@granttrack.example", "Grace Whitfield", models.RoleFinanceManager},
+	{"admin2@granttrack.example", "Kwame Mensah", models.RoleAdmin},
 }
+
+// AwaitingGrant is the demo's account that an admin made as a finance
+// officer and a second admin (Users[6]) has yet to approve on /approvals:
+// it signs in, but approves nothing until then.
+var AwaitingGrant = User{"newfinance@granttrack.example", "Dan Okoro", models.RoleFinanceOfficer}
 
 // FinanceManager is the index in Users of the demo's finance manager.
 const FinanceManager = 5
@@ -91,6 +97,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 	err := st.InTx(ctx, func(ctx context.Context, st *store.Store) error {
 		l := &loader{ctx: ctx, st: st, orgs: map[string]int64{}, progs: map[string]int64{}, lines: map[string]int64{}}
 		l.users()
+		l.awaitingGrant()
 		l.decisionMakers()
 		l.organisations()
 		l.programmes()
@@ -163,6 +170,25 @@ func (l *loader) users() {
 		}
 		l.fail(u.Email, l.st.CreateUser(l.ctx, actor, &models.User{Email: u.Email, Name: u.Name, Role: u.Role, PasswordHash: hash, Active: true}))
 	}
+}
+
+// awaitingGrant has the admin add AwaitingGrant, whose grant of money
+// authority waits for the second admin.
+func (l *loader) awaitingGrant() {
+	if l.err != nil {
+		return
+	}
+	admin, err := l.st.UserByEmail(l.ctx, Users[0].Email)
+	l.fail(Users[0].Email, err)
+	hash, herr := auth.HashPassword(Password)
+	l.fail("hash password", herr)
+	if l.err != nil {
+		return
+	}
+	u := &models.User{Email: AwaitingGrant.Email, Name: AwaitingGrant.Name, Role: AwaitingGrant.Role, PasswordHash: hash, Active: true}
+	_, err = l.st.AddAccount(l.ctx, models.Actor{UserID: admin.ID, Label: admin.Email, Role: admin.Role, RequestID: "demo data"}, u,
+		"Joins the VRU finance team in December")
+	l.fail("account awaiting a grant", err)
 }
 
 func (l *loader) decisionMakers() {
