@@ -33,12 +33,20 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO :"app";
 
 -- People and access.
 GRANT SELECT, INSERT ON users TO :"app";
-GRANT UPDATE (password_hash) ON users TO :"app";
+GRANT UPDATE (password_hash, role, active) ON users TO :"app";
 GRANT SELECT, INSERT ON api_tokens TO :"app";
 GRANT UPDATE (last_used_at, revoked_at) ON api_tokens TO :"app";
 -- Web sessions come and go (with sign-in throttles, all the application deletes).
 GRANT SELECT, INSERT, DELETE ON sessions TO :"app";
-GRANT UPDATE (data, expires_at) ON sessions TO :"app";
+GRANT UPDATE (data, expires_at, user_id, signed_in_at, address) ON sessions TO :"app";
+-- Account administration (migration accounts): a password reset is used
+-- once; an account's authority over money is granted by a second admin
+-- (account_grants_guard), and a role that approves money is written only
+-- beside its grant (users_role_guard).
+GRANT SELECT, INSERT ON password_resets TO :"app";
+GRANT UPDATE (used_at) ON password_resets TO :"app";
+GRANT SELECT, INSERT ON account_grants TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON account_grants TO :"app";
 -- Keys the app nodes share (the CSRF signing key): created once, read after.
 GRANT SELECT, INSERT ON server_keys TO :"app";
 -- Failed sign-ins by address and account: counted, forgiven and forgotten.

@@ -28,6 +28,9 @@ const (
 	DecisionBudgetVirementAcrossProgrammes DecisionKind = "budget_virement_across_programmes"
 	DecisionBudgetIncrease                 DecisionKind = "budget_increase"
 	DecisionDelegationChange               DecisionKind = "delegation_change"
+	// DecisionAccountGrant gives an account authority over money: a new
+	// account, or a role raised to one that approves money. Admins take it.
+	DecisionAccountGrant DecisionKind = "account_grant"
 )
 
 // AllDecisionKinds returns every kind of decision, in the order the scheme
@@ -35,7 +38,7 @@ const (
 func AllDecisionKinds() []DecisionKind {
 	return []DecisionKind{DecisionSpend, DecisionLineApproval, DecisionLineActivation, DecisionAward, DecisionAwardVariation,
 		DecisionAwardCancellation, DecisionReservationConversion, DecisionBudgetReprofile, DecisionBudgetVirementWithinProgramme,
-		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange}
+		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange, DecisionAccountGrant}
 }
 
 // Valid reports whether k is a known kind of decision.
@@ -56,6 +59,9 @@ var (
 	ErrFourEyes        = errors.New("decision_four_eyes")        // the decider proposed it
 	ErrRoleAuthority   = errors.New("decision_role_authority")   // the decider's role may not take this kind of decision
 	ErrAmountAuthority = errors.New("decision_amount_authority") // the amount is above the decider's role's limit
+	// ErrAuthorityPending: the decider's authority over money awaits a
+	// second admin's approval (an account grant).
+	ErrAuthorityPending = errors.New("decision_authority_pending")
 )
 
 // ErrCitationRequired is the rule that a decision above its kind's threshold
@@ -209,4 +215,24 @@ func (c DelegationChange) MarshalJSON() ([]byte, error) {
 		out.MaxAmount = &s
 	}
 	return json.Marshal(out)
+}
+
+// AccountGrant gives an account a role that approves money (Role), proposed
+// by one admin and decided by another. Until it is approved the account
+// approves nothing; a rejection or withdrawal puts the account back to
+// FromRole, or deactivates it when it was new (FromRole nil).
+type AccountGrant struct {
+	bun.BaseModel `bun:"table:account_grants"`
+
+	ID             int64          `bun:",pk,autoincrement" json:"id"`
+	UserID         int64          `bun:",notnull" json:"user_id"`
+	Role           Role           `bun:",notnull" json:"role"`
+	FromRole       *Role          `bun:"" json:"from_role"`
+	Reason         string         `bun:",notnull" json:"reason"`
+	Status         DecisionStatus `bun:",notnull" json:"status"`
+	ProposedBy     int64          `bun:",notnull" json:"proposed_by"`
+	ProposedAt     time.Time      `bun:",nullzero,notnull,default:current_timestamp" json:"proposed_at"`
+	DecidedBy      *int64         `bun:"" json:"decided_by"`
+	DecidedAt      *time.Time     `bun:"" json:"decided_at"`
+	DecisionReason *string        `bun:"" json:"decision_reason"`
 }

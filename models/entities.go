@@ -34,6 +34,8 @@ type APIToken struct {
 	CreatedAt  time.Time  `bun:",nullzero,notnull,default:current_timestamp"`
 	LastUsedAt *time.Time `bun:""`
 	RevokedAt  *time.Time `bun:""`
+	// ExpiresAt ends the token by itself (nil: it lasts until revoked).
+	ExpiresAt *time.Time `bun:""`
 }
 
 // Organisation is a funder, recipient or supplier.

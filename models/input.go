@@ -509,7 +509,7 @@ func (in UserInput) Validate() (*User, error) {
 		}
 	}
 	if !u.Role.Valid() {
-		c.Add("role", "must be one of admin, finance_officer, board_member or auditor")
+		c.Add("role", "must be one of %s", RolesInWords())
 	}
 	return u, c.Err()
 }

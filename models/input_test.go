@@ -586,7 +586,7 @@ func TestUserInput(t *testing.T) {
 		{"email in angle brackets", UserInput{Email: "<ana@example.org>", Name: "A", Role: "admin"}, map[string]string{"email": "email address"}},
 		{"email with tab", UserInput{Email: "ana\t@example.org", Name: "A", Role: "admin"}, map[string]string{"email": "single line"}},
 		{"email too long", UserInput{Email: strings.Repeat("a", 190) + "@example.org", Name: "A", Role: "admin"}, map[string]string{"email": "at most 200"}},
-		{"role missing", UserInput{Email: "a@b.org", Name: "A", Role: ""}, map[string]string{"role": "admin, finance_officer, board_member or auditor"}},
+		{"role missing", UserInput{Email: "a@b.org", Name: "A", Role: ""}, map[string]string{"role": "admin, finance_officer, finance_manager, board_member or auditor"}},
 		{"role wrong case", UserInput{Email: "a@b.org", Name: "A", Role: "Admin"}, map[string]string{"role": "one of"}},
 		{"role unknown", UserInput{Email: "a@b.org", Name: "A", Role: "root"}, map[string]string{"role": "one of"}},
 		{"role with space", UserInput{Email: "a@b.org", Name: "A", Role: "finance officer"}, map[string]string{"role": "one of"}},

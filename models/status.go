@@ -106,22 +106,42 @@ type Role string
 
 // Roles.
 const (
+	// RoleAdmin manages accounts and the scheme of delegation, and takes no
+	// money decision: managing accounts and approving money are separate
+	// duties, so no one person can make an approver and approve.
 	RoleAdmin          Role = "admin"
 	RoleFinanceOfficer Role = "finance_officer"
+	// RoleFinanceManager approves money decisions above the finance
+	// officers' limits (the authority admins held before).
+	RoleFinanceManager Role = "finance_manager"
 	RoleBoardMember    Role = "board_member"
 	RoleAuditor        Role = "auditor"
 )
 
 // AllRoles returns every role.
 func AllRoles() []Role {
-	return []Role{RoleAdmin, RoleFinanceOfficer, RoleBoardMember, RoleAuditor}
+	return []Role{RoleAdmin, RoleFinanceOfficer, RoleFinanceManager, RoleBoardMember, RoleAuditor}
+}
+
+// RolesInWords lists every role for a message: "admin, …, board_member or
+// auditor".
+func RolesInWords() string {
+	rs := AllRoles()
+	words := make([]string, len(rs))
+	for i, r := range rs {
+		words[i] = string(r)
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
-	switch r {
-	case RoleAdmin, RoleFinanceOfficer, RoleBoardMember, RoleAuditor:
-		return true
-	}
-	return false
+	return slices.Contains(AllRoles(), r)
+}
+
+// HoldsMoneyAuthority reports whether the role approves money decisions in
+// the default scheme of delegation, so that granting it to an account is
+// itself a two-person decision.
+func (r Role) HoldsMoneyAuthority() bool {
+	return r == RoleFinanceOfficer || r == RoleFinanceManager
 }

@@ -155,8 +155,8 @@ func TestFundingLineKindValidOnlyForKnownKinds(t *testing.T) {
 }
 
 func TestRolesMatchTheUsersTableCheck(t *testing.T) {
-	// The users.role CHECK constraint in the foundation migration.
-	want := []Role{"admin", "finance_officer", "board_member", "auditor"}
+	// The users.role CHECK constraint (migration finance_manager).
+	want := []Role{"admin", "finance_officer", "finance_manager", "board_member", "auditor"}
 	if got := AllRoles(); !slices.Equal(got, want) {
 		t.Fatalf("AllRoles() = %v, want %v", got, want)
 	}

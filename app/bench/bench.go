@@ -60,7 +60,7 @@ func Prepare(ctx context.Context, st *store.Store, n int) (Setup, error) {
 		return s, err
 	}
 	s.Actor = models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role}
-	a := &models.User{Email: "bench-admin-" + strings.ToLower(tag) + "@bench.example", Name: "Bench admin", Role: models.RoleAdmin, PasswordHash: "-", Active: true}
+	a := &models.User{Email: "bench-manager-" + strings.ToLower(tag) + "@bench.example", Name: "Bench finance manager", Role: models.RoleFinanceManager, PasswordHash: "-", Active: true}
 	if err := st.CreateUser(ctx, sys, a); err != nil {
 		return s, err
 	}

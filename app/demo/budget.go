@@ -70,14 +70,14 @@ func (l *loader) reprofileDrugSupply() {
 }
 
 // pendingVirement is the virement awaiting approval: across programmes, so
-// only an admin may approve it, citing the Deputy Mayor's decision.
+// only the finance manager may approve it, citing the Deputy Mayor's decision.
 func (l *loader) pendingVirement() {
-	maker, _, admin := l.people()
+	maker, _, manager := l.people()
 	rec, err := models.DecisionRecordInput{Reference: "PCD 2026-118", Title: "Virement to the knife crime hotspot partnerships (fictional)",
 		SignedOn: "2026-11-02", DecisionMaker: "Deputy Mayor for Policing and Crime"}.Validate()
 	l.fail("decision record", err)
 	if l.err == nil {
-		l.fail("decision record", l.st.CreateDecisionRecord(l.ctx, admin, rec))
+		l.fail("decision record", l.st.CreateDecisionRecord(l.ctx, manager, rec))
 	}
 	if l.err != nil {
 		return

@@ -24,14 +24,26 @@ type User struct {
 }
 
 // Users are the demo sign-ins: one per role plus a second finance officer,
-// so that maker-checker can be tried.
+// so that maker-checker can be tried. The admin manages accounts and the
+// scheme of delegation and approves no money; the finance manager
+// (Users[FinanceManager]) approves above the officers' limits.
 var Users = []User{
 	{"admin@granttrack.example", "Amina Okafor", models.RoleAdmin},
 	{"finance@granttrack.example", "Fiona Marsh", models.RoleFinanceOfficer},
 	{"finance2@granttrack.example", "Tomasz Nowak", models.RoleFinanceOfficer},
 	{"board@granttrack.example", "Bola Adeyemi", models.RoleBoardMember},
 	{"auditor@granttrack.example", "Priya Raman", models.RoleAuditor},
+	{"manager@granttrack.example", "Grace Whitfield", models.RoleFinanceManager},
+	{"admin2@granttrack.example", "Kwame Mensah", models.RoleAdmin},
 }
+
+// AwaitingGrant is the demo's account that an admin made as a finance
+// officer and a second admin (Users[6]) has yet to approve on /approvals:
+// it signs in, but approves nothing until then.
+var AwaitingGrant = User{"newfinance@granttrack.example", "Dan Okoro", models.RoleFinanceOfficer}
+
+// FinanceManager is the index in Users of the demo's finance manager.
+const FinanceManager = 5
 
 var actor = models.SystemActor("demo data")
 
@@ -85,6 +97,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 	err := st.InTx(ctx, func(ctx context.Context, st *store.Store) error {
 		l := &loader{ctx: ctx, st: st, orgs: map[string]int64{}, progs: map[string]int64{}, lines: map[string]int64{}}
 		l.users()
+		l.awaitingGrant()
 		l.decisionMakers()
 		l.organisations()
 		l.programmes()
@@ -133,7 +146,7 @@ type loader struct {
 	st  *store.Store
 	err error
 	// Every money decision is two people's: a finance officer proposes and
-	// the admin approves, citing the plan's decision record where the
+	// the finance manager approves, citing the plan's decision record where the
 	// scheme of delegation asks for one.
 	proposer, approver models.Actor
 	plan               int64 // the decision record lines and awards cite
@@ -159,8 +172,27 @@ func (l *loader) users() {
 	}
 }
 
+// awaitingGrant has the admin add AwaitingGrant, whose grant of money
+// authority waits for the second admin.
+func (l *loader) awaitingGrant() {
+	if l.err != nil {
+		return
+	}
+	admin, err := l.st.UserByEmail(l.ctx, Users[0].Email)
+	l.fail(Users[0].Email, err)
+	hash, herr := auth.HashPassword(Password)
+	l.fail("hash password", herr)
+	if l.err != nil {
+		return
+	}
+	u := &models.User{Email: AwaitingGrant.Email, Name: AwaitingGrant.Name, Role: AwaitingGrant.Role, PasswordHash: hash, Active: true}
+	_, err = l.st.AddAccount(l.ctx, models.Actor{UserID: admin.ID, Label: admin.Email, Role: admin.Role, RequestID: "demo data"}, u,
+		"Joins the VRU finance team in December")
+	l.fail("account awaiting a grant", err)
+}
+
 func (l *loader) decisionMakers() {
-	for i, a := range []*models.Actor{&l.approver, &l.proposer} {
+	for i, a := range map[int]*models.Actor{FinanceManager: &l.approver, 1: &l.proposer} {
 		u, err := l.st.UserByEmail(l.ctx, Users[i].Email)
 		l.fail(Users[i].Email, err)
 		if err == nil {
@@ -177,7 +209,7 @@ func (l *loader) decisionMakers() {
 }
 
 // setStatus moves a line on: approval and activation proposed by the
-// finance officer and approved by the admin; closing by the officer.
+// finance officer and approved by the finance manager; closing by the officer.
 func (l *loader) setStatus(lineID int64, to models.FundingLineStatus) error {
 	if models.LineDecisionKind(to) == "" {
 		_, err := l.st.ChangeFundingLineStatus(l.ctx, l.proposer, lineID, to, "The plan's period has ended")
@@ -191,7 +223,8 @@ func (l *loader) setStatus(lineID int64, to models.FundingLineStatus) error {
 	return err
 }
 
-// award proposes an award as the finance officer and approves it as the admin.
+// award proposes an award as the finance officer and approves it as the
+// finance manager.
 func (l *loader) award(a *models.Award) error {
 	if a.DecisionRecordID == nil {
 		a.DecisionRecordID = &l.plan

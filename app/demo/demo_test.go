@@ -44,11 +44,29 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 	if n := count("SELECT count(*) FROM programmes"); n != 4 {
 		t.Fatalf("%d programmes, want the plan's 4", n)
 	}
-	if n := count("SELECT count(DISTINCT role) FROM users"); n != 4 {
-		t.Fatalf("%d roles among demo users, want 4", n)
+	if n := count("SELECT count(DISTINCT role) FROM users"); n != len(models.AllRoles()) {
+		t.Fatalf("%d roles among demo users, want every one of %d", n, len(models.AllRoles()))
 	}
-	if n := count("SELECT count(*) FROM users WHERE role = 'finance_officer'"); n != 2 {
-		t.Fatalf("%d finance officers, want 2 for maker-checker", n)
+	if n := count("SELECT count(*) FROM users WHERE role = 'finance_officer'"); n != 3 {
+		t.Fatalf("%d finance officers, want 2 for maker-checker and one awaiting a grant", n)
+	}
+	// The admins approve no money; one account waits for the second admin.
+	if n := count("SELECT count(*) FROM delegation_rules WHERE role = 'admin' AND decision_kind NOT IN ('delegation_change', 'account_grant')"); n != 0 {
+		t.Fatalf("admins hold %d money rules", n)
+	}
+	for i, offered := range map[int]bool{0: false, 6: true} {
+		u, err := st.UserByEmail(ctx, demo.Users[i].Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as, err := st.Approvals(ctx, u.ID)
+		found := false
+		for _, a := range as {
+			found = found || (a.Kind == models.DecisionAccountGrant && a.Reference == demo.AwaitingGrant.Email)
+		}
+		if err != nil || found != offered {
+			t.Fatalf("%s offered the demo's account grant: %v (%v), want %v", u.Email, found, err, offered)
+		}
 	}
 	var budget, band string
 	if err := st.DB().NewRaw("SELECT budget::text FROM funding_lines WHERE code = 'DRUG-SUPPLY'").Scan(ctx, &budget); err != nil || budget != "2000000.00" {
@@ -116,8 +134,9 @@ func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
 		t.Fatalf("the demo's budget changes: %+v %v", changes, err)
 	}
 	// The virement crosses programmes: the second finance officer may not
-	// approve it; the admin may.
-	for i, offered := range map[int]bool{2: false, 0: true} {
+	// approve it, nor the admin (who takes no money decision); the finance
+	// manager may.
+	for i, offered := range map[int]bool{2: false, 0: false, demo.FinanceManager: true} {
 		u, err := st.UserByEmail(ctx, demo.Users[i].Email)
 		if err != nil {
 			t.Fatal(err)

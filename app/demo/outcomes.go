@@ -13,8 +13,8 @@ import (
 var asOf = time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)
 
 // people returns the demo's officers as actors: the one who records, the
-// second who approves, and the admin who approves above the limit.
-func (l *loader) people() (maker, checker, admin models.Actor) {
+// second who approves, and the finance manager who approves above the limit.
+func (l *loader) people() (maker, checker, manager models.Actor) {
 	get := func(email string) models.Actor {
 		u, err := l.st.UserByEmail(l.ctx, email)
 		l.fail(email, err)
@@ -23,7 +23,7 @@ func (l *loader) people() (maker, checker, admin models.Actor) {
 		}
 		return models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "demo data"}
 	}
-	return get(Users[1].Email), get(Users[2].Email), get(Users[0].Email)
+	return get(Users[1].Email), get(Users[2].Email), get(Users[FinanceManager].Email)
 }
 
 // currentAwards are the awards on the current lines.
@@ -76,7 +76,7 @@ func (l *loader) currentLines() {
 // and has a second person approve it, leaving the latest few pending; then a
 // duplicated invoice is approved and reversed, as happens.
 func (l *loader) payments() {
-	maker, checker, admin := l.people()
+	maker, checker, manager := l.people()
 	var pending []*models.SpendEntry
 	for _, code := range []string{"DRUG-SUPPLY", "ALLYSHIP-TRAINING", "HATE-CRIME-SUPPORT", "VICTIMS-SERVICES", "VAWG-STRATEGY",
 		"TRUST-ACTION-PLAN", "VRU-KNIFE-CRIME-RESEARCH", "NEIGHBOURHOOD-WARD-OFFICERS", "KNIFE-CRIME-HOTSPOTS"} {
@@ -109,20 +109,20 @@ func (l *loader) payments() {
 		if i >= len(pending)-3 || l.err != nil {
 			continue
 		}
-		l.approve(checker, admin, e)
+		l.approve(checker, manager, e)
 	}
 	dup := l.record(maker, models.SpendInput{FundingLineID: l.lines["HATE-CRIME-SUPPORT"], PayeeID: l.orgs["Galop"], Amount: "3250.00",
 		IncurredOn: "2024-09-30", Category: "services", Reference: "GAL-INV-0412", Description: "Venue hire, hate crime reporting week",
 		Purpose: "Community reporting event", VFMReason: "Lowest of three venue quotes"})
-	l.approve(checker, admin, dup)
+	l.approve(checker, manager, dup)
 	again := l.record(maker, models.SpendInput{FundingLineID: l.lines["HATE-CRIME-SUPPORT"], PayeeID: l.orgs["Galop"], Amount: "3250.00",
 		IncurredOn: "2024-09-30", Category: "services", Reference: "GAL-INV-0412/2", Description: "Venue hire, hate crime reporting week",
 		Purpose: "Community reporting event", VFMReason: "Lowest of three venue quotes"})
-	l.approve(checker, admin, again)
+	l.approve(checker, manager, again)
 	if l.err == nil {
 		rev, err := l.st.ReverseSpend(l.ctx, maker, again.ID, "Duplicate of invoice GAL-INV-0412, paid twice")
 		l.fail("reversal", err)
-		l.approve(checker, admin, rev)
+		l.approve(checker, manager, rev)
 	}
 }
 
@@ -139,14 +139,14 @@ func (l *loader) record(by models.Actor, in models.SpendInput) *models.SpendEntr
 	return e
 }
 
-// approve has the second officer approve, or the admin above the limit.
-func (l *loader) approve(checker, admin models.Actor, e *models.SpendEntry) {
+// approve has the second officer approve, or the finance manager above the limit.
+func (l *loader) approve(checker, manager models.Actor, e *models.SpendEntry) {
 	if l.err != nil || e == nil {
 		return
 	}
 	by := checker
 	if e.Amount.GreaterThan(models.DefaultApprovalLimit) {
-		by = admin
+		by = manager
 	}
 	_, err := l.st.ApproveSpend(l.ctx, by, e.ID)
 	l.fail(fmt.Sprintf("approve %s", e.Reference), err)

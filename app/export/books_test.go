@@ -76,12 +76,12 @@ func mustBooks(t *testing.T, st *store.Store, tag string) books {
 	must(err)
 	must(storetest.Award(ctx, st, award))
 	var people []models.Actor
-	// The checker is an admin: some entries are above a finance officer's
+	// The checker is a finance manager: some entries are above a finance officer's
 	// approval limit in the scheme of delegation.
 	for i, e := range []string{"=maker-" + tag + "@test.example", "+checker-" + tag + "@test.example"} {
 		role := models.RoleFinanceOfficer
 		if i == 1 {
-			role = models.RoleAdmin
+			role = models.RoleFinanceManager
 		}
 		u := &models.User{Email: strings.ToLower(e), Name: e, Role: role, PasswordHash: "-", Active: true}
 		must(st.CreateUser(ctx, sys, u))

@@ -52,7 +52,7 @@ func newWorld(t *testing.T, st *store.Store, rng *rand.Rand) *world {
 	ctx := context.Background()
 	worldSeq++
 	w := &world{st: st}
-	for i, role := range []models.Role{models.RoleFinanceOfficer, models.RoleAdmin} {
+	for i, role := range []models.Role{models.RoleFinanceOfficer, models.RoleFinanceManager} {
 		u := &models.User{Email: fmt.Sprintf("w%d-%d@test.example", worldSeq, i), Name: "U", Role: role, PasswordHash: "x", Active: true}
 		must(t, st.CreateUser(ctx, sys, u))
 		a := models.Actor{UserID: u.ID, Label: u.Email, Role: role}
@@ -340,7 +340,7 @@ func TestLinePaidOnItsScheduleIsGreen(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
 	officers := storetest.Officers(t, st, "schedule-maker@test.example")
-	admin := &models.User{Email: "schedule-admin@test.example", Name: "Admin", Role: models.RoleAdmin, PasswordHash: "x", Active: true}
+	admin := &models.User{Email: "schedule-admin@test.example", Name: "Admin", Role: models.RoleFinanceManager, PasswordHash: "x", Active: true}
 	must(t, st.CreateUser(ctx, sys, admin))
 	checker := models.Actor{UserID: admin.ID, Label: admin.Email, Role: admin.Role}
 	profile := map[string]string{"2023-24": "1200000.00", "2024-25": "800000.00"}

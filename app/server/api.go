@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"granttrack/app/auth"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -385,47 +384,6 @@ func (s *Server) getAward(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(toAwardJSON(a))
-}
-
-// Users.
-
-func (s *Server) listUsers(c *fiber.Ctx) error {
-	us, err := s.store.Users(c.UserContext())
-	if err != nil {
-		return err
-	}
-	out := list[userJSON]{Items: []userJSON{}, Page: 1, PerPage: len(us), Total: len(us)}
-	for _, u := range us {
-		out.Items = append(out.Items, toUserJSON(u))
-	}
-	return c.JSON(out)
-}
-
-func (s *Server) createUser(c *fiber.Ctx) error {
-	var in userCreateInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	u, verr := in.Validate()
-	var p models.Problems
-	if verr != nil {
-		p = append(p, verr.(*models.Error).Fields...)
-	}
-	if msg := auth.CheckPassword(in.Password); msg != "" {
-		p.Add("password", "%s", msg)
-	}
-	if err := p.Err(); err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(in.Password)
-	if err != nil {
-		return err
-	}
-	u.PasswordHash = hash
-	if err := s.storeOf(c).CreateUser(c.UserContext(), actorOf(c), u); err != nil {
-		return err
-	}
-	return created(c, "/api/v1/users/"+strconv.FormatInt(u.ID, 10), toUserJSON(u))
 }
 
 type auditVerifyQuery struct {

@@ -114,7 +114,7 @@ func TestBudgetProfilesAndChangesThroughTheAPI(t *testing.T) {
 	r = e.do(models.RoleFinanceOfficer, "POST", change+"/approve", nil)
 	e.mustStatus(r, 403)
 	r.problem(t)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", change+"/approve", nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", change+"/approve", nil), 200)
 	e.do(models.RoleBoardMember, "GET", path, nil).json(t, &p)
 	if p.text() != "2023-24 1100000.00, 2024-25 900000.00" {
 		t.Fatalf("after approval: %s", p.text())
@@ -129,14 +129,14 @@ func TestBudgetProfilesAndChangesThroughTheAPI(t *testing.T) {
 		r.json(t, &s)
 		return s.ID
 	}
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", spend("700000.00", "2024-07-01")), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", spend("700000.00", "2024-07-01")), nil), 200)
 	over := spend("250000.00", "2025-02-03")
-	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", over), nil)
+	r = e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", over), nil)
 	e.mustStatus(r, 409)
 	if pr := r.problem(t); !strings.Contains(pr.Detail, "in 2024-25: the year's budget is £900,000.00") || !strings.Contains(pr.Detail, "£50,000.00 short") {
 		t.Fatalf("spend beyond the year: %+v", pr)
 	}
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", over), map[string]any{"reason": "Over the year's budget"}), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", over), map[string]any{"reason": "Over the year's budget"}), 200)
 
 	// Moving £250,000.00 out of 2024-25 would leave it under the £700,000.00 spent.
 	move := map[string]any{"kind": "reprofile", "reason": "Slippage", "effective_on": "2024-10-01", "moves": []map[string]any{
@@ -178,8 +178,8 @@ func TestBudgetProfilesAndChangesThroughTheAPI(t *testing.T) {
 	if pending.Total != 1 {
 		t.Fatalf("%d pending changes, want 1", pending.Total)
 	}
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", ids[0]), nil), 403)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", ids[0]), map[string]any{"reason": "Not now"}), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", ids[0]), nil), 403)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", ids[0]), map[string]any{"reason": "Not now"}), 200)
 
 	// A virement to a line of another programme must cite a decision record.
 	other := e.mustFixture("1000.00")

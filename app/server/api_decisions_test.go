@@ -53,7 +53,7 @@ func TestLineNeedsTwoPeople(t *testing.T) {
 		}
 	}
 	// It waits for the admin, not for the officer who proposed it.
-	e.do(models.RoleAdmin, "GET", "/api/v1/approvals", nil).json(t, &approvals)
+	e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals", nil).json(t, &approvals)
 	found := false
 	for _, a := range approvals.Items {
 		found = found || (a.Entity == "line_decision" && a.ID == decision && a.DecisionKind == "line_approval" && a.Amount == "150000.00")
@@ -67,7 +67,7 @@ func TestLineNeedsTwoPeople(t *testing.T) {
 			t.Fatal("the proposer's approvals list their own proposal")
 		}
 	}
-	r = e.do(models.RoleAdmin, "POST", approve, nil)
+	r = e.do(models.RoleFinanceManager, "POST", approve, nil)
 	e.mustStatus(r, 200)
 	r = e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", line), nil)
 	r.json(t, &got)

@@ -196,7 +196,7 @@ func TestEvidenceThroughTheAPI(t *testing.T) {
 	for _, up := range []struct{ name, want string }{{"scan", "image/png"}, {"sheet.xlsx", models.EvidenceXLSX},
 		{"rows.csv", "text/csv; charset=utf-8"}, {"note.txt", "text/plain; charset=utf-8"}} {
 		data := map[string][]byte{"scan": testPNG, "sheet.xlsx": testXLSX(t, true), "rows.csv": []byte("a,b\n1,£2\n"), "note.txt": []byte("Paid by BACS.\n")}[up.name]
-		r := e.upload(models.RoleAdmin, path, up.name, "", data)
+		r := e.upload(models.RoleFinanceManager, path, up.name, "", data)
 		e.mustStatus(r, 201)
 		r.json(t, &ev)
 		if ev.ContentType != up.want {
@@ -210,8 +210,8 @@ func TestEvidenceThroughTheAPI(t *testing.T) {
 
 	// A rejected entry takes no more evidence.
 	other := e.mustSpend(f, "5.00")
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", other), map[string]any{"reason": "duplicate"}), 200)
-	e.mustStatus(e.upload(models.RoleAdmin, fmt.Sprintf("/api/v1/spend/%d/evidence", other), "a.pdf", "", testPDF), 409)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", other), map[string]any{"reason": "duplicate"}), 200)
+	e.mustStatus(e.upload(models.RoleFinanceManager, fmt.Sprintf("/api/v1/spend/%d/evidence", other), "a.pdf", "", testPDF), 409)
 
 	// Evidence is append-only in the database itself: the application role
 	// has no privilege to change it, and the owner, who has every privilege,

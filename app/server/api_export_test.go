@@ -28,7 +28,7 @@ func TestExportLedgerFormatsThroughTheAPI(t *testing.T) {
 		"amount": "12.34", "incurred_on": "2024-06-03", "category": "other", "description": "=2+2; x"})
 	e.mustStatus(r, 201)
 	r.json(t, &entry)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil), 200)
 	for _, tc := range []struct {
 		format, mediaType, ext string
 		check                  func(t *testing.T, path string)

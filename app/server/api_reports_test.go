@@ -16,7 +16,7 @@ func (e *env) spendApproved(f fixture, amount, on string) int64 {
 	e.mustStatus(r, 201)
 	var got struct{ ID int64 }
 	r.json(e.t, &got)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", got.ID), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", got.ID), nil), 200)
 	return got.ID
 }
 

@@ -66,9 +66,9 @@ func TestSpendImportDecisionsThroughTheAPI(t *testing.T) {
 	if p := r.problem(t); !strings.Contains(p.Detail, "someone else") {
 		t.Fatalf("the importer's approval was refused with %q", p.Detail)
 	}
-	e.mustStatus(e.do(models.RoleAdmin, "POST", path+"/reject", map[string]any{"reason": " "}), 422)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", path+"/reject", map[string]any{"reason": " "}), 422)
 
-	r = e.do(models.RoleAdmin, "POST", path+"/approve", nil)
+	r = e.do(models.RoleFinanceManager, "POST", path+"/approve", nil)
 	e.mustStatus(r, 200)
 	var d struct {
 		Status  string
@@ -84,16 +84,16 @@ func TestSpendImportDecisionsThroughTheAPI(t *testing.T) {
 	if entries.Total != 2 {
 		t.Fatalf("%d approved entries listed for the import, want 2", entries.Total)
 	}
-	e.mustStatus(e.do(models.RoleAdmin, "POST", path+"/approve", nil), 409)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", path+"/approve", nil), 409)
 
 	// An import beyond what remains: refused whole, naming the line.
 	over := e.mustImport(f, "600.00", "49.51")
-	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/approve", over), nil)
+	r = e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/approve", over), nil)
 	e.mustStatus(r, 409)
 	if p := r.problem(t); !strings.Contains(p.Detail, "£0.01 short") {
 		t.Fatalf("over-budget import refused with %q", p.Detail)
 	}
-	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/reject", over), map[string]any{"reason": "Wrong line"})
+	r = e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/reject", over), map[string]any{"reason": "Wrong line"})
 	e.mustStatus(r, 200)
 	var imp struct{ Pending, Rejected int }
 	e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/spend-imports/%d", over), nil).json(t, &imp)

@@ -45,7 +45,7 @@ func TestSpendThroughTheAPI(t *testing.T) {
 	path := fmt.Sprintf("/api/v1/spend/%d", first)
 	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", path+"/approve", nil), 403) // the recorder
 	e.mustStatus(e.do(models.RoleBoardMember, "POST", path+"/approve", nil), 403)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", path+"/approve", nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", path+"/approve", nil), 200)
 
 	var line struct {
 		Totals struct{ Spent, Pending, Remaining string }
@@ -60,14 +60,14 @@ func TestSpendThroughTheAPI(t *testing.T) {
 	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", body)
 	e.mustStatus(r, 201)
 	r.json(t, &entry)
-	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil)
+	r = e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil)
 	e.mustStatus(r, 409)
 	if p := r.problem(t); !strings.Contains(p.Detail, "£1,000.00") || !strings.Contains(p.Detail, "£600.00") || !strings.Contains(p.Detail, "£0.01 short") {
 		t.Fatalf("detail = %q", p.Detail)
 	}
-	r = e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", entry.ID), map[string]any{"reason": ""})
+	r = e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", entry.ID), map[string]any{"reason": ""})
 	e.mustStatus(r, 422)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", entry.ID), map[string]any{"reason": "Over budget"}), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", entry.ID), map[string]any{"reason": "Over budget"}), 200)
 
 	// Reverse the first entry; a second person approves the reversal.
 	r = e.do(models.RoleFinanceOfficer, "POST", path+"/reverse", map[string]any{"reason": "Charged to the wrong line"})
@@ -82,7 +82,7 @@ func TestSpendThroughTheAPI(t *testing.T) {
 		t.Fatalf("reversal = %+v", rev)
 	}
 	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", path+"/reverse", map[string]any{"reason": "again"}), 409)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", rev.ID), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", rev.ID), nil), 200)
 	e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), nil).json(t, &line)
 	if line.Totals.Spent != "0.00" {
 		t.Fatalf("spent after the reversal = %s", line.Totals.Spent)

@@ -164,7 +164,7 @@ func TestFinanceOfficersRecordAndApproveInABrowser(t *testing.T) {
 	e := MustEnv(t)
 	f := e.mustFixture("36500.00")
 	ctx, base := e.browse(t)
-	maker, checker := e.users[models.RoleFinanceOfficer], e.users[models.RoleAdmin]
+	maker, checker := e.users[models.RoleFinanceOfficer], e.users[models.RoleFinanceManager]
 	lineOption := fmt.Sprintf(`select[name="funding_line_id"] option[value="%d"]`, f.LineID)
 	entries := func() int {
 		var n int
@@ -320,7 +320,7 @@ func TestCheckerApprovesAnImportInABrowser(t *testing.T) {
 	}
 
 	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(`input[name="email"]`),
-		signIn(base, e.users[models.RoleAdmin]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		signIn(base, e.users[models.RoleFinanceManager]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
 		chromedp.Navigate(base+"/spend"), chromedp.Click(chromedp.CSS(`#imports a[href="`+importPage+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/approve"] button`)))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -165,15 +166,28 @@ type userJSON struct {
 	Role      models.Role `json:"role"`
 	Active    bool        `json:"active"`
 	CreatedAt time.Time   `json:"created_at"`
+	// PendingGrantID is the grant of the role's money authority awaiting a
+	// second admin: until it is approved the user approves nothing.
+	PendingGrantID *int64 `json:"pending_grant_id"`
 }
 
 func toUserJSON(u *models.User) userJSON {
 	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Active: u.Active, CreatedAt: u.CreatedAt}
 }
 
+func toAccountJSON(a store.AccountView) userJSON {
+	out := toUserJSON(a.User)
+	if a.PendingGrant != nil {
+		out.PendingGrantID = &a.PendingGrant.ID
+	}
+	return out
+}
+
 type userCreateInput struct {
 	models.UserInput
 	Password string `json:"password"`
+	// Reason goes with the grant when the role approves money.
+	Reason string `json:"reason"`
 }
 
 type statusInput struct {

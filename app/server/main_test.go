@@ -188,7 +188,7 @@ func (e *env) mustFixture(budget string) fixture {
 	// Two people make the line: a finance officer proposes each step and an
 	// admin approves it, citing a decision record (lines above £1,000,000
 	// must).
-	r = e.do(models.RoleAdmin, "POST", "/api/v1/decision-records", map[string]any{"reference": unique("PCD "), "title": "Test decision",
+	r = e.do(models.RoleFinanceManager, "POST", "/api/v1/decision-records", map[string]any{"reference": unique("PCD "), "title": "Test decision",
 		"signed_on": "2024-03-28", "decision_maker": "Deputy Mayor for Policing and Crime"})
 	e.mustStatus(r, 201)
 	r.json(e.t, &got)
@@ -198,7 +198,7 @@ func (e *env) mustFixture(budget string) fixture {
 			map[string]any{"to_status": s, "decision_record_id": record})
 		e.mustStatus(r, 201)
 		r.json(e.t, &got)
-		e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", got.ID), nil), 200)
+		e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", got.ID), nil), 200)
 	}
 	return f
 }
@@ -206,7 +206,7 @@ func (e *env) mustFixture(budget string) fixture {
 // mustApproveAward approves a proposed award as the admin.
 func (e *env) mustApproveAward(id int64) {
 	e.t.Helper()
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", id), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", id), nil), 200)
 }
 
 func (e *env) mustStatus(r response, want int) {

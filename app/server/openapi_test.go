@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -205,7 +206,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		r.json(t, &v)
 		return v.ID
 	}
-	fo, ad, au, bm := models.RoleFinanceOfficer, models.RoleAdmin, models.RoleAuditor, models.RoleBoardMember
+	fo, fm, ad, au, bm := models.RoleFinanceOfficer, models.RoleFinanceManager, models.RoleAdmin, models.RoleAuditor, models.RoleBoardMember
 	f := e.mustFixture("100000.00")
 	const missing = 999999999
 
@@ -261,9 +262,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	// Proposed awards: approved by an admin, rejected by one, withdrawn by
 	// their proposer; the proposer may not approve their own.
 	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", aid), nil)
-	call(ad, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", aid), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", aid), nil)
 	award["reference"] = unique("OA-AW-")
-	call(ad, "POST", fmt.Sprintf("/api/v1/awards/%d/reject", id(call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), award))),
+	call(fm, "POST", fmt.Sprintf("/api/v1/awards/%d/reject", id(call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), award))),
 		map[string]any{"reason": "Not this year"})
 	award["reference"] = unique("OA-AW-")
 	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/withdraw", id(call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), award))),
@@ -279,9 +280,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", fmt.Sprintf("/api/v1/spend/%d", sid), nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/spend/%d", missing), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", sid), nil) // the recorder may not
-	call(ad, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", sid), nil)
-	call(ad, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", rejected), map[string]any{"reason": "Duplicate"})
-	call(ad, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", rejected), map[string]any{"reason": "Again"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", sid), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", rejected), map[string]any{"reason": "Duplicate"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", rejected), map[string]any{"reason": "Again"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/spend/%d/reverse", approved), map[string]any{"reason": "Wrong line"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/spend/%d/reverse", missing), map[string]any{"reason": "Wrong line"})
 	evidence := fmt.Sprintf("/api/v1/spend/%d/evidence", sid)
@@ -299,9 +300,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", fmt.Sprintf("/api/v1/spend-imports/%d", imp), nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/spend-imports/%d", missing), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/approve", imp), nil) // the importer may not
-	call(ad, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/approve", imp), nil)
-	call(ad, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/reject", imp2), map[string]any{"reason": "Wrong month"})
-	call(ad, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/reject", imp2), map[string]any{})
+	call(fm, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/approve", imp), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/reject", imp2), map[string]any{"reason": "Wrong month"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/reject", imp2), map[string]any{})
 
 	call(ad, "GET", "/api/v1/users", nil)
 	call(fo, "GET", "/api/v1/users", nil)
@@ -388,14 +389,14 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	ld := id(call(fo, "POST", decisions, map[string]any{"to_status": "approved", "reason": "Tender agreed"}))
 	call(fo, "POST", decisions, map[string]any{"to_status": "closed"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", ld), nil)
-	call(ad, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", ld), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", ld), nil)
 	ld = id(call(fo, "POST", decisions, map[string]any{"to_status": "active", "reason": "Go live"}))
-	call(ad, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/reject", ld), map[string]any{"reason": "Not yet"})
-	call(ad, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/reject", ld), map[string]any{"reason": "Again"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/reject", ld), map[string]any{"reason": "Not yet"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/reject", ld), map[string]any{"reason": "Again"})
 	ld = id(call(fo, "POST", decisions, map[string]any{"to_status": "active", "reason": "Go live"}))
 	call(fo, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/withdraw", ld), map[string]any{"reason": "Too early"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/withdraw", missing), map[string]any{"reason": "Gone"})
-	call(ad, "POST", fmt.Sprintf("/api/v1/awards/%d/reject", missing), map[string]any{"reason": "Gone"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/awards/%d/reject", missing), map[string]any{"reason": "Gone"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/withdraw", missing), map[string]any{"reason": "Gone"})
 
 	// Decision records, the approvals awaiting me and the scheme.
@@ -447,13 +448,61 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", fmt.Sprintf("/api/v1/budget-changes/%d", bc), nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/budget-changes/%d", missing), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/approve", bc), nil)
-	call(ad, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/approve", bc), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/approve", bc), nil)
 	bc = id(call(fo, "POST", "/api/v1/budget-changes", reprofile))
-	call(ad, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", bc), map[string]any{"reason": "Not now"})
-	call(ad, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", missing), map[string]any{"reason": "Gone"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", bc), map[string]any{"reason": "Not now"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/reject", missing), map[string]any{"reason": "Gone"})
 	bc = id(call(fo, "POST", "/api/v1/budget-changes", reprofile))
 	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", bc), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", missing), nil)
+
+	// Accounts: an admin manages them; a role that approves money waits for
+	// a second admin; every user keeps their own password, tokens and sessions.
+	call(ad, "GET", "/api/v1/users?role=finance_manager&active=true", nil)
+	call(ad, "GET", "/api/v1/users?active=maybe", nil)
+	moneyAccount := func() (int64, int64) {
+		t.Helper()
+		var u struct {
+			ID             int64
+			PendingGrantID *int64 `json:"pending_grant_id"`
+		}
+		call(ad, "POST", "/api/v1/users", map[string]any{"email": unique("oa-fm") + "@test.example", "name": "New manager",
+			"role": "finance_manager", "password": "a long enough password", "reason": "Joined the finance team"}).json(t, &u)
+		if u.PendingGrantID == nil {
+			t.Fatalf("a finance manager's account has no pending grant: %+v", u)
+		}
+		return u.ID, *u.PendingGrantID
+	}
+	nu, grant := moneyAccount()
+	call(ad, "POST", fmt.Sprintf("/api/v1/account-grants/%d/approve", grant), nil) // not the proposer
+	as(admin2, "POST", fmt.Sprintf("/api/v1/account-grants/%d/approve", grant), nil)
+	_, grant = moneyAccount()
+	as(admin2, "POST", fmt.Sprintf("/api/v1/account-grants/%d/reject", grant), map[string]any{"reason": "Not on the finance team"})
+	as(admin2, "POST", fmt.Sprintf("/api/v1/account-grants/%d/reject", missing), map[string]any{"reason": "Gone"})
+	_, grant = moneyAccount()
+	call(ad, "POST", fmt.Sprintf("/api/v1/account-grants/%d/withdraw", grant), map[string]any{"reason": "Proposed in error"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/account-grants/%d/withdraw", grant), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/role", nu), map[string]any{"role": "auditor", "reason": "Moved to audit"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/role", nu), map[string]any{"role": "king"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/deactivate", nu), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/deactivate", nu), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/reactivate", nu), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/reactivate", nu), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/password-reset", nu), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/users/%d/password-reset", missing), nil)
+	nextMonth := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
+	tok := id(call(au, "POST", "/api/v1/me/tokens", map[string]any{"name": "Reporting laptop", "expires_on": nextMonth}))
+	call(au, "POST", "/api/v1/me/tokens", map[string]any{"name": "", "expires_on": "2001-01-01"})
+	call(au, "GET", "/api/v1/me/tokens", nil)
+	call("", "GET", "/api/v1/me/tokens", nil)
+	call(au, "POST", fmt.Sprintf("/api/v1/me/tokens/%d/revoke", tok), nil)
+	call(au, "POST", fmt.Sprintf("/api/v1/me/tokens/%d/revoke", tok), nil)
+	call(bm, "GET", "/api/v1/me/sessions", nil)
+	call("", "GET", "/api/v1/me/sessions", nil)
+	call(bm, "POST", "/api/v1/me/sessions/end", nil)
+	call("", "POST", "/api/v1/me/sessions/end", nil)
+	call(bm, "POST", "/api/v1/me/password", map[string]any{"current_password": "wrong", "new_password": "short"})
+	call(bm, "POST", "/api/v1/me/password", map[string]any{"current_password": testPassword, "new_password": "another long enough password"})
 
 	var missed []string
 	for _, r := range e.srv.Routes() {

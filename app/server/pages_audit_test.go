@@ -76,7 +76,7 @@ func TestAuditPage(t *testing.T) {
 	if got := auditSeqs(r.Body); len(got) != 1 || got[0] != seqs[6] {
 		t.Fatalf("action filter: %v, want [%s]", got, seqs[6])
 	}
-	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&actor=%s", f.LineID, e.users[models.RoleAdmin].Email), nil)
+	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&actor=%s", f.LineID, e.users[models.RoleFinanceManager].Email), nil)
 	if got := auditSeqs(r.Body); len(got) != 4 {
 		t.Fatalf("the admin approved the line and its activation (4 events), yet the actor filter shows %v", got)
 	}

@@ -72,7 +72,7 @@ func TestBudgetPages(t *testing.T) {
 	if body := string(r.Body); !strings.Contains(body, "someone else must approve") || strings.Contains(body, "Approve and apply") {
 		t.Fatalf("the proposer is offered the approval:\n%s", body)
 	}
-	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
 	// It waits on the admin's approvals page, with a button to decide it there,
 	// and not on its proposer's.
 	changeID := strings.TrimPrefix(changePage, "/budget-changes/")
@@ -95,7 +95,7 @@ func TestBudgetPages(t *testing.T) {
 	e.mustStatus(spend, 201)
 	var entry struct{ ID int64 }
 	spend.json(t, &entry)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil), 200)
 	officer.request("GET", form+"&kind=virement", nil)
 	r = officer.request("POST", "/budget-changes/new", url.Values{"funding_line_id": {fmt.Sprint(line.ID)}, "kind": {"virement"},
 		"from_year": {"2024-25"}, "amount": {"100000.00"}, "to_line_id": {fmt.Sprint(f.LineID)}, "to_year": {"2024-25"},

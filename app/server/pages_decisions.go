@@ -10,7 +10,7 @@ import (
 
 func (s *Server) registerDecisionPages() {
 	s.app.Get("/approvals", s.requireWebUser, s.approvalsPage)
-	s.app.Post("/approvals/:entity/:id/:verb", s.requireWebRole(writers), s.decidePage)
+	s.app.Post("/approvals/:entity/:id/:verb", s.requireWebRole(deciders), s.decidePage)
 	s.app.Get("/delegation", s.requireWebUser, s.delegationPage)
 }
 
@@ -43,6 +43,8 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideAward(ctx, a, id, to, reason)
 	case "delegation_change":
 		_, err = s.store.DecideDelegationChange(ctx, a, id, to, reason)
+	case "account_grant":
+		_, err = s.store.DecideAccountGrant(ctx, a, id, to, reason)
 	case "budget_change":
 		switch to {
 		case models.DecisionApproved:

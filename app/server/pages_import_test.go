@@ -101,7 +101,7 @@ func TestSpendImportDecisionPages(t *testing.T) {
 	f := e.mustFixture("1000.00")
 	id := e.mustImport(f, "100.00", "250.50")
 	page := fmt.Sprintf("/spend/imports/%d", id)
-	importer, admin := spendWebSignIn(t, e, models.RoleFinanceOfficer), spendWebSignIn(t, e, models.RoleAdmin)
+	importer, admin := spendWebSignIn(t, e, models.RoleFinanceOfficer), spendWebSignIn(t, e, models.RoleFinanceManager)
 
 	r := importer.request("GET", page, nil)
 	e.mustStatus(r, 200)

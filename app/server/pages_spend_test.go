@@ -101,7 +101,7 @@ func TestSpendPages(t *testing.T) {
 	r = maker.request("POST", entry+"/approve", url.Values{})
 	e.mustStatus(r, 409)
 
-	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
 	r = admin.request("GET", "/spend", nil)
 	if !strings.Contains(string(r.Body), `href="`+entry+`"`) {
 		t.Fatalf("the admin's approval queue should list %s", entry)

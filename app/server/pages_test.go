@@ -82,7 +82,7 @@ func TestFundingLinePages(t *testing.T) {
 	if r := officer.request("GET", line, nil); !strings.Contains(string(r.Body), "Withdraw") || strings.Contains(string(r.Body), ">Approve<") {
 		t.Fatalf("the proposer should see withdraw, not approve:\n%s", r.Body)
 	}
-	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
 	r = admin.request("GET", "/approvals", nil)
 	e.mustStatus(r, 200)
 	m := regexp.MustCompile(`action="/approvals/line_decision/(\d+)/approve"`).FindSubmatch(r.Body)

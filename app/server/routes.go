@@ -32,15 +32,23 @@ type Route struct {
 	// Accepted marks a route that may instead answer 202 with the same body:
 	// the change was proposed for a second person's decision, not made.
 	Accepted bool
-	Handler  fiber.Handler
+	// OneTimeSecret marks a creating route whose answer holds a secret shown
+	// once (a new API token): it is never kept for an Idempotency-Key replay.
+	OneTimeSecret bool
+	Handler       fiber.Handler
 }
 
-// Role sets used by the matrix; see README.md.
+// Role sets used by the matrix; see README.md. Writers keep the money: an
+// admin manages accounts and the scheme of delegation and takes no money
+// decision, so no one person can both make an approver and approve.
 var (
-	everyone = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer, models.RoleBoardMember, models.RoleAuditor}
-	writers  = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer}
+	everyone = models.AllRoles()
+	writers  = []models.Role{models.RoleFinanceOfficer, models.RoleFinanceManager}
 	admins   = []models.Role{models.RoleAdmin}
 	auditors = []models.Role{models.RoleAdmin, models.RoleAuditor}
+	// deciders take some two-person decision: money (writers) or accounts
+	// and the scheme (admins).
+	deciders = []models.Role{models.RoleAdmin, models.RoleFinanceOfficer, models.RoleFinanceManager}
 )
 
 // Routes returns the API's routes.
@@ -101,8 +109,6 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/spend-imports/:id/approve", Summary: "Approve every pending entry of an import at once, all or nothing (not your own import; within your authority for its largest entry; never beyond a budget)", Roles: writers, Response: importDecisionJSON{}, Handler: s.approveSpendImport},
 		{Method: "POST", Path: "/api/v1/spend-imports/:id/reject", Summary: "Reject every pending entry of an import with one reason", Roles: writers, Request: reasonInput{}, Response: importDecisionJSON{}, Handler: s.rejectSpendImport},
 
-		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
-		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
 		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Files: exportMediaTypes(), Handler: s.exportLedger},
 		{Method: "POST", Path: "/api/v1/exports/verify", Summary: "Verify an export against its manifest, the ledger and the audit chain (multipart/form-data: file, manifest); the report lists findings by row", Roles: auditors, Upload: "file", FileSize: MaxVerifyUpload, Response: export.VerifyReport{}, Handler: s.verifyExport},
 		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Files: []string{"text/csv"}, Handler: s.transparencyFile},
@@ -110,7 +116,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/audit/verification", Summary: "The background verification's last full run and any incremental run since (the chain from the checkpoint, and the spend entries after it)", Roles: auditors, Response: verificationJSON{}, Handler: s.verification},
 		{Method: "POST", Path: "/api/v1/audit/verification", Summary: "Check the whole audit chain and ledger now; the run is kept with the background's and audited", Roles: auditors, Response: verificationRunJSON{}, Handler: s.runVerification},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: auditVerifyJSON{}, Handler: s.verifyAudit},
-	}, append(s.boardRoutes(), s.budgetRoutes()...)...)
+	}, append(append(s.boardRoutes(), s.budgetRoutes()...), s.peopleRoutes()...)...)
 }
 
 func (s *Server) registerAPI() {
@@ -120,7 +126,7 @@ func (s *Server) registerAPI() {
 		if r.Roles != nil {
 			handlers = append(handlers, s.bearerAuth, s.allow(r.Roles))
 		}
-		if r.Method == "POST" && r.Status == 201 && r.Path != "/api/v1/spend" {
+		if r.Method == "POST" && r.Status == 201 && r.Path != "/api/v1/spend" && !r.OneTimeSecret {
 			handlers = append(handlers, s.idempotent())
 		}
 		handlers = append(handlers, r.Handler)

@@ -145,6 +145,7 @@ func (s *Server) registerWeb() {
 	s.registerTransparencyPages()
 	s.registerAuditPages()
 	s.registerDecisionPages()
+	s.registerPeoplePages()
 }
 
 // webSession loads the signed-in user of a web request, if any.
@@ -270,6 +271,24 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := s.store.SignInSucceeded(ctx, s.signInLimits[0], addr, email); err != nil {
 		return err
 	}
+	if err := s.CompleteSignIn(c, u, "password"); err != nil {
+		return err
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// CompleteSignIn starts a web session for u, who has proven who they are by
+// method ("password", or an identity provider's name): it sweeps expired
+// sessions, gives the browser a fresh session id (stopping session
+// fixation), ties the session to the account (so deactivation and "sign out
+// everywhere" end it), issues a new CSRF token and writes session.sign_in to
+// the audit trail. It refuses an inactive account. Every way of signing in
+// ends here; the caller redirects afterwards.
+func (s *Server) CompleteSignIn(c *fiber.Ctx, u *models.User, method string) error {
+	ctx := c.UserContext()
+	if !u.Active {
+		return models.Errorf(models.EUNAUTHORIZED, "This account is deactivated.")
+	}
 	// Sign-in is when expired sessions are swept away.
 	if err := s.store.DeleteExpiredSessions(ctx); err != nil {
 		return err
@@ -287,14 +306,15 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := sess.Save(); err != nil {
 		return err
 	}
+	addr := s.clientIP(c)
+	if err := s.store.BindSession(ctx, sessionID, u.ID, addr); err != nil {
+		return err
+	}
 	c.Locals(localUser, u)
 	c.Locals(localSession, sessionID)
 	s.issueCSRF(c, csrfBinding(c))
-	if err := s.store.RecordEvent(ctx, actorOf(c), store.Change{Action: "session.sign_in", Entity: "user", EntityID: u.ID,
-		After: map[string]any{"ip": addr}}); err != nil {
-		return err
-	}
-	return c.Redirect(next, fiber.StatusSeeOther)
+	return s.store.RecordEvent(ctx, actorOf(c), store.Change{Action: "session.sign_in", Entity: "user", EntityID: u.ID,
+		After: map[string]any{"ip": addr, "method": method}})
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {

@@ -14,7 +14,7 @@ import (
 // and who proposed it, with enough to decide without opening it.
 type Approval struct {
 	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
-	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, budget_change, delegation_change
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, budget_change, delegation_change, account_grant
 	ID              int64               `bun:"id" json:"id"`
 	Title           string              `bun:"title" json:"title"`
 	Reference       string              `bun:"reference" json:"reference"`
@@ -77,6 +77,13 @@ var approvalSources = []string{
 			': ' || c.reason,
 		'', 0, NULL::bigint, '', c.proposed_by, c.proposed_at, 0, 1, NULL::text, 0
 	FROM delegation_changes c WHERE c.status = 'pending'`,
+	// Accounts given authority over money, new or raised: another admin.
+	`SELECT 'account_grant', 'account_grant', g.id,
+		'Give ' || u.name || ' (' || u.email || ') the ' || g.role || ' role' ||
+			CASE WHEN g.from_role IS NULL THEN ' (new account)' ELSE ' (now ' || g.from_role || ')' END ||
+			CASE WHEN g.reason <> '' THEN ': ' || g.reason ELSE '' END,
+		u.email, 0, NULL::bigint, '', g.proposed_by, g.proposed_at, 0, 1, NULL::text, 0
+	FROM account_grants g JOIN users u ON u.id = g.user_id WHERE g.status = 'pending'`,
 }
 
 // Approvals lists every pending decision the user may take: proposed by

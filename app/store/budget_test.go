@@ -331,13 +331,13 @@ func TestReprofilingIsProposedDecidedAndAudited(t *testing.T) {
 }
 
 // TestVirementsMoveBudgetBetweenLines: a virement within a programme is a
-// finance officer's decision; across programmes it needs an admin. The
+// finance officer's decision; across programmes it needs a finance manager. The
 // lines' budgets move with their profiles.
 func TestVirementsMoveBudgetBetweenLines(t *testing.T) {
 	st := MustStore(t)
 	ctx := context.Background()
 	from, to := profiledLine(t, st), profiledLine(t, st) // each in a programme of its own
-	maker, officer, admin := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
+	maker, officer, manager := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceManager)
 	in := models.BudgetChangeInput{Kind: "virement", Reason: "Move unspent budget to where it is needed", EffectiveOn: "2024-10-01",
 		Moves: []models.MoveInput{move(from.ID, "2024-25", "-300.00"), move(to.ID, "2024-25", "300.00")}}
 	// Across programmes a virement must cite the decision that authorised it.
@@ -346,7 +346,7 @@ func TestVirementsMoveBudgetBetweenLines(t *testing.T) {
 	}
 	rec, err := models.DecisionRecordInput{Reference: unique("PCD "), Title: "Virement", SignedOn: "2024-09-20", DecisionMaker: "Deputy Mayor"}.Validate()
 	must(t, err)
-	must(t, st.CreateDecisionRecord(ctx, admin, rec))
+	must(t, st.CreateDecisionRecord(ctx, manager, rec))
 	in.DecisionRecordID = &rec.ID
 	// Through raw SQL a finance officer cannot approve it either.
 	err = raw(st, `WITH c AS (INSERT INTO budget_changes (kind, reason, effective_on, proposed_by) VALUES ('virement', 'x', '2024-10-01', ?0) RETURNING id),
@@ -358,7 +358,7 @@ func TestVirementsMoveBudgetBetweenLines(t *testing.T) {
 		AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, officer.UserID, to.ID)
 	wantRefusal(t, err, "decision_role_authority")
 	err = raw(st, `UPDATE budget_changes SET status = 'approved', decided_by = ?, decided_at = now() WHERE status = 'pending' AND reason = 'x'
-		AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, admin.UserID, to.ID)
+		AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, manager.UserID, to.ID)
 	wantRefusal(t, err, "decision_citation_required")
 	bc, err := propose(t, st, maker, in)
 	must(t, err)
@@ -374,15 +374,15 @@ func TestVirementsMoveBudgetBetweenLines(t *testing.T) {
 	must(t, err)
 	for _, c := range mine {
 		if c.ID == bc.ID {
-			t.Fatal("the officer is offered a virement only an admin may decide")
+			t.Fatal("the officer is offered a virement only a finance manager may decide")
 		}
 	}
-	theirs, err := st.BudgetChangesToDecide(ctx, admin)
+	theirs, err := st.BudgetChangesToDecide(ctx, manager)
 	must(t, err)
 	if len(theirs) == 0 || theirs[len(theirs)-1].ID != bc.ID {
-		t.Fatalf("the admin is not offered the virement: %+v", theirs)
+		t.Fatalf("the manager is not offered the virement: %+v", theirs)
 	}
-	if _, _, err := st.ApproveBudgetChange(ctx, admin, bc.ID); err != nil {
+	if _, _, err := st.ApproveBudgetChange(ctx, manager, bc.ID); err != nil {
 		t.Fatal(err)
 	}
 	for id, want := range map[int64]string{from.ID: "1700.00", to.ID: "2300.00"} {

@@ -35,7 +35,7 @@ func TestLineStatusNeedsASecondPerson(t *testing.T) {
 	st := MustStore(t)
 	ctx := context.Background()
 	officer, officer2 := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
-	admin, board := person(t, st, models.RoleAdmin), person(t, st, models.RoleBoardMember)
+	manager, board := person(t, st, models.RoleFinanceManager), person(t, st, models.RoleBoardMember)
 	fl := draftLine(t, st, "9999999999999.99")
 
 	if _, err := st.ChangeFundingLineStatus(ctx, officer, fl.ID, models.StatusApproved, "just do it"); !errors.Is(err, models.ErrFourEyes) {
@@ -54,11 +54,11 @@ func TestLineStatusNeedsASecondPerson(t *testing.T) {
 		t.Fatalf("a second open proposal: %v", err)
 	}
 	// Through the store: the proposer, a board member, an officer above
-	// their limit, and an admin without the citation the amount needs.
+	// their limit, and a finance manager without the citation the amount needs.
 	for _, tc := range []struct {
 		who  models.Actor
 		want error
-	}{{officer, models.ErrFourEyes}, {board, models.ErrRoleAuthority}, {officer2, models.ErrAmountAuthority}, {admin, models.ErrCitationRequired}} {
+	}{{officer, models.ErrFourEyes}, {board, models.ErrRoleAuthority}, {officer2, models.ErrAmountAuthority}, {manager, models.ErrCitationRequired}} {
 		if _, err := st.DecideLineStatus(ctx, tc.who, d.ID, models.DecisionApproved, ""); !errors.Is(err, tc.want) {
 			t.Errorf("approval by %s: err = %v, want %v", tc.who.Role, err, tc.want)
 		}
@@ -70,7 +70,7 @@ func TestLineStatusNeedsASecondPerson(t *testing.T) {
 	refusedBy(t, approveAs(officer.UserID), "decision_four_eyes")
 	refusedBy(t, approveAs(board.UserID), "decision_role_authority")
 	refusedBy(t, approveAs(officer2.UserID), "decision_amount_authority")
-	refusedBy(t, approveAs(admin.UserID), "decision_citation_required")
+	refusedBy(t, approveAs(manager.UserID), "decision_citation_required")
 	// The application role may not delete a proposal at all; even the owner
 	// is stopped by the trigger.
 	if err := raw(st, "DELETE FROM line_decisions WHERE id = ?", d.ID); err == nil || !strings.Contains(err.Error(), "permission denied") {
@@ -78,7 +78,7 @@ func TestLineStatusNeedsASecondPerson(t *testing.T) {
 	}
 	refusedBy(t, asOwner(t, "DELETE FROM line_decisions WHERE id = ?", d.ID), "line_decisions_decided_once")
 
-	// Only the proposer withdraws; then a cited proposal is approved by an admin.
+	// Only the proposer withdraws; then a cited proposal is approved by a finance manager.
 	if _, err := st.DecideLineStatus(ctx, officer2, d.ID, models.DecisionWithdrawn, ""); models.ErrorCode(err) != models.EFORBIDDEN {
 		t.Fatalf("withdrawn by someone else: %v", err)
 	}
@@ -86,14 +86,14 @@ func TestLineStatusNeedsASecondPerson(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &models.DecisionRecord{Reference: unique("PCD "), Title: "Budget", SignedOn: fl.StartsOn, DecisionMaker: "DMPC"}
-	if err := st.CreateDecisionRecord(ctx, admin, r); err != nil {
+	if err := st.CreateDecisionRecord(ctx, manager, r); err != nil {
 		t.Fatal(err)
 	}
 	d, err = st.ProposeLineStatus(ctx, officer, fl.ID, models.StatusApproved, "", &r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DecideLineStatus(ctx, admin, d.ID, models.DecisionApproved, ""); err != nil {
+	if _, err := st.DecideLineStatus(ctx, manager, d.ID, models.DecisionApproved, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.FundingLine(ctx, fl.ID)

@@ -18,8 +18,9 @@ import (
 // the Go side of the database's assert_decision_authority and refuses for the
 // same reasons, as an EFORBIDDEN error wrapping models.ErrFourEyes (the
 // decider proposed it), models.ErrRoleAuthority (unknown or inactive decider,
-// or a role with no rule for the kind) or models.ErrAmountAuthority (above
-// the role's limit); EINVALID for a kind the scheme does not know.
+// or a role with no rule for the kind), models.ErrAuthorityPending (the
+// decider's account grant awaits a second admin) or models.ErrAmountAuthority
+// (above the role's limit); EINVALID for a kind the scheme does not know.
 func (s *Store) CheckDecisionAuthority(ctx context.Context, db bun.IDB, kind models.DecisionKind, amount decimal.Decimal, deciderID, proposerID int64) error {
 	if db == nil {
 		db = s.db
@@ -29,12 +30,14 @@ func (s *Store) CheckDecisionAuthority(ctx context.Context, db bun.IDB, kind mod
 		Email     sql.NullString
 		Role      sql.NullString
 		Active    sql.NullBool
+		Pending   bool
 		HasRule   bool
 		MaxAmount *decimal.Decimal
 	}
 	err := db.NewRaw(`SELECT
 			EXISTS (SELECT 1 FROM delegation_kinds WHERE decision_kind = ?0) AS kind_known,
 			u.email, u.role, u.active,
+			EXISTS (SELECT 1 FROM account_grants g WHERE g.user_id = u.id AND g.status = 'pending') AS pending,
 			r.decision_kind IS NOT NULL AS has_rule, r.max_amount
 		FROM (SELECT 1) AS one
 		LEFT JOIN users u ON u.id = ?1
@@ -52,6 +55,10 @@ func (s *Store) CheckDecisionAuthority(ctx context.Context, db bun.IDB, kind mod
 	if !row.Email.Valid || !row.Active.Bool {
 		return &models.Error{Code: models.EFORBIDDEN, Err: models.ErrRoleAuthority,
 			Message: "Only an active user can approve a " + kindWords(kind) + " decision."}
+	}
+	if row.Pending {
+		return &models.Error{Code: models.EFORBIDDEN, Err: models.ErrAuthorityPending,
+			Message: "Your account's authority over money awaits a second admin's approval, so you cannot approve a " + kindWords(kind) + " decision yet."}
 	}
 	if !row.HasRule {
 		return &models.Error{Code: models.EFORBIDDEN, Err: models.ErrRoleAuthority,
@@ -172,7 +179,7 @@ func (s *Store) ProposeDelegationChange(ctx context.Context, actor models.Actor,
 		p.Add("decision_kind", "must be a kind of decision in the scheme")
 	}
 	if !c.Role.Valid() {
-		p.Add("role", "must be admin, finance_officer, board_member or auditor")
+		p.Add("role", "must be %s", models.RolesInWords())
 	}
 	if c.Reason = strings.TrimSpace(c.Reason); c.Reason == "" {
 		p.Add("reason", "is required")

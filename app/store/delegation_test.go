@@ -27,7 +27,8 @@ func TestDecisionAuthority(t *testing.T) {
 	admin, admin2 := user(t, st, models.RoleAdmin), user(t, st, models.RoleAdmin)
 	officer, officer2 := user(t, st, models.RoleFinanceOfficer), user(t, st, models.RoleFinanceOfficer)
 	board, auditor := user(t, st, models.RoleBoardMember), user(t, st, models.RoleAuditor)
-	inactive := user(t, st, models.RoleAdmin)
+	manager := user(t, st, models.RoleFinanceManager)
+	inactive := user(t, st, models.RoleFinanceManager)
 	// Deactivated as the owner: the application cannot deactivate users yet.
 	owner, err := store.Open(ctx, pgtest.OwnerDSN())
 	if err != nil {
@@ -49,17 +50,21 @@ func TestDecisionAuthority(t *testing.T) {
 		{"OKOfficerReversalAtLimit", models.DecisionSpend, "-100000.00", officer2, officer, nil},
 		{"ErrOfficerSpendOverLimit", models.DecisionSpend, "100000.01", officer2, officer, models.ErrAmountAuthority},
 		{"ErrOfficerReversalOverLimit", models.DecisionSpend, "-150000.00", officer2, officer, models.ErrAmountAuthority},
-		{"OKAdminSpendUnlimited", models.DecisionSpend, "9999999999999.99", admin, officer, nil},
+		{"OKManagerSpendUnlimited", models.DecisionSpend, "9999999999999.99", manager, officer, nil},
+		{"ErrAdminSpend", models.DecisionSpend, "1.00", admin, officer, models.ErrRoleAuthority},
+		{"ErrAdminAward", models.DecisionAward, "1.00", admin, officer, models.ErrRoleAuthority},
+		{"ErrAdminBudgetIncrease", models.DecisionBudgetIncrease, "1.00", admin, officer, models.ErrRoleAuthority},
 		{"ErrOwnSpend", models.DecisionSpend, "1.00", officer, officer, models.ErrFourEyes},
-		{"ErrAdminOwnLine", models.DecisionLineApproval, "1.00", admin, admin, models.ErrFourEyes},
+		{"ErrManagerOwnLine", models.DecisionLineApproval, "1.00", manager, manager, models.ErrFourEyes},
 		{"ErrBoardMemberSpend", models.DecisionSpend, "1.00", board, officer, models.ErrRoleAuthority},
 		{"ErrAuditorAward", models.DecisionAward, "1.00", auditor, officer, models.ErrRoleAuthority},
-		{"ErrInactiveAdmin", models.DecisionAward, "1.00", inactive, officer, models.ErrRoleAuthority},
+		{"ErrInactiveManager", models.DecisionAward, "1.00", inactive, officer, models.ErrRoleAuthority},
 		{"ErrNoSuchUser", models.DecisionAward, "1.00", -1, officer, models.ErrRoleAuthority},
 		{"OKOfficerLineApproval", models.DecisionLineApproval, "100000.00", officer2, officer, nil},
 		{"ErrOfficerLineApprovalOverLimit", models.DecisionLineApproval, "2000000.00", officer2, officer, models.ErrAmountAuthority},
 		{"ErrOfficerVirementAcrossProgrammes", models.DecisionBudgetVirementAcrossProgrammes, "1.00", officer2, officer, models.ErrRoleAuthority},
-		{"OKAdminVirementAcrossProgrammes", models.DecisionBudgetVirementAcrossProgrammes, "5000000.00", admin, officer, nil},
+		{"OKManagerVirementAcrossProgrammes", models.DecisionBudgetVirementAcrossProgrammes, "5000000.00", manager, officer, nil},
+		{"ErrManagerDelegationChange", models.DecisionDelegationChange, "0", manager, admin, models.ErrRoleAuthority},
 		{"ErrOfficerDelegationChange", models.DecisionDelegationChange, "0", officer2, admin, models.ErrRoleAuthority},
 		{"OKSecondAdminDelegationChange", models.DecisionDelegationChange, "0", admin2, admin, nil},
 	}
@@ -98,7 +103,8 @@ func TestDecisionAuthority(t *testing.T) {
 
 // TestDelegationSchemeDefaults checks the scheme the migration seeds: every
 // kind Go knows, the £100,000 approval limit for finance officers, and
-// virements across programmes and scheme changes for admins only.
+// virements across programmes for finance managers only, scheme changes
+// for admins only, and no money decision for admins.
 func TestDelegationSchemeDefaults(t *testing.T) {
 	st := MustStore(t)
 	kinds, rules, err := st.DelegationScheme(context.Background())
@@ -127,10 +133,13 @@ func TestDelegationSchemeDefaults(t *testing.T) {
 	}
 	for key, want := range map[string]string{
 		"spend/finance_officer":                             models.DefaultApprovalLimit.StringFixed(2),
-		"spend/admin":                                       "unlimited",
+		"spend/finance_manager":                             "unlimited",
+		"spend/admin":                                       "",
+		"award/admin":                                       "",
 		"line_approval/finance_officer":                     "100000.00",
 		"budget_increase/finance_officer":                   "100000.00",
-		"budget_virement_across_programmes/admin":           "unlimited",
+		"budget_virement_across_programmes/finance_manager": "unlimited",
+		"budget_virement_across_programmes/admin":           "",
 		"budget_virement_across_programmes/finance_officer": "",
 		"delegation_change/admin":                           "unlimited",
 		"delegation_change/finance_officer":                 "",
@@ -205,7 +214,7 @@ func TestSchemeChangesOnlyByTwoAdmins(t *testing.T) {
 
 	refusedBy(t, raw(st, "UPDATE delegation_rules SET max_amount = NULL WHERE decision_kind = 'award' AND role = 'finance_officer'"), "delegation_rules_by_decision")
 	refusedBy(t, raw(st, "INSERT INTO delegation_rules (decision_kind, role) VALUES ('award', 'board_member')"), "delegation_rules_by_decision")
-	refusedBy(t, raw(st, "DELETE FROM delegation_rules WHERE decision_kind = 'award' AND role = 'admin'"), "delegation_rules_by_decision")
+	refusedBy(t, raw(st, "DELETE FROM delegation_rules WHERE decision_kind = 'award' AND role = 'finance_manager'"), "delegation_rules_by_decision")
 
 	limit := decimal.RequireFromString("250000.00")
 	if err := st.ProposeDelegationChange(ctx, officer, &models.DelegationChange{DecisionKind: models.DecisionAward, Role: models.RoleFinanceOfficer,

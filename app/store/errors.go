@@ -75,14 +75,19 @@ var constraintErrors = map[string]struct {
 	"decision_citation_required":             {models.EINVALID, "decision_record_id", "this decision must cite the decision record that authorised it"},
 	"decision_records_reference_key":         {models.ECONFLICT, "reference", "a decision record with this reference already exists"},
 	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
+	"account_grant_required":                 {models.EFORBIDDEN, "role", "a role that approves money is given only through an account grant one admin proposes and another approves"},
+	"account_grants_decided_once":            {models.ECONFLICT, "", "an account grant is decided once"},
+	"account_grants_one_pending":             {models.ECONFLICT, "role", "this account already has a grant awaiting a second admin"},
+	"password_resets_token_hash_key":         {models.ECONFLICT, "", "that reset link was already issued"},
 }
 
 // decisionRules are assert_decision_authority's refusals, by the constraint
 // name it raises them with.
 var decisionRules = map[string]error{
-	"decision_four_eyes":        models.ErrFourEyes,
-	"decision_role_authority":   models.ErrRoleAuthority,
-	"decision_amount_authority": models.ErrAmountAuthority,
+	"decision_four_eyes":         models.ErrFourEyes,
+	"decision_role_authority":    models.ErrRoleAuthority,
+	"decision_amount_authority":  models.ErrAmountAuthority,
+	"decision_authority_pending": models.ErrAuthorityPending,
 }
 
 // translate turns a driver error into a coded error; coded errors and nil

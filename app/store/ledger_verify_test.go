@@ -18,7 +18,7 @@ func TestVerifyLedgerCatchesTampering(t *testing.T) {
 	ctx := context.Background()
 	st := FreshStore(t)
 	fl := line(t, st, "10000.00")
-	maker, checker, other := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
+	maker, checker, other := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceManager)
 	approved := record(t, st, maker, fl, "100.00")
 	if _, err := st.ApproveSpend(ctx, checker, approved.ID); err != nil {
 		t.Fatal(err)

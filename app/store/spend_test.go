@@ -89,7 +89,7 @@ func TestMakerCheckerAndApprovalLimit(t *testing.T) {
 	st := MustStore(t)
 	ctx := context.Background()
 	fl := line(t, st, "300000.00")
-	maker, checker, admin := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)
+	maker, checker, manager := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceManager)
 
 	e := record(t, st, maker, fl, "10.00")
 	if _, err := st.ApproveSpend(ctx, maker, e.ID); models.ErrorCode(err) != models.EFORBIDDEN {
@@ -128,14 +128,14 @@ func TestMakerCheckerAndApprovalLimit(t *testing.T) {
 	if !errors.Is(err, models.ErrRoleAuthority) {
 		t.Fatalf("a board member approved spend: %v", err)
 	}
-	if _, err := st.ApproveSpend(ctx, admin, big.ID); err != nil {
-		t.Fatalf("admin approval over the limit: %v", err)
+	if _, err := st.ApproveSpend(ctx, manager, big.ID); err != nil {
+		t.Fatalf("manager approval over the limit: %v", err)
 	}
 	atLimit := record(t, st, maker, fl, "100000.00")
 	if _, err := st.ApproveSpend(ctx, checker, atLimit.ID); err != nil {
 		t.Fatalf("approval at exactly the limit: %v", err)
 	}
-	if _, err := st.ApproveSpend(ctx, admin, atLimit.ID); models.ErrorCode(err) != models.ECONFLICT {
+	if _, err := st.ApproveSpend(ctx, manager, atLimit.ID); models.ErrorCode(err) != models.ECONFLICT {
 		t.Fatalf("approved twice: %v", err)
 	}
 
@@ -366,7 +366,7 @@ func TestRandomLedgerOperations(t *testing.T) {
 	st := MustStore(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
-	people := []models.Actor{person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleAdmin)}
+	people := []models.Actor{person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceManager)}
 	lines := []*models.FundingLine{line(t, st, "1000.00"), line(t, st, "250.50")}
 	type entry struct {
 		id, line int

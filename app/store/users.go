@@ -81,24 +81,41 @@ func HashToken(token string) []byte {
 	return sum[:]
 }
 
-// CreateAPIToken stores the hash of a new token for the user.
+// CreateAPIToken stores the hash of a new token for the user, lasting
+// until revoked.
 func (s *Store) CreateAPIToken(ctx context.Context, actor models.Actor, userID int64, name, token string) (*models.APIToken, error) {
-	t := &models.APIToken{UserID: userID, Name: name, TokenHash: HashToken(token)}
+	return s.CreateAPITokenUntil(ctx, actor, userID, name, token, nil)
+}
+
+// CreateAPITokenUntil stores the hash of a new token for the user that
+// stops working at expires (nil: when revoked). EINVALID for an expiry not
+// in the future.
+func (s *Store) CreateAPITokenUntil(ctx context.Context, actor models.Actor, userID int64, name, token string, expires *time.Time) (*models.APIToken, error) {
+	if expires != nil && !expires.After(s.clock.Now()) {
+		return nil, &models.Error{Code: models.EINVALID, Message: "A token's expiry must be in the future.",
+			Fields: []models.FieldError{{Field: "expires_on", Message: "must be in the future"}}}
+	}
+	t := &models.APIToken{UserID: userID, Name: name, TokenHash: HashToken(token), ExpiresAt: expires}
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(t).Returning("*").Exec(ctx); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, Change{Action: "api_token.create", Entity: "api_token", EntityID: t.ID,
-			After: map[string]any{"user_id": userID, "name": name}})
+			After: map[string]any{"user_id": userID, "name": name, "expires_at": expires}})
 	})
 	return t, err
 }
 
 // RevokeAPIToken stops a token from working.
 func (s *Store) RevokeAPIToken(ctx context.Context, actor models.Actor, tokenID int64) error {
+	return s.revokeAPIToken(ctx, actor, tokenID, 0)
+}
+
+// revokeAPIToken revokes a token, of owner only unless owner is 0.
+func (s *Store) revokeAPIToken(ctx context.Context, actor models.Actor, tokenID, owner int64) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*models.APIToken)(nil)).Set("revoked_at = now()").
-			Where("id = ? AND revoked_at IS NULL", tokenID).Exec(ctx)
+			Where("id = ? AND revoked_at IS NULL AND (? = 0 OR user_id = ?)", tokenID, owner, owner).Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -124,9 +141,10 @@ func (s *Store) UserByToken(ctx context.Context, token string) (*models.User, er
 	err := s.db.NewRaw(`
 		SELECT u.*, t.id AS token_id, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active`, HashToken(token)).Scan(ctx, &row)
+		WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.active`,
+		HashToken(token)).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, &models.Error{Code: models.EUNAUTHORIZED, Message: "The API token is missing, unknown or revoked.", Err: err}
+		return nil, &models.Error{Code: models.EUNAUTHORIZED, Message: "The API token is missing, unknown, expired or revoked.", Err: err}
 	}
 	if err != nil {
 		// An outage is not a refusal: a client told 401 throws a good token away.

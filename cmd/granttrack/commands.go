@@ -206,6 +206,8 @@ func (c *command) serve(args []string, withDemo bool) error {
 		for _, u := range demo.Users {
 			fmt.Fprintf(c.stdout, "  %-17s %s\n", u.Role, u.Email)
 		}
+		fmt.Fprintf(c.stdout, "  %-17s %s (approves nothing until the second admin approves its grant on /approvals)\n",
+			demo.AwaitingGrant.Role, demo.AwaitingGrant.Email)
 		fmt.Fprintln(c.stdout, "API token: granttrack token create --email "+demo.Users[1].Email)
 	}
 	fmt.Fprintln(c.stdout, "Press Ctrl-C to stop.")

@@ -47,8 +47,8 @@ func (c *command) importCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if u.Role != models.RoleFinanceOfficer && u.Role != models.RoleAdmin {
-		return models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and admins record spend.", u.Email, u.Role)
+	if u.Role != models.RoleFinanceOfficer && u.Role != models.RoleFinanceManager {
+		return models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and finance managers record spend.", u.Email, u.Role)
 	}
 	var r io.Reader = f
 	opts := store.ImportOptions{FileName: filepath.Base(path), Force: *force}

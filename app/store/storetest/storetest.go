@@ -76,14 +76,15 @@ func Officers(t testing.TB, st *store.Store, emails ...string) []models.Actor {
 	return out
 }
 
-// Deciders makes a finance officer who proposes and an admin who approves
-// (an admin may approve any amount in the default scheme of delegation),
+// Deciders makes a finance officer who proposes and a finance manager who
+// approves (a finance manager may approve any amount in the default scheme
+// of delegation; an admin approves no money decision),
 // with emails made from tag, which must be new to the database.
 func Deciders(ctx context.Context, st *store.Store, tag string) (proposer, approver models.Actor, err error) {
 	for _, p := range []struct {
 		who  *models.Actor
 		role models.Role
-	}{{&proposer, models.RoleFinanceOfficer}, {&approver, models.RoleAdmin}} {
+	}{{&proposer, models.RoleFinanceOfficer}, {&approver, models.RoleFinanceManager}} {
 		u := &models.User{Email: strings.ToLower(string(p.role)+"-"+tag) + "@storetest.example", Name: string(p.role), Role: p.role, PasswordHash: "-", Active: true}
 		if err := st.CreateUser(ctx, system, u); err != nil {
 			return proposer, approver, err
@@ -94,7 +95,7 @@ func Deciders(ctx context.Context, st *store.Store, tag string) (proposer, appro
 }
 
 // Activate approves and activates a draft funding line as two people would:
-// each step proposed by a finance officer and approved by an admin.
+// each step proposed by a finance officer and approved by a finance manager.
 func Activate(ctx context.Context, st *store.Store, lineID int64) error {
 	return decide(ctx, st, lineID, models.StatusApproved, models.StatusActive)
 }
@@ -106,7 +107,7 @@ func Approve(ctx context.Context, st *store.Store, lineID int64) error {
 }
 
 // decide moves a line through statuses, each proposed by a finance officer
-// and approved by an admin.
+// and approved by a finance manager.
 func decide(ctx context.Context, st *store.Store, lineID int64, statuses ...models.FundingLineStatus) error {
 	proposer, approver, err := Deciders(ctx, st, fmt.Sprintf("line%d-%d", lineID, seq.Add(1)))
 	if err != nil {
@@ -130,7 +131,8 @@ func decide(ctx context.Context, st *store.Store, lineID int64, statuses ...mode
 	return nil
 }
 
-// Award proposes the award as a finance officer and approves it as an admin.
+// Award proposes the award as a finance officer and approves it as a
+// finance manager.
 func Award(ctx context.Context, st *store.Store, a *models.Award) error {
 	proposer, approver, err := Deciders(ctx, st, fmt.Sprintf("award%d", seq.Add(1)))
 	if err != nil {
