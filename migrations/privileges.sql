@@ -105,6 +105,15 @@ GRANT EXECUTE ON FUNCTION budget_year_floors(bigint) TO :"app";
 GRANT EXECUTE ON FUNCTION budget_line_floor(bigint) TO :"app";
 GRANT EXECUTE ON FUNCTION budget_change_decision(bigint) TO :"app";
 
+-- Award variations and cancellations: proposed, then decided once (the
+-- guard trigger holds that); approving one applies it through
+-- award_variation_apply, which runs as the owner, so the application never
+-- writes an award's amount, dates or tranches itself.
+GRANT SELECT, INSERT ON award_variations TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON award_variations TO :"app";
+GRANT SELECT, INSERT ON award_variation_tranches TO :"app";
+GRANT EXECUTE ON FUNCTION award_variation_decision(bigint) TO :"app";
+
 -- A creating request's Idempotency-Key and the answer it got, kept in the
 -- request's own transaction.
 GRANT SELECT, INSERT ON idempotency_keys TO :"app";

@@ -135,6 +135,9 @@ type BudgetChangeKind string
 const (
 	Reprofile BudgetChangeKind = "reprofile"
 	Virement  BudgetChangeKind = "virement"
+	// Increase adds money to the years of one approved line, raising its
+	// budget by the sum of its moves.
+	Increase BudgetChangeKind = "increase"
 )
 
 // BudgetChangeStatus is where a budget change stands.
@@ -212,7 +215,7 @@ func (c *BudgetChange) Amount() decimal.Decimal {
 // BudgetChangeInput proposes a budget change. Moves name each line and year
 // and the money in (positive) or out (negative); they must add up to zero.
 type BudgetChangeInput struct {
-	Kind             string      `json:"kind" doc:"reprofile or virement"`
+	Kind             string      `json:"kind" doc:"reprofile, virement or increase"`
 	Reason           string      `json:"reason"`
 	EffectiveOn      string      `json:"effective_on" doc:"YYYY-MM-DD"`
 	DecisionRecordID *int64      `json:"decision_record_id" doc:"the decision record the change carries out, if any"`
@@ -238,8 +241,8 @@ func (in BudgetChangeInput) Validate() (*BudgetChange, error) {
 		Status:           ChangePending,
 		DecisionRecordID: c.optionalID("decision_record_id", in.DecisionRecordID),
 	}
-	if bc.Kind != Reprofile && bc.Kind != Virement {
-		c.Add("kind", "must be reprofile (between the years of one line) or virement (between lines)")
+	if bc.Kind != Reprofile && bc.Kind != Virement && bc.Kind != Increase {
+		c.Add("kind", "must be reprofile (between the years of one line), virement (between lines) or increase (more budget for one line)")
 	}
 	type key struct {
 		line int64
@@ -264,10 +267,22 @@ func (in BudgetChangeInput) Validate() (*BudgetChange, error) {
 		sum = sum.Add(mv.Delta)
 		bc.Moves = append(bc.Moves, mv)
 	}
-	if len(in.Moves) < 2 {
+	switch {
+	case bc.Kind == Increase && len(in.Moves) == 0:
+		c.Add("moves", "an increase adds money to at least one year")
+	case bc.Kind != Increase && len(in.Moves) < 2:
 		c.Add("moves", "a budget change moves money out of at least one year and into another")
 	}
-	if len(c.Problems) == 0 {
+	if len(c.Problems) == 0 && bc.Kind == Increase {
+		for i, m := range bc.Moves {
+			if m.Delta.IsNegative() {
+				c.Add("moves["+strconv.Itoa(i)+"].delta", "an increase only adds money; move it between years with a re-profiling")
+			}
+		}
+		if len(lines) != 1 {
+			c.Add("kind", "an increase raises the budget of one line; propose one for each line")
+		}
+	} else if len(c.Problems) == 0 {
 		switch {
 		case !sum.IsZero():
 			c.Add("moves", "the moves add up to %s; money out must equal money in to the penny", Pounds(sum))

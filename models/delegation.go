@@ -148,6 +148,9 @@ const (
 	DecisionApproved  DecisionStatus = "approved"
 	DecisionRejected  DecisionStatus = "rejected"
 	DecisionWithdrawn DecisionStatus = "withdrawn"
+	// DecisionCancelled is an approved award ended by an approved
+	// cancellation (awards only).
+	DecisionCancelled DecisionStatus = "cancelled"
 )
 
 // LineDecision proposes moving a funding line to approved (kind

@@ -453,23 +453,7 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 	case in.TrancheCount < 0:
 		c.Add("tranche_count", "must be a positive number")
 	case len(in.Tranches) > 0:
-		total := decimal.Zero
-		before := len(c.Problems)
-		for i, t := range in.Tranches {
-			field := "tranches[" + strconv.Itoa(i) + "]"
-			tr := &Tranche{
-				Seq:    i + 1,
-				DueOn:  c.date(field+".due_on", t.DueOn),
-				Amount: c.money(field+".amount", t.Amount, ParsePositiveMoney),
-			}
-			total = total.Add(tr.Amount)
-			a.Tranches = append(a.Tranches, tr)
-		}
-		// Other fields' problems do not hide a mismatch; only unreadable amounts do.
-		if !c.Has("amount") && len(c.Problems) == before && !total.Equal(a.Amount) {
-			c.Add("tranches", "the tranches add up to %s but the award is %s; they must match to the penny",
-				Pounds(total), Pounds(a.Amount))
-		}
+		a.Tranches = c.tranches(in.Tranches, a.Amount)
 	default:
 		n := max(in.TrancheCount, 1)
 		if len(c.Problems) == 0 {
@@ -483,6 +467,30 @@ func (in AwardInput) Validate(fundingLineID int64) (*Award, error) {
 		}
 	}
 	return a, c.Err()
+}
+
+// tranches reads a tranche schedule, numbered from 1, that must add up to
+// amount to the penny (the rule tranches_sum_to_award).
+func (c *collector) tranches(in []TrancheInput, amount decimal.Decimal) []*Tranche {
+	var out []*Tranche
+	total := decimal.Zero
+	before := len(c.Problems)
+	for i, t := range in {
+		field := "tranches[" + strconv.Itoa(i) + "]"
+		tr := &Tranche{
+			Seq:    i + 1,
+			DueOn:  c.date(field+".due_on", t.DueOn),
+			Amount: c.money(field+".amount", t.Amount, ParsePositiveMoney),
+		}
+		total = total.Add(tr.Amount)
+		out = append(out, tr)
+	}
+	// Other fields' problems do not hide a mismatch; only unreadable amounts do.
+	if !c.Has("amount") && len(c.Problems) == before && !total.Equal(amount) {
+		c.Add("tranches", "the tranches add up to %s but the award is %s; they must match to the penny",
+			Pounds(total), Pounds(amount))
+	}
+	return out
 }
 
 // UserInput creates a user.

@@ -100,3 +100,31 @@ func (l *loader) proposeChange(by models.Actor, in models.BudgetChangeInput) *mo
 	}
 	return bc
 }
+
+// pendingVariation is the award variation awaiting approval: Southwark's
+// hotspot partnership adds two youth workers in Peckham from January, so
+// its last tranche grows by £20,000.00, which the line has left to award.
+func (l *loader) pendingVariation() {
+	if l.err != nil {
+		return
+	}
+	maker, _, _ := l.people()
+	awards, err := l.st.Awards(l.ctx, l.lines["KNIFE-CRIME-HOTSPOTS"])
+	l.fail("awards", err)
+	for _, a := range awards {
+		if a.Reference != "VRU-KCH-2026-002" || l.err != nil {
+			continue
+		}
+		in := models.AwardVariationInput{Amount: "170000.00",
+			Reason: "Two more detached youth workers in Peckham from January 2027, after the autumn's rise in knife injuries there."}
+		for i, t := range a.Tranches {
+			amount := models.FormatMoney(t.Amount)
+			if i == len(a.Tranches)-1 {
+				amount = models.FormatMoney(t.Amount.Add(decimal.RequireFromString("20000.00")))
+			}
+			in.Tranches = append(in.Tranches, models.TrancheInput{DueOn: t.DueOn.Format(models.DateLayout), Amount: amount})
+		}
+		_, err := l.st.ProposeAwardVariation(l.ctx, maker, a.ID, in)
+		l.fail("award variation", err)
+	}
+}

@@ -108,6 +108,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 			l.currentLines()
 			l.payments()
 			l.pendingVirement()
+			l.pendingVariation()
 			l.outcomes()
 		}
 		return l.err

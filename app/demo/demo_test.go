@@ -82,6 +82,23 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 		WHERE fl.kind <> 'contract' AND (a.conditions IS NULL OR a.crime_reduction_reason IS NULL OR a.purpose = '')`); n != 0 {
 		t.Fatalf("%d demo grants lack what the publishing pack needs", n)
 	}
+	// The budget story: the drug-supply allocation profiled over its years,
+	// one re-profiling approved, one virement and one award variation
+	// awaiting approval.
+	if n := count(`SELECT count(*) FROM budget_profiles bp JOIN funding_lines fl ON fl.id = bp.funding_line_id
+		WHERE fl.code = 'DRUG-SUPPLY' AND bp.amount > 0`); n < 2 {
+		t.Fatalf("DRUG-SUPPLY is profiled over %d years, want its years", n)
+	}
+	for q, want := range map[string]int{
+		"SELECT count(*) FROM budget_changes WHERE kind = 'reprofile' AND status = 'approved'": 1,
+		"SELECT count(*) FROM budget_changes WHERE kind = 'virement' AND status = 'pending'":   1,
+		`SELECT count(*) FROM award_variations v JOIN awards a ON a.id = v.award_id
+			WHERE a.reference = 'VRU-KCH-2026-002' AND v.status = 'pending' AND v.amount = 170000.00`: 1,
+	} {
+		if n := count(q); n != want {
+			t.Errorf("%s: %d, want %d", q, n, want)
+		}
+	}
 	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
 		t.Fatalf("audit chain after demo: %+v %v", status, err)
 	}

@@ -139,7 +139,7 @@ func TestBudgetProfilesAndChangesThroughTheAPI(t *testing.T) {
 	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", over), map[string]any{"reason": "Over the year's budget"}), 200)
 
 	// Moving £250,000.00 out of 2024-25 would leave it under the £700,000.00 spent.
-	move := map[string]any{"kind": "reprofile", "reason": "Slippage", "effective_on": "2024-10-01", "moves": []map[string]any{
+	move := map[string]any{"kind": "reprofile", "reason": "Slippage", "effective_on": "2024-03-01", "moves": []map[string]any{
 		{"funding_line_id": line.ID, "financial_year": "2024-25", "delta": "-250000.00"},
 		{"funding_line_id": line.ID, "financial_year": "2023-24", "delta": "250000.00"}}}
 	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/budget-changes/preview", move)

@@ -138,6 +138,7 @@ var approvalPaths = map[string]string{
 	"spend_import":      "/api/v1/spend-imports/%d/approve",
 	"line_decision":     "/api/v1/line-decisions/%d/approve",
 	"award":             "/api/v1/awards/%d/approve",
+	"award_variation":   "/api/v1/award-variations/%d/approve",
 	"delegation_change": "/api/v1/delegation-changes/%d/approve",
 }
 

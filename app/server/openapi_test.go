@@ -269,6 +269,25 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	award["reference"] = unique("OA-AW-")
 	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/withdraw", id(call(fo, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), award))),
 		map[string]any{"reason": "Proposed twice"})
+	// The approved award varied and cancelled: proposed by the officer,
+	// decided by an admin, withdrawn by the officer.
+	vary := map[string]any{"amount": "1200.00", "reason": "Two more sessions",
+		"tranches": []map[string]any{{"due_on": "2024-04-01", "amount": "600.00"}, {"due_on": "2024-07-01", "amount": "600.00"}}}
+	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", aid), map[string]any{"amount": "0.001", "reason": ""})
+	call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", missing), vary)
+	vid := id(call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", aid), vary))
+	call(bm, "GET", fmt.Sprintf("/api/v1/awards/%d/variations", aid), nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/awards/%d/variations", missing), nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/award-variations/%d", vid), nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/award-variations/%d", missing), nil)
+	call(fo, "POST", fmt.Sprintf("/api/v1/award-variations/%d/approve", vid), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/award-variations/%d/approve", vid), nil)
+	cancel := map[string]any{"kind": "cancellation", "reason": "The charity closed"}
+	call(ad, "POST", fmt.Sprintf("/api/v1/award-variations/%d/reject", id(call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", aid), cancel))),
+		map[string]any{"reason": "Keep it"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/award-variations/%d/reject", missing), map[string]any{"reason": "Gone"})
+	call(fo, "POST", fmt.Sprintf("/api/v1/award-variations/%d/withdraw", id(call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", aid), cancel))), nil)
+	call(fo, "POST", fmt.Sprintf("/api/v1/award-variations/%d/withdraw", missing), nil)
 
 	spend := map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID, "amount": "120.00", "incurred_on": "2024-06-03", "category": "other"}
 	sid := id(call(fo, "POST", "/api/v1/spend", spend))

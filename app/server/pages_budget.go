@@ -417,6 +417,9 @@ func (s *Server) budgetChangeDecide(decision string) fiber.Handler {
 			return err
 		}
 		ctx, a := c.UserContext(), actorOf(c)
+		if decision != "approve" && c.FormValue("confirm") != "yes" {
+			return s.budgetChangeShow(c, "Tick the box to confirm: "+decision+"ing ends the proposal.")
+		}
 		switch decision {
 		case "approve":
 			_, _, err = s.store.ApproveBudgetChange(ctx, a, id)

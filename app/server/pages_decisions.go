@@ -41,6 +41,8 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideLineStatus(ctx, a, id, to, reason)
 	case "award":
 		_, err = s.store.DecideAward(ctx, a, id, to, reason)
+	case "award_variation":
+		_, err = s.store.DecideAwardVariation(ctx, a, id, to, reason)
 	case "delegation_change":
 		_, err = s.store.DecideDelegationChange(ctx, a, id, to, reason)
 	case "account_grant":
@@ -92,6 +94,11 @@ func (s *Server) decidePage(c *fiber.Ctx) error {
 		return models.Errorf(models.ENOTFOUND, "There is no decision %q.", c.Params("verb"))
 	}
 	reason := c.FormValue("reason")
+	// Rejecting and withdrawing end a proposal: the form asks for a
+	// confirmation as well as (for a rejection) a reason.
+	if to != models.DecisionApproved && c.FormValue("confirm") != "yes" {
+		return s.approvalsShow(c, "Tick the box to confirm: "+c.Params("verb")+"ing ends the proposal.")
+	}
 	if to == models.DecisionRejected {
 		if reason, err = models.RequireReason(reason); err != nil {
 			return s.approvalsShow(c, models.ErrorMessage(err))

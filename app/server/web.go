@@ -146,6 +146,7 @@ func (s *Server) registerWeb() {
 	s.registerAuditPages()
 	s.registerDecisionPages()
 	s.registerPeoplePages()
+	s.registerAwardPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -14,7 +14,7 @@ import (
 // and who proposed it, with enough to decide without opening it.
 type Approval struct {
 	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
-	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, budget_change, delegation_change, account_grant
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, award_variation, budget_change, delegation_change, account_grant
 	ID              int64               `bun:"id" json:"id"`
 	Title           string              `bun:"title" json:"title"`
 	Reference       string              `bun:"reference" json:"reference"`
@@ -60,10 +60,21 @@ var approvalSources = []string{
 	FROM awards a JOIN funding_lines fl ON fl.id = a.funding_line_id JOIN organisations o ON o.id = a.recipient_id
 	LEFT JOIN decision_records r ON r.id = a.decision_record_id
 	WHERE a.status = 'pending'`,
-	// Budget changes (re-profiling and virements): the money moved, under
+	// Variations and cancellations of approved awards: the increase, or the
+	// award's amount for a cancellation (award_variation_decision).
+	`SELECT k.kind, 'award_variation', v.id,
+		CASE v.kind WHEN 'cancellation' THEN 'Cancel the award to ' || o.name
+			ELSE 'Vary the award to ' || o.name || ': ' || v.amount_before || ' to ' || v.amount || ', ' || v.starts_on || ' to ' || v.ends_on END ||
+			' (' || v.reason || ')',
+		a.reference, coalesce(v.amount - v.amount_before, -a.amount), fl.id, fl.code, v.proposed_by, v.proposed_at, 0, 1, r.reference, k.amount
+	FROM award_variations v JOIN awards a ON a.id = v.award_id JOIN funding_lines fl ON fl.id = a.funding_line_id
+	JOIN organisations o ON o.id = a.recipient_id CROSS JOIN LATERAL award_variation_decision(v.id) k
+	LEFT JOIN decision_records r ON r.id = v.decision_record_id
+	WHERE v.status = 'pending'`,
+	// Budget changes (re-profiling, virements and increases): the money moved, under
 	// the kind budget_change_decision gives (across programmes or not).
 	`SELECT k.kind, 'budget_change', c.id,
-		CASE c.kind WHEN 'reprofile' THEN 'Re-profile ' ELSE 'Virement between ' END ||
+		CASE c.kind WHEN 'reprofile' THEN 'Re-profile ' WHEN 'increase' THEN 'Raise the budget of ' ELSE 'Virement between ' END ||
 			(SELECT string_agg(DISTINCT fl.code, ', ') FROM budget_change_moves m JOIN funding_lines fl ON fl.id = m.funding_line_id
 				WHERE m.budget_change_id = c.id) || ': ' || c.reason,
 		'', k.amount, NULL::bigint, '', c.proposed_by, c.proposed_at, 0, 1, r.reference, k.amount

@@ -87,13 +87,7 @@ func checkAwardFits(ctx context.Context, db bun.IDB, fl *models.FundingLine, a *
 
 // Award returns one award with its tranches; ENOTFOUND if none.
 func (s *Store) Award(ctx context.Context, id int64) (*models.Award, error) {
-	a := new(models.Award)
-	err := s.db.NewSelect().Model(a).Where("award.id = ?", id).
-		Relation("Tranches", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("seq") }).Scan(ctx)
-	if err != nil {
-		return nil, notFound(err, "Award", id)
-	}
-	return a, nil
+	return awardIn(ctx, s.db, id)
 }
 
 // Awards lists a funding line's awards with their tranches.

@@ -56,6 +56,12 @@ func (l LineEffect) Short() decimal.Decimal {
 	return decimal.Zero
 }
 
+// shortfall says how far the line would fall below its floor.
+func (l LineEffect) shortfall() string {
+	return fmt.Sprintf("%s would have a budget of %s but %s is already awarded, reserved and spent on it, so it is %s short",
+		l.Line.Code, models.Pounds(l.After), models.Pounds(l.Floor), models.Pounds(l.Short()))
+}
+
 // BudgetEffect is what a budget change does, line by line and year by year:
 // the preview shown before it is proposed and the check made again when it
 // is approved.
@@ -70,6 +76,8 @@ func (e *BudgetEffect) DecisionKind(kind models.BudgetChangeKind) models.Decisio
 	switch {
 	case kind == models.Reprofile:
 		return models.DecisionBudgetReprofile
+	case kind == models.Increase:
+		return models.DecisionBudgetIncrease
 	case e.AcrossProgrammes:
 		return models.DecisionBudgetVirementAcrossProgrammes
 	}
@@ -88,9 +96,40 @@ func (s *Store) LineBudget(ctx context.Context, lineID int64) (*LineEffect, erro
 }
 
 // PreviewBudgetChange works out a change's effect without storing anything:
-// EINVALID when a move names no line or a year outside its line.
+// EINVALID when a move names no line or a year outside its line, or the
+// effective date does not fit (checkEffectiveOn).
 func (s *Store) PreviewBudgetChange(ctx context.Context, bc *models.BudgetChange) (*BudgetEffect, error) {
-	return budgetEffect(ctx, s.db, bc.Moves)
+	e, err := budgetEffect(ctx, s.db, bc.Moves)
+	if err != nil {
+		return nil, err
+	}
+	return e, e.checkEffectiveOn(bc)
+}
+
+// checkEffectiveOn refuses (EINVALID on effective_on) an effective date
+// outside the dates of a line the change moves, or after the end of a
+// financial year it moves: a change takes effect when approved, and its
+// effective date says from when it applies, which can be neither before a
+// line starts nor after a year it changes is over. The database holds the
+// same rule (budget_change_effective_on).
+func (e *BudgetEffect) checkEffectiveOn(bc *models.BudgetChange) error {
+	var p models.Problems
+	on := bc.EffectiveOn
+	for _, l := range e.Lines {
+		if on.Before(l.Line.StartsOn) || on.After(l.Line.EndsOn) {
+			p.Add("effective_on", "%s is outside %s's dates (%s to %s)", on.Format(models.DateLayout), l.Line.Code,
+				l.Line.StartsOn.Format(models.DateLayout), l.Line.EndsOn.Format(models.DateLayout))
+			return p.Err()
+		}
+	}
+	for _, m := range bc.Moves {
+		if m.Year.End().Before(on) {
+			p.Add("effective_on", "%s is after %s ended; a budget change cannot reach back into a year already over",
+				on.Format(models.DateLayout), m.Year)
+			return p.Err()
+		}
+	}
+	return nil
 }
 
 // budgetEffect reads each line the moves touch, its profile and its floors,
@@ -187,9 +226,8 @@ func (e *BudgetEffect) Check() error {
 					l.Line.Code, y.Year, models.Pounds(y.After), models.Pounds(y.Floor), models.Pounds(s)))
 			}
 		}
-		if s := l.Short(); s.IsPositive() {
-			short = append(short, fmt.Sprintf("%s would have a budget of %s but %s is already awarded, reserved and spent on it, so it is %s short",
-				l.Line.Code, models.Pounds(l.After), models.Pounds(l.Floor), models.Pounds(s)))
+		if l.Short().IsPositive() {
+			short = append(short, l.shortfall())
 		}
 	}
 	if len(short) > 0 {
@@ -224,6 +262,9 @@ func (s *Store) ProposeBudgetChange(ctx context.Context, actor models.Actor, bc 
 		}
 		effect, err := budgetEffect(ctx, tx, bc.Moves)
 		if err != nil {
+			return err
+		}
+		if err := effect.checkEffectiveOn(bc); err != nil {
 			return err
 		}
 		if err := effect.Check(); err != nil {
@@ -347,13 +388,18 @@ func checkChangeDecision(actor models.Actor, bc *models.BudgetChange) error {
 }
 
 // RejectBudgetChange rejects a pending change with a reason; nothing moves.
-// Anyone able to write but its proposer (EFORBIDDEN) may reject it: no
-// authority is needed to leave a budget as it is.
+// EFORBIDDEN for its proposer and for a role the scheme of delegation gives
+// no authority for the change's kind (no amount limit applies: leaving a
+// budget as it is commits nothing); the database's budget_change_authority
+// asks the same.
 func (s *Store) RejectBudgetChange(ctx context.Context, actor models.Actor, id int64, reason string) (*models.BudgetChange, error) {
 	var out *models.BudgetChange
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		bc, _, err := lockForDecision(ctx, tx, actor, id)
+		bc, e, err := lockForDecision(ctx, tx, actor, id)
 		if err != nil {
+			return err
+		}
+		if err := s.CheckDecisionAuthority(ctx, tx, e.DecisionKind(bc.Kind), decimal.Zero, actor.UserID, bc.ProposedBy); err != nil {
 			return err
 		}
 		if err := tx.NewRaw(`UPDATE budget_changes SET status = 'rejected', decided_by = ?, decided_at = now(), rejection_reason = ?

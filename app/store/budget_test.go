@@ -311,7 +311,9 @@ func TestReprofilingIsProposedDecidedAndAudited(t *testing.T) {
 	wantRefusal(t, err, "decision_four_eyes")
 	err = raw(st, `UPDATE budget_changes SET status = 'rejected', decided_by = proposed_by, decided_at = now(), rejection_reason = 'mine'
 		WHERE status = 'pending' AND id IN (SELECT budget_change_id FROM budget_change_moves WHERE funding_line_id = ?)`, fl.ID)
-	wantRefusal(t, err, "budget_changes_maker_checker")
+	// A rejection too is a decision: its authority is asked before the
+	// budget_changes_maker_checker constraint would see it.
+	wantRefusal(t, err, "decision_four_eyes")
 	// The application role may not update a move at all; even the owner is
 	// stopped by the trigger.
 	err = raw(st, "UPDATE budget_change_moves SET delta = -delta WHERE funding_line_id = ?", fl.ID)
@@ -438,5 +440,79 @@ func TestVirementsMoveBudgetBetweenLines(t *testing.T) {
 	if len(list) != 3 || list[0].Status != models.ChangeWithdrawn || list[1].Status != models.ChangeApproved || len(list[1].Moves) != 2 ||
 		list[2].Status != models.ChangePending {
 		t.Fatalf("the receiving line's changes: %+v", list)
+	}
+}
+
+// TestBudgetIncreasesAndRejectionsNeedAuthority: raising an approved line's
+// budget is a budget change of its own kind, approved under budget_increase
+// for the amount added; rejecting any budget change needs a role the scheme
+// gives its kind, in Go and in PostgreSQL.
+func TestBudgetIncreasesAndRejectionsNeedAuthority(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := profiledLine(t, st)
+	maker, officer, admin, board := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer),
+		person(t, st, models.RoleAdmin), person(t, st, models.RoleBoardMember)
+
+	if _, err := (models.BudgetChangeInput{Kind: "increase", Reason: "More money", EffectiveOn: "2024-04-01",
+		Moves: []models.MoveInput{move(fl.ID, "2024-25", "-5.00")}}).Validate(); models.ErrorCode(err) != models.EINVALID ||
+		!strings.Contains(fieldsOf(err), "moves[0].delta") {
+		t.Fatalf("an increase taking money out: %v", err)
+	}
+	bc, err := propose(t, st, maker, models.BudgetChangeInput{Kind: "increase", Reason: "The funder added to the allocation", EffectiveOn: "2024-04-01",
+		Moves: []models.MoveInput{move(fl.ID, "2024-25", "150000.00")}})
+	must(t, err)
+	// £150,000.00 is above a finance officer's £100,000.00 for budget_increase.
+	if _, _, err := st.ApproveBudgetChange(ctx, officer, bc.ID); !errors.Is(err, models.ErrAmountAuthority) {
+		t.Fatalf("officer approving a £150,000.00 increase: %v", err)
+	}
+	if _, _, err := st.ApproveBudgetChange(ctx, admin, bc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.FundingLine(ctx, fl.ID); got.Budget.StringFixed(2) != "152000.00" {
+		t.Fatalf("budget after the increase = %s", got.Budget)
+	}
+	if got := profileText(t, st, fl.ID); got != "2023-24 1200.00, 2024-25 150800.00" {
+		t.Fatalf("profile after the increase = %s", got)
+	}
+	// PostgreSQL refuses an "increase" that takes money out.
+	wantRefusal(t, raw(st, `WITH c AS (INSERT INTO budget_changes (kind, reason, effective_on, proposed_by) VALUES ('increase', 'x', '2024-04-01', ?0) RETURNING id)
+		INSERT INTO budget_change_moves (budget_change_id, funding_line_id, financial_year, delta) SELECT id, ?1, 2024, -1.00 FROM c`,
+		maker.UserID, fl.ID), "budget_change_balances")
+
+	// A board member may not reject a change: the scheme gives the role no
+	// authority for it.
+	pending, err := propose(t, st, maker, models.BudgetChangeInput{Kind: "reprofile", Reason: "Slippage", EffectiveOn: "2024-01-01",
+		Moves: []models.MoveInput{move(fl.ID, "2023-24", "-100.00"), move(fl.ID, "2024-25", "100.00")}})
+	must(t, err)
+	if _, err := st.RejectBudgetChange(ctx, board, pending.ID, "No"); !errors.Is(err, models.ErrRoleAuthority) {
+		t.Fatalf("board member rejecting: %v", err)
+	}
+	wantRefusal(t, raw(st, `UPDATE budget_changes SET status = 'rejected', rejection_reason = 'No', decided_by = ?, decided_at = now() WHERE id = ?`,
+		board.UserID, pending.ID), "decision_role_authority")
+	if _, err := st.RejectBudgetChange(ctx, officer, pending.ID, "Not this year"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBudgetChangeEffectiveDate: a change's effective date falls within
+// the dates of each line it moves and not after a year it moves has ended,
+// in Go (naming effective_on) and in PostgreSQL (budget_change_effective_on).
+func TestBudgetChangeEffectiveDate(t *testing.T) {
+	st := MustStore(t)
+	fl := profiledLine(t, st) // 2023-04-01 to 2025-03-31
+	maker := person(t, st, models.RoleFinanceOfficer)
+	for _, tc := range []struct{ on, want string }{
+		{"2024-06-01", "is after 2023-24 ended"},
+		{"2023-01-01", "is outside"},
+	} {
+		_, err := propose(t, st, maker, models.BudgetChangeInput{Kind: "reprofile", Reason: "Slippage", EffectiveOn: tc.on,
+			Moves: []models.MoveInput{move(fl.ID, "2023-24", "-100.00"), move(fl.ID, "2024-25", "100.00")}})
+		if models.ErrorCode(err) != models.EINVALID || !strings.Contains(fieldsOf(err), "effective_on: "+tc.on+" "+tc.want) {
+			t.Fatalf("effective on %s: %v", tc.on, err)
+		}
+		wantRefusal(t, raw(st, `WITH c AS (INSERT INTO budget_changes (kind, reason, effective_on, proposed_by) VALUES ('reprofile', 'x', ?0, ?1) RETURNING id)
+			INSERT INTO budget_change_moves (budget_change_id, funding_line_id, financial_year, delta)
+			SELECT id, ?2, 2023, -100.00 FROM c UNION ALL SELECT id, ?2, 2024, 100.00 FROM c`, tc.on, maker.UserID, fl.ID), "budget_change_effective_on")
 	}
 }

@@ -203,16 +203,9 @@ func (s *Store) LineDecision(ctx context.Context, id int64) (*models.LineDecisio
 func (s *Store) DecideAward(ctx context.Context, actor models.Actor, id int64, to models.DecisionStatus, reason string) (*models.Award, error) {
 	var out *models.Award
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var lineID int64
-		if err := tx.NewRaw("SELECT funding_line_id FROM awards WHERE id = ?", id).Scan(ctx, &lineID); err != nil {
-			return notFound(err, "Award", id)
-		}
-		if _, err := lockFundingLine(ctx, tx, lineID); err != nil {
+		a, fl, err := lockAward(ctx, tx, id)
+		if err != nil {
 			return err
-		}
-		a := new(models.Award)
-		if err := tx.NewSelect().Model(a).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
-			return notFound(err, "Award", id)
 		}
 		kind := models.DecisionAward
 		if a.ReservationID != nil {
@@ -230,8 +223,14 @@ func (s *Store) DecideAward(ctx context.Context, actor models.Actor, id int64, t
 			a.DecisionReason = &r
 		}
 		out = a
-		return s.audit(ctx, tx, actor, Change{Action: "award." + decisionVerb(to), Entity: "award", EntityID: a.ID,
-			Before: map[string]any{"status": before}, After: map[string]any{"status": to, "amount": a.Amount, "reason": a.DecisionReason}})
+		if err := s.audit(ctx, tx, actor, Change{Action: "award." + decisionVerb(to), Entity: "award", EntityID: a.ID,
+			Before: map[string]any{"status": before}, After: map[string]any{"status": to, "amount": a.Amount, "reason": a.DecisionReason}}); err != nil {
+			return err
+		}
+		if a.ReservationID == nil || to == models.DecisionApproved {
+			return nil
+		}
+		return s.restoreReservation(ctx, tx, actor, fl, a)
 	})
 	return out, s.recordRefusal(ctx, actor, "award", "award."+decisionVerb(to), id, err)
 }

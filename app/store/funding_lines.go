@@ -24,14 +24,14 @@ func (s *Store) CreateFundingLine(ctx context.Context, actor models.Actor, fl *m
 
 // UpdateFundingLine replaces a funding line's details (not its status). A
 // budget below what the line already holds is refused with ECONFLICT (see
-// checkBudgetFloor).
+// checkLineFloor).
 func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id int64, fl *models.FundingLine) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		before, err := lockFundingLine(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if err := checkBudgetFloor(ctx, tx, before, fl.Budget); err != nil {
+		if err := checkLineFloor(ctx, tx, before, fl.Budget); err != nil {
 			return err
 		}
 		reshaped := !fl.Budget.Equal(before.Budget) || !fl.StartsOn.Equal(before.StartsOn) || !fl.EndsOn.Equal(before.EndsOn)
@@ -126,31 +126,22 @@ func lockFundingLine(ctx context.Context, tx bun.Tx, id int64) (*models.FundingL
 	return fl, nil
 }
 
-// checkBudgetFloor refuses (ECONFLICT on budget) a budget for the locked
-// line below what it already holds: its awards and held reservations plus
-// approved spend outside any award, and never below its approved spend. The
-// database's funding_lines_budget_covers_spend holds the same rule.
-func checkBudgetFloor(ctx context.Context, db bun.IDB, fl *models.FundingLine, budget decimal.Decimal) error {
-	var h struct {
-		Awarded, Reserved, Unawarded, Spent decimal.Decimal
-	}
-	if err := db.NewRaw(`SELECT
-			coalesce((SELECT sum(amount) FROM awards WHERE funding_line_id = ?0 AND status IN ('pending', 'approved')), 0) AS awarded,
-			coalesce((SELECT sum(amount) FROM reservations WHERE funding_line_id = ?0 AND status = 'held'), 0) AS reserved,
-			coalesce(sum(amount) FILTER (WHERE award_id IS NULL), 0) AS unawarded, coalesce(sum(amount), 0) AS spent
-		FROM spend_entries WHERE funding_line_id = ?0 AND status = 'approved'`, fl.ID).Scan(ctx, &h); err != nil {
+// checkLineFloor refuses (ECONFLICT on budget) a budget for the locked
+// line below its floor, what it already holds (budget_line_floor: pending
+// and approved awards, held reservations and approved spend outside
+// awards). It is the rule budget_above_floor, as BudgetEffect.Check applies
+// it to budget changes; the database holds it under that name.
+func checkLineFloor(ctx context.Context, db bun.IDB, fl *models.FundingLine, budget decimal.Decimal) error {
+	l := LineEffect{Line: fl, Before: fl.Budget, After: budget}
+	if err := db.NewRaw("SELECT budget_line_floor(?)", fl.ID).Scan(ctx, &l.Floor); err != nil {
 		return err
 	}
-	floor := decimal.Max(h.Awarded.Add(h.Reserved).Add(h.Unawarded), h.Spent)
-	if !budget.LessThan(floor) {
+	if !l.Short().IsPositive() {
 		return nil
 	}
-	return &models.Error{Code: models.ECONFLICT,
-		Message: "The budget cannot be less than what funding line " + fl.Code + " already holds: " + models.Pounds(h.Spent) +
-			" approved spend (" + models.Pounds(h.Unawarded) + " of it outside awards), " + models.Pounds(h.Awarded) + " awarded and " +
-			models.Pounds(h.Reserved) + " reserved.",
-		Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.Pounds(floor) +
-			", what " + fl.Code + " already holds in approved spend, awards and reservations"}}}
+	return &models.Error{Code: models.ECONFLICT, Message: upperFirst(l.shortfall()) + ".",
+		Fields: []models.FieldError{{Field: "budget", Message: "must be at least " + models.Pounds(l.Floor) +
+			", what " + fl.Code + " already holds in awards, reservations and approved spend outside awards"}}}
 }
 
 // committedOn is what a line has awarded and what it holds in reservations.

@@ -105,9 +105,8 @@ func TestBudgetNeverBelowWhatTheLineHolds(t *testing.T) {
 	}
 	for _, budget := range []string{"10.00", "899.99"} {
 		// An approved line's budget moves only by a budget change, which
-		// stops this first; the line's floor stands behind it, even for the
-		// owner with that rule switched off (budget_above_floor fires before
-		// funding_lines_budget_covers_spend, which holds the same floor).
+		// stops this first; the line's floor (budget_above_floor) stands
+		// behind it, even for the owner with that rule switched off.
 		refusedBy(t, raw(st, "UPDATE funding_lines SET budget = ? WHERE id = ?", budget, fl.ID), "budget_changed_by_budget_change")
 		refusedBy(t, asOwner(t, `ALTER TABLE funding_lines DISABLE TRIGGER funding_lines_budget_changed_by_budget_change;
 			UPDATE funding_lines SET budget = `+budget+` WHERE id = `+fmt.Sprint(fl.ID)), "budget_above_floor")

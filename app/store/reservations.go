@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/uptrace/bun"
 
@@ -112,6 +113,38 @@ func (s *Store) ConvertReservation(ctx context.Context, actor models.Actor, id i
 		a.FundingLineID, a.ReservationID = fl.ID, &id
 		return s.insertAward(ctx, tx, actor, fl, a)
 	})
+}
+
+// restoreReservation gives back the reservation an award was converted
+// from, once that award is rejected or withdrawn: held again when the
+// locked line can still hold it, otherwise released with a reason saying
+// so (its budget went to other awards meanwhile). The database's
+// reservations_close_once allows only this, in the deciding transaction.
+func (s *Store) restoreReservation(ctx context.Context, tx bun.Tx, actor models.Actor, fl *models.FundingLine, a *models.Award) error {
+	before := new(models.Reservation)
+	if err := tx.NewSelect().Model(before).Where("id = ?", *a.ReservationID).For("UPDATE").Scan(ctx); err != nil {
+		return notFound(err, "Reservation", *a.ReservationID)
+	}
+	committed, reserved, err := committedOn(ctx, tx, fl.ID)
+	if err != nil {
+		return err
+	}
+	after := new(models.Reservation)
+	*after = *before
+	after.Status, after.ClosedBy, after.ClosedAt = models.ReservationHeld, nil, nil
+	action := "reservation.restore"
+	if left := fl.Budget.Sub(committed).Sub(reserved); left.LessThan(before.Amount) {
+		reason := fmt.Sprintf("Award %s was %s, but only %s of the line's budget is left to hold the %s reserved.",
+			a.Reference, a.Status, models.Pounds(left), models.Pounds(before.Amount))
+		now := s.clock.Now().UTC()
+		after.Status, after.ReleaseReason, after.ClosedBy, after.ClosedAt = models.ReservationReleased, &reason, &actor.UserID, &now
+		action = "reservation.release"
+	}
+	if _, err := tx.NewUpdate().Model(after).Column("status", "release_reason", "closed_by", "closed_at").WherePK().
+		Returning("*").Exec(ctx); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, actor, Change{Action: action, Entity: "reservation", EntityID: after.ID, Before: before, After: after})
 }
 
 // Reservation returns one reservation; ENOTFOUND if none.

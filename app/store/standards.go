@@ -86,7 +86,8 @@ type AwardFilter struct {
 	Over          *decimal.Decimal         // only awards of more than this
 }
 
-// PublishableAwards lists awards with what publishing needs about them, in id order.
+// PublishableAwards lists approved awards with what publishing needs about
+// them, in id order: one pending, rejected, withdrawn or cancelled is left out.
 func (s *Store) PublishableAwards(ctx context.Context, f AwardFilter) ([]AwardRecord, error) {
 	if f.LineIDs != nil && len(f.LineIDs) == 0 {
 		return nil, nil
@@ -114,7 +115,8 @@ func (s *Store) PublishableAwards(ctx context.Context, f AwardFilter) ([]AwardRe
 		JOIN programmes p ON p.id = fl.programme_id
 		JOIN organisations fo ON fo.id = fl.funder_id
 		JOIN organisations ro ON ro.id = a.recipient_id
-		WHERE (?::date IS NULL OR a.awarded_on BETWEEN ?::date AND ?::date)
+		WHERE a.status = 'approved' -- a proposal, refused or cancelled award is no grant made
+		  AND (?::date IS NULL OR a.awarded_on BETWEEN ?::date AND ?::date)
 		  AND (?::date IS NULL OR a.awarded_on >= ?::date)
 		  AND (?::date IS NULL OR a.awarded_on <= ?::date)
 		  AND (? = 0 OR fl.programme_id = ?)
@@ -174,7 +176,7 @@ func (s *Store) ContractProcesses(ctx context.Context, f AwardFilter) ([]Contrac
 		JOIN programmes p ON p.id = fl.programme_id
 		JOIN organisations fo ON fo.id = fl.funder_id
 		LEFT JOIN organisations so ON so.id = fl.awarded_supplier_id
-		CROSS JOIN LATERAL (SELECT coalesce((SELECT min(a.awarded_on) FROM awards a WHERE a.funding_line_id = fl.id),
+		CROSS JOIN LATERAL (SELECT coalesce((SELECT min(a.awarded_on) FROM awards a WHERE a.funding_line_id = fl.id AND a.status = 'approved'),
 			fl.tender_closes_on, fl.starts_on) AS day) d
 		WHERE fl.kind = 'contract'
 		  AND (?::date IS NULL OR d.day BETWEEN ?::date AND ?::date)
@@ -182,7 +184,7 @@ func (s *Store) ContractProcesses(ctx context.Context, f AwardFilter) ([]Contrac
 		  AND (?::date IS NULL OR d.day <= ?::date)
 		  AND (? = 0 OR fl.programme_id = ?)
 		  AND (? = 0 OR fl.id = ?)
-		  AND (? = 0 OR fl.awarded_supplier_id = ? OR EXISTS (SELECT 1 FROM awards a WHERE a.funding_line_id = fl.id AND a.recipient_id = ?))
+		  AND (? = 0 OR fl.awarded_supplier_id = ? OR EXISTS (SELECT 1 FROM awards a WHERE a.funding_line_id = fl.id AND a.status = 'approved' AND a.recipient_id = ?))
 		ORDER BY fl.id`, yearStart(f.Year), yearStart(f.Year), yearEnd(f.Year), f.From, f.From, f.To, f.To,
 		f.ProgrammeID, f.ProgrammeID, f.FundingLineID, f.FundingLineID, f.RecipientID, f.RecipientID, f.RecipientID).Scan(ctx, &out)
 	return out, translate(err)
