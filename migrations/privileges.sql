@@ -125,3 +125,8 @@ GRANT SELECT, UPDATE (seq, hash) ON audit_head TO :"app";
 -- an old schema; only the owner migrates.
 GRANT SELECT ON bun_migrations TO :"app";
 REVOKE ALL ON bun_migration_locks FROM :"app";
+
+-- Contracts: a contract line's procurement, edited with the line.
+GRANT UPDATE (procurement_method, direct_award_reason, framework_name, contract_title, tender_published_on,
+    contract_value, contract_starts_on, contract_ends_on, main_procurement_category)
+    ON funding_lines TO :"app";

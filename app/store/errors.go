@@ -74,7 +74,19 @@ var constraintErrors = map[string]struct {
 	"decision_kind_unknown":                  {models.EINVALID, "", "the scheme of delegation has no such kind of decision"},
 	"decision_citation_required":             {models.EINVALID, "decision_record_id", "this decision must cite the decision record that authorised it"},
 	"decision_records_reference_key":         {models.ECONFLICT, "reference", "a decision record with this reference already exists"},
-	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
+	// Contracts (contracts.go).
+	"funding_lines_procurement_method_check":        {models.EINVALID, "tender.procurement_method", "must be one of open, restricted, competitive_with_negotiation, direct_award or framework_call_off"},
+	"funding_lines_main_procurement_category_check": {models.EINVALID, "tender.main_procurement_category", "must be one of goods, services or works"},
+	"funding_lines_direct_award_reason":             {models.EINVALID, "tender.direct_award_reason", "a direct award, and only a direct award, says why the contract was not competed"},
+	"funding_lines_framework_named":                 {models.EINVALID, "tender.framework_name", "a call-off, and only a call-off, names the framework it is called off"},
+	"funding_lines_contract_title_check":            {models.EINVALID, "tender.contract_title", "must not be blank"},
+	"funding_lines_contract_value_check":            {models.EINVALID, "tender.contract_value", "must be more than zero"},
+	"funding_lines_tender_period_check":             {models.EINVALID, "tender.closes_on", "must be on or after the day the tender was published"},
+	"funding_lines_contract_period_check":           {models.EINVALID, "tender.contract_ends_on", "must be on or after the day the contract starts"},
+	"funding_lines_contract_within_line":            {models.EINVALID, "tender.contract_starts_on", "the contract must run within its funding line's dates"},
+	"funding_lines_contract_complete":               {models.EINVALID, "tender.contract_value", "a contract's value is recorded with its winning supplier, title, dates, procedure and category"},
+	"funding_lines_procurement_kind_check":          {models.EINVALID, "tender", "only a contract has a procurement"},
+	"spend_evidence_append_only":                    {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
 }
 
 // decisionRules are assert_decision_authority's refusals, by the constraint
