@@ -145,3 +145,43 @@ func (c *collector) checkProcurement(fl *FundingLine, t *TenderInput) {
 func InBand(value decimal.Decimal, min, max *decimal.Decimal) bool {
 	return min == nil || max == nil || (!value.LessThan(*min) && !value.GreaterThan(*max))
 }
+
+// Where a contract's value lies against its tender's band.
+const (
+	BandBelow      = "below band"
+	BandWithin     = "within band"
+	BandAbove      = "above band"
+	BandNoContract = "no contract recorded"
+)
+
+// ContractBand places a contract's value (not its spend) against its
+// tender's band: "" when the tender has no band, BandNoContract before the
+// contract's value is recorded. Every report, page and export asks this one
+// function, so two tables never disagree about one contract.
+func ContractBand(value, min, max *decimal.Decimal) string {
+	switch {
+	case min == nil || max == nil:
+		return ""
+	case value == nil:
+		return BandNoContract
+	case value.LessThan(*min):
+		return BandBelow
+	case value.GreaterThan(*max):
+		return BandAbove
+	}
+	return BandWithin
+}
+
+// ContractSpend sets spend beside a contract's value: "£19,700.00 spent of
+// £18,500.00 contracted", and how far the spend is over the contract (zero
+// when it is not, or no value is recorded: then the text says so).
+func ContractSpend(spent decimal.Decimal, value *decimal.Decimal) (text string, over decimal.Decimal) {
+	if value == nil {
+		return Pounds(spent) + " spent; no contract value recorded", decimal.Zero
+	}
+	text = Pounds(spent) + " spent of " + Pounds(*value) + " contracted"
+	if over = spent.Sub(*value); over.IsPositive() {
+		return text + ": " + Pounds(over) + " over the contract", over
+	}
+	return text, decimal.Zero
+}

@@ -76,3 +76,32 @@ func TestContractProcurementRefused(t *testing.T) {
 		expectOnly(t, err, "tender", "only a contract")
 	})
 }
+
+func TestContractBandIsTheContractsValue(t *testing.T) {
+	lo, hi := decp("10000.00"), decp("25000.00")
+	for value, want := range map[string]string{"9999.99": BandBelow, "10000.00": BandWithin, "25000.00": BandWithin,
+		"25000.01": BandAbove, "60100.00": BandAbove} {
+		if got := ContractBand(decp(value), lo, hi); got != want {
+			t.Errorf("%s: %s, want %s", value, got, want)
+		}
+	}
+	if got := ContractBand(nil, lo, hi); got != BandNoContract {
+		t.Errorf("no value: %q", got)
+	}
+	if ContractBand(decp("1.00"), nil, nil) != "" {
+		t.Error("a line without a band has a position")
+	}
+}
+
+func TestContractSpendShowsAnOverspend(t *testing.T) {
+	text, over := ContractSpend(dec("19700.00"), decp("18500.00"))
+	if text != "£19,700.00 spent of £18,500.00 contracted: £1,200.00 over the contract" || over.StringFixed(2) != "1200.00" {
+		t.Fatalf("%q, %s", text, over)
+	}
+	if text, over = ContractSpend(dec("18500.00"), decp("18500.00")); text != "£18,500.00 spent of £18,500.00 contracted" || !over.IsZero() {
+		t.Fatalf("%q, %s", text, over)
+	}
+	if text, _ = ContractSpend(dec("5.00"), nil); text != "£5.00 spent; no contract value recorded" {
+		t.Fatalf("%q", text)
+	}
+}

@@ -115,7 +115,8 @@ func TestContractProcurementForm(t *testing.T) {
 	e.mustStatus(r, 303)
 	r = officer.request("GET", r.Header.Get("Location"), nil)
 	e.mustStatus(r, 200)
-	for _, want := range []string{"Call-off from a framework: Crown Commercial Service RM6145", "published 2024-03-01", "£18,500.00"} {
+	for _, want := range []string{"Call-off from a framework: Crown Commercial Service RM6145", "published 2024-03-01", "£18,500.00",
+		"The contract's value is within band.", "£0.00 spent of £18,500.00 contracted"} {
 		if !strings.Contains(string(r.Body), want) {
 			t.Fatalf("the line's page should show %q:\n%s", want, r.Body)
 		}

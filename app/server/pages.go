@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 
 	"granttrack/app/store"
 	"granttrack/models"
@@ -155,7 +156,25 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
 		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout),
 		"Decisions": decisions, "Records": records, "RecordRefs": recordRefs, "People": people,
-		"Budget": budget, "Procedure": fl.Procedure()})
+		"Budget": budget, "Procedure": fl.Procedure(), "Contract": contractPositionOf(fl, t)})
+}
+
+// contractPosition is a contract line's value in its band and its spend
+// against its value, as the reports give them.
+type contractPosition struct {
+	Band, SpendText string
+	Overspent       bool
+}
+
+func contractPositionOf(fl *models.FundingLine, t models.LineTotals) *contractPosition {
+	if fl.Kind != models.KindContract {
+		return nil
+	}
+	p := &contractPosition{Band: models.ContractBand(fl.ContractValue, fl.TenderMinValue, fl.TenderMaxValue)}
+	var over decimal.Decimal
+	p.SpendText, over = models.ContractSpend(t.Spent, fl.ContractValue)
+	p.Overspent = over.IsPositive()
+	return p
 }
 
 // lineStatus proposes approving or activating a line for a second person's
