@@ -130,3 +130,7 @@ REVOKE ALL ON bun_migration_locks FROM :"app";
 GRANT UPDATE (procurement_method, direct_award_reason, framework_name, contract_title, tender_published_on,
     contract_value, contract_starts_on, contract_ends_on, main_procurement_category)
     ON funding_lines TO :"app";
+-- A contract's band exception: proposed, then decided once by a second
+-- person (contract_band_exceptions_guard holds that).
+GRANT SELECT, INSERT ON contract_band_exceptions TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON contract_band_exceptions TO :"app";

@@ -1,9 +1,12 @@
 package models
 
 import (
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
 )
 
 // ProcurementMethod is how a contract's supplier was chosen, in the words
@@ -184,4 +187,50 @@ func ContractSpend(spent decimal.Decimal, value *decimal.Decimal) (text string, 
 		return text + ": " + Pounds(over) + " over the contract", over
 	}
 	return text, decimal.Zero
+}
+
+// The rules of an award on a contract line, by the name both layers give
+// them (the database raises them as constraints of these names).
+var (
+	ErrContractOutsideBand = errors.New("contract_within_band")      // the value lies outside the band, with no approved exception
+	ErrAwardNotToWinner    = errors.New("award_to_winning_supplier") // the recipient is not the tender's winner
+	ErrAwardBeyondContract = errors.New("award_within_contract")     // the awards would exceed the contract's value
+)
+
+// ContractBandException lets one contract's value lie outside its tender's
+// band: proposed with a reason by one person, approved by another with
+// authority for the value in the scheme of delegation
+// (DecisionContractBandException).
+type ContractBandException struct {
+	bun.BaseModel `bun:"table:contract_band_exceptions"`
+
+	ID               int64           `bun:",pk,autoincrement"`
+	FundingLineID    int64           `bun:",notnull"`
+	ContractValue    decimal.Decimal `bun:"type:numeric(15,2),notnull"`
+	Reason           string          `bun:",notnull"`
+	DecisionRecordID *int64          `bun:""`
+	Status           DecisionStatus  `bun:",notnull"`
+	ProposedBy       int64           `bun:",notnull"`
+	ProposedAt       time.Time       `bun:",nullzero,notnull,default:current_timestamp"`
+	DecidedBy        *int64          `bun:""`
+	DecidedAt        *time.Time      `bun:""`
+	DecisionReason   *string         `bun:""`
+}
+
+// BandExceptionInput proposes a band exception for a contract line.
+type BandExceptionInput struct {
+	ContractValue    string `json:"contract_value" form:"contract_value" openapi:"money-input"`
+	Reason           string `json:"reason" form:"reason" doc:"why the contract may lie outside its tender's band"`
+	DecisionRecordID *int64 `json:"decision_record_id" form:"decision_record_id"`
+}
+
+// Validate returns the pending exception the input describes for the line,
+// or an EINVALID error naming every bad field.
+func (in BandExceptionInput) Validate(lineID int64) (*ContractBandException, error) {
+	var c collector
+	x := &ContractBandException{FundingLineID: lineID, Status: DecisionPending,
+		ContractValue:    c.money("contract_value", in.ContractValue, ParsePositiveMoney),
+		Reason:           c.longText("reason", in.Reason, true, 2000),
+		DecisionRecordID: c.optionalID("decision_record_id", in.DecisionRecordID)}
+	return x, c.Err()
 }

@@ -122,3 +122,86 @@ func TestContractProcurementForm(t *testing.T) {
 		}
 	}
 }
+
+// TestContractAwardRulesThroughTheAPI makes the award the brief describes,
+// £40,000.00 on a £10,000–£25,000 tender and to a supplier who did not
+// win, and sees each refused with problem+json naming the field; then a
+// band exception goes through the approvals queue.
+func TestContractAwardRulesThroughTheAPI(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("100.00")
+	winner := e.mustSupplier()
+	var got struct{ ID int64 }
+	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/funding-lines", contractBody(f, winner, "18500.00"))
+	e.mustStatus(r, 201)
+	r.json(t, &got)
+	line := got.ID
+	for _, s := range []string{"approved", "active"} {
+		r = e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/decisions", line), map[string]any{"to_status": s})
+		e.mustStatus(r, 201)
+		r.json(t, &got)
+		e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", got.ID), nil), 200)
+	}
+	award := func(recipient int64, amount string) response {
+		return e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", line), map[string]any{
+			"recipient_id": recipient, "reference": unique("CA-"), "amount": amount, "awarded_on": "2024-04-20",
+			"starts_on": "2024-05-01", "ends_on": "2025-03-31"})
+	}
+	for _, tc := range []struct {
+		name      string
+		recipient int64
+		amount    string
+		field     string
+	}{
+		{"ErrBeyondTheContract", winner, "40000.00", "amount"},
+		{"ErrNotTheWinner", f.RecipientID, "18500.00", "recipient_id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.count("awards")
+			r := award(tc.recipient, tc.amount)
+			e.mustStatus(r, 422)
+			if p := r.problem(t); len(p.Errors) == 0 || p.Errors[0].Field != tc.field {
+				t.Fatalf("problem = %+v, want the field %s", p, tc.field)
+			}
+			if e.count("awards") != before {
+				t.Fatal("a refused award was stored")
+			}
+		})
+	}
+	t.Run("ErrContractOutsideTheBand", func(t *testing.T) {
+		body := contractBody(f, winner, "40000.00")
+		body["code"] = unique("CONX")
+		r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/funding-lines", body)
+		e.mustStatus(r, 409)
+		if p := r.problem(t); len(p.Errors) == 0 || p.Errors[0].Field != "tender.contract_value" {
+			t.Fatalf("problem = %+v", p)
+		}
+	})
+	t.Run("OKBandExceptionOnTheApprovalsQueue", func(t *testing.T) {
+		r := e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/band-exceptions", line),
+			map[string]any{"contract_value": "40000.00", "reason": "Scope widened to every borough by the board"})
+		e.mustStatus(r, 201)
+		r.json(t, &got)
+		r = e.do(models.RoleAdmin, "GET", "/api/v1/approvals", nil)
+		e.mustStatus(r, 200)
+		var queue struct {
+			Items []struct {
+				DecisionKind    string `json:"decision_kind"`
+				Entity, Approve string
+				ID              int64
+			}
+		}
+		r.json(t, &queue)
+		found := ""
+		for _, a := range queue.Items {
+			if a.Entity == "contract_band_exception" && a.ID == got.ID && a.DecisionKind == "contract_band_exception" {
+				found = a.Approve
+			}
+		}
+		if found != fmt.Sprintf("/api/v1/band-exceptions/%d/approve", got.ID) {
+			t.Fatalf("the exception is not on the approvals queue: %+v", queue.Items)
+		}
+		e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", found, nil), 403)
+		e.mustStatus(e.do(models.RoleAdmin, "POST", found, nil), 200)
+	})
+}

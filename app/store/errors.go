@@ -85,6 +85,11 @@ var constraintErrors = map[string]struct {
 	"funding_lines_contract_period_check":           {models.EINVALID, "tender.contract_ends_on", "must be on or after the day the contract starts"},
 	"funding_lines_contract_within_line":            {models.EINVALID, "tender.contract_starts_on", "the contract must run within its funding line's dates"},
 	"funding_lines_contract_complete":               {models.EINVALID, "tender.contract_value", "a contract's value is recorded with its winning supplier, title, dates, procedure and category"},
+	"contract_within_band":                          {models.ECONFLICT, "tender.contract_value", "the contract's value lies outside its tender's band with no approved band exception"},
+	"award_to_winning_supplier":                     {models.EINVALID, "recipient_id", "an award on a contract line goes to the tender's winning supplier"},
+	"award_within_contract":                         {models.EINVALID, "amount", "the awards on a contract line add up to no more than the contract's value"},
+	"contract_band_exceptions_decided_once":         {models.ECONFLICT, "", "a proposal is decided once and never changed"},
+	"contract_band_exceptions_one_pending":          {models.ECONFLICT, "", "this funding line already has a band exception awaiting a decision"},
 	"funding_lines_procurement_kind_check":          {models.EINVALID, "tender", "only a contract has a procurement"},
 	"spend_evidence_append_only":                    {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
 }
