@@ -147,3 +147,12 @@ GRANT SELECT, UPDATE (seq, hash, entry_id, verified_at) ON verification_checkpoi
 -- an old schema; only the owner migrates.
 GRANT SELECT ON bun_migrations TO :"app";
 REVOKE ALL ON bun_migration_locks FROM :"app";
+
+-- Contracts: a contract line's procurement, edited with the line.
+GRANT UPDATE (procurement_method, direct_award_reason, framework_name, contract_title, tender_published_on,
+    contract_value, contract_starts_on, contract_ends_on, main_procurement_category)
+    ON funding_lines TO :"app";
+-- A contract's band exception: proposed, then decided once by a second
+-- person (contract_band_exceptions_guard holds that).
+GRANT SELECT, INSERT ON contract_band_exceptions TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON contract_band_exceptions TO :"app";

@@ -30,7 +30,8 @@ const (
 	DecisionDelegationChange               DecisionKind = "delegation_change"
 	// DecisionAccountGrant gives an account authority over money: a new
 	// account, or a role raised to one that approves money. Admins take it.
-	DecisionAccountGrant DecisionKind = "account_grant"
+	DecisionAccountGrant          DecisionKind = "account_grant"
+	DecisionContractBandException DecisionKind = "contract_band_exception"
 )
 
 // AllDecisionKinds returns every kind of decision, in the order the scheme
@@ -38,7 +39,7 @@ const (
 func AllDecisionKinds() []DecisionKind {
 	return []DecisionKind{DecisionSpend, DecisionLineApproval, DecisionLineActivation, DecisionAward, DecisionAwardVariation,
 		DecisionAwardCancellation, DecisionReservationConversion, DecisionBudgetReprofile, DecisionBudgetVirementWithinProgramme,
-		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange, DecisionAccountGrant}
+		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange, DecisionAccountGrant, DecisionContractBandException}
 }
 
 // Valid reports whether k is a known kind of decision.

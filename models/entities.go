@@ -90,8 +90,18 @@ type FundingLine struct {
 	TenderMaxValue    *decimal.Decimal  `bun:"type:numeric(15,2)"`
 	TenderClosesOn    *time.Time        `bun:"type:date"`
 	AwardedSupplierID *int64            `bun:""`
-	CreatedAt         time.Time         `bun:",nullzero,notnull,default:current_timestamp"`
-	UpdatedAt         time.Time         `bun:",nullzero,notnull,default:current_timestamp"`
+	// The contract's procurement (contract lines only; see contract.go).
+	ProcurementMethod *ProcurementMethod `bun:""`
+	DirectAwardReason *string            `bun:""`
+	FrameworkName     *string            `bun:""`
+	ContractTitle     *string            `bun:""`
+	TenderPublishedOn *time.Time         `bun:"type:date"`
+	ContractValue     *decimal.Decimal   `bun:"type:numeric(15,2)"`
+	ContractStartsOn  *time.Time         `bun:"type:date"`
+	ContractEndsOn    *time.Time         `bun:"type:date"`
+	MainCategory      *string            `bun:"main_procurement_category"`
+	CreatedAt         time.Time          `bun:",nullzero,notnull,default:current_timestamp"`
+	UpdatedAt         time.Time          `bun:",nullzero,notnull,default:current_timestamp"`
 }
 
 // Award commits part of a funding line's budget to a recipient.

@@ -316,10 +316,22 @@ type TenderInput struct {
 	MaxValue          *string `json:"max_value" form:"tender_max_value" openapi:"money-input"`
 	ClosesOn          *string `json:"closes_on" form:"tender_closes_on"`
 	AwardedSupplierID *int64  `json:"awarded_supplier_id" form:"awarded_supplier_id"`
+	// The procurement: how the winner was chosen, and the contract made.
+	ProcurementMethod *string `json:"procurement_method" form:"procurement_method" doc:"open, restricted, competitive_with_negotiation, direct_award or framework_call_off"`
+	DirectAwardReason *string `json:"direct_award_reason" form:"direct_award_reason" doc:"why a direct award was not competed (direct awards only)"`
+	FrameworkName     *string `json:"framework_name" form:"framework_name" doc:"the framework a call-off is called off (call-offs only)"`
+	ContractTitle     *string `json:"contract_title" form:"contract_title"`
+	PublishedOn       *string `json:"published_on" form:"tender_published_on"`
+	ContractValue     *string `json:"contract_value" form:"contract_value" openapi:"money-input"`
+	ContractStartsOn  *string `json:"contract_starts_on" form:"contract_starts_on"`
+	ContractEndsOn    *string `json:"contract_ends_on" form:"contract_ends_on"`
+	MainCategory      *string `json:"main_procurement_category" form:"main_procurement_category" doc:"goods, services or works"`
 }
 
 func (t *TenderInput) empty() bool {
-	return t == nil || (t.Reference == nil && t.MinValue == nil && t.MaxValue == nil && t.ClosesOn == nil && t.AwardedSupplierID == nil)
+	return t == nil || (t.Reference == nil && t.MinValue == nil && t.MaxValue == nil && t.ClosesOn == nil && t.AwardedSupplierID == nil &&
+		t.ProcurementMethod == nil && t.DirectAwardReason == nil && t.FrameworkName == nil && t.ContractTitle == nil &&
+		t.PublishedOn == nil && t.ContractValue == nil && t.ContractStartsOn == nil && t.ContractEndsOn == nil && t.MainCategory == nil)
 }
 
 // FundingLineInput creates or replaces a funding line. Status is changed
@@ -380,6 +392,7 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 			fl.TenderMinValue.GreaterThan(*fl.TenderMaxValue) {
 			c.Add("tender.max_value", "must be at least the minimum value %s", Pounds(*fl.TenderMinValue))
 		}
+		c.checkProcurement(fl, t)
 	}
 	return fl, c.Err()
 }

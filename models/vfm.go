@@ -252,19 +252,6 @@ func ProgressToTarget(baseline, target, actual *decimal.Decimal) (percent decima
 	return actual.Sub(*baseline).Mul(decimal.NewFromInt(100)).DivRound(target.Sub(*baseline), 1), true
 }
 
-// BandPosition places an amount against a tender's value band.
-func BandPosition(amount decimal.Decimal, min, max *decimal.Decimal) string {
-	switch {
-	case min == nil || max == nil:
-		return ""
-	case amount.LessThan(*min):
-		return "below band"
-	case amount.GreaterThan(*max):
-		return "above band"
-	}
-	return "within band"
-}
-
 // MeasurementDue is the day after which an indicator whose last
 // measurement period ended on lastEnd is overdue: one reporting period later.
 func MeasurementDue(f Frequency, lastEnd time.Time) time.Time {

@@ -197,14 +197,6 @@ func TestProgressToTargetAndBand(t *testing.T) {
 	if _, ok := ProgressToTarget(nil, decp("100"), decp("90")); ok {
 		t.Fatal("missing baseline gave a percentage")
 	}
-	for amount, want := range map[string]string{"9999.99": "below band", "10000.00": "within band", "25000.00": "within band", "25000.01": "above band"} {
-		if got := BandPosition(dec(amount), decp("10000"), decp("25000")); got != want {
-			t.Errorf("%s: %s, want %s", amount, got, want)
-		}
-	}
-	if BandPosition(dec("1"), nil, nil) != "" {
-		t.Error("a line without a band has a position")
-	}
 }
 
 func TestMonthlyBurnAndPeriods(t *testing.T) {

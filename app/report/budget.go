@@ -123,12 +123,14 @@ type Group struct {
 	Code string
 	Name string
 	Figures
-	// For a funding line: its kind and, for contracts, the tender's band
-	// and where the period's spend sits in it.
-	Kind         models.FundingLineKind
-	TenderMin    *decimal.Decimal
-	TenderMax    *decimal.Decimal
-	BandPosition string
+	// For a funding line: its kind and, for contracts, the tender's band,
+	// the contract's value and where it sits in the band
+	// (models.ContractBand).
+	Kind          models.FundingLineKind
+	TenderMin     *decimal.Decimal
+	TenderMax     *decimal.Decimal
+	ContractValue *decimal.Decimal
+	BandPosition  string
 }
 
 // Budget is the budget report for a period.
@@ -204,8 +206,8 @@ func budgetFrom(ctx context.Context, st *store.Store, q Query, ls []line) (*Budg
 	case ByFundingLine:
 		for _, l := range ls {
 			g := Group{Key: strconv.FormatInt(l.LineID, 10), Code: l.Code, Name: l.Title, Figures: l.fig, Kind: l.Kind,
-				TenderMin: l.TenderMin, TenderMax: l.TenderMax}
-			g.BandPosition = models.BandPosition(l.Spent, l.TenderMin, l.TenderMax)
+				TenderMin: l.TenderMin, TenderMax: l.TenderMax, ContractValue: l.ContractValue,
+				BandPosition: models.ContractBand(l.ContractValue, l.TenderMin, l.TenderMax)}
 			b.Groups = append(b.Groups, g)
 		}
 	case ByRecipient:

@@ -26,16 +26,20 @@ type Outcome struct {
 	Series    []*models.Measurement
 }
 
-// Contract is a contract line's cost against its tender's value band.
+// Contract is a contract line's value against its tender's band
+// (models.ContractBand), and its spend against its value.
 type Contract struct {
-	LineID       int64
-	Code         string
-	Title        string
-	TenderMin    *decimal.Decimal
-	TenderMax    *decimal.Decimal
-	Committed    decimal.Decimal // awarded, all time
-	Spent        decimal.Decimal // approved, all time
-	BandPosition string
+	LineID        int64
+	Code          string
+	Title         string
+	TenderMin     *decimal.Decimal
+	TenderMax     *decimal.Decimal
+	ContractValue *decimal.Decimal
+	Committed     decimal.Decimal // awarded, all time
+	Spent         decimal.Decimal // approved, all time
+	BandPosition  string
+	SpendText     string          // "£19,700.00 spent of £18,500.00 contracted"
+	Overspend     decimal.Decimal // spend beyond the contract's value
 }
 
 // ValueForMoney is the value-for-money report for a period.
@@ -140,8 +144,10 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 	}
 	for _, id := range contractIDs {
 		l, t := lineOf[id], totals[id]
-		v.Contracts = append(v.Contracts, Contract{LineID: id, Code: l.Code, Title: l.Title, TenderMin: l.TenderMin, TenderMax: l.TenderMax,
-			Committed: t.Committed, Spent: t.Spent, BandPosition: models.BandPosition(t.Spent, l.TenderMin, l.TenderMax)})
+		c := Contract{LineID: id, Code: l.Code, Title: l.Title, TenderMin: l.TenderMin, TenderMax: l.TenderMax, ContractValue: l.ContractValue,
+			Committed: t.Committed, Spent: t.Spent, BandPosition: models.ContractBand(l.ContractValue, l.TenderMin, l.TenderMax)}
+		c.SpendText, c.Overspend = models.ContractSpend(t.Spent, l.ContractValue)
+		v.Contracts = append(v.Contracts, c)
 	}
 	return v, nil
 }

@@ -134,12 +134,13 @@ type approvalJSON struct {
 
 // approvalPaths are where each kind of pending decision is decided.
 var approvalPaths = map[string]string{
-	"spend_entry":       "/api/v1/spend/%d/approve",
-	"spend_import":      "/api/v1/spend-imports/%d/approve",
-	"line_decision":     "/api/v1/line-decisions/%d/approve",
-	"award":             "/api/v1/awards/%d/approve",
-	"award_variation":   "/api/v1/award-variations/%d/approve",
-	"delegation_change": "/api/v1/delegation-changes/%d/approve",
+	"spend_entry":             "/api/v1/spend/%d/approve",
+	"spend_import":            "/api/v1/spend-imports/%d/approve",
+	"line_decision":           "/api/v1/line-decisions/%d/approve",
+	"award":                   "/api/v1/awards/%d/approve",
+	"award_variation":         "/api/v1/award-variations/%d/approve",
+	"delegation_change":       "/api/v1/delegation-changes/%d/approve",
+	"contract_band_exception": "/api/v1/band-exceptions/%d/approve",
 }
 
 func toApprovalJSON(a store.Approval) approvalJSON {

@@ -341,10 +341,13 @@ type groupJSON struct {
 	Code string `json:"code"`
 	Name string `json:"name"`
 	figuresJSON
-	Kind         models.FundingLineKind `json:"kind,omitempty"`
-	TenderMin    *Money                 `json:"tender_min_value,omitempty"`
-	TenderMax    *Money                 `json:"tender_max_value,omitempty"`
-	BandPosition string                 `json:"band_position,omitempty"`
+	Kind      models.FundingLineKind `json:"kind,omitempty"`
+	TenderMin *Money                 `json:"tender_min_value,omitempty"`
+	TenderMax *Money                 `json:"tender_max_value,omitempty"`
+	// ContractValue is the contract's value, which band_position places in
+	// the tender's band (not the spend).
+	ContractValue *Money `json:"contract_value,omitempty"`
+	BandPosition  string `json:"band_position,omitempty" doc:"where the contract's value lies: below band, within band, above band or no contract recorded"`
 }
 
 type budgetReportJSON struct {
@@ -373,7 +376,7 @@ func toBudgetReportJSON(b *report.Budget) budgetReportJSON {
 	}
 	for _, g := range b.Groups {
 		out.Groups = append(out.Groups, groupJSON{Key: g.Key, Code: g.Code, Name: g.Name, figuresJSON: toFiguresJSON(g.Figures), Kind: g.Kind,
-			TenderMin: optMoney(g.TenderMin), TenderMax: optMoney(g.TenderMax), BandPosition: g.BandPosition})
+			TenderMin: optMoney(g.TenderMin), TenderMax: optMoney(g.TenderMax), ContractValue: optMoney(g.ContractValue), BandPosition: g.BandPosition})
 	}
 	return out
 }
@@ -416,9 +419,12 @@ type contractJSON struct {
 	Title         string `json:"title"`
 	TenderMin     *Money `json:"tender_min_value"`
 	TenderMax     *Money `json:"tender_max_value"`
+	ContractValue *Money `json:"contract_value"`
 	Committed     Money  `json:"committed"`
 	Spent         Money  `json:"spent"`
-	BandPosition  string `json:"band_position"`
+	BandPosition  string `json:"band_position" doc:"where the contract's value lies: below band, within band, above band or no contract recorded"`
+	SpendText     string `json:"spend_against_contract" doc:"e.g. £19,700.00 spent of £18,500.00 contracted"`
+	Overspend     Money  `json:"overspend" doc:"spend beyond the contract's value; 0.00 when within it"`
 }
 
 type vfmReportJSON struct {
@@ -455,7 +461,8 @@ func toVFMReportJSON(v *report.ValueForMoney) vfmReportJSON {
 	}
 	for _, ct := range v.Contracts {
 		out.Contracts = append(out.Contracts, contractJSON{FundingLineID: ct.LineID, Code: ct.Code, Title: ct.Title, TenderMin: optMoney(ct.TenderMin),
-			TenderMax: optMoney(ct.TenderMax), Committed: money(ct.Committed), Spent: money(ct.Spent), BandPosition: ct.BandPosition})
+			TenderMax: optMoney(ct.TenderMax), ContractValue: optMoney(ct.ContractValue), Committed: money(ct.Committed), Spent: money(ct.Spent),
+			BandPosition: ct.BandPosition, SpendText: ct.SpendText, Overspend: money(ct.Overspend)})
 	}
 	return out
 }

@@ -65,6 +65,16 @@ type tenderJSON struct {
 	MaxValue          *Money  `json:"max_value"`
 	ClosesOn          *Date   `json:"closes_on"`
 	AwardedSupplierID *int64  `json:"awarded_supplier_id"`
+	// The procurement and the contract it made (see models/contract.go).
+	ProcurementMethod *models.ProcurementMethod `json:"procurement_method"`
+	DirectAwardReason *string                   `json:"direct_award_reason"`
+	FrameworkName     *string                   `json:"framework_name"`
+	ContractTitle     *string                   `json:"contract_title"`
+	PublishedOn       *Date                     `json:"published_on"`
+	ContractValue     *Money                    `json:"contract_value"`
+	ContractStartsOn  *Date                     `json:"contract_starts_on"`
+	ContractEndsOn    *Date                     `json:"contract_ends_on"`
+	MainCategory      *string                   `json:"main_procurement_category"`
 }
 
 type totalsJSON struct {
@@ -107,7 +117,10 @@ func toFundingLineJSON(fl *models.FundingLine, totals *models.LineTotals) fundin
 		StartsOn: date(fl.StartsOn), EndsOn: date(fl.EndsOn), Status: fl.Status, CreatedAt: fl.CreatedAt, UpdatedAt: fl.UpdatedAt}
 	if fl.Kind == models.KindContract {
 		out.Tender = &tenderJSON{Reference: fl.TenderReference, MinValue: optMoney(fl.TenderMinValue),
-			MaxValue: optMoney(fl.TenderMaxValue), ClosesOn: optDate(fl.TenderClosesOn), AwardedSupplierID: fl.AwardedSupplierID}
+			MaxValue: optMoney(fl.TenderMaxValue), ClosesOn: optDate(fl.TenderClosesOn), AwardedSupplierID: fl.AwardedSupplierID,
+			ProcurementMethod: fl.ProcurementMethod, DirectAwardReason: fl.DirectAwardReason, FrameworkName: fl.FrameworkName,
+			ContractTitle: fl.ContractTitle, PublishedOn: optDate(fl.TenderPublishedOn), ContractValue: optMoney(fl.ContractValue),
+			ContractStartsOn: optDate(fl.ContractStartsOn), ContractEndsOn: optDate(fl.ContractEndsOn), MainCategory: fl.MainCategory}
 	}
 	if totals != nil {
 		t := toTotalsJSON(*totals)

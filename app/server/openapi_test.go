@@ -440,6 +440,23 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(ad, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/withdraw", dc), map[string]any{"reason": "Proposed twice"})
 	call(ad, "POST", fmt.Sprintf("/api/v1/delegation-changes/%d/withdraw", missing), map[string]any{"reason": "Gone"})
 
+	// Band exceptions on a contract line: proposed with a reason, decided by
+	// someone else.
+	bands := fmt.Sprintf("/api/v1/funding-lines/%d/band-exceptions", id(call(fo, "POST", "/api/v1/funding-lines", contractBody(f, e.mustSupplier(), "18500.00"))))
+	exception := map[string]any{"contract_value": "40000.00", "reason": "Scope widened to every borough by the board"}
+	bx := id(call(fo, "POST", bands, exception))
+	call(fo, "POST", bands, map[string]any{"contract_value": "20000.00", "reason": "Inside the band"})
+	call(bm, "GET", bands, nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/band-exceptions", missing), nil)
+	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/approve", bx), nil)
+	call(ad, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/approve", bx), nil)
+	bx = id(call(fo, "POST", bands, exception))
+	call(ad, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/reject", bx), map[string]any{"reason": "Re-tender instead"})
+	call(ad, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/reject", bx), map[string]any{"reason": "Again"})
+	bx = id(call(fo, "POST", bands, exception))
+	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/withdraw", bx), map[string]any{"reason": "Proposed twice"})
+	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/withdraw", missing), map[string]any{"reason": "Gone"})
+
 	// Budgets by financial year: a draft's profile is replaced; an approved
 	// line's is proposed as a re-profiling (202), decided by someone else.
 	bl := id(call(fo, "POST", "/api/v1/funding-lines", map[string]any{"code": unique("OAB"), "title": "Profiled line", "kind": "grant",

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 
 	"granttrack/app/store"
 	"granttrack/models"
@@ -155,7 +156,25 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
 		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout),
 		"Decisions": decisions, "Records": records, "RecordRefs": recordRefs, "People": people,
-		"Budget": budget})
+		"Budget": budget, "Procedure": fl.Procedure(), "Contract": contractPositionOf(fl, t)})
+}
+
+// contractPosition is a contract line's value in its band and its spend
+// against its value, as the reports give them.
+type contractPosition struct {
+	Band, SpendText string
+	Overspent       bool
+}
+
+func contractPositionOf(fl *models.FundingLine, t models.LineTotals) *contractPosition {
+	if fl.Kind != models.KindContract {
+		return nil
+	}
+	p := &contractPosition{Band: models.ContractBand(fl.ContractValue, fl.TenderMinValue, fl.TenderMaxValue)}
+	var over decimal.Decimal
+	p.SpendText, over = models.ContractSpend(t.Spent, fl.ContractValue)
+	p.Overspent = over.IsPositive()
+	return p
 }
 
 // lineStatus proposes approving or activating a line for a second person's
@@ -203,6 +222,13 @@ func (s *Server) lineForm(c *fiber.Ctx, id int64, in models.FundingLineInput, er
 	if in.Tender.AwardedSupplierID != nil {
 		supplierID = *in.Tender.AwardedSupplierID
 	}
+	var method, category string
+	if in.Tender.ProcurementMethod != nil {
+		method = *in.Tender.ProcurementMethod
+	}
+	if in.Tender.MainCategory != nil {
+		category = *in.Tender.MainCategory
+	}
 	status := fiber.StatusOK
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
@@ -212,7 +238,8 @@ func (s *Server) lineForm(c *fiber.Ctx, id int64, in models.FundingLineInput, er
 		title = "Edit " + in.Code
 	}
 	return s.render(c.Status(status), "lines/form", fiber.Map{"Title": title, "ID": id, "In": in, "Errors": errs,
-		"Programmes": progs, "Orgs": orgs, "SupplierID": supplierID, "Kinds": []string{"grant", "contract", "allocation"}})
+		"Programmes": progs, "Orgs": orgs, "SupplierID": supplierID, "Kinds": []string{"grant", "contract", "allocation"},
+		"Methods": models.ProcurementMethods(), "Categories": models.ProcurementCategories, "Method": method, "Category": category})
 }
 
 func (s *Server) lineNewPage(c *fiber.Ctx) error {
@@ -232,20 +259,11 @@ func (s *Server) lineEditPage(c *fiber.Ctx) error {
 	in := models.FundingLineInput{Code: fl.Code, Title: fl.Title, Description: fl.Description, Kind: string(fl.Kind),
 		ProgrammeID: fl.ProgrammeID, FunderID: fl.FunderID, Budget: string(j.Budget), StartsOn: string(j.StartsOn), EndsOn: string(j.EndsOn)}
 	if t := j.Tender; t != nil {
-		str := func(m *Money) *string {
-			if m == nil {
-				return nil
-			}
-			v := string(*m)
-			return &v
-		}
-		var closes *string
-		if t.ClosesOn != nil {
-			v := string(*t.ClosesOn)
-			closes = &v
-		}
-		in.Tender = &models.TenderInput{Reference: t.Reference, MinValue: str(t.MinValue), MaxValue: str(t.MaxValue), ClosesOn: closes,
-			AwardedSupplierID: t.AwardedSupplierID}
+		in.Tender = &models.TenderInput{Reference: t.Reference, MinValue: (*string)(t.MinValue), MaxValue: (*string)(t.MaxValue),
+			ClosesOn: (*string)(t.ClosesOn), AwardedSupplierID: t.AwardedSupplierID, ProcurementMethod: (*string)(t.ProcurementMethod),
+			DirectAwardReason: t.DirectAwardReason, FrameworkName: t.FrameworkName, ContractTitle: t.ContractTitle,
+			PublishedOn: (*string)(t.PublishedOn), ContractValue: (*string)(t.ContractValue), ContractStartsOn: (*string)(t.ContractStartsOn),
+			ContractEndsOn: (*string)(t.ContractEndsOn), MainCategory: t.MainCategory}
 	}
 	return s.lineForm(c, id, in, nil)
 }
@@ -271,7 +289,12 @@ func (s *Server) lineSave(c *fiber.Ctx) error {
 		Kind: c.FormValue("kind"), ProgrammeID: formID(c, "programme_id"), FunderID: formID(c, "funder_id"),
 		Budget: c.FormValue("budget"), StartsOn: c.FormValue("starts_on"), EndsOn: c.FormValue("ends_on"),
 		Tender: &models.TenderInput{Reference: optForm(c, "tender_reference"), MinValue: optForm(c, "tender_min_value"),
-			MaxValue: optForm(c, "tender_max_value"), ClosesOn: optForm(c, "tender_closes_on")}}
+			MaxValue: optForm(c, "tender_max_value"), ClosesOn: optForm(c, "tender_closes_on"),
+			ProcurementMethod: optForm(c, "procurement_method"), DirectAwardReason: optForm(c, "direct_award_reason"),
+			FrameworkName: optForm(c, "framework_name"), ContractTitle: optForm(c, "contract_title"),
+			PublishedOn: optForm(c, "tender_published_on"), ContractValue: optForm(c, "contract_value"),
+			ContractStartsOn: optForm(c, "contract_starts_on"), ContractEndsOn: optForm(c, "contract_ends_on"),
+			MainCategory: optForm(c, "main_procurement_category")}}
 	if sup := formID(c, "awarded_supplier_id"); sup != 0 {
 		in.Tender.AwardedSupplierID = &sup
 	}

@@ -47,6 +47,8 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideDelegationChange(ctx, a, id, to, reason)
 	case "account_grant":
 		_, err = s.store.DecideAccountGrant(ctx, a, id, to, reason)
+	case "contract_band_exception":
+		_, err = s.store.DecideBandException(ctx, a, id, to, reason)
 	case "budget_change":
 		switch to {
 		case models.DecisionApproved:

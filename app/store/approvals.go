@@ -14,7 +14,7 @@ import (
 // and who proposed it, with enough to decide without opening it.
 type Approval struct {
 	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
-	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, award_variation, budget_change, delegation_change, account_grant
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, award_variation, budget_change, delegation_change, account_grant, contract_band_exception
 	ID              int64               `bun:"id" json:"id"`
 	Title           string              `bun:"title" json:"title"`
 	Reference       string              `bun:"reference" json:"reference"`
@@ -95,6 +95,14 @@ var approvalSources = []string{
 			CASE WHEN g.reason <> '' THEN ': ' || g.reason ELSE '' END,
 		u.email, 0, NULL::bigint, '', g.proposed_by, g.proposed_at, 0, 1, NULL::text, 0
 	FROM account_grants g JOIN users u ON u.id = g.user_id WHERE g.status = 'pending'`,
+	// A contract's value outside its tender's band: the value.
+	`SELECT 'contract_band_exception', 'contract_band_exception', x.id,
+		'Let the contract on ' || fl.code || ' be ' || x.contract_value::text || ', outside its tender''s band ' ||
+			fl.tender_min_value::text || ' to ' || fl.tender_max_value::text || ': ' || x.reason,
+		coalesce(fl.tender_reference, ''), x.contract_value, fl.id, fl.code, x.proposed_by, x.proposed_at, 0, 1, r.reference, x.contract_value
+	FROM contract_band_exceptions x JOIN funding_lines fl ON fl.id = x.funding_line_id
+	LEFT JOIN decision_records r ON r.id = x.decision_record_id
+	WHERE x.status = 'pending'`,
 }
 
 // Approvals lists every pending decision the user may take: proposed by

@@ -82,6 +82,9 @@ func checkAwardFits(ctx context.Context, db bun.IDB, fl *models.FundingLine, a *
 		}
 		p.Add("recipient_id", "%s cannot receive an award: it is not %s", o.Name, can)
 	}
+	if err := checkAwardMatchesContract(ctx, db, fl, a, &p); err != nil {
+		return err
+	}
 	return p.Err()
 }
 

@@ -85,6 +85,23 @@ var constraintErrors = map[string]struct {
 	"account_grants_decided_once":            {models.ECONFLICT, "", "an account grant is decided once"},
 	"account_grants_one_pending":             {models.ECONFLICT, "role", "this account already has a grant awaiting a second admin"},
 	"password_resets_token_hash_key":         {models.ECONFLICT, "", "that reset link was already issued"},
+	// Contracts (contracts.go).
+	"funding_lines_procurement_method_check":        {models.EINVALID, "tender.procurement_method", "must be one of open, restricted, competitive_with_negotiation, direct_award or framework_call_off"},
+	"funding_lines_main_procurement_category_check": {models.EINVALID, "tender.main_procurement_category", "must be one of goods, services or works"},
+	"funding_lines_direct_award_reason":             {models.EINVALID, "tender.direct_award_reason", "a direct award, and only a direct award, says why the contract was not competed"},
+	"funding_lines_framework_named":                 {models.EINVALID, "tender.framework_name", "a call-off, and only a call-off, names the framework it is called off"},
+	"funding_lines_contract_title_check":            {models.EINVALID, "tender.contract_title", "must not be blank"},
+	"funding_lines_contract_value_check":            {models.EINVALID, "tender.contract_value", "must be more than zero"},
+	"funding_lines_tender_period_check":             {models.EINVALID, "tender.closes_on", "must be on or after the day the tender was published"},
+	"funding_lines_contract_period_check":           {models.EINVALID, "tender.contract_ends_on", "must be on or after the day the contract starts"},
+	"funding_lines_contract_within_line":            {models.EINVALID, "tender.contract_starts_on", "the contract must run within its funding line's dates"},
+	"funding_lines_contract_complete":               {models.EINVALID, "tender.contract_value", "a contract's value is recorded with its winning supplier, title, dates, procedure and category"},
+	"contract_within_band":                          {models.ECONFLICT, "tender.contract_value", "the contract's value lies outside its tender's band with no approved band exception"},
+	"award_to_winning_supplier":                     {models.EINVALID, "recipient_id", "an award on a contract line goes to the tender's winning supplier"},
+	"award_within_contract":                         {models.EINVALID, "amount", "the awards on a contract line add up to no more than the contract's value"},
+	"contract_band_exceptions_decided_once":         {models.ECONFLICT, "", "a proposal is decided once and never changed"},
+	"contract_band_exceptions_one_pending":          {models.ECONFLICT, "", "this funding line already has a band exception awaiting a decision"},
+	"funding_lines_procurement_kind_check":          {models.EINVALID, "tender", "only a contract has a procurement"},
 }
 
 // decisionRules are assert_decision_authority's refusals, by the constraint

@@ -15,6 +15,9 @@ import (
 func (s *Store) CreateFundingLine(ctx context.Context, actor models.Actor, fl *models.FundingLine) error {
 	fl.Status = models.StatusDraft
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := checkContract(ctx, tx, nil, fl); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(fl).Returning("*").Exec(ctx); err != nil {
 			return err
 		}
@@ -41,9 +44,13 @@ func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id in
 			}
 		}
 		fl.ID, fl.Status, fl.CreatedAt, fl.Currency = id, before.Status, before.CreatedAt, before.Currency
+		if err := checkContract(ctx, tx, before, fl); err != nil {
+			return err
+		}
 		if _, err := tx.NewUpdate().Model(fl).
 			Column("code", "title", "description", "kind", "programme_id", "funder_id", "budget", "starts_on", "ends_on",
 				"tender_reference", "tender_min_value", "tender_max_value", "tender_closes_on", "awarded_supplier_id").
+			Column(contractColumns...).
 			Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
 			return err
 		}

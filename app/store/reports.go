@@ -51,6 +51,7 @@ type LineFigures struct {
 	EndsOn        time.Time
 	TenderMin     *decimal.Decimal
 	TenderMax     *decimal.Decimal
+	ContractValue *decimal.Decimal // a contract line's contract, once recorded
 	Reserved      decimal.Decimal
 	Committed     decimal.Decimal
 	Pending       decimal.Decimal
@@ -90,6 +91,7 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 			FROM reservations WHERE status = 'held' AND expected_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id)
 		SELECT fl.id AS line_id, fl.code, fl.title, fl.kind, fl.status, fl.programme_id, p.code AS programme_code, p.name AS programme_name,
 			fl.budget, coalesce(bp.amount, 0) AS year_budget, fl.starts_on, fl.ends_on, fl.tender_min_value AS tender_min, fl.tender_max_value AS tender_max,
+			fl.contract_value,
 			coalesce(r.reserved, 0) AS reserved, coalesce(c.committed, 0) AS committed,
 			coalesce(sp.pending, 0) AS pending, coalesce(sp.spent, 0) AS spent
 		FROM funding_lines fl

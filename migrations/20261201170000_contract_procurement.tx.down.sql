@@ -1,0 +1,10 @@
+ALTER TABLE funding_lines
+    DROP COLUMN procurement_method,
+    DROP COLUMN direct_award_reason,
+    DROP COLUMN framework_name,
+    DROP COLUMN contract_title,
+    DROP COLUMN tender_published_on,
+    DROP COLUMN contract_value,
+    DROP COLUMN contract_starts_on,
+    DROP COLUMN contract_ends_on,
+    DROP COLUMN main_procurement_category;
