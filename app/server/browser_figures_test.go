@@ -64,7 +64,7 @@ func TestBoardFiguresThatDoNotMisleadInABrowser(t *testing.T) {
 		t.Fatalf("sign in: %v", err)
 	}
 	// The headline: today's year, 2031-32.
-	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(`body[data-charts="drawn"]`)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/dashboard"), chromedp.WaitReady(`#programmes-table`)); err != nil {
 		t.Fatal(err)
 	}
 	headline, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`[document.querySelector('[data-figure="total.rag"]').textContent.trim(),
@@ -78,7 +78,7 @@ func TestBoardFiguresThatDoNotMisleadInABrowser(t *testing.T) {
 
 	// The ended line, in the year of the reversal.
 	fy := models.FinancialYearOf(reversedOn)
-	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/dashboard?fy="+fy.String()), chromedp.WaitVisible(`body[data-charts="drawn"]`)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/dashboard?fy="+fy.String()), chromedp.WaitReady(`#lines-table`)); err != nil {
 		t.Fatal(err)
 	}
 	ended, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
@@ -95,7 +95,7 @@ func TestBoardFiguresThatDoNotMisleadInABrowser(t *testing.T) {
 	}
 
 	// Cost per county line closed in 2024-25.
-	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/dashboard?fy=2024-25"), chromedp.WaitVisible(`body[data-charts="drawn"]`)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/dashboard?fy=2024-25"), chromedp.WaitReady(`#outcomes-table`)); err != nil {
 		t.Fatal(err)
 	}
 	costs, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
