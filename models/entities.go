@@ -152,8 +152,11 @@ type LineTotals struct {
 	Budget    decimal.Decimal
 	Committed decimal.Decimal // awards
 	Reserved  decimal.Decimal // held reservations
-	Pending   decimal.Decimal // spend awaiting approval
-	Spent     decimal.Decimal // approved spend, reversals included
+	Pending   decimal.Decimal // spend awaiting approval, reversals left out
+	// PendingReversals is what reversals awaiting approval would take off
+	// the spend, as a positive amount: never netted against Pending.
+	PendingReversals decimal.Decimal
+	Spent            decimal.Decimal // approved spend, reversals included
 }
 
 // Remaining is the budget not yet spent.

@@ -112,18 +112,20 @@ func (f Frequency) Months() int {
 type Indicator struct {
 	bun.BaseModel `bun:"table:indicators"`
 
-	ID            int64            `bun:",pk,autoincrement" json:"id"`
-	FundingLineID *int64           `json:"funding_line_id"`
-	ProgrammeID   *int64           `json:"programme_id"`
-	Name          string           `bun:",notnull" json:"name"`
-	Unit          IndicatorUnit    `bun:",notnull" json:"unit"`
-	Direction     Direction        `bun:",notnull" json:"direction"`
-	BaselineValue *decimal.Decimal `bun:"type:numeric(20,4)" json:"baseline_value"`
-	BaselineOn    *time.Time       `bun:"type:date" json:"baseline_on"`
-	TargetValue   *decimal.Decimal `bun:"type:numeric(20,4)" json:"target_value"`
-	TargetOn      *time.Time       `bun:"type:date" json:"target_on"`
-	Frequency     Frequency        `bun:",notnull" json:"frequency"`
-	CreatedAt     time.Time        `bun:",nullzero,notnull,default:current_timestamp" json:"created_at"`
+	ID             int64            `bun:",pk,autoincrement" json:"id"`
+	FundingLineID  *int64           `json:"funding_line_id"`
+	ProgrammeID    *int64           `json:"programme_id"`
+	Name           string           `bun:",notnull" json:"name"`
+	Unit           IndicatorUnit    `bun:",notnull" json:"unit"`
+	Direction      Direction        `bun:",notnull" json:"direction"`
+	BaselineValue  *decimal.Decimal `bun:"type:numeric(20,4)" json:"baseline_value"`
+	BaselineOn     *time.Time       `bun:"type:date" json:"baseline_on"`
+	BaselineSource string           `bun:",notnull" json:"baseline_source"`
+	TargetValue    *decimal.Decimal `bun:"type:numeric(20,4)" json:"target_value"`
+	TargetOn       *time.Time       `bun:"type:date" json:"target_on"`
+	TargetSource   string           `bun:",notnull" json:"target_source"`
+	Frequency      Frequency        `bun:",notnull" json:"frequency"`
+	CreatedAt      time.Time        `bun:",nullzero,notnull,default:current_timestamp" json:"created_at"`
 }
 
 // Measurement is one reading of an indicator for a period. A correction is a
@@ -154,8 +156,10 @@ type IndicatorInput struct {
 	Direction     string `json:"direction" form:"direction" doc:"higher_is_better or lower_is_better"`
 	BaselineValue string `json:"baseline_value" form:"baseline_value"`
 	BaselineOn    string `json:"baseline_on" form:"baseline_on"`
+	BaselineSrc   string `json:"baseline_source" form:"baseline_source" doc:"where the baseline comes from; required with a baseline"`
 	TargetValue   string `json:"target_value" form:"target_value"`
 	TargetOn      string `json:"target_on" form:"target_on"`
+	TargetSrc     string `json:"target_source" form:"target_source" doc:"where the target comes from; required with a target"`
 	Frequency     string `json:"frequency" form:"frequency" doc:"monthly, quarterly or annual"`
 }
 
@@ -196,6 +200,14 @@ func (in IndicatorInput) Validate() (*Indicator, error) {
 	}
 	if (ind.TargetValue == nil) != (ind.TargetOn == nil) && !c.Has("target_value") && !c.Has("target_on") {
 		c.Add("target_on", "a target needs both a value and a date")
+	}
+	ind.BaselineSource = c.text("baseline_source", in.BaselineSrc, false, 300)
+	ind.TargetSource = c.text("target_source", in.TargetSrc, false, 300)
+	if ind.BaselineValue != nil && ind.BaselineSource == "" && !c.Has("baseline_source") {
+		c.Add("baseline_source", "say where the baseline comes from")
+	}
+	if ind.TargetValue != nil && ind.TargetSource == "" && !c.Has("target_source") {
+		c.Add("target_source", "say where the target comes from")
 	}
 	if ind.BaselineOn != nil && ind.TargetOn != nil {
 		c.dateOrder("baseline_on", *ind.BaselineOn, "target_on", *ind.TargetOn)

@@ -206,6 +206,10 @@ func Improvement(d Direction, baseline, actual decimal.Decimal) decimal.Decimal 
 // attribution: other causes move the indicator too. When it cannot be
 // computed Cost is nil and Reason says why.
 type CostPerOutcome struct {
+	Method      string    // MethodPeriod or MethodLifeToDate; "" for the bare arithmetic
+	From, To    time.Time // the window spend and improvement are both measured over
+	Opening     *OutcomePoint
+	Closing     *OutcomePoint
 	Spend       decimal.Decimal
 	Improvement *decimal.Decimal // the denominator, in the indicator's unit
 	Cost        *decimal.Decimal // spend per unit of improvement, to the penny
@@ -256,4 +260,100 @@ func ProgressToTarget(baseline, target, actual *decimal.Decimal) (percent decima
 // measurement period ended on lastEnd is overdue: one reporting period later.
 func MeasurementDue(f Frequency, lastEnd time.Time) time.Time {
 	return AddMonthsClamped(lastEnd, f.Months())
+}
+
+// Ways a cost per outcome is measured.
+const (
+	MethodPeriod     = "period"
+	MethodLifeToDate = "life_to_date"
+)
+
+// OutcomePoint is an indicator's value on a day: a reading (dated by the
+// last day of its period) or the indicator's baseline.
+type OutcomePoint struct {
+	Value         decimal.Decimal
+	On            time.Time
+	Baseline      bool  // the indicator's baseline, not a reading
+	MeasurementID int64 // the reading's id; 0 for the baseline
+	Source        string
+}
+
+func readingPoint(m *Measurement) *OutcomePoint {
+	return &OutcomePoint{Value: m.Value, On: m.PeriodEnd, MeasurementID: m.ID, Source: m.Source}
+}
+
+func baselinePoint(ind *Indicator) *OutcomePoint {
+	if ind.BaselineValue == nil || ind.BaselineOn == nil {
+		return nil
+	}
+	return &OutcomePoint{Value: *ind.BaselineValue, On: *ind.BaselineOn, Baseline: true, Source: ind.BaselineSource}
+}
+
+// windowed divides spend over a window by the improvement from opening to
+// closing, keeping both ends beside the figure.
+func windowed(c CostPerOutcome, d Direction, opening, closing *OutcomePoint) CostPerOutcome {
+	w := ComputeCostPerOutcome(c.Spend, d, &opening.Value, &closing.Value)
+	w.Method, w.From, w.To, w.Opening, w.Closing = c.Method, c.From, c.To, opening, closing
+	return w
+}
+
+// CostInPeriod is the cost per outcome over a report's period (a financial
+// year or a quarter): the approved spend incurred in the period, divided by
+// the improvement from the reading that opens the period to the last
+// reading inside it. A reading is dated by its period's last day; it is
+// inside the period when that day is after the period's first day and on or
+// before its last. The reading that opens the period is the latest reading
+// dated on or before the period's first day; failing one, the baseline if
+// it is dated on or before that day. opening and closing are those readings
+// (nil when there is none). With no reading inside the period, or nothing
+// to open it, the cost is not computable and Reason says why.
+func CostInPeriod(p Period, spend decimal.Decimal, ind *Indicator, opening, closing *Measurement) CostPerOutcome {
+	c := CostPerOutcome{Method: MethodPeriod, From: p.Start, To: p.End, Spend: spend}
+	var open *OutcomePoint
+	if opening != nil {
+		open = readingPoint(opening)
+	} else if b := baselinePoint(ind); b != nil && !b.On.After(p.Start) {
+		open = b
+	}
+	switch {
+	case closing == nil:
+		c.Opening = open
+		c.Reason = fmt.Sprintf("not computable: no reading inside %s (none dated %s to %s)", p, p.Start.AddDate(0, 0, 1).Format(DateLayout), p.End.Format(DateLayout))
+		return c
+	case open == nil && ind.BaselineOn == nil:
+		c.Closing = readingPoint(closing)
+		c.Reason = fmt.Sprintf("not computable: nothing opens %s (no reading dated on or before %s, and no baseline)", p, p.Start.Format(DateLayout))
+		return c
+	case open == nil:
+		c.Closing = readingPoint(closing)
+		c.Reason = fmt.Sprintf("not computable: nothing opens %s (no reading dated on or before %s, and the baseline is dated %s)",
+			p, p.Start.Format(DateLayout), ind.BaselineOn.Format(DateLayout))
+		return c
+	}
+	return windowed(c, ind.Direction, open, readingPoint(closing))
+}
+
+// CostToDate is the life-to-date cost per outcome up to end: the approved
+// spend incurred from the baseline's date to end, divided by the
+// improvement from the baseline to the latest reading dated after the
+// baseline and on or before end (latest). Without a baseline, or a reading
+// after it, the cost is not computable and Reason says why.
+func CostToDate(end time.Time, spend decimal.Decimal, ind *Indicator, latest *Measurement) CostPerOutcome {
+	c := CostPerOutcome{Method: MethodLifeToDate, To: end, Spend: spend}
+	b := baselinePoint(ind)
+	switch {
+	case b == nil:
+		c.Reason = "not computable: the indicator has no baseline"
+		return c
+	case b.On.After(end):
+		c.From, c.Opening = b.On, b
+		c.Reason = fmt.Sprintf("not computable: the baseline is dated %s, after %s", b.On.Format(DateLayout), end.Format(DateLayout))
+		return c
+	case latest == nil || !latest.PeriodEnd.After(b.On):
+		c.From, c.Opening = b.On, b
+		c.Reason = fmt.Sprintf("not computable: no reading dated after the baseline (%s) and on or before %s", b.On.Format(DateLayout), end.Format(DateLayout))
+		return c
+	}
+	c.From = b.On
+	return windowed(c, ind.Direction, b, readingPoint(latest))
 }

@@ -269,3 +269,68 @@ func TestSplitByWholeWeightsAgreesWithSplitLargestRemainder(t *testing.T) {
 		t.Fatalf("huge: %v %v", parts, err)
 	}
 }
+
+// TestCostPerOutcomeWorkedExamples spells out the County lines figures
+// issue 11 quotes (the demo's own are in app/demo's test). Baseline 0 closures on 2022-04-01; readings dated by their
+// periods' last days: 180 (2023-03-31), 390 (2024-03-31), 470 (2024-09-30),
+// 575 (2025-03-31). Spend in 2024-25: £250,000.00; since the baseline to
+// 2025-03-31: £1,750,000.00.
+func TestCostPerOutcomeWorkedExamples(t *testing.T) {
+	ind := &Indicator{Direction: HigherIsBetter, BaselineValue: decp("0"), BaselineOn: dayp("2022-04-01"), BaselineSource: "taskforce"}
+	reading := func(id int64, from, to, v string) *Measurement {
+		return &Measurement{ID: id, PeriodStart: day(from), PeriodEnd: day(to), Value: dec(v), Source: "taskforce returns"}
+	}
+	r2324, r2425 := reading(2, "2023-04-01", "2024-03-31", "390"), reading(4, "2024-10-01", "2025-03-31", "575")
+	fy := PeriodOf(2024, 0)
+
+	// In 2024-25: the reading dated 2024-03-31 (390) opens the year, the
+	// one dated 2025-03-31 (575) closes it: 185 more closures for
+	// £250,000.00 is £1,351.35 each (250,000 ÷ 185 = 1,351.351…). The old
+	// figure divided the year's spend by the change since the 2022 baseline:
+	// 250,000 ÷ 575 = £434.78.
+	c := CostInPeriod(fy, dec("250000.00"), ind, r2324, r2425)
+	if c.Cost == nil || c.Cost.StringFixed(2) != "1351.35" || !c.Improvement.Equal(dec("185")) || c.Opening.MeasurementID != 2 || c.Opening.Baseline ||
+		c.Closing.MeasurementID != 4 || !c.From.Equal(day("2024-04-01")) || !c.To.Equal(day("2025-03-31")) || c.Method != MethodPeriod {
+		t.Fatalf("2024-25: %+v", c)
+	}
+	if old := ComputeCostPerOutcome(dec("250000.00"), HigherIsBetter, decp("0"), decp("575")); old.Cost.StringFixed(2) != "434.78" {
+		t.Fatalf("the old figure was %s", old.Cost)
+	}
+	// Life to date: 575 closures since the baseline for £1,750,000.00 is
+	// £3,043.48 each (1,750,000 ÷ 575 = 3,043.478…).
+	c = CostToDate(fy.End, dec("1750000.00"), ind, r2425)
+	if c.Cost == nil || c.Cost.StringFixed(2) != "3043.48" || !c.Improvement.Equal(dec("575")) || !c.Opening.Baseline ||
+		!c.From.Equal(day("2022-04-01")) || c.Method != MethodLifeToDate {
+		t.Fatalf("life to date: %+v", c)
+	}
+	// In 2022-23 nothing reads before 1 April 2022 but the baseline, dated
+	// that very day, opens the year: 180 closures for £500,000.00 is
+	// £2,777.78 each (500,000 ÷ 180 = 2,777.77…).
+	c = CostInPeriod(PeriodOf(2022, 0), dec("500000.00"), ind, nil, reading(1, "2022-04-01", "2023-03-31", "180"))
+	if c.Cost == nil || c.Cost.StringFixed(2) != "2777.78" || !c.Opening.Baseline {
+		t.Fatalf("2022-23: %+v", c)
+	}
+	// In 2025-26 no reading is dated inside the year: not computable,
+	// whatever was spent, though 575 opens it.
+	c = CostInPeriod(PeriodOf(2025, 0), dec("1000.00"), ind, r2425, nil)
+	if c.Cost != nil || c.Reason != "not computable: no reading inside 2025-26 (none dated 2025-04-02 to 2026-03-31)" || c.Opening == nil {
+		t.Fatalf("2025-26: %+v", c)
+	}
+	// A baseline dated after the year's first day does not open it.
+	late := &Indicator{Direction: HigherIsBetter, BaselineValue: decp("0"), BaselineOn: dayp("2024-05-01")}
+	c = CostInPeriod(fy, dec("1000.00"), late, nil, r2425)
+	if c.Cost != nil || c.Reason != "not computable: nothing opens 2024-25 (no reading dated on or before 2024-04-01, and the baseline is dated 2024-05-01)" {
+		t.Fatalf("late baseline: %+v", c)
+	}
+	// Without a baseline there is no life-to-date figure; with no reading
+	// after it, neither.
+	if c := CostToDate(fy.End, dec("1.00"), &Indicator{Direction: HigherIsBetter}, r2425); c.Cost != nil || c.Reason != "not computable: the indicator has no baseline" {
+		t.Fatalf("no baseline: %+v", c)
+	}
+	if c := CostToDate(fy.End, dec("1.00"), late, reading(9, "2024-04-01", "2024-04-30", "3")); c.Cost != nil ||
+		c.Reason != "not computable: no reading dated after the baseline (2024-05-01) and on or before 2025-03-31" {
+		t.Fatalf("no reading after the baseline: %+v", c)
+	}
+}
+
+func dayp(s string) *time.Time { d := day(s); return &d }

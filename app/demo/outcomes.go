@@ -214,6 +214,9 @@ func (l *loader) outcomes() {
 		if l.err != nil {
 			return
 		}
+		// The baseline comes from the same series as the readings; the
+		// target from the plan that set it.
+		sp.in.BaselineSrc, sp.in.TargetSrc = sp.source, "Police and Crime Plan 2022-25 (illustrative where the plan gives no number)"
 		if sp.line != "" {
 			sp.in.FundingLineID = l.lines[sp.line]
 		} else {

@@ -75,23 +75,29 @@ func ParseQuery(fy, quarter, groupBy, asOf string, today time.Time) (Query, erro
 
 // Figures are one row of a budget report. Reserved counts budget earmarked
 // for awards expected in the period; Committed is award tranches due in it;
-// Pending and Spent are spend incurred in it (Spent is approved spend net of
-// reversals, which count on the day they were recorded). Remaining is budget
-// less spent; Uncommitted is budget less reserved and committed. Forecast
-// projects spent straight-line to the period's end, line by line; Variance is
-// forecast less budget (positive means overspend).
+// Pending is spend awaiting approval and PendingReversals the reversals
+// awaiting approval (as a positive amount to be taken off), both incurred in
+// it, so neither is ever netted against the other; Spent is approved spend
+// incurred in it, net of approved reversals, which count on the day they were
+// recorded. Remaining is budget less spent; Uncommitted is budget less
+// reserved and committed. Forecast projects spent straight-line to the
+// period's end, line by line; Variance is forecast less budget (positive
+// means overspend). RAG rates a line's own forecast; a group's RAG is the
+// worst of its parts' and RollUp says how it was made.
 type Figures struct {
-	Budget      decimal.Decimal
-	Reserved    decimal.Decimal
-	Committed   decimal.Decimal
-	Pending     decimal.Decimal
-	Spent       decimal.Decimal
-	Remaining   decimal.Decimal
-	Uncommitted decimal.Decimal
-	Forecast    decimal.Decimal
-	Variance    decimal.Decimal
-	BurnRate    decimal.Decimal // average spend per month so far
-	RAG         models.RAG
+	Budget           decimal.Decimal
+	Reserved         decimal.Decimal
+	Committed        decimal.Decimal
+	Pending          decimal.Decimal
+	PendingReversals decimal.Decimal
+	Spent            decimal.Decimal
+	Remaining        decimal.Decimal
+	Uncommitted      decimal.Decimal
+	Forecast         decimal.Decimal
+	Variance         decimal.Decimal
+	BurnRate         decimal.Decimal // average spend per month so far
+	RAG              models.RAG
+	RollUp           *models.RollUp // nil for a rating of its own (a line)
 }
 
 func (f *Figures) add(o Figures) {
@@ -99,21 +105,45 @@ func (f *Figures) add(o Figures) {
 	f.Reserved = f.Reserved.Add(o.Reserved)
 	f.Committed = f.Committed.Add(o.Committed)
 	f.Pending = f.Pending.Add(o.Pending)
+	f.PendingReversals = f.PendingReversals.Add(o.PendingReversals)
 	f.Spent = f.Spent.Add(o.Spent)
 	f.Forecast = f.Forecast.Add(o.Forecast)
 }
 
-// finish derives the figures that are not sums. A group none of whose lines
-// has started is not rated.
-func (f *Figures) finish(p models.Period, asOf time.Time, started bool) {
+// finish derives the figures that are not sums.
+func (f *Figures) finish(p models.Period, asOf time.Time) {
 	f.Remaining = f.Budget.Sub(f.Spent)
 	f.Uncommitted = f.Budget.Sub(f.Reserved).Sub(f.Committed)
 	f.Variance = f.Forecast.Sub(f.Budget)
 	f.BurnRate = models.MonthlyBurn(f.Spent, p, asOf)
-	f.RAG = models.NotStarted
-	if started {
+}
+
+// rate rates figures of their own (a line, or a line's part paid to one
+// recipient) from their forecast: not_started before any of the line's days
+// in the period has passed, not_rated when the line has none in it.
+func (f *Figures) rate(p models.Period, startsOn, endsOn, asOf time.Time) {
+	var started bool
+	f.Forecast, started = models.Forecast(f.Spent, p, startsOn, endsOn, asOf)
+	switch {
+	case startsOn.After(p.End) || endsOn.Before(p.Start):
+		f.RAG = models.NotRated
+	case !started:
+		f.RAG = models.NotStarted
+		// Nothing to project from yet: assume the line will spend its
+		// budget, so that it adds no variance of its own.
+		f.Forecast = f.Budget.Add(f.Spent)
+	default:
 		f.RAG = models.RateForecast(f.Budget, f.Forecast)
 	}
+}
+
+// rollUp rates a group as the worst of its parts' ratings, counting each.
+func (f *Figures) rollUp(of string, parts ...models.RAG) {
+	u := &models.RollUp{Of: of}
+	for _, r := range parts {
+		u.Add(r)
+	}
+	f.RollUp, f.RAG = u, u.Worst()
 }
 
 // Group is one group of a report: a programme, a funding line or a
@@ -131,6 +161,12 @@ type Group struct {
 	TenderMax     *decimal.Decimal
 	ContractValue *decimal.Decimal
 	BandPosition  string
+	// For a funding line: its state on the report's day (models.StateDay),
+	// and the spend (pending or approved) incurred in the period after
+	// its last day, an exception the board should see.
+	State         models.LineState
+	AfterEnd      decimal.Decimal
+	AfterEndCount int
 }
 
 // Budget is the budget report for a period.
@@ -146,8 +182,8 @@ const UnawardedKey = "unawarded"
 // line is a funding line's figures worked out for the period.
 type line struct {
 	store.LineFigures
-	fig     Figures
-	started bool
+	fig   Figures
+	state models.LineState
 }
 
 // lines works out each line's figures for the period: its budget from its
@@ -160,16 +196,11 @@ func lines(rows []store.LineFigures, q Query) ([]line, error) {
 		if err != nil {
 			return nil, err
 		}
-		l := line{LineFigures: r}
+		l := line{LineFigures: r, state: models.LineStateOn(r.Status, r.StartsOn, r.EndsOn, models.StateDay(q.Period, q.AsOf))}
 		l.fig = Figures{Budget: budget, Reserved: r.Reserved, Committed: r.Committed,
-			Pending: r.Pending, Spent: r.Spent}
-		l.fig.Forecast, l.started = models.Forecast(r.Spent, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
-		if !l.started {
-			// Nothing to project from yet: assume the line will spend its
-			// budget, so that it adds no variance of its own.
-			l.fig.Forecast = l.fig.Budget.Add(r.Spent)
-		}
-		l.fig.finish(q.Period, q.AsOf, l.started)
+			Pending: r.Pending, PendingReversals: r.PendingReversals, Spent: r.Spent}
+		l.fig.rate(q.Period, r.StartsOn, r.EndsOn, q.AsOf)
+		l.fig.finish(q.Period, q.AsOf)
 		out = append(out, l)
 	}
 	return out, nil
@@ -207,7 +238,8 @@ func budgetFrom(ctx context.Context, st *store.Store, q Query, ls []line) (*Budg
 		for _, l := range ls {
 			g := Group{Key: strconv.FormatInt(l.LineID, 10), Code: l.Code, Name: l.Title, Figures: l.fig, Kind: l.Kind,
 				TenderMin: l.TenderMin, TenderMax: l.TenderMax, ContractValue: l.ContractValue,
-				BandPosition: models.ContractBand(l.ContractValue, l.TenderMin, l.TenderMax)}
+				BandPosition: models.ContractBand(l.ContractValue, l.TenderMin, l.TenderMax),
+				State:        l.state, AfterEnd: l.AfterEnd, AfterEndCount: l.AfterEndCount}
 			b.Groups = append(b.Groups, g)
 		}
 	case ByRecipient:
@@ -217,22 +249,25 @@ func budgetFrom(ctx context.Context, st *store.Store, q Query, ls []line) (*Budg
 	default:
 		b.Groups = byProgramme(q, ls)
 	}
-	// The total is the sum of the groups, so they always reconcile.
-	started := false
-	for _, l := range ls {
-		started = started || l.started
-	}
+	// The total is the sum of the groups, so they always reconcile; its
+	// rating is the worst of theirs, never the rating of the netted sum.
+	ratings := make([]models.RAG, 0, len(b.Groups))
 	for _, g := range b.Groups {
 		b.Total.add(g.Figures)
+		ratings = append(ratings, g.RAG)
 	}
-	b.Total.finish(q.Period, q.AsOf, started)
+	b.Total.finish(q.Period, q.AsOf)
+	b.Total.rollUp(partsOf[q.GroupBy], ratings...)
 	return b, nil
 }
+
+// partsOf names what a report's groups are, for the total's roll-up.
+var partsOf = map[string]string{ByProgramme: "programmes", ByFundingLine: "funding lines", ByRecipient: "recipients"}
 
 func byProgramme(q Query, ls []line) []Group {
 	var out []Group
 	index := map[int64]int{}
-	started := map[int64]bool{}
+	ratings := map[int64][]models.RAG{}
 	for _, l := range ls {
 		i, ok := index[l.ProgrammeID]
 		if !ok {
@@ -241,10 +276,11 @@ func byProgramme(q Query, ls []line) []Group {
 			out = append(out, Group{Key: strconv.FormatInt(l.ProgrammeID, 10), Code: l.ProgrammeCode, Name: l.ProgrammeName})
 		}
 		out[i].add(l.fig)
-		started[l.ProgrammeID] = started[l.ProgrammeID] || l.started
+		ratings[l.ProgrammeID] = append(ratings[l.ProgrammeID], l.fig.RAG)
 	}
 	for id, i := range index {
-		out[i].finish(q.Period, q.AsOf, started[id])
+		out[i].finish(q.Period, q.AsOf)
+		out[i].rollUp("funding lines", ratings[id]...)
 	}
 	return out
 }
@@ -264,9 +300,9 @@ func byRecipient(ctx context.Context, st *store.Store, q Query, ls []line) ([]Gr
 	}
 	var out []Group
 	index := map[int64]int{}
-	started := map[int64]bool{}
+	ratings := map[int64][]models.RAG{}
 	unawarded := Group{Key: UnawardedKey, Name: "Budget not yet awarded"}
-	unawardedStarted := false
+	var unawardedRatings []models.RAG
 	awardedOf := map[int64]decimal.Decimal{}
 	for _, p := range parts {
 		l, ok := byLine[p.LineID]
@@ -283,27 +319,30 @@ func byRecipient(ctx context.Context, st *store.Store, q Query, ls []line) ([]Gr
 			}
 			out = append(out, Group{Key: strconv.FormatInt(p.RecipientID, 10), Code: code, Name: p.Name})
 		}
-		f := Figures{Budget: p.Committed, Committed: p.Committed, Pending: p.Pending, Spent: p.Spent}
-		var s bool
-		f.Forecast, s = models.Forecast(p.Spent, q.Period, l.StartsOn, l.EndsOn, q.AsOf)
-		if !s {
-			f.Forecast = f.Budget.Add(p.Spent)
-		}
+		f := Figures{Budget: p.Committed, Committed: p.Committed, Pending: p.Pending, PendingReversals: p.PendingReversals, Spent: p.Spent}
+		f.rate(q.Period, l.StartsOn, l.EndsOn, q.AsOf)
 		out[i].add(f)
-		started[p.RecipientID] = started[p.RecipientID] || s
+		ratings[p.RecipientID] = append(ratings[p.RecipientID], f.RAG)
 		awardedOf[p.LineID] = awardedOf[p.LineID].Add(p.Committed)
 	}
 	for _, l := range ls {
 		rest := l.fig.Budget.Sub(awardedOf[l.LineID])
-		unawarded.add(Figures{Budget: rest, Reserved: l.Reserved})
-		unawardedStarted = unawardedStarted || l.started
+		// Unawarded budget is forecast to be spent only once it is
+		// awarded, so each line's part is on budget once the line runs.
+		part := Figures{Budget: rest, Reserved: l.Reserved, Forecast: rest}
+		part.RAG = models.Green
+		if l.fig.RAG == models.NotStarted || l.fig.RAG == models.NotRated {
+			part.RAG = l.fig.RAG
+		}
+		unawarded.add(part)
+		unawardedRatings = append(unawardedRatings, part.RAG)
 	}
-	// Unawarded budget is forecast to be spent only once it is awarded.
-	unawarded.Forecast = unawarded.Budget
 	for id, i := range index {
-		out[i].finish(q.Period, q.AsOf, started[id])
+		out[i].finish(q.Period, q.AsOf)
+		out[i].rollUp("funding lines paid to it", ratings[id]...)
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Name < out[b].Name })
-	unawarded.finish(q.Period, q.AsOf, unawardedStarted)
+	unawarded.finish(q.Period, q.AsOf)
+	unawarded.rollUp("funding lines", unawardedRatings...)
 	return append(out, unawarded), nil
 }

@@ -154,7 +154,7 @@ func ledgerSums(t *testing.T, st *store.Store, lineIDs []int64, p models.Period)
 	t.Helper()
 	err := st.DB().NewRaw(`SELECT
 		coalesce((SELECT sum(amount) FROM spend_entries WHERE status = 'approved' AND funding_line_id IN (?0) AND incurred_on BETWEEN ?1 AND ?2), 0),
-		coalesce((SELECT sum(amount) FROM spend_entries WHERE status = 'pending' AND funding_line_id IN (?0) AND incurred_on BETWEEN ?1 AND ?2), 0),
+		coalesce((SELECT sum(amount) FROM spend_entries WHERE status = 'pending' AND reverses_id IS NULL AND funding_line_id IN (?0) AND incurred_on BETWEEN ?1 AND ?2), 0),
 		coalesce((SELECT sum(t.amount) FROM tranches t JOIN awards a ON a.id = t.award_id WHERE a.funding_line_id IN (?0) AND t.due_on BETWEEN ?1 AND ?2), 0),
 		coalesce((SELECT sum(amount) FROM reservations WHERE status = 'held' AND funding_line_id IN (?0) AND expected_on BETWEEN ?1 AND ?2), 0)`,
 		bun.In(lineIDs), p.Start, p.End).Scan(context.Background(), &spent, &pending, &committed, &reserved)
@@ -305,7 +305,7 @@ func TestCostPerOutcomeCountsReversalsInsideThePeriod(t *testing.T) {
 	}
 	rev, err := st.ReverseSpend(ctx, w.maker, ids[1], "Invoice paid twice")
 	must(t, err)
-	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Sessions", Unit: "count", Direction: "higher_is_better", BaselineValue: "0",
+	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Sessions", Unit: "count", Direction: "higher_is_better", BaselineValue: "0", BaselineSrc: "register",
 		BaselineOn: fy.Start().Format(models.DateLayout), Frequency: "quarterly"}.Validate()
 	must(t, err)
 	must(t, st.CreateIndicator(ctx, w.maker, ind))

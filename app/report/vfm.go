@@ -13,16 +13,25 @@ import (
 // Attribution is printed beside every cost per outcome.
 const Attribution = "Contribution, not attribution: other causes move these indicators too."
 
+// CostMethod says on every page how cost per outcome is worked out.
+const CostMethod = "Cost per outcome divides spend by improvement over the same window. In the period: the approved spend (net of reversals) " +
+	"incurred in the period, divided by the change from the reading that opens the period (the latest reading dated on or before its first " +
+	"day, a reading being dated by its own period's last day; failing one, the baseline if dated on or before that day) to the latest reading " +
+	"dated inside the period. Life to date: the approved spend from the baseline's date to the period's last day, divided by the change from " +
+	"the baseline to the latest reading after it. The change counts in the indicator's better direction. Without a reading inside the window, " +
+	"something to open it, a change the right way or spend, it says not computable and why."
+
 // Outcome is one indicator's value for money in a period.
 type Outcome struct {
 	Indicator *models.Indicator
 	OwnerCode string // the funding line's or programme's code
 	OwnerName string
-	Latest    *models.Measurement // the latest reading up to the period's end
-	Cost      models.CostPerOutcome
-	Progress  *decimal.Decimal // percent of the way from baseline to target
-	Overdue   bool             // no reading for longer than the reporting frequency
-	DueOn     *time.Time       // when the next reading was (or is) due
+	Latest    *models.Measurement   // the latest reading up to the period's end
+	Cost      models.CostPerOutcome // over the period (models.CostInPeriod)
+	ToDate    models.CostPerOutcome // since the baseline, to the period's end (models.CostToDate)
+	Progress  *decimal.Decimal      // percent of the way from baseline to target
+	Overdue   bool                  // no reading for longer than the reporting frequency
+	DueOn     *time.Time            // when the next reading was (or is) due
 	Series    []*models.Measurement
 }
 
@@ -89,7 +98,17 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 	for _, ind := range inds {
 		ids = append(ids, ind.ID)
 	}
-	latest, err := st.LatestMeasurements(ctx, q.Period.End, ids...)
+	// The readings that open and close the period, and the spend since
+	// each baseline: one set-based query each, however many indicators.
+	opening, err := st.LatestMeasurements(ctx, q.Period.Start, ids...)
+	if err != nil {
+		return nil, err
+	}
+	closing, err := st.LatestMeasurementsAfter(ctx, q.Period.Start, q.Period.End, ids...)
+	if err != nil {
+		return nil, err
+	}
+	sinceBaseline, err := st.SpendSinceBaselines(ctx, q.Period.End, ids...)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +126,10 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 		}
 	}
 	for _, ind := range inds {
-		o := Outcome{Indicator: ind, Series: series[ind.ID], Latest: latest[ind.ID]}
+		o := Outcome{Indicator: ind, Series: series[ind.ID], Latest: closing[ind.ID]}
+		if o.Latest == nil {
+			o.Latest = opening[ind.ID]
+		}
 		var spend decimal.Decimal
 		switch {
 		case ind.FundingLineID != nil:
@@ -132,7 +154,8 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 			due := models.MeasurementDue(ind.Frequency, *ind.BaselineOn)
 			o.DueOn, o.Overdue = &due, q.AsOf.After(due)
 		}
-		o.Cost = models.ComputeCostPerOutcome(spend, ind.Direction, ind.BaselineValue, actual)
+		o.Cost = models.CostInPeriod(q.Period, spend, ind, opening[ind.ID], closing[ind.ID])
+		o.ToDate = models.CostToDate(q.Period.End, sinceBaseline[ind.ID], ind, o.Latest)
 		if p, ok := models.ProgressToTarget(ind.BaselineValue, ind.TargetValue, actual); ok {
 			o.Progress = &p
 		}

@@ -161,15 +161,17 @@ type indicatorJSON struct {
 	Direction     models.Direction     `json:"direction"`
 	BaselineValue *string              `json:"baseline_value"`
 	BaselineOn    *Date                `json:"baseline_on"`
+	BaselineSrc   string               `json:"baseline_source" doc:"where the baseline comes from, as a reading's source"`
 	TargetValue   *string              `json:"target_value"`
 	TargetOn      *Date                `json:"target_on"`
+	TargetSrc     string               `json:"target_source" doc:"where the target comes from (e.g. the plan that set it)"`
 	Frequency     models.Frequency     `json:"frequency"`
 }
 
 func toIndicatorJSON(i *models.Indicator) indicatorJSON {
 	return indicatorJSON{ID: i.ID, FundingLineID: i.FundingLineID, ProgrammeID: i.ProgrammeID, Name: i.Name, Unit: i.Unit,
-		Direction: i.Direction, BaselineValue: quantity(i.BaselineValue), BaselineOn: optDate(i.BaselineOn),
-		TargetValue: quantity(i.TargetValue), TargetOn: optDate(i.TargetOn), Frequency: i.Frequency}
+		Direction: i.Direction, BaselineValue: quantity(i.BaselineValue), BaselineOn: optDate(i.BaselineOn), BaselineSrc: i.BaselineSource,
+		TargetValue: quantity(i.TargetValue), TargetOn: optDate(i.TargetOn), TargetSrc: i.TargetSource, Frequency: i.Frequency}
 }
 
 type measurementJSON struct {
@@ -317,23 +319,38 @@ func (s *Server) reportQueryOf(c *fiber.Ctx) (report.Query, error) {
 func (s *Server) today() time.Time { return s.store.Clock().Today() }
 
 type figuresJSON struct {
-	Budget      Money      `json:"budget" doc:"the lines' budgets for the period from their budget profiles (a quarter's share by days)"`
-	Reserved    Money      `json:"reserved"`
-	Committed   Money      `json:"committed"`
-	Pending     Money      `json:"pending"`
-	Spent       Money      `json:"spent"`
-	Remaining   Money      `json:"remaining" doc:"budget less spent"`
-	Uncommitted Money      `json:"uncommitted" doc:"budget less reserved and committed"`
-	Forecast    Money      `json:"forecast" doc:"spent projected straight-line to the period's end"`
-	Variance    Money      `json:"variance" doc:"forecast less budget; positive is an overspend"`
-	BurnRate    Money      `json:"burn_rate" doc:"average spend per month so far"`
-	RAG         models.RAG `json:"rag" doc:"red, amber, green or not_started"`
+	Budget           Money       `json:"budget" doc:"the lines' budgets for the period from their budget profiles (a quarter's share by days)"`
+	Reserved         Money       `json:"reserved"`
+	Committed        Money       `json:"committed"`
+	Pending          Money       `json:"pending" doc:"spend awaiting approval incurred in the period; reversals awaiting approval are apart, in pending_reversals, so this is never negative"`
+	PendingReversals Money       `json:"pending_reversals" doc:"what reversals awaiting approval, recorded in the period, would take off the spend, as a positive amount"`
+	Spent            Money       `json:"spent" doc:"approved spend incurred in the period, net of approved reversals (which count on the day they are recorded)"`
+	Remaining        Money       `json:"remaining" doc:"budget less spent"`
+	Uncommitted      Money       `json:"uncommitted" doc:"budget less reserved and committed"`
+	Forecast         Money       `json:"forecast" doc:"spent projected straight-line to the period's end"`
+	Variance         Money       `json:"variance" doc:"forecast less budget; positive is an overspend"`
+	BurnRate         Money       `json:"burn_rate" doc:"average spend per month so far"`
+	RAG              models.RAG  `json:"rag" doc:"red, amber, green, not_started (none of the line's days in the period has passed) or not_rated (the line has no days in the period); for a group, the worst of its parts' ratings (rag_rollup), never the rating of the netted total"`
+	RollUp           *rollUpJSON `json:"rag_rollup" doc:"how a group's rating rolled up from its parts; null for a funding line's own rating"`
+}
+
+type rollUpJSON struct {
+	Rule     string `json:"rule" doc:"e.g. worst of 3 programmes: 2 red, 0 amber, 1 green"`
+	Of       string `json:"of" doc:"what the parts are: funding lines, programmes or recipients"`
+	Red      int    `json:"red"`
+	Amber    int    `json:"amber"`
+	Green    int    `json:"green"`
+	NotRated int    `json:"not_rated" doc:"parts not started yet or with no days in the period"`
 }
 
 func toFiguresJSON(f report.Figures) figuresJSON {
-	return figuresJSON{Budget: money(f.Budget), Reserved: money(f.Reserved), Committed: money(f.Committed), Pending: money(f.Pending),
-		Spent: money(f.Spent), Remaining: money(f.Remaining), Uncommitted: money(f.Uncommitted), Forecast: money(f.Forecast),
-		Variance: money(f.Variance), BurnRate: money(f.BurnRate), RAG: f.RAG}
+	out := figuresJSON{Budget: money(f.Budget), Reserved: money(f.Reserved), Committed: money(f.Committed), Pending: money(f.Pending),
+		PendingReversals: money(f.PendingReversals), Spent: money(f.Spent), Remaining: money(f.Remaining), Uncommitted: money(f.Uncommitted),
+		Forecast: money(f.Forecast), Variance: money(f.Variance), BurnRate: money(f.BurnRate), RAG: f.RAG}
+	if u := f.RollUp; u != nil {
+		out.RollUp = &rollUpJSON{Rule: u.String(), Of: u.Of, Red: u.Red, Amber: u.Amber, Green: u.Green, NotRated: u.NotRated}
+	}
+	return out
 }
 
 type groupJSON struct {
@@ -346,8 +363,11 @@ type groupJSON struct {
 	TenderMax *Money                 `json:"tender_max_value,omitempty"`
 	// ContractValue is the contract's value, which band_position places in
 	// the tender's band (not the spend).
-	ContractValue *Money `json:"contract_value,omitempty"`
-	BandPosition  string `json:"band_position,omitempty" doc:"where the contract's value lies: below band, within band, above band or no contract recorded"`
+	ContractValue *Money           `json:"contract_value,omitempty"`
+	BandPosition  string           `json:"band_position,omitempty" doc:"where the contract's value lies: below band, within band, above band or no contract recorded"`
+	State         models.LineState `json:"state,omitempty" doc:"a funding line's state on the earlier of as_of and the period's last day: not_started, running, ended, closed or cancelled"`
+	AfterEnd      *Money           `json:"spent_after_end,omitempty" doc:"an exception: pending and approved spend incurred in the period after the line's last day"`
+	AfterEndN     int              `json:"entries_after_end,omitempty" doc:"how many entries spent_after_end sums"`
 }
 
 type budgetReportJSON struct {
@@ -363,8 +383,10 @@ type budgetReportJSON struct {
 }
 
 // RAGRule explains the ratings beside every report.
-var RAGRule = "Forecast against budget: more than " + models.RedThreshold.Shift(2).String() + "% over or under is red, more than " +
-	models.AmberThreshold.Shift(2).String() + "% is amber, otherwise green; not_started when none of the period's days have passed."
+var RAGRule = "A funding line is rated on its forecast against its budget: more than " + models.RedThreshold.Shift(2).String() +
+	"% over or under is red, more than " + models.AmberThreshold.Shift(2).String() + "% is amber, otherwise green; not_started when none " +
+	"of its days in the period have passed, not_rated when it has none in the period. A programme, a recipient and the total are rated the " +
+	"worst of their parts, never on the netted sum, so an overspend and an underspend never cancel out."
 
 func toBudgetReportJSON(b *report.Budget) budgetReportJSON {
 	q := b.Query
@@ -375,8 +397,13 @@ func toBudgetReportJSON(b *report.Budget) budgetReportJSON {
 		out.Quarter = &s
 	}
 	for _, g := range b.Groups {
-		out.Groups = append(out.Groups, groupJSON{Key: g.Key, Code: g.Code, Name: g.Name, figuresJSON: toFiguresJSON(g.Figures), Kind: g.Kind,
-			TenderMin: optMoney(g.TenderMin), TenderMax: optMoney(g.TenderMax), ContractValue: optMoney(g.ContractValue), BandPosition: g.BandPosition})
+		gj := groupJSON{Key: g.Key, Code: g.Code, Name: g.Name, figuresJSON: toFiguresJSON(g.Figures), Kind: g.Kind,
+			TenderMin: optMoney(g.TenderMin), TenderMax: optMoney(g.TenderMax), ContractValue: optMoney(g.ContractValue), BandPosition: g.BandPosition,
+			State: g.State}
+		if g.AfterEndCount > 0 {
+			gj.AfterEnd, gj.AfterEndN = optMoney(&g.AfterEnd), g.AfterEndCount
+		}
+		out.Groups = append(out.Groups, gj)
 	}
 	return out
 }
@@ -394,10 +421,43 @@ func (s *Server) budgetReport(c *fiber.Ctx) error {
 }
 
 type costJSON struct {
-	Spend       Money   `json:"spend" doc:"the numerator: approved spend in the period"`
-	Improvement *string `json:"improvement" doc:"the denominator: change from baseline in the better direction, in the indicator's unit"`
-	Cost        *Money  `json:"cost_per_unit" doc:"spend per unit of improvement; null when not computable"`
-	Reason      string  `json:"reason,omitempty" doc:"why it is not computable"`
+	Method      string     `json:"method" doc:"period: spend and improvement over the report's period (financial year or quarter); life_to_date: since the indicator's baseline, to the period's last day"`
+	WindowStart *Date      `json:"window_start" doc:"period: the period's first day; life_to_date: the baseline's date (null without a baseline)"`
+	WindowEnd   Date       `json:"window_end" doc:"the period's last day"`
+	Opening     *pointJSON `json:"opening" doc:"period: the latest reading dated (by its period's last day) on or before the period's first day, else the baseline if dated on or before that day; life_to_date: the baseline. Null when there is none"`
+	Closing     *pointJSON `json:"closing" doc:"period: the latest reading dated after the period's first day and on or before its last; life_to_date: the latest reading dated after the baseline and on or before the period's last day. Null when there is none"`
+	Spend       Money      `json:"spend" doc:"the numerator: approved spend, net of approved reversals, incurred in the window (period: the period's days; life_to_date: from the baseline's date to the period's last day, both included) on the line, or on the programme's lines"`
+	Improvement *string    `json:"improvement" doc:"the denominator: closing less opening in the better direction, in the indicator's unit"`
+	Cost        *Money     `json:"cost_per_unit" doc:"spend ÷ improvement, rounded to the penny; null when not computable"`
+	Reason      string     `json:"reason,omitempty" doc:"why it is not computable: no reading inside the window, nothing to open it, no baseline, no change, a change the wrong way, or no approved spend"`
+}
+
+type pointJSON struct {
+	Value         string `json:"value"`
+	On            Date   `json:"on" doc:"a reading's period's last day, or the baseline's date"`
+	Baseline      bool   `json:"baseline" doc:"true for the indicator's baseline, false for a reading"`
+	MeasurementID *int64 `json:"measurement_id" doc:"the reading's id; null for the baseline"`
+	Source        string `json:"source"`
+}
+
+func toCostJSON(c models.CostPerOutcome) costJSON {
+	out := costJSON{Method: c.Method, WindowEnd: date(c.To), Opening: toPointJSON(c.Opening), Closing: toPointJSON(c.Closing),
+		Spend: money(c.Spend), Improvement: quantity(c.Improvement), Cost: optMoney(c.Cost), Reason: c.Reason}
+	if !c.From.IsZero() {
+		out.WindowStart = optDate(&c.From)
+	}
+	return out
+}
+
+func toPointJSON(p *models.OutcomePoint) *pointJSON {
+	if p == nil {
+		return nil
+	}
+	out := &pointJSON{Value: p.Value.String(), On: date(p.On), Baseline: p.Baseline, Source: p.Source}
+	if !p.Baseline {
+		out.MeasurementID = &p.MeasurementID
+	}
+	return out
 }
 
 type outcomeJSON struct {
@@ -405,7 +465,8 @@ type outcomeJSON struct {
 	Owner       string            `json:"owner"`
 	OwnerName   string            `json:"owner_name"`
 	Latest      *measurementJSON  `json:"latest"`
-	Cost        costJSON          `json:"cost_per_outcome"`
+	Cost        costJSON          `json:"cost_per_outcome" doc:"over the report's period"`
+	ToDate      costJSON          `json:"cost_per_outcome_to_date" doc:"life to date: since the baseline"`
 	Progress    *string           `json:"progress_to_target_percent"`
 	Overdue     bool              `json:"overdue"`
 	NextDueOn   *Date             `json:"next_due_on"`
@@ -445,7 +506,7 @@ func toVFMReportJSON(v *report.ValueForMoney) vfmReportJSON {
 	for _, o := range v.Outcomes {
 		oj := outcomeJSON{Indicator: toIndicatorJSON(o.Indicator), Owner: o.OwnerCode, OwnerName: o.OwnerName, Overdue: o.Overdue,
 			NextDueOn: optDate(o.DueOn), Series: []measurementJSON{}, Attribution: report.Attribution,
-			Cost: costJSON{Spend: money(o.Cost.Spend), Improvement: quantity(o.Cost.Improvement), Cost: optMoney(o.Cost.Cost), Reason: o.Cost.Reason}}
+			Cost: toCostJSON(o.Cost), ToDate: toCostJSON(o.ToDate)}
 		if o.Latest != nil {
 			m := toMeasurementJSON(o.Latest, true)
 			oj.Latest = &m

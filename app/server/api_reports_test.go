@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -83,7 +84,7 @@ func TestBudgetReportThroughTheAPI(t *testing.T) {
 		GroupBy string `json:"group_by"`
 		Quarter *string
 		Groups  []map[string]any
-		Total   map[string]string
+		Total   figureMap
 	}
 	r := e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/reports/budget?fy=2024-25&group_by=funding_line&as_of=2024-09-30&funding_line_id=%d", f.LineID), nil)
 	e.mustStatus(r, 200)
@@ -130,7 +131,7 @@ func TestValueForMoneyThroughTheAPI(t *testing.T) {
 	f := e.mustFixture("100000.00")
 	e.spendApproved(f, "30000.00", "2024-06-01")
 	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/indicators", map[string]any{"funding_line_id": f.LineID, "name": "Young people stabbed",
-		"unit": "count", "direction": "lower_is_better", "baseline_value": "1200", "baseline_on": "2019-03-31",
+		"unit": "count", "direction": "lower_is_better", "baseline_value": "1200", "baseline_on": "2019-03-31", "baseline_source": "MPS recorded crime", "target_source": "Police and Crime Plan",
 		"target_value": "900", "target_on": "2025-03-31", "frequency": "quarterly"})
 	e.mustStatus(r, 201)
 	var ind struct{ ID int64 }
@@ -187,4 +188,24 @@ func TestValueForMoneyThroughTheAPI(t *testing.T) {
 	if o.Progress == nil || *o.Progress != "20" || !o.Overdue || o.Attribution == "" {
 		t.Fatalf("outcome %+v", o)
 	}
+}
+
+// figureMap reads a report's group or total as text by name: strings as
+// they are, and anything else (counts, the rating's roll-up) as its JSON.
+type figureMap map[string]string
+
+func (f *figureMap) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*f = figureMap{}
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			s = string(v)
+		}
+		(*f)[k] = s
+	}
+	return nil
 }

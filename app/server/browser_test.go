@@ -75,8 +75,8 @@ func TestBoardMemberReadsTheDashboardInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	var api struct {
-		Groups []map[string]string
-		Total  map[string]string
+		Groups []figureMap
+		Total  figureMap
 	}
 	e.do(models.RoleBoardMember, "GET", "/api/v1/reports/budget?fy=2024-25", nil).json(t, &api)
 	if api.Total["spent"] == "0.00" {

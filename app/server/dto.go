@@ -78,18 +78,19 @@ type tenderJSON struct {
 }
 
 type totalsJSON struct {
-	Budget      Money `json:"budget"`
-	Committed   Money `json:"committed"`
-	Reserved    Money `json:"reserved"`
-	Uncommitted Money `json:"uncommitted" doc:"budget less committed and reserved"`
-	Pending     Money `json:"pending"`
-	Spent       Money `json:"spent"`
-	Remaining   Money `json:"remaining"`
+	Budget           Money `json:"budget"`
+	Committed        Money `json:"committed"`
+	Reserved         Money `json:"reserved"`
+	Uncommitted      Money `json:"uncommitted" doc:"budget less committed and reserved"`
+	Pending          Money `json:"pending" doc:"spend awaiting approval; reversals awaiting approval are apart, in pending_reversals"`
+	PendingReversals Money `json:"pending_reversals" doc:"what reversals awaiting approval would take off the spend, as a positive amount"`
+	Spent            Money `json:"spent"`
+	Remaining        Money `json:"remaining"`
 }
 
 func toTotalsJSON(t models.LineTotals) totalsJSON {
 	return totalsJSON{Budget: money(t.Budget), Committed: money(t.Committed), Reserved: money(t.Reserved), Uncommitted: money(t.Uncommitted()),
-		Pending: money(t.Pending), Spent: money(t.Spent), Remaining: money(t.Remaining())}
+		Pending: money(t.Pending), PendingReversals: money(t.PendingReversals), Spent: money(t.Spent), Remaining: money(t.Remaining())}
 }
 
 type fundingLineJSON struct {

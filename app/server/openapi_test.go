@@ -360,7 +360,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(fo, "POST", fmt.Sprintf("/api/v1/reservations/%d/convert", held), award)
 
 	ind := id(call(fo, "POST", "/api/v1/indicators", map[string]any{"funding_line_id": f.LineID, "name": "Young people stabbed",
-		"unit": "count", "direction": "lower_is_better", "baseline_value": "1200", "baseline_on": "2019-03-31",
+		"unit": "count", "direction": "lower_is_better", "baseline_value": "1200", "baseline_on": "2019-03-31", "baseline_source": "MPS recorded crime", "target_source": "Police and Crime Plan",
 		"target_value": "900", "target_on": "2025-03-31", "frequency": "quarterly"}))
 	call(fo, "POST", "/api/v1/indicators", map[string]any{"name": ""})
 	call(bm, "GET", "/api/v1/indicators", nil)
@@ -558,7 +558,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 }
 
 // moneyName matches the names the API gives amounts of money.
-var moneyName = regexp.MustCompile(`^(amount|budget|total|spent|committed|remaining|reserved|pending|uncommitted|forecast|variance|burn_rate|cumulative|min_value|max_value|cost_per_unit|.*_(total|amount|min_value|max_value|spend|spent))$`)
+var moneyName = regexp.MustCompile(`^(amount|budget|total|spent|committed|remaining|reserved|pending|uncommitted|forecast|variance|burn_rate|cumulative|min_value|max_value|cost_per_unit|pending_reversals|spent_after_end|.*_(total|amount|min_value|max_value|spend|spent))$`)
 
 // TestOpenAPIDescribesMoneyAsAPatternedString checks that every amount of
 // money in the document is a string with the money pattern, never a number.

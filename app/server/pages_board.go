@@ -102,7 +102,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		return s.render(c.Status(status), "board/"+tmpl, fiber.Map{"Title": title, "D": data, "Period": q.Period.String(),
 			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
-			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "AllLines": allLines, "AllOutcomes": allOutcomes,
+			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "CostMethod": report.CostMethod, "AllLines": allLines, "AllOutcomes": allOutcomes,
 			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
 	}
 }

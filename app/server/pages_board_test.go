@@ -52,8 +52,8 @@ func TestDashboardShowsTheAPIFigures(t *testing.T) {
 	page := string(r.Body)
 
 	var api struct {
-		Groups []map[string]string
-		Total  map[string]string
+		Groups []figureMap
+		Total  figureMap
 	}
 	e.do(models.RoleBoardMember, "GET", "/api/v1/reports/budget?fy=2024-25", nil).json(t, &api)
 	for _, k := range []string{"budget", "reserved", "committed", "pending", "spent", "remaining", "forecast", "variance", "burn_rate"} {
@@ -64,7 +64,7 @@ func TestDashboardShowsTheAPIFigures(t *testing.T) {
 	if got := figure(t, page, "", "", "total.rag"); !strings.EqualFold(got, strings.ReplaceAll(api.Total["rag"], "_", " ")) {
 		t.Errorf("rag: page %q, API %q", got, api.Total["rag"])
 	}
-	var line struct{ Groups []map[string]string }
+	var line struct{ Groups []figureMap }
 	e.do(models.RoleBoardMember, "GET", "/api/v1/reports/budget?fy=2024-25&group_by=funding_line", nil).json(t, &line)
 	// The whole year's page lists the 25 lines furthest over budget, which
 	// other tests' lines may fill; the line's own programme lists it.
@@ -152,7 +152,7 @@ func TestLinePageReservesBudgetAndRecordsMeasurements(t *testing.T) {
 
 	var ind struct{ ID int64 }
 	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/indicators", map[string]any{"funding_line_id": f.LineID, "name": "Sessions delivered",
-		"unit": "count", "direction": "higher_is_better", "baseline_value": "0", "baseline_on": "2024-04-01", "frequency": "monthly"})
+		"unit": "count", "direction": "higher_is_better", "baseline_value": "0", "baseline_on": "2024-04-01", "baseline_source": "register", "frequency": "monthly"})
 	e.mustStatus(r, 201)
 	r.json(t, &ind)
 	form := url.Values{"indicator_id": {fmt.Sprint(ind.ID)}, "period_start": {"2024-04-01"}, "period_end": {"2024-03-01"}, "value": {"1e3"}, "source": {""}}

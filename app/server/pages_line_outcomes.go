@@ -15,24 +15,27 @@ func (s *Server) registerLineOutcomePages() {
 	s.app.Post("/funding-lines/:id/reservations", s.requireWebRole(writers), s.reservationCreate)
 	s.app.Post("/funding-lines/:id/reservations/:rid/release", s.requireWebRole(writers), s.reservationRelease)
 	s.app.Post("/funding-lines/:id/measurements", s.requireWebRole(writers), s.measurementCreate)
+	s.app.Post("/funding-lines/:id/indicators", s.requireWebRole(writers), s.indicatorCreate)
 }
 
 // lineView is the state of a refused form on the line page: which form,
 // the typed values and the message beside each field.
 type lineView struct {
 	Problem   string
-	Form      string // "reserve", "release", "measure" or "profile"
+	Form      string // "reserve", "release", "measure", "indicator" or "profile"
 	Errors    map[string]string
 	Reserve   models.ReservationInput
 	Measure   models.MeasurementInput
+	NewInd    models.IndicatorInput
 	Indicator int64
 	Typed     map[string]string // a draft profile's amounts as typed, by year
 }
 
 type indicatorRow struct {
 	indicatorJSON
-	Latest  *measurementJSON
-	Overdue bool
+	Latest   *measurementJSON
+	Overdue  bool
+	Readings []measurementJSON // the current readings, oldest period first: what a correction may name
 }
 
 type lineOutcomes struct {
@@ -64,12 +67,14 @@ func (s *Server) lineOutcomes(c *fiber.Ctx, lineID int64) (lineOutcomes, error) 
 		return out, err
 	}
 	latest := map[int64]*models.Measurement{}
+	readings := map[int64][]measurementJSON{}
 	for _, m := range current {
 		latest[m.IndicatorID] = m // oldest first, so the last one wins
+		readings[m.IndicatorID] = append(readings[m.IndicatorID], toMeasurementJSON(m, true))
 	}
 	now := s.today()
 	for _, ind := range inds {
-		row := indicatorRow{indicatorJSON: toIndicatorJSON(ind)}
+		row := indicatorRow{indicatorJSON: toIndicatorJSON(ind), Readings: readings[ind.ID]}
 		if m := latest[ind.ID]; m != nil {
 			mj := toMeasurementJSON(m, true)
 			row.Latest = &mj
@@ -149,6 +154,31 @@ func (s *Server) measurementCreate(c *fiber.Ctx) error {
 	m, err := in.Validate(indicatorID)
 	if err == nil {
 		err = s.store.RecordMeasurement(c.UserContext(), actorOf(c), m)
+	}
+	if err != nil {
+		return s.refused(c, err, v)
+	}
+	return c.Redirect(fmt.Sprintf("/funding-lines/%d#indicators", id), fiber.StatusSeeOther)
+}
+
+// indicatorCreate adds an indicator to the line, with its baseline and
+// target each dated and sourced.
+func (s *Server) indicatorCreate(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	in := models.IndicatorInput{FundingLineID: id, Name: c.FormValue("name"), Unit: c.FormValue("unit"), Direction: c.FormValue("direction"),
+		BaselineValue: c.FormValue("baseline_value"), BaselineOn: c.FormValue("baseline_on"), BaselineSrc: c.FormValue("baseline_source"),
+		TargetValue: c.FormValue("target_value"), TargetOn: c.FormValue("target_on"), TargetSrc: c.FormValue("target_source"),
+		Frequency: c.FormValue("frequency")}
+	v := lineView{Form: "indicator", NewInd: in}
+	if _, err := s.store.FundingLine(c.UserContext(), id); err != nil {
+		return err
+	}
+	ind, err := in.Validate()
+	if err == nil {
+		err = s.store.CreateIndicator(c.UserContext(), actorOf(c), ind)
 	}
 	if err != nil {
 		return s.refused(c, err, v)

@@ -41,6 +41,7 @@ var constraintErrors = map[string]struct {
 	"indicators_programme_id_fkey":           {models.EINVALID, "programme_id", "no such programme"},
 	"measurements_indicator_id_fkey":         {models.ENOTFOUND, "", "no such indicator"},
 	"measurements_superseded_once":           {models.ECONFLICT, "supersedes", "that measurement has already been corrected; correct the latest revision"},
+	"measurements_one_current_per_period":    {models.ECONFLICT, "supersedes", "the indicator already has a reading for this period: record a correction that names it, for the same period"},
 	"awards_line_open":                       {models.ECONFLICT, "", "awards can only be made on an approved or active funding line"},
 	"tranches_sum_to_award":                  {models.EINVALID, "tranches", "the tranches must add up to the award to the penny"},
 	"funding_lines_status_transition":        {models.EINVALID, "status", "that status change is not allowed"},

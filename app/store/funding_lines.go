@@ -211,20 +211,23 @@ func (s *Store) LineTotals(ctx context.Context, ids ...int64) (map[int64]models.
 		Committed decimal.Decimal
 		Reserved  decimal.Decimal
 		Pending   decimal.Decimal
+		Reversed  decimal.Decimal
 		Spent     decimal.Decimal
 	}
 	err := s.db.NewRaw(`
 		SELECT fl.id, fl.budget,
 			coalesce((SELECT sum(a.amount) FROM awards a WHERE a.funding_line_id = fl.id AND a.status IN ('pending', 'approved')), 0) AS committed,
 			coalesce((SELECT sum(r.amount) FROM reservations r WHERE r.funding_line_id = fl.id AND r.status = 'held'), 0) AS reserved,
-			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'pending'), 0) AS pending,
+			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'pending' AND e.reverses_id IS NULL), 0) AS pending,
+			coalesce((SELECT -sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'pending' AND e.reverses_id IS NOT NULL), 0) AS reversed,
 			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.funding_line_id = fl.id AND e.status = 'approved'), 0) AS spent
 		FROM funding_lines fl WHERE fl.id IN (?)`, bun.In(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, translate(err)
 	}
 	for _, r := range rows {
-		out[r.ID] = models.LineTotals{Budget: r.Budget, Committed: r.Committed, Reserved: r.Reserved, Pending: r.Pending, Spent: r.Spent}
+		out[r.ID] = models.LineTotals{Budget: r.Budget, Committed: r.Committed, Reserved: r.Reserved, Pending: r.Pending,
+			PendingReversals: r.Reversed, Spent: r.Spent}
 	}
 	return out, nil
 }

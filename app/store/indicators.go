@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
@@ -71,6 +75,24 @@ func (s *Store) RecordMeasurement(ctx context.Context, actor models.Actor, m *mo
 					Fields: []models.FieldError{{Field: "supersedes", Message: "no such measurement of this indicator"}}}
 			}
 			m.Revision = before.Revision + 1
+			if !before.PeriodStart.Equal(m.PeriodStart) || !before.PeriodEnd.Equal(m.PeriodEnd) {
+				return &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("A correction keeps the period of the reading it replaces (%s to %s).",
+					before.PeriodStart.Format(models.DateLayout), before.PeriodEnd.Format(models.DateLayout)),
+					Fields: []models.FieldError{{Field: "supersedes", Message: "measurements_one_current_per_period: a correction is for the same period as the reading it replaces"}}}
+			}
+		} else {
+			// measurements_one_current_per_period: a second reading of a
+			// period is a correction of the first.
+			var current int64
+			err := tx.NewRaw(`SELECT m.id FROM measurements m WHERE m.indicator_id = ? AND m.period_start = ? AND m.period_end = ?
+				AND NOT EXISTS (SELECT 1 FROM measurements later WHERE later.supersedes_id = m.id)`, m.IndicatorID, m.PeriodStart, m.PeriodEnd).Scan(ctx, &current)
+			if err == nil {
+				return &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("There is already a reading for %s to %s (measurement %d): record a correction that names it.",
+					m.PeriodStart.Format(models.DateLayout), m.PeriodEnd.Format(models.DateLayout), current),
+					Fields: []models.FieldError{{Field: "supersedes", Message: fmt.Sprintf("measurements_one_current_per_period: give %d, the reading this corrects", current)}}}
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		}
 		m.RecordedBy = &actor.UserID
 		if _, err := tx.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
@@ -110,9 +132,20 @@ func (s *Store) CurrentMeasurements(ctx context.Context, indicatorIDs ...int64) 
 // LatestMeasurements returns, for each of the given indicators, its latest
 // current reading whose period ended by the given day.
 func (s *Store) LatestMeasurements(ctx context.Context, by time.Time, indicatorIDs ...int64) (map[int64]*models.Measurement, error) {
+	return s.LatestMeasurementsAfter(ctx, time.Time{}, by, indicatorIDs...)
+}
+
+// LatestMeasurementsAfter returns, for each of the given indicators, its
+// latest current reading whose period ended after the day after (none when
+// after is zero) and on or before by: the reading that closes a window.
+func (s *Store) LatestMeasurementsAfter(ctx context.Context, after, by time.Time, indicatorIDs ...int64) (map[int64]*models.Measurement, error) {
 	out := make(map[int64]*models.Measurement, len(indicatorIDs))
 	if len(indicatorIDs) == 0 {
 		return out, nil
+	}
+	var from *time.Time
+	if !after.IsZero() {
+		from = &after
 	}
 	// One index probe per indicator, newest first, stopping at the first
 	// reading no correction supersedes.
@@ -121,11 +154,46 @@ func (s *Store) LatestMeasurements(ctx context.Context, by time.Time, indicatorI
 		SELECT m.* FROM unnest(?::bigint[]) AS wanted(id)
 		CROSS JOIN LATERAL (
 			SELECT * FROM measurements m
-			WHERE m.indicator_id = wanted.id AND m.period_end <= ?
+			WHERE m.indicator_id = wanted.id AND m.period_end <= ? AND (?::date IS NULL OR m.period_end > ?::date)
 			  AND NOT EXISTS (SELECT 1 FROM measurements later WHERE later.supersedes_id = m.id)
-			ORDER BY m.period_end DESC, m.period_start DESC LIMIT 1) m`, pgdialect.Array(indicatorIDs), by).Scan(ctx, &ms)
+			ORDER BY m.period_end DESC, m.period_start DESC LIMIT 1) m`, pgdialect.Array(indicatorIDs), by, from, from).Scan(ctx, &ms)
 	for _, m := range ms {
 		out[m.IndicatorID] = m
+	}
+	return out, translate(err)
+}
+
+// SpendSinceBaselines returns, for each of the given indicators that has a
+// baseline dated on or before to, the approved spend (net of reversals)
+// incurred from the baseline's date to to, both included, on its funding
+// line or on its programme's reported lines. Whole months come from the
+// monthly rollup and the baseline's own month from the ledger, so it is one
+// query however many indicators there are; to must be a month's last day.
+func (s *Store) SpendSinceBaselines(ctx context.Context, to time.Time, indicatorIDs ...int64) (map[int64]decimal.Decimal, error) {
+	out := make(map[int64]decimal.Decimal, len(indicatorIDs))
+	if len(indicatorIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID    int64
+		Spent decimal.Decimal
+	}
+	err := s.db.NewRaw(`
+		WITH owned AS (
+			SELECT i.id, i.baseline_on, fl.id AS line_id
+			FROM indicators i
+			JOIN funding_lines fl ON fl.id = i.funding_line_id OR fl.programme_id = i.programme_id
+			WHERE i.id = ANY(?0::bigint[]) AND i.baseline_on <= ?1 AND fl.status IN (?2))
+		SELECT owned.id,
+			coalesce(sum((SELECT sum(m.amount) FROM spend_monthly m
+				WHERE m.funding_line_id = owned.line_id AND m.status = 'approved'
+				  AND m.month > date_trunc('month', owned.baseline_on) AND m.month <= ?1)), 0)
+			+ coalesce(sum((SELECT sum(e.amount) FROM spend_entries e
+				WHERE e.funding_line_id = owned.line_id AND e.status = 'approved' AND e.incurred_on >= owned.baseline_on
+				  AND e.incurred_on < date_trunc('month', owned.baseline_on) + interval '1 month' AND e.incurred_on <= ?1)), 0) AS spent
+		FROM owned GROUP BY owned.id`, pgdialect.Array(indicatorIDs), to, bun.In(reportedStatuses)).Scan(ctx, &rows)
+	for _, r := range rows {
+		out[r.ID] = r.Spent
 	}
 	return out, translate(err)
 }

@@ -35,7 +35,8 @@ type ReportScope struct {
 // budget, its dates and its profiled budget for the period's financial year
 // (a report splits that into a quarter), and what
 // was reserved (expected in the period), committed (tranches due in the
-// period), pending and spent (incurred in the period).
+// period), pending, pending reversals and spent (incurred in the period), and
+// the spend incurred in the period after the line's last day.
 type LineFigures struct {
 	LineID        int64
 	Code          string
@@ -54,8 +55,16 @@ type LineFigures struct {
 	ContractValue *decimal.Decimal // a contract line's contract, once recorded
 	Reserved      decimal.Decimal
 	Committed     decimal.Decimal
-	Pending       decimal.Decimal
-	Spent         decimal.Decimal
+	Pending       decimal.Decimal // spend awaiting approval, reversals left out
+	// PendingReversals is what reversals awaiting approval would take off,
+	// as a positive amount.
+	PendingReversals decimal.Decimal
+	Spent            decimal.Decimal
+	// AfterEnd sums the pending and approved entries incurred in the period
+	// after the line's last day (reversals recorded after it ended, or a
+	// line whose dates were shortened); AfterEndCount counts them.
+	AfterEnd      decimal.Decimal
+	AfterEndCount int
 }
 
 // reportedStatuses are the lines whose budgets are real: a draft's budget is
@@ -78,10 +87,20 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 	var out []LineFigures
 	err := s.db.NewRaw(`
 		WITH spend AS (
+			SELECT funding_line_id, sum(amount) AS spent
+			FROM spend_monthly WHERE month BETWEEN ?0 AND ?1 AND status = 'approved' GROUP BY funding_line_id),
+		pending AS (
+			-- Few entries wait at any time: the partial index finds them.
 			SELECT funding_line_id,
-				sum(amount) FILTER (WHERE status = 'approved') AS spent,
-				sum(amount) FILTER (WHERE status = 'pending') AS pending
-			FROM spend_monthly WHERE month BETWEEN ?0 AND ?1 AND status <> 'rejected' GROUP BY funding_line_id),
+				coalesce(sum(amount) FILTER (WHERE reverses_id IS NULL), 0) AS pending,
+				coalesce(-sum(amount) FILTER (WHERE reverses_id IS NOT NULL), 0) AS pending_reversals
+			FROM spend_entries WHERE status = 'pending' AND incurred_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id),
+		after_end AS (
+			SELECT se.funding_line_id, sum(se.amount) AS after_end, count(*) AS after_end_count
+			FROM funding_lines fl JOIN spend_entries se ON se.funding_line_id = fl.id
+			WHERE fl.ends_on < ?1 AND se.incurred_on > fl.ends_on AND se.incurred_on BETWEEN ?0 AND ?1
+			  AND se.status IN ('pending', 'approved')
+			GROUP BY se.funding_line_id),
 		committed AS (
 			SELECT a.funding_line_id, sum(t.amount) AS committed
 			FROM tranches t JOIN awards a ON a.id = t.award_id
@@ -93,15 +112,18 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 			fl.budget, coalesce(bp.amount, 0) AS year_budget, fl.starts_on, fl.ends_on, fl.tender_min_value AS tender_min, fl.tender_max_value AS tender_max,
 			fl.contract_value,
 			coalesce(r.reserved, 0) AS reserved, coalesce(c.committed, 0) AS committed,
-			coalesce(sp.pending, 0) AS pending, coalesce(sp.spent, 0) AS spent
+			coalesce(pe.pending, 0) AS pending, coalesce(pe.pending_reversals, 0) AS pending_reversals, coalesce(sp.spent, 0) AS spent,
+			coalesce(ae.after_end, 0) AS after_end, coalesce(ae.after_end_count, 0) AS after_end_count
 		FROM funding_lines fl
 		JOIN programmes p ON p.id = fl.programme_id
 		LEFT JOIN spend sp ON sp.funding_line_id = fl.id
+		LEFT JOIN pending pe ON pe.funding_line_id = fl.id
+		LEFT JOIN after_end ae ON ae.funding_line_id = fl.id
 		LEFT JOIN committed c ON c.funding_line_id = fl.id
 		LEFT JOIN reserved r ON r.funding_line_id = fl.id
 		LEFT JOIN budget_profiles bp ON bp.funding_line_id = fl.id AND bp.financial_year = financial_year_of(?0)
 		WHERE fl.status IN (?2)
-		  AND ((fl.starts_on <= ?1 AND fl.ends_on >= ?0) OR sp.funding_line_id IS NOT NULL
+		  AND ((fl.starts_on <= ?1 AND fl.ends_on >= ?0) OR sp.funding_line_id IS NOT NULL OR pe.funding_line_id IS NOT NULL
 		       OR c.funding_line_id IS NOT NULL OR r.funding_line_id IS NOT NULL)
 		  AND (?3 = 0 OR fl.programme_id = ?3)
 		  AND (?4 = 0 OR fl.id = ?4)
@@ -117,8 +139,10 @@ type RecipientFigures struct {
 	Name        string
 	OrgID       *string
 	Committed   decimal.Decimal
-	Pending     decimal.Decimal
-	Spent       decimal.Decimal
+	Pending     decimal.Decimal // as LineFigures.Pending
+	// PendingReversals is as LineFigures.PendingReversals.
+	PendingReversals decimal.Decimal
+	Spent            decimal.Decimal
 }
 
 // RecipientFiguresFor splits the period's commitments (award tranches, by
@@ -131,17 +155,19 @@ func (s *Store) RecipientFiguresFor(ctx context.Context, from, to time.Time, sco
 			SELECT id FROM funding_lines
 			WHERE status IN (?2) AND (?3 = 0 OR programme_id = ?3) AND (?4 = 0 OR id = ?4)),
 		parts AS (
-			SELECT a.funding_line_id AS line_id, a.recipient_id, sum(t.amount) AS committed, 0 AS pending, 0 AS spent
+			SELECT a.funding_line_id AS line_id, a.recipient_id, sum(t.amount) AS committed, 0 AS pending, 0 AS pending_reversals, 0 AS spent
 			FROM tranches t JOIN awards a ON a.id = t.award_id
 			WHERE t.due_on BETWEEN ?0 AND ?1 AND a.funding_line_id IN (SELECT id FROM lines)
 			GROUP BY 1, 2
 			UNION ALL
-			SELECT funding_line_id, payee_id, 0, sum(amount) FILTER (WHERE status = 'pending'), sum(amount) FILTER (WHERE status = 'approved')
+			SELECT funding_line_id, payee_id, 0, sum(amount) FILTER (WHERE status = 'pending' AND reverses_id IS NULL),
+				-sum(amount) FILTER (WHERE status = 'pending' AND reverses_id IS NOT NULL), sum(amount) FILTER (WHERE status = 'approved')
 			FROM spend_entries
 			WHERE incurred_on BETWEEN ?0 AND ?1 AND funding_line_id IN (SELECT id FROM lines)
 			GROUP BY 1, 2)
 		SELECT parts.line_id, parts.recipient_id, o.name, o.org_id,
-			sum(parts.committed) AS committed, coalesce(sum(parts.pending), 0) AS pending, coalesce(sum(parts.spent), 0) AS spent
+			sum(parts.committed) AS committed, coalesce(sum(parts.pending), 0) AS pending,
+			coalesce(sum(parts.pending_reversals), 0) AS pending_reversals, coalesce(sum(parts.spent), 0) AS spent
 		FROM parts JOIN organisations o ON o.id = parts.recipient_id
 		GROUP BY parts.line_id, parts.recipient_id, o.name, o.org_id
 		ORDER BY o.name, parts.recipient_id, parts.line_id`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &out)

@@ -134,7 +134,7 @@ func TestMeasurementCorrectionsKeepTheOldReading(t *testing.T) {
 	fl := line(t, st, "1000.00")
 	officer := person(t, st, models.RoleFinanceOfficer)
 	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Young people reached", Unit: "count", Direction: "higher_is_better",
-		BaselineValue: "0", BaselineOn: "2024-04-01", TargetValue: "200", TargetOn: "2025-03-31", Frequency: "quarterly"}.Validate()
+		BaselineValue: "0", BaselineOn: "2024-04-01", BaselineSrc: "register", TargetValue: "200", TargetOn: "2025-03-31", TargetSrc: "grant agreement", Frequency: "quarterly"}.Validate()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,2 @@
+DROP INDEX spend_entries_line_day_idx;
+DROP INDEX spend_entries_pending_day_idx;
