@@ -125,3 +125,10 @@ GRANT SELECT, UPDATE (seq, hash) ON audit_head TO :"app";
 -- an old schema; only the owner migrates.
 GRANT SELECT ON bun_migrations TO :"app";
 REVOKE ALL ON bun_migration_locks FROM :"app";
+
+-- Alerts: the thresholds are one row, changed by admins (never added or
+-- removed); the rules the alerts query calls.
+GRANT SELECT ON alert_settings TO :"app";
+GRANT UPDATE (budget_used_percent, ending_within_days, tranche_grace_days, updated_by, updated_at) ON alert_settings TO :"app";
+GRANT EXECUTE ON FUNCTION overdue_tranches(date) TO :"app";
+GRANT EXECUTE ON FUNCTION measurement_due(text, date) TO :"app";

@@ -74,6 +74,9 @@ var constraintErrors = map[string]struct {
 	"decision_kind_unknown":                  {models.EINVALID, "", "the scheme of delegation has no such kind of decision"},
 	"decision_citation_required":             {models.EINVALID, "decision_record_id", "this decision must cite the decision record that authorised it"},
 	"decision_records_reference_key":         {models.ECONFLICT, "reference", "a decision record with this reference already exists"},
+	"alert_settings_budget_used_percent":     {models.EINVALID, "budget_used_percent", "must be a whole percentage from 1 to 100"},
+	"alert_settings_ending_within_days":      {models.EINVALID, "ending_within_days", "must be a whole number of days from 1 to 366"},
+	"alert_settings_tranche_grace_days":      {models.EINVALID, "tranche_grace_days", "must be a whole number of days from 0 to 90"},
 	"spend_evidence_append_only":             {models.ECONFLICT, "", "spend evidence is append-only; add the right file beside a wrong one"},
 }
 
