@@ -451,6 +451,15 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", bc), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", missing), nil)
 
+	// Alerts and their thresholds.
+	call(ad, "GET", "/api/v1/alerts", nil)
+	call("", "GET", "/api/v1/alerts", nil)
+	call(bm, "GET", "/api/v1/alert-settings", nil)
+	call("", "GET", "/api/v1/alert-settings", nil)
+	call(fo, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
+	call(ad, "PUT", "/api/v1/alert-settings", map[string]any{"budget_used_percent": 0, "ending_within_days": 60, "tranche_grace_days": 0})
+	call(ad, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
+
 	var missed []string
 	for _, r := range e.srv.Routes() {
 		key := r.Method + " " + server.OpenAPIPath(r.Path)

@@ -77,15 +77,14 @@ var alertSources = []string{
 	WHERE (fl.status IN ('approved', 'active') OR i.programme_id IS NOT NULL)
 	  AND measurement_due(i.frequency, coalesce(m.last_end, i.baseline_on)) < today.d`,
 	// Spend (pending or approved, reversals included) dated after its line
-	// ended. The rollup names the candidate lines (spend in a month after
-	// the line's last, or in its last month when that does not end on the
-	// month's last day), so only their entries are read.
+	// ended. The rollup's key (line, month) finds the candidate lines with
+	// one index probe each: spend in a month that ends after the line does.
+	// Only their entries are read.
 	`SELECT 'spend_after_end', 'funding_line', fl.id, fl.id, fl.code, fl.title, '', '', late.amount, NULL::numeric, late.last_on, late.entries
 	FROM funding_lines fl
-	JOIN (SELECT DISTINCT m.funding_line_id FROM spend_monthly m JOIN funding_lines l ON l.id = m.funding_line_id
-		WHERE m.status <> 'rejected' AND m.entries > 0
-		  AND (m.month > l.ends_on OR (m.month = date_trunc('month', l.ends_on) AND l.ends_on <> (m.month + interval '1 month - 1 day')::date))) c
-		ON c.funding_line_id = fl.id
+	JOIN LATERAL (SELECT 1 FROM spend_monthly m WHERE m.funding_line_id = fl.id AND m.month > fl.ends_on - 31
+		AND (m.month + interval '1 month')::date > fl.ends_on + 1 AND m.status <> 'rejected' AND m.entries > 0
+		LIMIT 1) candidate ON true -- LIMIT keeps it one probe per line, not a join over the whole rollup
 	JOIN LATERAL (SELECT count(*)::int AS entries, sum(e.amount) AS amount, max(e.incurred_on) AS last_on FROM spend_entries e
 		WHERE e.funding_line_id = fl.id AND e.status IN ('pending', 'approved') AND e.incurred_on > fl.ends_on) late ON late.entries > 0`,
 }
