@@ -56,6 +56,10 @@ type Config struct {
 	// GRANTTRACK_REPLICA_MAX_LAG); otherwise they read from the primary.
 	ReadURL       string
 	ReplicaMaxLag time.Duration
+	// The alerts' daily email: the SMTP server (GRANTTRACK_SMTP_URL, none
+	// sends nothing), the sender (GRANTTRACK_SMTP_FROM) and the site's
+	// address for the links (GRANTTRACK_BASE_URL, default http://Addr).
+	SMTPURL, SMTPFrom, BaseURL string
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -67,6 +71,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DataDir:     getenv("GRANTTRACK_DATA_DIR"),
 		WALArchive:  getenv("GRANTTRACK_WAL_ARCHIVE"),
 		Addr:        getenv("GRANTTRACK_ADDR"),
+		SMTPURL:     getenv("GRANTTRACK_SMTP_URL"),
+		SMTPFrom:    getenv("GRANTTRACK_SMTP_FROM"),
+		BaseURL:     getenv("GRANTTRACK_BASE_URL"),
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "var"

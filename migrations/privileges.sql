@@ -156,3 +156,9 @@ GRANT UPDATE (procurement_method, direct_award_reason, framework_name, contract_
 -- person (contract_band_exceptions_guard holds that).
 GRANT SELECT, INSERT ON contract_band_exceptions TO :"app";
 GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON contract_band_exceptions TO :"app";
+-- Alerts: the thresholds are one row, changed by admins (never added or
+-- removed); the rules the alerts query calls.
+GRANT SELECT ON alert_settings TO :"app";
+GRANT UPDATE (budget_used_percent, ending_within_days, tranche_grace_days, updated_by, updated_at) ON alert_settings TO :"app";
+GRANT EXECUTE ON FUNCTION overdue_tranches(date) TO :"app";
+GRANT EXECUTE ON FUNCTION measurement_due(text, date) TO :"app";

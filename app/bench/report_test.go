@@ -2,6 +2,8 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +76,34 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 		if len(tm.Runs) != 2 || tm.Median() <= 0 {
 			t.Errorf("%s: %v", tm.Name, tm.Runs)
 		}
+	}
+	// The alerts list against the raw query of its figures: every seeded
+	// line spends far below its year's budget, so each is red.
+	alerts, err := bench.Alerts(ctx, st, 2024, 2)
+	if err != nil || len(alerts) != 2 {
+		t.Fatalf("alerts timings %v (%v)", alerts, err)
+	}
+	for _, tm := range alerts {
+		t.Log(tm)
+		if len(tm.Runs) != 2 || tm.Median() <= 0 {
+			t.Errorf("%s: %v", tm.Name, tm.Runs)
+		}
+	}
+	board, err := st.UserByEmail(ctx, "bench-board@bench.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := report.Alerts(ctx, st, board.ID, models.PeriodOf(2024, 0).End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := 0
+	for _, a := range list {
+		if a.Kind == models.AlertRedLine {
+			red++
+		}
+	}
+	if red != 40 || !strings.Contains(alerts[1].Comment, fmt.Sprintf("%d alerts", len(list))) {
+		t.Fatalf("%d red lines of %d alerts; timing says %q", red, len(list), alerts[1].Comment)
 	}
 }

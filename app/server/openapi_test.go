@@ -539,6 +539,14 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call("", "POST", "/api/v1/me/sessions/end", nil)
 	call(bm, "POST", "/api/v1/me/password", map[string]any{"current_password": "wrong", "new_password": "short"})
 	call(bm, "POST", "/api/v1/me/password", map[string]any{"current_password": testPassword, "new_password": "another long enough password"})
+	// Alerts and their thresholds.
+	call(ad, "GET", "/api/v1/alerts", nil)
+	call("", "GET", "/api/v1/alerts", nil)
+	call(bm, "GET", "/api/v1/alert-settings", nil)
+	call("", "GET", "/api/v1/alert-settings", nil)
+	call(fo, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
+	call(ad, "PUT", "/api/v1/alert-settings", map[string]any{"budget_used_percent": 0, "ending_within_days": 60, "tranche_grace_days": 0})
+	call(ad, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
 
 	var missed []string
 	for _, r := range e.srv.Routes() {

@@ -92,6 +92,12 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if q.Period.Quarter != 0 {
 			quarter = q.Period.Quarter.String()
 		}
+		var alerts []alertJSON
+		if tmpl == "dashboard" {
+			if alerts, err = s.alertsOf(c); err != nil {
+				return err
+			}
+		}
 		status := fiber.StatusOK
 		if errs != nil {
 			status = fiber.StatusUnprocessableEntity
@@ -103,6 +109,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		return s.render(c.Status(status), "board/"+tmpl, fiber.Map{"Title": title, "D": data, "Period": q.Period.String(),
 			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
 			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "CostMethod": report.CostMethod, "AllLines": allLines, "AllOutcomes": allOutcomes,
+			"Alerts": alerts,
 			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
 	}
 }

@@ -25,11 +25,16 @@ func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
 	for i, a := range as {
 		rows[i] = toApprovalJSON(a)
 	}
+	alerts, err := s.alertsOf(c)
+	if err != nil {
+		return err
+	}
 	status := fiber.StatusOK
 	if problem != "" {
 		status = fiber.StatusUnprocessableEntity
 	}
-	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem})
+	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem,
+		"Alerts": alerts})
 }
 
 // webDecisions decide each kind of pending decision from a form: approve,

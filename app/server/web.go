@@ -147,6 +147,7 @@ func (s *Server) registerWeb() {
 	s.registerDecisionPages()
 	s.registerPeoplePages()
 	s.registerAwardPages()
+	s.registerAlertPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -105,18 +105,22 @@ var approvalSources = []string{
 	WHERE x.status = 'pending'`,
 }
 
+// approvalsFor is every pending decision the user ?0 may take, with the
+// proposer's name: the approvals list and the alerts share it.
+var approvalsFor = `SELECT p.kind, p.entity, p.id, p.title, p.reference, p.amount, p.funding_line_id, p.funding_line_code,
+			p.proposed_by, u.name AS proposed_by_name, p.proposed_at, p.evidence, p.entries, p.decision_record
+		FROM (` + strings.Join(approvalSources, "\n\tUNION ALL\n\t") + `) p
+		JOIN users me ON me.id = ?0 AND me.active
+		JOIN delegation_rules dr ON dr.decision_kind = p.kind AND dr.role = me.role
+		JOIN users u ON u.id = p.proposed_by
+		WHERE p.proposed_by <> me.id AND (dr.max_amount IS NULL OR p.authority_amount <= dr.max_amount)`
+
 // Approvals lists every pending decision the user may take: proposed by
 // someone else, of a kind the scheme of delegation gives their role, within
 // their role's limit. Oldest first.
 func (s *Store) Approvals(ctx context.Context, userID int64) ([]Approval, error) {
 	out := []Approval{}
-	err := s.db.NewRaw(`SELECT p.kind, p.entity, p.id, p.title, p.reference, p.amount, p.funding_line_id, p.funding_line_code,
-			p.proposed_by, u.name AS proposed_by_name, p.proposed_at, p.evidence, p.entries, p.decision_record
-		FROM (`+strings.Join(approvalSources, "\n\tUNION ALL\n\t")+`) p
-		JOIN users me ON me.id = ? AND me.active
-		JOIN delegation_rules dr ON dr.decision_kind = p.kind AND dr.role = me.role
-		JOIN users u ON u.id = p.proposed_by
-		WHERE p.proposed_by <> me.id AND (dr.max_amount IS NULL OR p.authority_amount <= dr.max_amount)
+	err := s.db.NewRaw(approvalsFor+`
 		ORDER BY p.proposed_at, p.entity, p.id`, userID).Scan(ctx, &out)
 	return out, translate(err)
 }

@@ -55,6 +55,11 @@ func (c *command) benchReport(args []string) error {
 		return err
 	}
 	timings, err := bench.Reports(c.ctx, a.Store, srv, fy, *runs)
+	if err != nil {
+		stop()
+		return err
+	}
+	alerts, err := bench.Alerts(c.ctx, a.Store, fy, *runs)
 	stop()
 	if err != nil {
 		return err
@@ -66,5 +71,9 @@ func (c *command) benchReport(args []string) error {
 	for _, t := range timings[1:] {
 		fmt.Fprintf(c.stdout, "  %s / raw: %.1fx\n", t.Name, float64(t.Median())/float64(raw))
 	}
+	for _, t := range alerts {
+		fmt.Fprintln(c.stdout, t)
+	}
+	fmt.Fprintf(c.stdout, "  %s / raw: %.1fx (goal: at most 2x)\n", alerts[1].Name, float64(alerts[1].Median())/float64(alerts[0].Median()))
 	return nil
 }

@@ -41,6 +41,7 @@ Usage:
   granttrack export audit [--out FILE]                        the audit trail as JSON Lines, checkable offline (app/export/verifier)
   granttrack export transparency --month 2024-06 [--out DIR]   the statutory publishing pack: CSVs and index.html
   granttrack export verify FILE [--manifest FILE.manifest.json]   checks an export against its manifest, the ledger and the audit chain
+  granttrack alerts [--email] [--base-url URL]                  prints each user's alerts; --email sends each a digest (GRANTTRACK_SMTP_URL)
   granttrack bench spend [--clients 1,8,32] [--n 3000]        measures recording throughput
   granttrack bench import [--rows 1000000]                    measures CSV import against raw COPY
   granttrack bench export [--rows 1000000] [--format csv]     measures a ledger export against COPY TO, and its memory
@@ -77,6 +78,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		"export":  cmd.exportCmd,
 		"backup":  cmd.backupCmd,
 		"restore": cmd.restoreCmd,
+		"alerts":  cmd.alertsCmd,
 	}[args[0]]
 	if run == nil {
 		fmt.Fprintf(stderr, "granttrack: unknown command %q\n\n%s", args[0], usage)

@@ -1,0 +1,75 @@
+package report_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"granttrack/app/pgtest"
+	"granttrack/app/report"
+	"granttrack/app/store"
+	"granttrack/app/store/storetest"
+	"granttrack/models"
+)
+
+// TestAlertsWordEachKindAndAddTheReportsRedLines: a line that spent 90 % of
+// its year's budget in its first two months is both "budget used" and red
+// by the budget report's own rating; each alert says so in plain English
+// with £ amounts and links to the line, the most urgent first.
+func TestAlertsWordEachKindAndAddTheReportsRedLines(t *testing.T) {
+	st, err := store.Open(context.Background(), pgtest.FreshMigrated(t))
+	must(t, err)
+	defer st.Close()
+	ctx := context.Background()
+	l := storetest.ActiveLine(t, st, storetest.LineSpec{Code: "FAST", PayeeName: "Fast spenders", Budget: "10000.00",
+		StartsOn: "2024-04-01", EndsOn: "2025-03-31"})
+	officers := storetest.Officers(t, st, "maker@alerts.example", "checker@alerts.example")
+	e, err := models.SpendInput{FundingLineID: l.ID, PayeeID: l.Payee.ID, Amount: "9000.00", IncurredOn: "2024-05-01",
+		Category: "services", Purpose: "Outreach", VFMReason: "Tendered"}.Validate()
+	must(t, err)
+	_, err = st.RecordSpend(ctx, officers[0], e, "", nil)
+	must(t, err)
+	_, err = st.ApproveSpend(ctx, officers[1], e.ID)
+	must(t, err)
+	pending, err := models.SpendInput{FundingLineID: l.ID, PayeeID: l.Payee.ID, Amount: "250.00", IncurredOn: "2024-05-02",
+		Category: "services", Description: "Leaflets"}.Validate()
+	must(t, err)
+	_, err = st.RecordSpend(ctx, officers[0], pending, "", nil)
+	must(t, err)
+
+	today := time.Date(2024, 5, 31, 0, 0, 0, 0, time.UTC)
+	alerts, err := report.Alerts(ctx, st, officers[1].UserID, today)
+	must(t, err)
+	var got []string
+	for _, a := range alerts {
+		got = append(got, string(a.Severity)+" "+string(a.Kind)+" "+a.Link+" "+a.Message)
+	}
+	link := "/funding-lines/" + itoa(l.ID)
+	// The red line's figures are the budget report's.
+	b, err := report.BudgetReport(ctx, st, report.Query{Period: models.PeriodOf(2024, 0), AsOf: today, GroupBy: report.ByFundingLine})
+	must(t, err)
+	if len(b.Groups) != 1 || b.Groups[0].RAG != models.Red {
+		t.Fatalf("report: %+v", b.Groups)
+	}
+	forecast := b.Groups[0].Forecast
+	want := []string{
+		"high red_line " + link + " FAST-1 Line FAST is red for 2024-25: forecast " + models.Pounds(forecast) +
+			" against a budget of £10,000.00, " + models.Pounds(forecast.Sub(b.Groups[0].Budget)) + " over.",
+		"medium decision_waiting /spend/" + itoa(pending.ID) + " Spend awaits your decision: Leaflets, £250.00 (proposed by maker@alerts.example on " +
+			pending.RecordedAt.In(time.UTC).Format(models.DateLayout) + ").",
+		"medium budget_used " + link + " FAST-1 Line FAST has spent £9,000.00 of its £10,000.00 budget for 2024-25 (90%).",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("alerts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The proposer's list has no decision of theirs to take.
+	mine, err := report.Alerts(ctx, st, officers[0].UserID, today)
+	must(t, err)
+	if len(mine) != 2 || mine[0].Kind != models.AlertRedLine || mine[1].Kind != models.AlertBudgetUsed {
+		t.Fatalf("the proposer's alerts: %+v", mine)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,88 @@
+package server_test
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"granttrack/models"
+)
+
+// TestAlertsThroughTheAPIAndThePages: spend one officer records is an alert
+// for the admin who may decide it (not for the officer), in the API, on the
+// dashboard and on the approvals page; only admins change the thresholds,
+// which are checked and kept.
+func TestAlertsThroughTheAPIAndThePages(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID,
+		"amount": "120.00", "incurred_on": "2024-06-03", "category": "other", "description": "Alert me"})
+	e.mustStatus(r, 201)
+	var spend struct{ ID int64 }
+	r.json(t, &spend)
+
+	type alert struct {
+		Kind, Severity, Message, Link, Entity string
+		EntityID                              int64 `json:"entity_id"`
+		Amount                                *string
+	}
+	alertsOf := func(role models.Role) []alert {
+		t.Helper()
+		r := e.do(role, "GET", "/api/v1/alerts", nil)
+		e.mustStatus(r, 200)
+		var page struct{ Items []alert }
+		r.json(t, &page)
+		return page.Items
+	}
+	find := func(as []alert) *alert {
+		for _, a := range as {
+			if a.Kind == "decision_waiting" && a.Entity == "spend_entry" && a.EntityID == spend.ID {
+				return &a
+			}
+		}
+		return nil
+	}
+	a := find(alertsOf(models.RoleAdmin))
+	if a == nil || a.Severity != "medium" || a.Link != fmt.Sprintf("/spend/%d", spend.ID) || a.Amount == nil || *a.Amount != "120.00" ||
+		!strings.HasPrefix(a.Message, "Spend awaits your decision: Alert me, £120.00 (proposed by Test finance_officer on ") {
+		t.Fatalf("the admin's alert: %+v", a)
+	}
+	if mine := find(alertsOf(models.RoleFinanceOfficer)); mine != nil {
+		t.Fatalf("the recorder is asked to decide their own spend: %+v", mine)
+	}
+
+	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	for _, page := range []string{"/dashboard", "/approvals"} {
+		r := admin.request("GET", page, nil)
+		e.mustStatus(r, 200)
+		if !strings.Contains(string(r.Body), `id="alerts"`) || !strings.Contains(string(r.Body), fmt.Sprintf(`<a href="/spend/%d">Spend awaits your decision: Alert me, £120.00`, spend.ID)) {
+			t.Fatalf("%s does not show the alert:\n%s", page, r.Body)
+		}
+	}
+
+	// The thresholds: read by all, changed by admins, checked in Go.
+	e.mustStatus(e.do(models.RoleAuditor, "GET", "/api/v1/alert-settings", nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceOfficer, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings), 403)
+	r = e.do(models.RoleAdmin, "PUT", "/api/v1/alert-settings", map[string]any{"budget_used_percent": 101, "ending_within_days": 0, "tranche_grace_days": 0})
+	e.mustStatus(r, 422)
+	if p := r.problem(t); len(p.Errors) != 2 || p.Errors[0].Field != "budget_used_percent" || p.Errors[1].Field != "ending_within_days" {
+		t.Fatalf("problem %+v", p)
+	}
+	r = admin.request("POST", "/alert-settings", url.Values{"budget_used_percent": {"ninety"}, "ending_within_days": {"30"}, "tranche_grace_days": {"91"}})
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), `id="budget_used_percent-error">must be a whole number`) ||
+		!strings.Contains(string(r.Body), `id="tranche_grace_days-error">must be a whole number of days from 0 to 90`) || !strings.Contains(string(r.Body), `value="ninety"`) {
+		t.Fatalf("the errors belong beside the fields, with what was typed:\n%s", r.Body)
+	}
+	e.mustStatus(admin.request("POST", "/alert-settings", url.Values{"budget_used_percent": {"85"}, "ending_within_days": {"30"}, "tranche_grace_days": {"5"}}), 303)
+	r = e.do(models.RoleBoardMember, "GET", "/api/v1/alert-settings", nil)
+	var got models.AlertSettings
+	r.json(t, &got)
+	if got != (models.AlertSettings{BudgetUsedPercent: 85, EndingWithinDays: 30, TrancheGraceDays: 5}) {
+		t.Fatalf("settings %+v", got)
+	}
+	e.mustStatus(e.do(models.RoleAdmin, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings), 200)
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+	e.mustStatus(officer.request("GET", "/alert-settings", nil), 403)
+}
