@@ -20,6 +20,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"granttrack/app/backup"
+	"granttrack/app/export"
 	"granttrack/app/pgembed"
 	"granttrack/app/server"
 	"granttrack/app/store"
@@ -44,6 +45,11 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
 	// (GRANTTRACK_TRUSTED_PROXIES: addresses or CIDR ranges, comma-separated).
 	TrustedProxies []netip.Prefix
+	// Publisher names who publishes the open-data packages and the
+	// identifiers registered for them (GRANTTRACK_PUBLISHER_NAME, _URI,
+	// GRANTTRACK_360GIVING_PREFIX, GRANTTRACK_OCID_PREFIX,
+	// GRANTTRACK_DATA_LICENCE); the packages are refused until it is complete.
+	Publisher export.Publisher
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -89,6 +95,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
+	}
+	cfg.Publisher = export.Publisher{Name: strings.TrimSpace(getenv("GRANTTRACK_PUBLISHER_NAME")), URI: strings.TrimSpace(getenv("GRANTTRACK_PUBLISHER_URI")),
+		ThreeSixtyGivingPrefix: strings.TrimSpace(getenv("GRANTTRACK_360GIVING_PREFIX")), OCIDPrefix: strings.TrimSpace(getenv("GRANTTRACK_OCID_PREFIX")),
+		Licence: strings.TrimSpace(getenv("GRANTTRACK_DATA_LICENCE"))}
+	for _, env := range []string{"GRANTTRACK_PUBLISHER_URI", "GRANTTRACK_360GIVING_PREFIX", "GRANTTRACK_OCID_PREFIX", "GRANTTRACK_DATA_LICENCE"} {
+		if msg := cfg.Publisher.Check()[env]; msg != "" {
+			return cfg, fmt.Errorf("%s %s", env, msg)
+		}
 	}
 	switch v := strings.ToLower(getenv("GRANTTRACK_LOG_FORMAT")); v {
 	case "", "text":
@@ -307,7 +321,8 @@ func MigrateCommand(dsn string) string {
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
-	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies})
+	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies,
+		Publisher: a.Config.Publisher})
 }
 
 // Close closes the store and stops the private cluster if this process

@@ -32,6 +32,9 @@ type Route struct {
 	// Accepted marks a route that may instead answer 202 with the same body:
 	// the change was proposed for a second person's decision, not made.
 	Accepted bool
+	// Conflict marks a GET that may answer 409, such as an open-data export
+	// refused until the publisher is configured.
+	Conflict bool
 	Handler  fiber.Handler
 }
 
@@ -103,7 +106,7 @@ func (s *Server) apiRoutes() []Route {
 
 		{Method: "GET", Path: "/api/v1/users", Summary: "List users", Roles: admins, Response: list[userJSON]{}, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/v1/users", Summary: "Create a user", Roles: admins, Request: userCreateInput{}, Response: userJSON{}, Status: 201, Handler: s.createUser},
-		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Files: exportMediaTypes(), Handler: s.exportLedger},
+		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Files: exportMediaTypes(), Conflict: true, Handler: s.exportLedger},
 		{Method: "POST", Path: "/api/v1/exports/verify", Summary: "Verify an export against its manifest, the ledger and the audit chain (multipart/form-data: file, manifest); the report lists findings by row", Roles: auditors, Upload: "file", FileSize: MaxVerifyUpload, Response: export.VerifyReport{}, Handler: s.verifyExport},
 		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Files: []string{"text/csv"}, Handler: s.transparencyFile},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},

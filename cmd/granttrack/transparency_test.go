@@ -82,8 +82,24 @@ func TestExportTransparencyCommand(t *testing.T) {
 	if code, _, stderr := run("export", "transparency", "--month", "04/2024"); code != 1 || !strings.Contains(stderr, "YYYY-MM") {
 		t.Fatalf("bad month: exit %d %q", code, stderr)
 	}
-	code, stdout, _ = run("export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json"))
-	if code != 0 || !strings.Contains(stdout, "Wrote 2 releases") {
-		t.Fatalf("ocds export: %d %q", code, stdout)
+	// Until the publisher is configured the open-data packages are refused,
+	// with exit status 1 and no file left behind.
+	code, _, stderr = run("export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json"))
+	if _, err := os.Stat(filepath.Join(dir, "contracts.json")); code != 1 || !strings.Contains(stderr, "GRANTTRACK_OCID_PREFIX") || err == nil {
+		t.Fatalf("ocds export with placeholders: exit %d %q", code, stderr)
+	}
+	publisher := map[string]string{"DATABASE_URL": dsn, "GRANTTRACK_PUBLISHER_NAME": "Mayor's Office for Policing and Crime",
+		"GRANTTRACK_PUBLISHER_URI": "https://www.london.gov.uk/mopac", "GRANTTRACK_OCID_PREFIX": "ocds-t3stxx",
+		"GRANTTRACK_DATA_LICENCE": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}
+	var out, errOut bytes.Buffer
+	code = Main(ctx, []string{"export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json")}, strings.NewReader(""), &out, &errOut,
+		func(k string) string { return publisher[k] })
+	if code != 0 || !strings.Contains(out.String(), "Wrote 2 releases") {
+		t.Fatalf("ocds export: %d %q %q", code, out.String(), errOut.String())
+	}
+	publisher["GRANTTRACK_OCID_PREFIX"] = "ocds-TOO-LONG"
+	if code := Main(ctx, []string{"export", "ledger", "--format", "ocds"}, strings.NewReader(""), &out, &errOut,
+		func(k string) string { return publisher[k] }); code == 0 || !strings.Contains(errOut.String(), "GRANTTRACK_OCID_PREFIX must be ocds-") {
+		t.Fatalf("a malformed prefix should stop the command: %d %q", code, errOut.String())
 	}
 }
