@@ -42,6 +42,7 @@ var constraintErrors = map[string]struct {
 	"measurements_indicator_id_fkey":         {models.ENOTFOUND, "", "no such indicator"},
 	"measurements_superseded_once":           {models.ECONFLICT, "supersedes", "that measurement has already been corrected; correct the latest revision"},
 	"awards_line_open":                       {models.ECONFLICT, "", "awards can only be made on an approved or active funding line"},
+	"awards_recipient_org_id":                {models.EINVALID, "recipient_id", "the recipient needs its org-id (e.g. GB-CHC-1077810) before its first award"},
 	"tranches_sum_to_award":                  {models.EINVALID, "tranches", "the tranches must add up to the award to the penny"},
 	"funding_lines_status_transition":        {models.EINVALID, "status", "that status change is not allowed"},
 	"funding_lines_tender_band_check":        {models.EINVALID, "tender.max_value", "the tender's maximum must be at least its minimum"},

@@ -16,8 +16,11 @@ import (
 
 // importSpend runs `granttrack import spend FILE.csv --as EMAIL [--force]`.
 func (c *command) importCmd(args []string) error {
+	if len(args) > 0 && args[0] == "expenses" {
+		return c.importExpenses(args[1:])
+	}
 	if len(args) == 0 || args[0] != "spend" {
-		return usageError{"import needs spend"}
+		return usageError{"import needs spend or expenses"}
 	}
 	fs := c.flags("import spend")
 	as := fs.String("as", "", "email of the finance officer recording the spend")
@@ -98,5 +101,50 @@ func (c *command) importCmd(args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "Imported %d spend entries totalling %s as pending (import %d); another officer must approve them.\n",
 		res.Rows, models.Pounds(res.Total), res.ID)
+	return nil
+}
+
+// importExpenses runs `granttrack import expenses FILE.csv --as EMAIL`: the
+// office holders' expenses for the publishing pack, all or nothing.
+func (c *command) importExpenses(args []string) error {
+	fs := c.flags("import expenses")
+	as := fs.String("as", "", "email of the finance officer recording the expenses")
+	path, err := parseWithFile(fs, args)
+	if err != nil {
+		return err
+	}
+	if path == "" || fs.NArg() != 0 || *as == "" {
+		return usageError{"usage: granttrack import expenses FILE.csv --as EMAIL"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	a, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Store.UserByEmail(c.ctx, *as)
+	if err != nil {
+		return err
+	}
+	if u.Role != models.RoleFinanceOfficer && u.Role != models.RoleAdmin {
+		return models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and admins record expenses.", u.Email, u.Role)
+	}
+	out, err := a.Store.ImportOfficeHolderExpenses(c.ctx, models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "cli import"}, f)
+	var ie *store.ImportError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows)+ie.More)
+		for _, r := range ie.Rows {
+			fmt.Fprintf(c.stderr, "  %s: %s %s\n", r.Where(), r.Field, r.Message)
+		}
+		return errors.New("the expenses were not imported")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Recorded %d office holders' expenses from %s.\n", len(out), filepath.Base(path))
 	return nil
 }

@@ -49,9 +49,23 @@ func TestExportTransparencyCommand(t *testing.T) {
 		return code, out.String(), errOut.String()
 	}
 
+	expenses := filepath.Join(t.TempDir(), "expenses.csv")
+	if err := os.WriteFile(expenses, []byte("office_holder,office,incurred_on,category,description,amount\n"+
+		"Sophie Linden,Deputy Mayor for Policing and Crime,2024-04-09,travel,Rail fare,42.10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := run("import", "expenses", expenses, "--as", "finance@granttrack.example"); code != 0 || !strings.Contains(stdout, "Recorded 1 office holders' expenses") {
+		t.Fatalf("import expenses: exit %d %q %q", code, stdout, stderr)
+	}
+	if err := os.WriteFile(expenses, []byte("office_holder,office,incurred_on,category,description,amount\nX,Y,2024-04-31,travel,,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run("import", "expenses", expenses, "--as", "finance@granttrack.example"); code != 1 || !strings.Contains(stderr, "line 2: incurred_on") {
+		t.Fatalf("a bad expenses file: exit %d %q", code, stderr)
+	}
 	dir := filepath.Join(t.TempDir(), "pack")
 	code, stdout, stderr := run("export", "transparency", "--month", "2024-04", "--out", dir)
-	if code != 0 || !strings.Contains(stdout, "Wrote the 2024-04 publishing pack") || !strings.Contains(stdout, "2 grants") ||
+	if code != 0 || !strings.Contains(stdout, "Wrote the 2024-04 publishing pack") || !strings.Contains(stdout, "1 office holders' expenses, 2 grants") ||
 		!strings.Contains(stdout, "1 contracts over £10,000") {
 		t.Fatalf("exit %d: %q %q", code, stdout, stderr)
 	}
@@ -59,7 +73,7 @@ func TestExportTransparencyCommand(t *testing.T) {
 		!strings.Contains(stderr, "grants.csv: grant MOPAC-VS-2024-003 to London Borough of Newham has no crime reduction reason") {
 		t.Fatalf("the missing reason should be on stderr: %q", stderr)
 	}
-	for _, name := range []string{"grants.csv", "spend-over-500.csv", "contracts-over-10000.csv", "index.html"} {
+	for _, name := range []string{"office-holder-expenses.csv", "grants.csv", "spend-over-500.csv", "contracts-over-10000.csv", "index.html"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
