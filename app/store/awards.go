@@ -108,4 +108,3 @@ func (s *Store) Awards(ctx context.Context, fundingLineID int64) ([]*models.Awar
 		Order("award.awarded_on", "award.id").Scan(ctx)
 	return as, translate(err)
 }
-
