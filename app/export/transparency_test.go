@@ -132,9 +132,9 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 	}
 	// Expenses claimed by the office holders, one in July.
 	_, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\r\n"+
-		"Sophie Linden,Deputy Mayor for Policing and Crime,2024-06-04,travel,Rail fare to the APCC conference,86.40\r\n"+
-		"Sophie Linden,Deputy Mayor for Policing and Crime,2024-06-18,subsistence,\"Dinner, booked via pa.office@example.org\",31.75\r\n"+
-		"Sophie Linden,Deputy Mayor for Policing and Crime,2024-07-02,travel,Taxi,12.00\r\n"))
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-04,travel,Rail fare to the APCC conference,86.40\r\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-18,subsistence,\"Dinner, booked via pa.office@example.org\",31.75\r\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-07-02,travel,Taxi,12.00\r\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 
 	t.Run("Paragraph1dOfficeHolderExpenses", func(t *testing.T) {
 		tb := table(t, p, export.FileExpenses)
-		if tb.Paragraph != "1(d)" || len(tb.Rows) != 2 || cell(tb, 0, "office_holder") != "Sophie Linden" || cell(tb, 0, "amount") != "86.40" ||
+		if tb.Paragraph != "1(d)" || len(tb.Rows) != 2 || cell(tb, 0, "office_holder") != "Alex Morgan (fictional)" || cell(tb, 0, "amount") != "86.40" ||
 			cell(tb, 1, "description") != "Dinner, booked via [redacted e-mail address]" {
 			t.Fatalf("June's expenses, named, with the e-mail cut out: %+v", tb)
 		}
@@ -237,7 +237,7 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 	})
 	t.Run("ExpensesAreAllOrNothingAndAppendOnly", func(t *testing.T) {
 		_, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\n"+
-			"Sophie Linden,Deputy Mayor,2024-06-30,travel,Fine,10.00\n"+
+			"Alex Morgan (fictional),Deputy Mayor,2024-06-30,travel,Fine,10.00\n"+
 			",Deputy Mayor,2024-13-01,travel,Bad,10.001\n"))
 		var ie *store.ImportError
 		if !errors.As(err, &ie) || !strings.Contains(ie.Error(), "line 3") || !strings.Contains(ie.Error(), "office_holder") ||

@@ -46,12 +46,9 @@ func (c *command) importCmd(args []string) error {
 		return err
 	}
 	defer a.Close()
-	u, err := a.Store.UserByEmail(c.ctx, *as)
+	actor, err := c.recorder(a.Store, *as, "spend")
 	if err != nil {
 		return err
-	}
-	if u.Role != models.RoleFinanceOfficer && u.Role != models.RoleAdmin {
-		return models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and admins record spend.", u.Email, u.Role)
 	}
 	var r io.Reader = f
 	opts := store.ImportOptions{FileName: filepath.Base(path), Force: *force}
@@ -76,24 +73,8 @@ func (c *command) importCmd(args []string) error {
 			_ = entries.Set(done)
 		}
 	}
-	actor := models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "cli import"}
 	res, err := a.Store.ImportSpend(c.ctx, actor, r, opts)
-	var ie *store.ImportError
-	if errors.As(err, &ie) {
-		fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows)+ie.More)
-		for _, row := range ie.Rows {
-			if row.Field == "" {
-				fmt.Fprintf(c.stderr, "  %s: %s\n", row.Where(), row.Message)
-			} else {
-				fmt.Fprintf(c.stderr, "  %s: %s %s\n", row.Where(), row.Field, row.Message)
-			}
-		}
-		if ie.More > 0 {
-			fmt.Fprintf(c.stderr, "  … and %d more problem(s) not listed\n", ie.More)
-		}
-		return errors.New("import refused")
-	}
-	if err != nil {
+	if err := c.importRefused(err); err != nil {
 		return err
 	}
 	if res.Encoding != store.EncodingUTF8 {
@@ -126,25 +107,48 @@ func (c *command) importExpenses(args []string) error {
 		return err
 	}
 	defer a.Close()
-	u, err := a.Store.UserByEmail(c.ctx, *as)
+	actor, err := c.recorder(a.Store, *as, "expenses")
 	if err != nil {
 		return err
 	}
-	if u.Role != models.RoleFinanceOfficer && u.Role != models.RoleAdmin {
-		return models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and admins record expenses.", u.Email, u.Role)
-	}
-	out, err := a.Store.ImportOfficeHolderExpenses(c.ctx, models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "cli import"}, f)
-	var ie *store.ImportError
-	if errors.As(err, &ie) {
-		fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows)+ie.More)
-		for _, r := range ie.Rows {
-			fmt.Fprintf(c.stderr, "  %s: %s %s\n", r.Where(), r.Field, r.Message)
-		}
-		return errors.New("the expenses were not imported")
-	}
-	if err != nil {
+	out, err := a.Store.ImportOfficeHolderExpenses(c.ctx, actor, f)
+	if err := c.importRefused(err); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "Recorded %d office holders' expenses from %s.\n", len(out), filepath.Base(path))
 	return nil
+}
+
+// recorder is the user an import is recorded as (--as EMAIL): a finance
+// officer or an admin; EFORBIDDEN for another role.
+func (c *command) recorder(st *store.Store, email, what string) (models.Actor, error) {
+	u, err := st.UserByEmail(c.ctx, email)
+	if err != nil {
+		return models.Actor{}, err
+	}
+	if u.Role != models.RoleFinanceOfficer && u.Role != models.RoleAdmin {
+		return models.Actor{}, models.Errorf(models.EFORBIDDEN, "%s is a %s; only finance officers and admins record %s.", u.Email, u.Role, what)
+	}
+	return models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role, RequestID: "cli import"}, nil
+}
+
+// importRefused prints the problems of a refused import and says it was
+// refused; any other error passes through.
+func (c *command) importRefused(err error) error {
+	var ie *store.ImportError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "%d problem(s); nothing was imported:\n", len(ie.Rows)+ie.More)
+	for _, row := range ie.Rows {
+		if row.Field == "" {
+			fmt.Fprintf(c.stderr, "  %s: %s\n", row.Where(), row.Message)
+		} else {
+			fmt.Fprintf(c.stderr, "  %s: %s %s\n", row.Where(), row.Field, row.Message)
+		}
+	}
+	if ie.More > 0 {
+		fmt.Fprintf(c.stderr, "  … and %d more problem(s) not listed\n", ie.More)
+	}
+	return errors.New("import refused")
 }

@@ -51,7 +51,7 @@ func TestExportTransparencyCommand(t *testing.T) {
 
 	expenses := filepath.Join(t.TempDir(), "expenses.csv")
 	if err := os.WriteFile(expenses, []byte("office_holder,office,incurred_on,category,description,amount\n"+
-		"Sophie Linden,Deputy Mayor for Policing and Crime,2024-04-09,travel,Rail fare,42.10\n"), 0o644); err != nil {
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-04-09,travel,Rail fare,42.10\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if code, stdout, stderr := run("import", "expenses", expenses, "--as", "finance@granttrack.example"); code != 0 || !strings.Contains(stdout, "Recorded 1 office holders' expenses") {
