@@ -21,6 +21,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"granttrack/app/backup"
+	"granttrack/app/export"
 	"granttrack/app/pgembed"
 	"granttrack/app/server"
 	"granttrack/app/store"
@@ -60,6 +61,11 @@ type Config struct {
 	// sends nothing), the sender (GRANTTRACK_SMTP_FROM) and the site's
 	// address for the links (GRANTTRACK_BASE_URL, default http://Addr).
 	SMTPURL, SMTPFrom, BaseURL string
+	// Publisher names who publishes the open-data packages and the
+	// identifiers registered for them (GRANTTRACK_PUBLISHER_NAME, _URI,
+	// GRANTTRACK_360GIVING_PREFIX, GRANTTRACK_OCID_PREFIX,
+	// GRANTTRACK_DATA_LICENCE); the packages are refused until it is complete.
+	Publisher export.Publisher
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -122,6 +128,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				return cfg, fmt.Errorf("%s must be a duration such as 1m or 6h (0 for never), not %q", d.name, v)
 			}
 			*d.to = every
+		}
+	}
+	cfg.Publisher = export.Publisher{Name: strings.TrimSpace(getenv("GRANTTRACK_PUBLISHER_NAME")), URI: strings.TrimSpace(getenv("GRANTTRACK_PUBLISHER_URI")),
+		ThreeSixtyGivingPrefix: strings.TrimSpace(getenv("GRANTTRACK_360GIVING_PREFIX")), OCIDPrefix: strings.TrimSpace(getenv("GRANTTRACK_OCID_PREFIX")),
+		Licence: strings.TrimSpace(getenv("GRANTTRACK_DATA_LICENCE"))}
+	for _, env := range []string{"GRANTTRACK_PUBLISHER_URI", "GRANTTRACK_360GIVING_PREFIX", "GRANTTRACK_OCID_PREFIX", "GRANTTRACK_DATA_LICENCE"} {
+		if msg := cfg.Publisher.Check()[env]; msg != "" {
+			return cfg, fmt.Errorf("%s %s", env, msg)
 		}
 	}
 	switch v := strings.ToLower(getenv("GRANTTRACK_LOG_FORMAT")); v {
@@ -372,7 +386,8 @@ func MigrateCommand(dsn string) string {
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
-	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies})
+	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies,
+		Publisher: a.Config.Publisher})
 }
 
 // Close closes the store and stops the private cluster if this process

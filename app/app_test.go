@@ -37,10 +37,26 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud",
 		"GRANTTRACK_TRUSTED_PROXIES": "proxy.internal", "GRANTTRACK_LOG_FORMAT": "xml", "GRANTTRACK_VERIFY_EVERY": "often",
-		"GRANTTRACK_FULL_VERIFY_EVERY": "-1h"} {
+		"GRANTTRACK_FULL_VERIFY_EVERY": "-1h", "GRANTTRACK_PUBLISHER_URI": "london.gov.uk",
+		"GRANTTRACK_360GIVING_PREFIX": "GB-mopac", "GRANTTRACK_OCID_PREFIX": "ocds-ABC", "GRANTTRACK_DATA_LICENCE": "OGL"} {
 		if _, err := LoadConfig(env(map[string]string{k: v})); err == nil {
 			t.Errorf("%s=%s was accepted", k, v)
 		}
+	}
+}
+
+func TestLoadConfigReadsThePublisher(t *testing.T) {
+	cfg, err := LoadConfig(func(k string) string {
+		return map[string]string{"GRANTTRACK_PUBLISHER_NAME": " MOPAC ", "GRANTTRACK_PUBLISHER_URI": "https://www.london.gov.uk/mopac",
+			"GRANTTRACK_360GIVING_PREFIX": "360G-mopac", "GRANTTRACK_OCID_PREFIX": "ocds-abc123",
+			"GRANTTRACK_DATA_LICENCE": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}[k]
+	})
+	if err != nil || cfg.Publisher.Name != "MOPAC" || cfg.Publisher.ThreeSixtyGivingPrefix != "360G-mopac" || cfg.Publisher.OCIDPrefix != "ocds-abc123" ||
+		len(cfg.Publisher.Missing("360giving")) != 0 || len(cfg.Publisher.Missing("ocds")) != 0 {
+		t.Fatalf("publisher %+v %v", cfg.Publisher, err)
+	}
+	if cfg, err := LoadConfig(func(string) string { return "" }); err != nil || len(cfg.Publisher.Missing("360giving")) != 4 {
+		t.Fatalf("without settings the 360Giving export misses four: %v %v", cfg.Publisher.Missing("360giving"), err)
 	}
 }
 

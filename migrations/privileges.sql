@@ -128,6 +128,9 @@ GRANT SELECT, INSERT ON spend_evidence TO :"app";
 -- (SECURITY DEFINER): the application reads it.
 GRANT SELECT ON spend_monthly TO :"app";
 
+-- Office holders' expenses for the publishing pack: recorded once, read.
+GRANT SELECT, INSERT ON office_holder_expenses TO :"app";
+
 -- Outcomes: indicators and their readings, corrected by new revisions.
 GRANT SELECT, INSERT ON indicators TO :"app";
 GRANT SELECT, INSERT ON measurements TO :"app";

@@ -110,6 +110,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 			l.pendingVirement()
 			l.pendingVariation()
 			l.outcomes()
+			l.officeHolderExpenses()
 		}
 		return l.err
 	})
@@ -453,4 +454,20 @@ func (l *loader) createAwards(specs []awardSpec) {
 			l.fail(sp.in.Reference, l.award(a))
 		}
 	}
+}
+
+// officeHolderExpenses are the Deputy Mayor's expenses claims for June 2024,
+// which the publishing pack lists (Schedule paragraph 1(d)); the office
+// holder is fictional.
+func (l *loader) officeHolderExpenses() {
+	if l.err != nil {
+		return
+	}
+	maker, _, _ := l.people()
+	_, err := l.st.ImportOfficeHolderExpenses(l.ctx, maker, strings.NewReader(`office_holder,office,incurred_on,category,description,amount
+Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-04,travel,Rail fare to the national PCC conference,86.40
+Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-18,subsistence,Working dinner after the London Policing Board,31.75
+Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-26,travel,Taxi to a late community meeting in Croydon,24.60
+`))
+	l.fail("office holders' expenses", err)
 }

@@ -50,7 +50,7 @@ func mustBooks(t *testing.T, st *store.Store, tag string) books {
 	var b books
 	var payees []*models.Organisation
 	for _, name := range []string{"=HYPERLINK(\"http://evil/" + tag + "\")", "+Plus; Sons | Co " + tag, "@Café \"Quoted\" \\ " + tag} {
-		o := &models.Organisation{Name: name, IsFunder: true, IsRecipient: true}
+		o := &models.Organisation{Name: name, OrgID: storetest.OrgID(), IsFunder: true, IsRecipient: true}
 		must(st.CreateOrganisation(ctx, sys, o))
 		payees = append(payees, o)
 	}
@@ -211,7 +211,7 @@ func mustLookalikes(t *testing.T, st *store.Store, b books, tag string) map[int6
 	people := storetest.Officers(t, st, "look-maker-"+strings.ToLower(tag)+"@test.example", "look-checker-"+strings.ToLower(tag)+"@test.example")
 	names := map[int64]string{}
 	for i, l := range lookalikes {
-		o := &models.Organisation{Name: l.name + " " + tag, IsRecipient: true}
+		o := &models.Organisation{Name: l.name + " " + tag, OrgID: storetest.OrgID(), IsRecipient: true}
 		if err := st.CreateOrganisation(ctx, sys, o); err != nil {
 			t.Fatal(err)
 		}

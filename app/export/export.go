@@ -175,7 +175,10 @@ func Formats() []string {
 // An Option changes how Ledger writes a file.
 type Option func(*options)
 
-type options struct{ excelBOM bool }
+type options struct {
+	excelBOM  bool
+	publisher Publisher
+}
 
 // ExcelBOM(true) starts a CSV with a UTF-8 byte order mark, without which
 // Excel opens UTF-8 as Windows-1252 and garbles names such as Café. Other
@@ -192,8 +195,12 @@ const utf8BOM = "\ufeff"
 // the rows written. progress, if not nil, is called after each row. The
 // open-data package formats (360giving, ocds) are written by standards.go.
 func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f Filter, progress func(rows int), opts ...Option) (*Manifest, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if pf, ok := packageFormats[format]; ok {
-		return writePackage(ctx, st, w, format, pf, f)
+		return writePackage(ctx, st, w, format, pf, o.publisher, f)
 	}
 	rf, ok := rowFormats[format]
 	if !ok {
@@ -206,10 +213,6 @@ func Ledger(ctx context.Context, st *store.Store, w io.Writer, format string, f 
 		return nil, err
 	}
 	lf.ByDate = rf.books
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
 	h := sha256.New()
 	out := io.MultiWriter(w, h)
 	m := &Manifest{Format: format, Filters: f, GeneratedAt: time.Now().UTC()}

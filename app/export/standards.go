@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,30 +29,98 @@ const (
 	FormatOCDS      = "ocds"
 )
 
-// Identifiers a real publisher registers before publishing; these defaults
-// are placeholders that validate but belong to nobody.
-var (
-	// ThreeSixtyGivingPrefix is the publisher's 360Giving prefix: "360G-"
-	// and a name 360Giving assigns on registration. A grant's id is the
-	// prefix and the award's reference. An organisation with no registered
-	// org-id gets the prefix, "ORG" and granttrack's own id, which is the
-	// form 360Giving's identifier guidance gives for organisations without
-	// a company or charity number.
-	ThreeSixtyGivingPrefix = "360G-granttrack"
-	// OCIDPrefix is the publisher's ocid prefix: "ocds-" and six characters
-	// that the Open Contracting Partnership registers for it. A process's
-	// ocid is the prefix, "granttrack" and the funding line's code.
-	OCIDPrefix = "ocds-xxxxxx"
-	// Publisher names who publishes the packages, and PublisherURI is its
-	// web address (OCDS names each package by a URI under it).
-	Publisher    = "granttrack"
-	PublisherURI = "https://granttrack.example"
+// Publisher is who publishes the open-data packages and the identifiers
+// it registered for them; granttrack reads it from its configuration
+// (GRANTTRACK_PUBLISHER_NAME, GRANTTRACK_PUBLISHER_URI,
+// GRANTTRACK_360GIVING_PREFIX, GRANTTRACK_OCID_PREFIX,
+// GRANTTRACK_DATA_LICENCE). Until every one is set to a real value the
+// packages are refused, so that no file is published with identifiers that
+// belong to nobody.
+type Publisher struct {
+	// Name is the publishing body's name, e.g. "Mayor's Office for Policing
+	// and Crime".
+	Name string
+	// URI is its web address; OCDS names each package by a URI under it.
+	URI string
+	// ThreeSixtyGivingPrefix is "360G-" and the name 360Giving assigns on
+	// registration. A grant's id is the prefix and the award's reference.
+	ThreeSixtyGivingPrefix string
+	// OCIDPrefix is "ocds-" and the six characters the Open Contracting
+	// Partnership registers for the publisher. A process's ocid is the
+	// prefix, "granttrack" and the funding line's code.
+	OCIDPrefix string
+	// Licence is the URI of the licence the data is published under, e.g.
+	// the Open Government Licence.
+	Licence string
+}
+
+// Placeholder identifiers from before the publisher's were configurable:
+// they validate against the schemas but belong to nobody, so they are
+// refused like unset ones.
+const (
+	Placeholder360Prefix = "360G-granttrack"
+	PlaceholderOCID      = "ocds-xxxxxx"
 )
+
+var (
+	threeSixtyPrefix = regexp.MustCompile(`^360G-[A-Za-z0-9_-]+$`)
+	ocidPrefix       = regexp.MustCompile(`^ocds-[a-z0-9]{6}$`)
+)
+
+// Check returns, for each setting that is malformed, the problem with it,
+// keyed by its environment variable; empty settings are not problems here
+// (see Missing).
+func (p Publisher) Check() map[string]string {
+	out := map[string]string{}
+	if p.URI != "" {
+		if u, err := url.Parse(p.URI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			out["GRANTTRACK_PUBLISHER_URI"] = "must be a web address starting https://"
+		}
+	}
+	if p.Licence != "" {
+		if u, err := url.Parse(p.Licence); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			out["GRANTTRACK_DATA_LICENCE"] = "must be the licence's web address, e.g. https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+		}
+	}
+	if p.ThreeSixtyGivingPrefix != "" && !threeSixtyPrefix.MatchString(p.ThreeSixtyGivingPrefix) {
+		out["GRANTTRACK_360GIVING_PREFIX"] = "must be 360G- and the name 360Giving registered, e.g. 360G-mopac"
+	}
+	if p.OCIDPrefix != "" && !ocidPrefix.MatchString(p.OCIDPrefix) {
+		out["GRANTTRACK_OCID_PREFIX"] = "must be ocds- and the 6 characters the Open Contracting Partnership registered, e.g. ocds-abc123"
+	}
+	return out
+}
+
+// Missing lists the settings a package in format still needs, by
+// environment variable: unset, malformed or placeholders.
+func (p Publisher) Missing(format string) []string {
+	bad := p.Check()
+	var out []string
+	need := func(env, v string, placeholder ...string) {
+		if strings.TrimSpace(v) == "" || bad[env] != "" || slices.Contains(placeholder, v) {
+			out = append(out, env)
+		}
+	}
+	need("GRANTTRACK_PUBLISHER_NAME", p.Name, "granttrack")
+	need("GRANTTRACK_PUBLISHER_URI", p.URI, "https://granttrack.example")
+	need("GRANTTRACK_DATA_LICENCE", p.Licence)
+	switch format {
+	case Format360Giving:
+		need("GRANTTRACK_360GIVING_PREFIX", p.ThreeSixtyGivingPrefix, Placeholder360Prefix)
+	case FormatOCDS:
+		need("GRANTTRACK_OCID_PREFIX", p.OCIDPrefix, PlaceholderOCID)
+	}
+	return out
+}
+
+// WithPublisher gives the open-data packages their publisher; without a
+// complete one they are refused.
+func WithPublisher(p Publisher) Option { return func(o *options) { o.publisher = p } }
 
 // A packageFormat writes one whole package, reading everything in one
 // snapshot, and fills in m's counts, totals and audit head.
 type packageFormat struct {
-	write       func(ctx context.Context, st *store.Store, w io.Writer, f Filter, m *Manifest) error
+	write       func(ctx context.Context, st *store.Store, w io.Writer, pub Publisher, f Filter, m *Manifest) error
 	contentType string
 	extension   string
 }
@@ -60,10 +131,16 @@ var packageFormats = map[string]packageFormat{
 }
 
 // writePackage writes a package format and hashes what it wrote.
-func writePackage(ctx context.Context, st *store.Store, w io.Writer, format string, pf packageFormat, f Filter) (*Manifest, error) {
+// ECONFLICT, before anything is written, while the publisher's settings are
+// incomplete.
+func writePackage(ctx context.Context, st *store.Store, w io.Writer, format string, pf packageFormat, pub Publisher, f Filter) (*Manifest, error) {
+	if missing := pub.Missing(format); len(missing) > 0 {
+		return nil, models.Errorf(models.ECONFLICT, "A %s file is not written until the publisher's details are configured, so that none is published "+
+			"with placeholder identifiers: set %s (see the README, \"Open data\").", format, strings.Join(missing, ", "))
+	}
 	h := sha256.New()
 	m := &Manifest{Format: format, Filters: f, GeneratedAt: time.Now().UTC()}
-	if err := pf.write(ctx, st, io.MultiWriter(w, h), f, m); err != nil {
+	if err := pf.write(ctx, st, io.MultiWriter(w, h), pub, f, m); err != nil {
 		return nil, err
 	}
 	m.SHA256 = hex.EncodeToString(h.Sum(nil))
@@ -86,13 +163,17 @@ func (a amount) MarshalJSON() ([]byte, error) {
 	return []byte(models.FormatMoney(decimal.Decimal(a))), nil
 }
 
-// orgIdentifier is an organisation's org-id, or the 360Giving-style
-// fallback when it has none (see ThreeSixtyGivingPrefix).
-func orgIdentifier(orgID *string, id int64) string {
+// orgIdentifier is an organisation's org-id, or, when it has none, the
+// form 360Giving's identifier guidance gives for organisations without a
+// company or charity number: the publisher's prefix, "ORG" and granttrack's
+// own id. Recipients have an org-id before their first award (the database
+// holds that rule), so only funders and payees recorded before it can need
+// the fallback.
+func orgIdentifier(prefix string, orgID *string, id int64) string {
 	if orgID != nil && *orgID != "" {
 		return *orgID
 	}
-	return fmt.Sprintf("%s-ORG-%d", ThreeSixtyGivingPrefix, id)
+	return fmt.Sprintf("%s-ORG-%d", prefix, id)
 }
 
 // writeJSONArrayPackage writes head (a JSON object) with an array called
@@ -146,10 +227,12 @@ type package360 struct {
 	Issued      string       `json:"issued"`
 	Modified    string       `json:"modified"`
 	Publisher   publisher360 `json:"publisher"`
+	License     string       `json:"license"`
 }
 
 type publisher360 struct {
-	Name string `json:"name"`
+	Name    string `json:"name"`
+	Website string `json:"website,omitempty"`
 }
 
 type grant360 struct {
@@ -219,7 +302,7 @@ func opt(s *string) string {
 }
 
 // toGrant360 describes an award as a 360Giving grant with its payments.
-func toGrant360(a store.AwardRecord, payments []transaction360) grant360 {
+func toGrant360(pub Publisher, a store.AwardRecord, payments []transaction360) grant360 {
 	desc := a.Purpose
 	if desc == "" {
 		desc = a.LineDescription
@@ -228,17 +311,22 @@ func toGrant360(a store.AwardRecord, payments []transaction360) grant360 {
 		desc = a.LineTitle
 	}
 	g := grant360{
-		ID: ThreeSixtyGivingPrefix + "-" + a.Reference, Title: a.LineTitle + ": " + a.RecipientName, Description: desc,
+		ID: pub.ThreeSixtyGivingPrefix + "-" + a.Reference, Title: a.LineTitle + ": " + a.RecipientName, Description: desc,
 		Currency: "GBP", AmountAwarded: amount(a.Amount), AmountDisbursed: amount(a.ApprovedSpend),
 		AwardDate:    a.AwardedOn.Format(models.DateLayout),
 		PlannedDates: []event360{{StartDate: a.StartsOn.Format(models.DateLayout), EndDate: a.EndsOn.Format(models.DateLayout)}},
-		RecipientOrganization: []org360{{ID: orgIdentifier(a.RecipientOrg, a.RecipientID), Name: a.RecipientName,
+		RecipientOrganization: []org360{{ID: orgIdentifier(pub.ThreeSixtyGivingPrefix, a.RecipientOrg, a.RecipientID), Name: a.RecipientName,
 			CharityNumber: opt(a.RecipientCharity), CompanyNumber: opt(a.RecipientCompany)}},
-		FundingOrganization:     []org360{{ID: orgIdentifier(a.FunderOrg, a.FunderID), Name: a.FunderName}},
+		FundingOrganization:     []org360{{ID: orgIdentifier(pub.ThreeSixtyGivingPrefix, a.FunderOrg, a.FunderID), Name: a.FunderName}},
 		GrantProgramme:          []programme360{{Code: a.ProgrammeCode, Title: a.ProgrammeName, Description: a.ProgrammeDescription}},
 		Classifications:         []classification{{Vocabulary: "granttrack:funding-line", Code: a.LineCode, Title: a.LineTitle}},
 		DisbursementTransaction: payments,
-		DateModified:            dateTime(a.CreatedAt), // awards are never edited
+		// The last change to anything the grant publishes: the award and its
+		// decision, its payments' decisions, its line, programme, funder and
+		// recipient (see store.AwardRecord.ModifiedAt).
+		// To the microsecond, as the database holds it, so that a change in
+		// the same second as the one before still changes it.
+		DateModified: a.ModifiedAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano),
 	}
 	if a.RecipientGSS != nil {
 		name := a.RecipientName
@@ -254,7 +342,7 @@ func toGrant360(a store.AwardRecord, payments []transaction360) grant360 {
 // made in the filter's dates, each with every approved payment linked to it
 // (reversals as negative disbursements), so amountDisbursed is the award's
 // approved spend to date. Grants are written as their payments stream by.
-func write360Giving(ctx context.Context, st *store.Store, w io.Writer, f Filter, m *Manifest) error {
+func write360Giving(ctx context.Context, st *store.Store, w io.Writer, pub Publisher, f Filter, m *Manifest) error {
 	af, err := f.awardFilter()
 	if err != nil {
 		return err
@@ -273,9 +361,10 @@ func write360Giving(ctx context.Context, st *store.Store, w io.Writer, f Filter,
 		for i, a := range awards {
 			ids[i] = a.ID
 		}
-		hdr := package360{Version: "1.4", Title: "Grants from granttrack", Identifier: fmt.Sprintf("%s-%s", ThreeSixtyGivingPrefix, m.GeneratedAt.Format("20060102T150405Z")),
+		hdr := package360{Version: "1.4", Title: "Grants from " + pub.Name, Identifier: fmt.Sprintf("%s-%s", pub.ThreeSixtyGivingPrefix, m.GeneratedAt.Format("20060102T150405Z")),
 			Description: "Grants and allocations with their approved payments, exported by granttrack.",
-			Issued:      models.BusinessDate(m.GeneratedAt).Format(models.DateLayout), Modified: dateTime(m.GeneratedAt), Publisher: publisher360{Name: Publisher}}
+			Issued:      models.BusinessDate(m.GeneratedAt).Format(models.DateLayout), Modified: dateTime(m.GeneratedAt),
+			Publisher: publisher360{Name: pub.Name, Website: pub.URI}, License: pub.Licence}
 		return writeJSONArrayPackage(w, hdr, "grants", func(item func(any) error) error {
 			next := 0
 			var payments []transaction360
@@ -288,7 +377,7 @@ func write360Giving(ctx context.Context, st *store.Store, w io.Writer, f Filter,
 				}
 				m.Rows++
 				total, approved = total.Add(a.Amount), approved.Add(paid)
-				err := item(toGrant360(a, payments))
+				err := item(toGrant360(pub, a, payments))
 				payments, paid, next = nil, decimal.Zero, next+1
 				return err
 			}
@@ -303,9 +392,10 @@ func write360Giving(ctx context.Context, st *store.Store, w io.Writer, f Filter,
 				if p.ReversesID != nil {
 					desc = fmt.Sprintf("Reversal of payment %d: %s", *p.ReversesID, opt(p.ReversalReason))
 				}
-				payments = append(payments, transaction360{ID: fmt.Sprintf("%s-%s-SPEND-%d", ThreeSixtyGivingPrefix, a.Reference, p.ID),
+				payments = append(payments, transaction360{ID: fmt.Sprintf("%s-%s-SPEND-%d", pub.ThreeSixtyGivingPrefix, a.Reference, p.ID),
 					TransactionDate: p.IncurredOn.Format(models.DateLayout), Currency: "GBP", Value: amount(p.Amount), Description: desc,
-					Provider: orgIdentifier(a.FunderOrg, a.FunderID), Recipient: orgIdentifier(p.PayeeOrg, p.PayeeID)})
+					Provider:  orgIdentifier(pub.ThreeSixtyGivingPrefix, a.FunderOrg, a.FunderID),
+					Recipient: orgIdentifier(pub.ThreeSixtyGivingPrefix, p.PayeeOrg, p.PayeeID)})
 				paid = paid.Add(p.Amount)
 				return nil
 			})
@@ -335,6 +425,7 @@ type packageOCDS struct {
 	Version       string        `json:"version"`
 	PublishedDate string        `json:"publishedDate"`
 	Publisher     publisherOCDS `json:"publisher"`
+	License       string        `json:"license"`
 }
 
 type publisherOCDS struct {
@@ -354,6 +445,7 @@ type release struct {
 	Awards         []ocdsAward `json:"awards,omitempty"`
 	Contracts      []contract  `json:"contracts,omitempty"`
 	byID           map[string]*party
+	prefix         string // for organisations without an org-id
 }
 
 type party struct {
@@ -434,7 +526,7 @@ type transactionOCDS struct {
 
 // addParty adds an organisation to the release's parties with a role, once.
 func (r *release) addParty(orgID *string, id int64, name, role string) orgRef {
-	ref := orgRef{ID: orgIdentifier(orgID, id), Name: name}
+	ref := orgRef{ID: orgIdentifier(r.prefix, orgID, id), Name: name}
 	p := r.byID[ref.ID]
 	if p == nil {
 		p = &party{ID: ref.ID, Name: name}
@@ -462,10 +554,39 @@ func gbp(d decimal.Decimal) value { return value{Amount: amount(d), Currency: "G
 // toRelease describes a contract-kind funding line as one OCDS release: its
 // tender (the advertised band as minValue and value), one award and one
 // contract per award, and the approved payments as the contract's
-// implementation transactions.
-func toRelease(c store.ContractProcess, awards []store.AwardRecord, payments map[int64][]store.AwardPayment, head store.ChainHead, now time.Time) (release, decimal.Decimal, decimal.Decimal) {
-	r := release{OCID: OCIDPrefix + "-granttrack-" + c.Code, ID: fmt.Sprintf("%s-%d", c.Code, head.Seq), Date: dateTime(now),
-		Tag: []string{"tender"}, InitiationType: "tender", byID: map[string]*party{}}
+// implementation transactions. Approved spend on the line that is linked to
+// no award (payments keyed 0) is spend under the contract all the same: it
+// goes to the contract with its payee as supplier, or else to the line's
+// first contract, so that the transactions add up to the line's approved
+// spend. A line with no award has no contract to hold it (OCDS keeps
+// payments only under a contract); the manifest's approved total then
+// leaves it out.
+func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecord, payments map[int64][]store.AwardPayment, head store.ChainHead, now time.Time) (release, decimal.Decimal, decimal.Decimal) {
+	r := release{OCID: pub.OCIDPrefix + "-granttrack-" + c.Code, ID: fmt.Sprintf("%s-%d", c.Code, head.Seq), Date: dateTime(now),
+		Tag: []string{"tender"}, InitiationType: "tender", byID: map[string]*party{}, prefix: pub.ThreeSixtyGivingPrefix}
+	if r.prefix == "" {
+		r.prefix = pub.OCIDPrefix + "-granttrack"
+	}
+	held := map[int64][]store.AwardPayment{}
+	for _, a := range awards {
+		held[a.ID] = payments[a.ID]
+	}
+	for _, p := range payments[-c.ID] {
+		to := -1
+		for i, a := range awards {
+			if a.RecipientID == p.PayeeID {
+				to = i
+				break
+			}
+		}
+		if to < 0 && len(awards) > 0 {
+			to = 0
+		}
+		if to >= 0 {
+			held[awards[to].ID] = append(held[awards[to].ID], p)
+		}
+	}
+	payments = held
 	buyer := r.addParty(c.FunderOrg, c.FunderID, c.FunderName, "buyer")
 	r.addParty(c.FunderOrg, c.FunderID, c.FunderName, "procuringEntity")
 	r.Buyer = buyer
@@ -525,7 +646,7 @@ func toRelease(c store.ContractProcess, awards []store.AwardRecord, payments map
 // filter selects (see store.ContractProcesses for how a process is dated).
 // The payments of the contracts in the package are held together while it
 // is written: contract lines are few.
-func writeOCDS(ctx context.Context, st *store.Store, w io.Writer, f Filter, m *Manifest) error {
+func writeOCDS(ctx context.Context, st *store.Store, w io.Writer, pub Publisher, f Filter, m *Manifest) error {
 	af, err := f.awardFilter()
 	if err != nil {
 		return err
@@ -560,11 +681,19 @@ func writeOCDS(ctx context.Context, st *store.Store, w io.Writer, f Filter, m *M
 		}); err != nil {
 			return err
 		}
-		hdr := packageOCDS{URI: fmt.Sprintf("%s/ocds/%s/release-package/%s", PublisherURI, OCIDPrefix, m.GeneratedAt.Format("20060102T150405Z")),
-			Version: "1.1", PublishedDate: dateTime(m.GeneratedAt), Publisher: publisherOCDS{Name: Publisher, URI: PublisherURI}}
+		// Spend on the lines linked to no award, keyed by the line's id
+		// negated (award ids are positive).
+		if err := st.StreamLineSpendWithoutAward(ctx, lineIDs, func(p store.AwardPayment) error {
+			payments[-p.LineID] = append(payments[-p.LineID], p)
+			return nil
+		}); err != nil {
+			return err
+		}
+		hdr := packageOCDS{URI: fmt.Sprintf("%s/ocds/%s/release-package/%s", strings.TrimRight(pub.URI, "/"), pub.OCIDPrefix, m.GeneratedAt.Format("20060102T150405Z")),
+			Version: "1.1", PublishedDate: dateTime(m.GeneratedAt), Publisher: publisherOCDS{Name: pub.Name, URI: pub.URI}, License: pub.Licence}
 		return writeJSONArrayPackage(w, hdr, "releases", func(item func(any) error) error {
 			for _, p := range procs {
-				r, awarded, paid := toRelease(p, byLine[p.ID], payments, head, m.GeneratedAt)
+				r, awarded, paid := toRelease(pub, p, byLine[p.ID], payments, head, m.GeneratedAt)
 				m.Rows++
 				total, approved = total.Add(awarded), approved.Add(paid)
 				if err := item(r); err != nil {

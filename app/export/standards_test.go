@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/shopspring/decimal"
@@ -16,6 +17,7 @@ import (
 	"granttrack/app/export"
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -88,6 +90,9 @@ func TestOpenStandards(t *testing.T) {
 	t.Run("ThreeSixtyGivingFilters", func(t *testing.T) { threeSixtyGivingFilters(t, st) })
 	t.Run("OCDSValidatesWithTheAllyshipContract", func(t *testing.T) { ocdsValidates(t, st) })
 	t.Run("ValidatorsCatchInvalidDocuments", func(t *testing.T) { validatorsCatchInvalidDocuments(t, st) })
+	t.Run("PlaceholdersAreRefused", func(t *testing.T) { placeholdersAreRefused(t, st) })
+	t.Run("OnlyApprovedAwardsArePublished", func(t *testing.T) { onlyApprovedAwardsArePublished(t, st) })
+	t.Run("DateModifiedFollowsChanges", func(t *testing.T) { dateModifiedFollowsChanges(t, st) })
 	// Last: it adds an incomplete grant and legacy spend to the demo.
 	t.Run("TransparencyPack", func(t *testing.T) { transparencyPack(t, st) })
 }
@@ -142,14 +147,37 @@ func payDemoAwards(ctx context.Context, st *store.Store) error {
 	if err != nil {
 		return err
 	}
-	_, err = st.ApproveSpend(ctx, c, rev.ID)
+	if _, err = st.ApproveSpend(ctx, c, rev.ID); err != nil {
+		return err
+	}
+	// The facilitator's travel, invoiced separately and booked to the
+	// allyship line but not to its award: OCDS still shows it.
+	var line, supplier int64
+	if err := st.DB().NewRaw("SELECT id, awarded_supplier_id FROM funding_lines WHERE code = 'ALLYSHIP-TRAINING'").Scan(ctx, &line, &supplier); err != nil {
+		return err
+	}
+	e, err := models.SpendInput{FundingLineID: line, PayeeID: supplier, Amount: "1200.00", IncurredOn: "2024-07-19", Category: "services",
+		Reference: "ALLY-TRAVEL-1", Description: "Facilitator's travel", Purpose: "Travel to the board session", VFMReason: "Standard class rail fares"}.Validate()
+	if err != nil {
+		return err
+	}
+	if _, err := st.RecordSpend(ctx, m, e, "", nil); err != nil {
+		return err
+	}
+	_, err = st.ApproveSpend(ctx, c, e.ID)
 	return err
 }
+
+// testPublisher is a complete publisher, as GRANTTRACK_PUBLISHER_NAME and
+// the other settings give it.
+var testPublisher = export.Publisher{Name: "Mayor's Office for Policing and Crime", URI: "https://www.london.gov.uk/mopac",
+	ThreeSixtyGivingPrefix: "360G-mopactest", OCIDPrefix: "ocds-t3stxx",
+	Licence: "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}
 
 func exportPackage(t *testing.T, st *store.Store, format string, f export.Filter) ([]byte, *export.Manifest) {
 	t.Helper()
 	var buf bytes.Buffer
-	m, err := export.Ledger(context.Background(), st, &buf, format, f, nil)
+	m, err := export.Ledger(context.Background(), st, &buf, format, f, nil, export.WithPublisher(testPublisher))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,10 +243,10 @@ func threeSixtyGivingValidates(t *testing.T, st *store.Store) {
 		t.Fatalf("manifest %+v does not describe %d grants totalling %s with %s paid", m, len(pkg.Grants), total, paid)
 	}
 	// Contracts go to OCDS, not 360Giving; the demo has 8 grant and allocation awards.
-	if len(pkg.Grants) != 8 || byID[export.ThreeSixtyGivingPrefix+"-MOPAC-T-2024-017-A"].ID != "" {
+	if len(pkg.Grants) != 8 || byID[testPublisher.ThreeSixtyGivingPrefix+"-MOPAC-T-2024-017-A"].ID != "" {
 		t.Fatalf("%d grants; want the demo's 8 without the allyship contract", len(pkg.Grants))
 	}
-	galop := byID[export.ThreeSixtyGivingPrefix+"-MOPAC-HC-2023-001"]
+	galop := byID[testPublisher.ThreeSixtyGivingPrefix+"-MOPAC-HC-2023-001"]
 	if galop.AmountAwarded != "300000.00" || galop.AmountDisbursed != "37500.00" || len(galop.Disbursements) != 3 ||
 		galop.Recipient[0].ID != "GB-CHC-1077810" || galop.Funder[0].ID != "GB-GOR-PC390" || galop.AwardDate != "2023-04-03" {
 		t.Fatalf("Galop's grant: %+v", galop)
@@ -228,12 +256,12 @@ func threeSixtyGivingValidates(t *testing.T, st *store.Store) {
 	if !bytes.Contains(out, []byte(`"amountAwarded":300000.00`)) || !bytes.Contains(out, []byte(`"value":-12345.67`)) {
 		t.Fatal("amounts should be written with their exact decimal digits")
 	}
-	lambeth := byID[export.ThreeSixtyGivingPrefix+"-MOPAC-VS-2022-001"]
+	lambeth := byID[testPublisher.ThreeSixtyGivingPrefix+"-MOPAC-VS-2022-001"]
 	if len(lambeth.Location) != 1 || lambeth.Location[0].GeoCode != "E09000022" || lambeth.Location[0].GeoCodeType != "LONB" ||
 		lambeth.AmountDisbursed != "25000.01" {
 		t.Fatalf("Lambeth's grant should be located by its GSS code: %+v", lambeth)
 	}
-	if met := byID[export.ThreeSixtyGivingPrefix+"-MOPAC-DS-2022-001"]; len(met.Location) != 0 {
+	if met := byID[testPublisher.ThreeSixtyGivingPrefix+"-MOPAC-DS-2022-001"]; len(met.Location) != 0 {
 		t.Fatalf("the Met is not a borough and has no GSS code: %+v", met.Location)
 	}
 }
@@ -252,11 +280,11 @@ func threeSixtyGivingFilters(t *testing.T, st *store.Store) {
 			t.Errorf("%s was awarded on %s, outside 2023-24", g.ID, g.AwardDate)
 		}
 	}
-	_, err := export.Ledger(context.Background(), st, &bytes.Buffer{}, export.Format360Giving, export.Filter{Year: "2030-31"}, nil)
+	_, err := export.Ledger(context.Background(), st, &bytes.Buffer{}, export.Format360Giving, export.Filter{Year: "2030-31"}, nil, export.WithPublisher(testPublisher))
 	if models.ErrorCode(err) != models.ENOTFOUND || !strings.Contains(models.ErrorMessage(err), "at least one") {
 		t.Fatalf("no grants should be a clear error, not an invalid file: %v", err)
 	}
-	if _, err := export.Ledger(context.Background(), st, &bytes.Buffer{}, export.Format360Giving, export.Filter{From: "2024-13-01"}, nil); models.ErrorCode(err) != models.EINVALID {
+	if _, err := export.Ledger(context.Background(), st, &bytes.Buffer{}, export.Format360Giving, export.Filter{From: "2024-13-01"}, nil, export.WithPublisher(testPublisher)); models.ErrorCode(err) != models.EINVALID {
 		t.Fatalf("a bad date should be refused: %v", err)
 	}
 }
@@ -302,10 +330,10 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 		t.Fatalf("%d releases (manifest %d), want the demo's 2 contracts", len(pkg.Releases), m.Rows)
 	}
 	r := pkg.Releases[0]
-	if r.OCID != export.OCIDPrefix+"-granttrack-ALLYSHIP-TRAINING" {
+	if r.OCID != testPublisher.OCIDPrefix+"-granttrack-ALLYSHIP-TRAINING" {
 		r = pkg.Releases[1]
 	}
-	if r.OCID != export.OCIDPrefix+"-granttrack-ALLYSHIP-TRAINING" || r.InitiationType != "tender" {
+	if r.OCID != testPublisher.OCIDPrefix+"-granttrack-ALLYSHIP-TRAINING" || r.InitiationType != "tender" {
 		t.Fatalf("no release for the allyship contract: %+v", pkg.Releases)
 	}
 	if !dec(t, r.Tender.MinValue.Amount).Equal(decimal.NewFromInt(10000)) || !dec(t, r.Tender.Value.Amount).Equal(decimal.NewFromInt(25000)) ||
@@ -319,8 +347,15 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 	for _, tx := range r.Contracts[0].Implementation.Transactions {
 		sum = sum.Add(dec(t, tx.Value.Amount))
 	}
-	if len(r.Contracts[0].Implementation.Transactions) != 2 || !sum.Equal(decimal.RequireFromString("18500.00")) {
-		t.Fatalf("transactions add up to %s, want the 18500.00 approved", sum)
+	// The two payments on the award and the travel booked to the line only:
+	// what the ledger holds for the line.
+	var ledger decimal.Decimal
+	if err := st.DB().NewRaw(`SELECT sum(e.amount) FROM spend_entries e JOIN funding_lines fl ON fl.id = e.funding_line_id
+		WHERE fl.code = 'ALLYSHIP-TRAINING' AND e.status = 'approved'`).Scan(context.Background(), &ledger); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Contracts[0].Implementation.Transactions) != 3 || !sum.Equal(decimal.RequireFromString("19700.00")) || !sum.Equal(ledger) {
+		t.Fatalf("transactions add up to %s, want the ledger's %s (18500.00 on the award and 1200.00 on the line)", sum, ledger)
 	}
 	if strings.Join(r.Tag, ",") != "tender,award,contract,implementation" {
 		t.Fatalf("tags %v", r.Tag)
@@ -335,8 +370,17 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 	if r.Buyer.ID != "GB-GOR-PC390" || !strings.Contains(roles["GB-GOR-PC390"], "buyer") || !strings.Contains(roles["GB-COH-01234567"], "supplier") {
 		t.Fatalf("parties' roles %v", roles)
 	}
-	if m.Total != "71250.00" || m.Approved != "18500.00" {
-		t.Fatalf("manifest total %s approved %s; want the two contracts' 71250.00 and 18500.00 paid", m.Total, m.Approved)
+	if m.Total != "71250.00" || m.Approved != "19700.00" {
+		t.Fatalf("manifest total %s approved %s; want the two contracts' 71250.00 and 19700.00 paid", m.Total, m.Approved)
+	}
+	var p struct {
+		Publisher struct{ Name, URI string }
+		License   string `json:"license"`
+		URI       string `json:"uri"`
+	}
+	decodeNumbers(t, out, &p)
+	if p.Publisher.Name != testPublisher.Name || p.License != testPublisher.Licence || !strings.HasPrefix(p.URI, testPublisher.URI+"/ocds/ocds-t3stxx/") {
+		t.Fatalf("the package's publisher, licence and URI: %+v", p)
 	}
 	if !bytes.Contains(out, []byte(`"minValue":{"amount":10000.00,"currency":"GBP"}`)) {
 		t.Fatal("the band should be written with its exact digits")
@@ -369,4 +413,166 @@ func validatorsCatchInvalidDocuments(t *testing.T, st *store.Store) {
 	if err == nil || !strings.Contains(err.Error(), "publishedDate") || !strings.Contains(err.Error(), "tag") {
 		t.Fatalf("a package without publishedDate and with an unknown tag should fail on both: %v", err)
 	}
+}
+
+// placeholdersAreRefused: no package is written while a publisher setting
+// is unset or still a placeholder, and the refusal names each setting.
+func placeholdersAreRefused(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	placeholder := testPublisher
+	placeholder.ThreeSixtyGivingPrefix, placeholder.OCIDPrefix = export.Placeholder360Prefix, export.PlaceholderOCID
+	for _, tc := range []struct {
+		name   string
+		pub    export.Publisher
+		format string
+		want   []string
+	}{
+		{"Unset360Giving", export.Publisher{}, export.Format360Giving, []string{"GRANTTRACK_PUBLISHER_NAME", "GRANTTRACK_PUBLISHER_URI",
+			"GRANTTRACK_DATA_LICENCE", "GRANTTRACK_360GIVING_PREFIX"}},
+		{"UnsetOCDS", export.Publisher{}, export.FormatOCDS, []string{"GRANTTRACK_OCID_PREFIX"}},
+		{"Placeholder360Giving", placeholder, export.Format360Giving, []string{"GRANTTRACK_360GIVING_PREFIX"}},
+		{"PlaceholderOCDS", placeholder, export.FormatOCDS, []string{"GRANTTRACK_OCID_PREFIX"}},
+		{"MalformedOCID", export.Publisher{Name: "X", URI: "https://x.example", Licence: "https://x.example/l", OCIDPrefix: "ocds-TOOLONG1"},
+			export.FormatOCDS, []string{"GRANTTRACK_OCID_PREFIX"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			_, err := export.Ledger(ctx, st, &buf, tc.format, export.Filter{}, nil, export.WithPublisher(tc.pub))
+			if models.ErrorCode(err) != models.ECONFLICT || buf.Len() != 0 {
+				t.Fatalf("want a refusal and nothing written: %v (%d bytes)", err, buf.Len())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(models.ErrorMessage(err), w) {
+					t.Errorf("the refusal should name %s: %s", w, models.ErrorMessage(err))
+				}
+			}
+		})
+	}
+	// The placeholder files validate against the schemas, which is why the
+	// refusal is needed at all; the complete publisher is accepted.
+	if msg := placeholder.Check(); len(msg) != 0 {
+		t.Fatalf("the placeholders are well-formed, so only Missing catches them: %v", msg)
+	}
+	if missing := testPublisher.Missing(export.Format360Giving); len(missing) != 0 {
+		t.Fatalf("a complete publisher: %v", missing)
+	}
+	out, _ := exportPackage(t, st, export.Format360Giving, export.Filter{})
+	if bytes.Contains(out, []byte("360G-granttrack")) || !bytes.Contains(out, []byte(`"license":"https://www.nationalarchives.gov.uk/`)) {
+		t.Fatal("the package should carry the configured prefix and licence only")
+	}
+}
+
+// onlyApprovedAwardsArePublished: a proposal waiting for its second person
+// is not a grant yet.
+func onlyApprovedAwardsArePublished(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	var lineID, galop int64
+	if err := st.DB().NewRaw("SELECT id FROM funding_lines WHERE code = 'HATE-CRIME-SUPPORT'").Scan(ctx, &lineID); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DB().NewRaw("SELECT id FROM organisations WHERE name = 'Galop'").Scan(ctx, &galop); err != nil {
+		t.Fatal(err)
+	}
+	a, err := models.AwardInput{RecipientID: galop, Reference: "MOPAC-HC-2024-PENDING", Amount: "100.00", AwardedOn: "2024-05-02",
+		StartsOn: "2024-05-02", EndsOn: "2024-06-30", Purpose: "Proposed only"}.Validate(lineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proposer, _, err := storetest.Deciders(ctx, st, "pending-award")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateAward(ctx, proposer, a); err != nil {
+		t.Fatal(err)
+	}
+	out, m := exportPackage(t, st, export.Format360Giving, export.Filter{})
+	if bytes.Contains(out, []byte("MOPAC-HC-2024-PENDING")) || m.Rows != 8 {
+		t.Fatalf("a pending award was published (%d grants)", m.Rows)
+	}
+}
+
+// dateModifiedFollowsChanges: a grant's dateModified moves when its award
+// gets a new payment or its recipient's details change, and not when
+// another grant changes.
+func dateModifiedFollowsChanges(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	modified := func() map[string]string {
+		out, _ := exportPackage(t, st, export.Format360Giving, export.Filter{})
+		var pkg struct {
+			Grants []struct{ ID, DateModified string } `json:"grants"`
+		}
+		decodeNumbers(t, out, &pkg)
+		got := map[string]string{}
+		for _, g := range pkg.Grants {
+			got[strings.TrimPrefix(g.ID, testPublisher.ThreeSixtyGivingPrefix+"-")] = g.DateModified
+		}
+		return got
+	}
+	later := func(a, b string) bool { // b after a, both RFC 3339
+		ta, err1 := time.Parse(time.RFC3339Nano, a)
+		tb, err2 := time.Parse(time.RFC3339Nano, b)
+		return err1 == nil && err2 == nil && tb.After(ta)
+	}
+	before := modified()
+	// A payment approved on Lambeth's grant.
+	var award, line, payee int64
+	if err := st.DB().NewRaw("SELECT id, funding_line_id, recipient_id FROM awards WHERE reference = 'MOPAC-VS-2022-001'").Scan(ctx, &award, &line, &payee); err != nil {
+		t.Fatal(err)
+	}
+	maker, checker := demoPeople(t, st)
+	e, err := models.SpendInput{FundingLineID: line, AwardID: &award, PayeeID: payee, Amount: "10.00", IncurredOn: "2024-07-01", Category: "grant_payment",
+		Reference: "INV-MOD-1", Description: "A later payment", Purpose: "Payment of the award", VFMReason: "On schedule"}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordSpend(ctx, maker, e, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	afterRecord := modified()
+	if afterRecord["MOPAC-VS-2022-001"] != before["MOPAC-VS-2022-001"] {
+		t.Fatal("a pending payment is not published, so it should not change dateModified")
+	}
+	if _, err := st.ApproveSpend(ctx, checker, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	afterPayment := modified()
+	if !later(before["MOPAC-VS-2022-001"], afterPayment["MOPAC-VS-2022-001"]) {
+		t.Fatalf("Lambeth's grant got a payment: dateModified %s then %s", before["MOPAC-VS-2022-001"], afterPayment["MOPAC-VS-2022-001"])
+	}
+	if afterPayment["MOPAC-HC-2023-001"] != before["MOPAC-HC-2023-001"] {
+		t.Fatalf("Galop's grant did not change: dateModified %s then %s", before["MOPAC-HC-2023-001"], afterPayment["MOPAC-HC-2023-001"])
+	}
+	// Galop's details change: its grants publish its name.
+	var galop int64
+	if err := st.DB().NewRaw("SELECT id FROM organisations WHERE name = 'Galop'").Scan(ctx, &galop); err != nil {
+		t.Fatal(err)
+	}
+	o, err := st.Organisation(ctx, galop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Borough = nil
+	if err := st.UpdateOrganisation(ctx, maker, galop, o); err != nil {
+		t.Fatal(err)
+	}
+	afterOrg := modified()
+	if !later(afterPayment["MOPAC-HC-2023-001"], afterOrg["MOPAC-HC-2023-001"]) ||
+		afterOrg["MOPAC-VS-2022-001"] != afterPayment["MOPAC-VS-2022-001"] {
+		t.Fatalf("after Galop's details changed: %v, before %v", afterOrg, afterPayment)
+	}
+}
+
+func demoPeople(t *testing.T, st *store.Store) (maker, checker models.Actor) {
+	t.Helper()
+	for _, p := range []struct {
+		who   *models.Actor
+		email string
+	}{{&maker, "finance@granttrack.example"}, {&checker, "finance2@granttrack.example"}} {
+		u, err := st.UserByEmail(context.Background(), p.email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*p.who = models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role}
+	}
+	return maker, checker
 }

@@ -17,25 +17,34 @@ import (
 	"granttrack/models"
 )
 
-// The statutory publishing pack. An elected local policing body publishes
-// each crime and disorder reduction grant it makes (recipient, purpose,
-// conditions and why it should reduce crime), each item of spend over £500
-// (recipient, purpose and why it is value for money) and each contract over
-// £10,000. A pack covers one calendar month: grants and contracts awarded in
-// it, and approved spend incurred in it.
+// The statutory publishing pack: the lists the Elected Local Policing
+// Bodies (Specified Information) Order 2011 (SI 2011/3050, as amended by SI
+// 2012/2479) asks for that granttrack holds, each citing its paragraph of
+// the Order's Schedule:
+//   - 1(d) the allowances paid to each relevant office holder for expenses;
+//   - 3(f) each crime and disorder reduction grant (recipient, purpose,
+//     conditions and why it should reduce crime);
+//   - 3(g) each item of expenditure over £500 (recipient, purpose and why it
+//     is value for money);
+//   - 4(b) each contract over £10,000 (the contracts' own procedure, title
+//     and tender documents come from the contracts records).
+// A pack covers one calendar month: grants and contracts awarded in it, and
+// approved spend and expenses incurred in it. Personal data is redacted
+// before anything is written (see redact.go), and the pack lists what was.
 
 // ContractThreshold is the value above which contracts are published.
 var ContractThreshold = decimal.NewFromInt(10_000)
 
 // Files of the pack, in the order they are listed.
 const (
+	FileExpenses  = "office-holder-expenses.csv"
 	FileGrants    = "grants.csv"
 	FileSpend     = "spend-over-500.csv"
 	FileContracts = "contracts-over-10000.csv"
 )
 
 // PackFiles are the pack's CSV files in order.
-var PackFiles = []string{FileGrants, FileSpend, FileContracts}
+var PackFiles = []string{FileExpenses, FileGrants, FileSpend, FileContracts}
 
 // Pack is one month's publishing pack, read in one snapshot.
 type Pack struct {
@@ -44,7 +53,9 @@ type Pack struct {
 	Grants      []store.AwardRecord
 	Spend       []store.PublishedSpend
 	Contracts   []store.AwardRecord
-	Missing     []Missing // what must be filled in before publication
+	Expenses    []models.OfficeHolderExpense
+	Missing     []Missing   // what must be filled in before publication
+	Redactions  []Redaction // what was withheld as personal data
 	AuditSeq    int64
 	AuditHash   string
 	GeneratedAt time.Time
@@ -94,7 +105,10 @@ func Transparency(ctx context.Context, st *store.Store, month string) (*Pack, er
 			return err
 		}
 		over := ContractThreshold
-		p.Contracts, err = st.PublishableAwards(ctx, store.AwardFilter{From: &from, To: &to, Kinds: []models.FundingLineKind{models.KindContract}, Over: &over})
+		if p.Contracts, err = st.PublishableAwards(ctx, store.AwardFilter{From: &from, To: &to, Kinds: []models.FundingLineKind{models.KindContract}, Over: &over}); err != nil {
+			return err
+		}
+		p.Expenses, err = st.OfficeHolderExpenses(ctx, from, to)
 		return err
 	})
 	if err != nil {
@@ -102,6 +116,7 @@ func Transparency(ctx context.Context, st *store.Store, month string) (*Pack, er
 	}
 	p.AuditSeq, p.AuditHash = head.Seq, hex.EncodeToString(head.Hash)
 	p.Missing = p.missing()
+	_, p.Redactions = p.tables()
 	return p, nil
 }
 
@@ -147,10 +162,13 @@ type Column struct {
 
 // Table is one file of the pack as columns and rows of text.
 type Table struct {
-	File    string
-	Title   string
-	Columns []Column
-	Rows    [][]string
+	File  string
+	Title string
+	// Paragraph is the paragraph of the Order's Schedule that asks for the
+	// list, e.g. "3(f)".
+	Paragraph string
+	Columns   []Column
+	Rows      [][]string
 }
 
 func optText(s *string) string {
@@ -169,8 +187,15 @@ func optMoney(d *decimal.Decimal) string {
 	return models.FormatMoney(*d)
 }
 
-// Tables returns the pack's files as tables, in PackFiles order.
+// Tables returns the pack's files as tables, in PackFiles order, with
+// personal data redacted.
 func (p *Pack) Tables() []Table {
+	t, _ := p.tables()
+	return t
+}
+
+// tables builds the tables and redacts them, saying what it redacted.
+func (p *Pack) tables() ([]Table, []Redaction) {
 	text := func(names ...string) []Column {
 		cs := make([]Column, len(names))
 		for i, n := range names {
@@ -178,7 +203,12 @@ func (p *Pack) Tables() []Table {
 		}
 		return cs
 	}
-	grants := Table{File: FileGrants, Title: "Crime and disorder reduction grants",
+	expenses := Table{File: FileExpenses, Title: "Allowances paid to relevant office holders for expenses", Paragraph: "1(d)",
+		Columns: text("office_holder", "office", "incurred_on", "category", "description", "amount")}
+	for _, e := range p.Expenses {
+		expenses.Rows = append(expenses.Rows, []string{e.OfficeHolder, e.Office, day(e.IncurredOn), e.Category, e.Description, models.FormatMoney(e.Amount)})
+	}
+	grants := Table{File: FileGrants, Title: "Crime and disorder reduction grants", Paragraph: "3(f)",
 		Columns: text("award_reference", "awarded_on", "funding_line", "programme", "funder", "recipient", "recipient_org_id", "amount",
 			"purpose", "conditions", "crime_reduction_reason", "starts_on", "ends_on")}
 	for _, a := range p.Grants {
@@ -186,7 +216,7 @@ func (p *Pack) Tables() []Table {
 			optText(a.RecipientOrg), models.FormatMoney(a.Amount), a.Purpose, optText(a.Conditions), optText(a.CrimeReductionReason),
 			day(a.StartsOn), day(a.EndsOn)})
 	}
-	spend := Table{File: FileSpend, Title: "Spend over £500",
+	spend := Table{File: FileSpend, Title: "Spend over £500", Paragraph: "3(g)",
 		Columns: text("entry_id", "incurred_on", "funding_line", "award", "payee", "payee_org_id", "amount", "category", "purpose",
 			"vfm_reason", "reference", "description", "reverses_entry")}
 	for _, e := range p.Spend {
@@ -197,7 +227,7 @@ func (p *Pack) Tables() []Table {
 		spend.Rows = append(spend.Rows, []string{strconv.FormatInt(e.ID, 10), day(e.IncurredOn), e.FundingLine, optText(e.Award), e.Payee,
 			optText(e.PayeeOrg), models.FormatMoney(e.Amount), e.Category, e.Purpose, e.VFMReason, e.Reference, e.Description, rev})
 	}
-	contracts := Table{File: FileContracts, Title: "Contracts over £10,000",
+	contracts := Table{File: FileContracts, Title: "Contracts over £10,000", Paragraph: "4(b)",
 		Columns: text("award_reference", "awarded_on", "funding_line", "tender_reference", "supplier", "supplier_org_id", "value",
 			"tender_min_value", "tender_max_value", "starts_on", "ends_on", "purpose")}
 	for _, a := range p.Contracts {
@@ -205,7 +235,12 @@ func (p *Pack) Tables() []Table {
 			optText(a.RecipientOrg), models.FormatMoney(a.Amount), optMoney(a.TenderMinValue), optMoney(a.TenderMaxValue),
 			day(a.StartsOn), day(a.EndsOn), a.Purpose})
 	}
-	return []Table{grants, spend, contracts}
+	tables := []Table{expenses, grants, spend, contracts}
+	var redactions []Redaction
+	for i := range tables {
+		redactions = append(redactions, redactTable(&tables[i])...)
+	}
+	return tables, redactions
 }
 
 // WriteCSV writes one file of the pack (a name in PackFiles), with every
@@ -216,6 +251,7 @@ func (p *Pack) WriteCSV(file string, w io.Writer) error {
 			continue
 		}
 		cw := csv.NewWriter(w)
+		cw.UseCRLF = true // RFC 4180, like the ledger's CSV
 		header := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
 			header[i] = c.Name
@@ -249,10 +285,12 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 </head>
 <body>
 <h1>Publishing pack for {{.Pack.Month}}</h1>
-<p>Grants and contracts awarded, and approved spend incurred, from {{.From}} to {{.To}}. Read at audit sequence {{.Pack.AuditSeq}} (hash {{.Pack.AuditHash}}) on {{.Generated}}.</p>
+<p>What the Elected Local Policing Bodies (Specified Information) Order 2011 (as amended) asks for that granttrack holds: grants and contracts awarded, and approved spend and office holders' expenses incurred, from {{.From}} to {{.To}}. Read at audit sequence {{.Pack.AuditSeq}} (hash {{.Pack.AuditHash}}) on {{.Generated}}.</p>
 {{if .Pack.Missing}}<div class="missing"><h2>{{len .Pack.Missing}} item(s) to fix before publication</h2><ul>{{range .Pack.Missing}}<li>{{.String}}</li>{{end}}</ul></div>
 {{else}}<p>Every item has the fields publication requires.</p>{{end}}
-{{range .Tables}}<h2>{{.Title}} <small>(<a href="{{.File}}">{{.File}}</a>, {{len .Rows}} rows)</small></h2>
+{{if .Pack.Redactions}}<div class="redacted"><h2>{{len .Pack.Redactions}} redaction(s) of personal data</h2><ul>{{range .Pack.Redactions}}<li>{{.String}}</li>{{end}}</ul></div>
+{{else}}<p>No personal data was found to redact.</p>{{end}}
+{{range .Tables}}<h2>{{.Title}} <small>(Schedule paragraph {{.Paragraph}}; <a href="{{.File}}">{{.File}}</a>, {{len .Rows}} rows)</small></h2>
 <table><thead><tr>{{range .Columns}}<th>{{.Name}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{else}}<tr><td colspan="{{len .Columns}}">None this month.</td></tr>{{end}}
 </tbody></table>

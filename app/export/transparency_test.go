@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"granttrack/app/export"
 	"granttrack/app/store"
@@ -91,4 +94,166 @@ func transparencyPack(t *testing.T, st *store.Store) {
 	if _, err := export.Transparency(ctx, st, "June 2024"); models.ErrorCode(err) != models.EINVALID {
 		t.Fatalf("a bad month: %v", err)
 	}
+	t.Run("CSVsUseCRLF", func(t *testing.T) {
+		for _, name := range export.PackFiles {
+			var b bytes.Buffer
+			must(p.WriteCSV(name, &b))
+			if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) || bytes.Count(b.Bytes(), []byte("\n")) != bytes.Count(b.Bytes(), []byte("\r\n")) {
+				t.Errorf("%s should end every line with CRLF: %q", name, b.String())
+			}
+		}
+	})
+	packParagraphs(t, st, lineID, maker, checker)
+}
+
+// packParagraphs checks each list of the Elected Local Policing Bodies
+// (Specified Information) Order 2011 the pack writes, one test per
+// paragraph of its Schedule, and the redaction of personal data.
+func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64) {
+	ctx := context.Background()
+	officer := models.Actor{UserID: maker, Label: "finance@granttrack.example", Role: models.RoleFinanceOfficer}
+	table := func(t *testing.T, p *export.Pack, file string) export.Table {
+		t.Helper()
+		for _, tb := range p.Tables() {
+			if tb.File == file {
+				return tb
+			}
+		}
+		t.Fatalf("the pack has no %s", file)
+		return export.Table{}
+	}
+	cell := func(tb export.Table, row int, col string) string {
+		for i, c := range tb.Columns {
+			if c.Name == col {
+				return tb.Rows[row][i]
+			}
+		}
+		return "no column " + col
+	}
+	// Expenses claimed by the office holders, one in July.
+	_, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\r\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-04,travel,Rail fare to the APCC conference,86.40\r\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-18,subsistence,\"Dinner, booked via pa.office@example.org\",31.75\r\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-07-02,travel,Taxi,12.00\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A sole trader paid over £500, with contact and bank details typed
+	// into the description.
+	sole := &models.Organisation{Name: "Jane Smith (sole trader)", IsSupplier: true}
+	if err := st.CreateOrganisation(ctx, officer, sole); err != nil {
+		t.Fatal(err)
+	}
+	e, err := models.SpendInput{FundingLineID: lineID, PayeeID: sole.ID, Amount: "640.00", IncurredOn: "2024-06-21", Category: "services",
+		Reference: "JS-0007", Description: "Workshop; call 020 7946 0018 or jane.smith@example.com; sort code 12-34-56, account 12345678",
+		Purpose: "Facilitation of a victims' workshop", VFMReason: "Day rate below the framework"}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordSpend(ctx, officer, e, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApproveSpend(ctx, models.Actor{UserID: checker, Label: "finance2@granttrack.example", Role: models.RoleFinanceOfficer}, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := export.Transparency(ctx, st, "2024-06")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("Paragraph1dOfficeHolderExpenses", func(t *testing.T) {
+		tb := table(t, p, export.FileExpenses)
+		if tb.Paragraph != "1(d)" || len(tb.Rows) != 2 || cell(tb, 0, "office_holder") != "Alex Morgan (fictional)" || cell(tb, 0, "amount") != "86.40" ||
+			cell(tb, 1, "description") != "Dinner, booked via [redacted e-mail address]" {
+			t.Fatalf("June's expenses, named, with the e-mail cut out: %+v", tb)
+		}
+	})
+	t.Run("Paragraph3fGrants", func(t *testing.T) {
+		tb := table(t, p, export.FileGrants)
+		if tb.Paragraph != "3(f)" || len(tb.Rows) != 1 || cell(tb, 0, "recipient") != "Galop" || cell(tb, 0, "recipient_org_id") != "GB-CHC-1077810" {
+			t.Fatalf("grants with recipient, purpose, conditions and reason: %+v", tb)
+		}
+		for _, c := range []string{"purpose", "conditions", "crime_reduction_reason"} {
+			if cell(tb, 0, c) == "no column "+c {
+				t.Errorf("paragraph 3(f) asks for %s", c)
+			}
+		}
+	})
+	t.Run("Paragraph3gSpendOver500", func(t *testing.T) {
+		tb := table(t, p, export.FileSpend)
+		var row = -1
+		for i := range tb.Rows {
+			if cell(tb, i, "reference") == "JS-0007" {
+				row = i
+			}
+		}
+		if tb.Paragraph != "3(g)" || len(tb.Rows) != 4 || row < 0 {
+			t.Fatalf("spend over £500 with recipient, purpose and value for money: %+v", tb)
+		}
+		desc := cell(tb, row, "description")
+		if cell(tb, row, "payee") != export.WithheldName || strings.Contains(desc, "7946") || strings.Contains(desc, "@") ||
+			strings.Contains(desc, "12-34-56") || strings.Contains(desc, "12345678") || cell(tb, row, "purpose") != "Facilitation of a victims' workshop" {
+			t.Fatalf("the sole trader's name and details should be withheld: payee %q, description %q", cell(tb, row, "payee"), desc)
+		}
+	})
+	t.Run("Paragraph4bContractsOver10000", func(t *testing.T) {
+		april, err := export.Transparency(ctx, st, "2024-04")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb := table(t, april, export.FileContracts)
+		if tb.Paragraph != "4(b)" || len(tb.Rows) != 1 || cell(tb, 0, "supplier") != "Allyship Learning Ltd (fictional)" || cell(tb, 0, "value") != "18500.00" {
+			t.Fatalf("contracts over £10,000: %+v", tb)
+		}
+	})
+	t.Run("RedactionsAreListed", func(t *testing.T) {
+		var got []string
+		for _, r := range p.Redactions {
+			got = append(got, r.String())
+		}
+		list := strings.Join(got, "\n")
+		for _, want := range []string{"office-holder-expenses.csv row 2, description: e-mail address withheld",
+			"payee: name of an individual (no org-id) withheld", "description: telephone number withheld", "description: bank details withheld",
+			"description: e-mail address withheld"} {
+			if !strings.Contains(list, want) {
+				t.Errorf("the redactions should list %q:\n%s", want, list)
+			}
+		}
+		var csvOut, index bytes.Buffer
+		if err := p.WriteCSV(export.FileSpend, &csvOut); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.WriteIndex(&index); err != nil {
+			t.Fatal(err)
+		}
+		for _, leak := range []string{"Jane Smith", "jane.smith@", "020 7946", "12345678", "pa.office@"} {
+			if strings.Contains(csvOut.String(), leak) || strings.Contains(index.String(), leak) {
+				t.Errorf("%q was published", leak)
+			}
+		}
+		if !strings.Contains(index.String(), "redaction(s) of personal data") || !strings.Contains(index.String(), "Schedule paragraph 3(g)") {
+			t.Fatalf("index.html should list the redactions and cite each paragraph:\n%s", index.String())
+		}
+	})
+	t.Run("ExpensesAreAllOrNothingAndAppendOnly", func(t *testing.T) {
+		_, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\n"+
+			"Alex Morgan (fictional),Deputy Mayor,2024-06-30,travel,Fine,10.00\n"+
+			",Deputy Mayor,2024-13-01,travel,Bad,10.001\n"))
+		var ie *store.ImportError
+		if !errors.As(err, &ie) || !strings.Contains(ie.Error(), "line 3") || !strings.Contains(ie.Error(), "office_holder") ||
+			!strings.Contains(ie.Error(), "incurred_on") || !strings.Contains(ie.Error(), "amount") {
+			t.Fatalf("a bad row should refuse the file, naming line and fields: %v", err)
+		}
+		var n int
+		if err := st.DB().NewRaw("SELECT count(*) FROM office_holder_expenses WHERE incurred_on = '2024-06-30'").Scan(ctx, &n); err != nil || n != 0 {
+			t.Fatalf("nothing of a refused file is stored: %d %v", n, err)
+		}
+		// The application role may not change or delete an expense.
+		for _, q := range []string{"UPDATE office_holder_expenses SET amount = 1", "DELETE FROM office_holder_expenses"} {
+			var pgErr *pgconn.PgError
+			if _, err := st.DB().ExecContext(ctx, q); !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+				t.Fatalf("%s: %v, want permission denied", q, err)
+			}
+		}
+	})
 }

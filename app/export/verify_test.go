@@ -54,7 +54,7 @@ func mustVerifyBooks(t *testing.T) *verifyBooks {
 	l := storetest.ActiveLine(t, st, storetest.LineSpec{Code: fmt.Sprintf("VER%d", n), PayeeName: fmt.Sprintf("Payee %d-0", n), Budget: "10000.00",
 		StartsOn: "2024-04-01", EndsOn: "2025-03-31"})
 	b.line, b.payees[0] = l.FundingLine, l.Payee
-	second := &models.Organisation{Name: fmt.Sprintf("Payee %d-1", n), IsRecipient: true}
+	second := &models.Organisation{Name: fmt.Sprintf("Payee %d-1", n), OrgID: storetest.OrgID(), IsRecipient: true}
 	must(st.CreateOrganisation(ctx, sys, second))
 	b.payees[1] = second
 	people := storetest.Officers(t, st, fmt.Sprintf("maker%d@verify.example", n), fmt.Sprintf("checker%d@verify.example", n))

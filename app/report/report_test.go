@@ -68,7 +68,7 @@ func newWorld(t *testing.T, st *store.Store, rng *rand.Rand) *world {
 		w.programmes = append(w.programmes, p)
 	}
 	for i := range 4 {
-		o := &models.Organisation{Name: fmt.Sprintf("World %d org %d", worldSeq, i), IsFunder: true, IsRecipient: true}
+		o := &models.Organisation{Name: fmt.Sprintf("World %d org %d", worldSeq, i), OrgID: storetest.OrgID(), IsFunder: true, IsRecipient: true}
 		must(t, st.CreateOrganisation(ctx, sys, o))
 		w.orgs = append(w.orgs, o)
 	}

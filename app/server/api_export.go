@@ -54,7 +54,8 @@ func (s *Server) sendLedger(c *fiber.Ctx, format string, f export.Filter) error 
 		return err
 	}
 	os.Remove(tmp.Name()) // the open file lives until it has been sent
-	m, err := export.Ledger(c.UserContext(), s.reads(c), tmp, format, f, nil, export.ExcelBOM(c.QueryBool("excel")))
+	m, err := export.Ledger(c.UserContext(), s.reads(c), tmp, format, f, nil, export.ExcelBOM(c.QueryBool("excel")),
+		export.WithPublisher(s.cfg.Publisher))
 	if err != nil {
 		tmp.Close()
 		return err

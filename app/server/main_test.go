@@ -15,6 +15,7 @@ import (
 	"granttrack/app/pgtest"
 	"granttrack/app/server"
 	"granttrack/app/store"
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -176,7 +177,7 @@ func (e *env) mustFixture(budget string) fixture {
 	e.mustStatus(r, 201)
 	r.json(e.t, &got)
 	f.FunderID = got.ID
-	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/organisations", map[string]any{"name": unique("Recipient "), "is_recipient": true})
+	r = e.do(models.RoleFinanceOfficer, "POST", "/api/v1/organisations", map[string]any{"name": unique("Recipient "), "is_recipient": true, "org_id": *storetest.OrgID()})
 	e.mustStatus(r, 201)
 	r.json(e.t, &got)
 	f.RecipientID = got.ID

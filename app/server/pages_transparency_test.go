@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"granttrack/app/export"
+	"granttrack/app/server"
 	"granttrack/models"
 )
 
@@ -18,16 +20,21 @@ func TestTransparencyPackPageAndDownloads(t *testing.T) {
 		"purpose": "Youth outreach", "conditions": "Quarterly returns", "crime_reduction_reason": "Diverts young people from violence"})
 	e.mustStatus(r, 201)
 	var got struct {
+		ID                   int64   `json:"id"`
 		Conditions           *string `json:"conditions"`
 		CrimeReductionReason *string `json:"crime_reduction_reason"`
 	}
 	r.json(t, &got)
+	e.mustApproveAward(got.ID) // a proposal is published once approved
 	if got.Conditions == nil || *got.Conditions != "Quarterly returns" || got.CrimeReductionReason == nil {
 		t.Fatalf("the award should keep its conditions and reason: %s", r.Body)
 	}
-	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
+	r = e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
 		"recipient_id": f.RecipientID, "reference": bare, "amount": "1000.00", "awarded_on": "2024-11-06", "starts_on": "2024-11-06",
-		"ends_on": "2025-03-31", "purpose": "=SUM(A1:A9)"}), 201)
+		"ends_on": "2025-03-31", "purpose": "=SUM(A1:A9)"})
+	e.mustStatus(r, 201)
+	r.json(t, &got)
+	e.mustApproveAward(got.ID)
 
 	auditor := spendWebSignIn(t, e, models.RoleAuditor)
 	r = auditor.request("GET", "/transparency?month=2024-11", nil)
@@ -73,9 +80,22 @@ func TestLedgerExportOffersTheOpenStandards(t *testing.T) {
 	e := MustEnv(t)
 	f := e.mustFixture("5000.00")
 	ref := unique("OPEN-")
-	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
+	proposed := e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
 		"recipient_id": f.RecipientID, "reference": ref, "amount": "1234.56", "awarded_on": "2024-05-01", "starts_on": "2024-05-01", "ends_on": "2025-03-31",
-		"purpose": "Test"}), 201)
+		"purpose": "Test"})
+	e.mustStatus(proposed, 201)
+	var award struct {
+		ID int64 `json:"id"`
+	}
+	proposed.json(t, &award)
+	e.mustApproveAward(award.ID)
+	// Until the publisher is configured, no package: a 409 naming the settings.
+	unset := e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=360giving&funding_line_id=%d", f.LineID), nil).problem(t)
+	if unset.Status != 409 || !strings.Contains(unset.Detail, "GRANTTRACK_360GIVING_PREFIX") || !strings.Contains(unset.Detail, "GRANTTRACK_DATA_LICENCE") {
+		t.Fatalf("an export with placeholder identifiers should be refused: %+v", unset)
+	}
+	e = newServer(t, e, server.Config{Publisher: export.Publisher{Name: "MOPAC", URI: "https://www.london.gov.uk/mopac",
+		ThreeSixtyGivingPrefix: "360G-mopactest", OCIDPrefix: "ocds-t3stxx", Licence: "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}})
 	r := e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=360giving&funding_line_id=%d", f.LineID), nil)
 	e.mustStatus(r, 200)
 	if !strings.Contains(string(r.Body), `"amountAwarded":1234.56`) || !strings.Contains(r.Header.Get("Granttrack-Manifest"), `"rows":1`) ||

@@ -35,7 +35,10 @@ type Route struct {
 	// OneTimeSecret marks a creating route whose answer holds a secret shown
 	// once (a new API token): it is never kept for an Idempotency-Key replay.
 	OneTimeSecret bool
-	Handler       fiber.Handler
+	// Conflict marks a GET that may answer 409, such as an open-data export
+	// refused until the publisher is configured.
+	Conflict bool
+	Handler  fiber.Handler
 }
 
 // Role sets used by the matrix; see README.md. Writers keep the money: an
@@ -109,7 +112,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/spend-imports/:id/approve", Summary: "Approve every pending entry of an import at once, all or nothing (not your own import; within your authority for its largest entry; never beyond a budget)", Roles: writers, Response: importDecisionJSON{}, Handler: s.approveSpendImport},
 		{Method: "POST", Path: "/api/v1/spend-imports/:id/reject", Summary: "Reject every pending entry of an import with one reason", Roles: writers, Request: reasonInput{}, Response: importDecisionJSON{}, Handler: s.rejectSpendImport},
 
-		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Files: exportMediaTypes(), Handler: s.exportLedger},
+		{Method: "GET", Path: "/api/v1/exports/ledger", Summary: "Download the spend ledger (CSV, JSON, XLSX, hledger or beancount), or grants as 360Giving or contracts as OCDS, with its manifest in the Granttrack-Manifest header", Roles: auditors, Query: exportQuery{}, Files: exportMediaTypes(), Conflict: true, Handler: s.exportLedger},
 		{Method: "POST", Path: "/api/v1/exports/verify", Summary: "Verify an export against its manifest, the ledger and the audit chain (multipart/form-data: file, manifest); the report lists findings by row", Roles: auditors, Upload: "file", FileSize: MaxVerifyUpload, Response: export.VerifyReport{}, Handler: s.verifyExport},
 		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Files: []string{"text/csv"}, Handler: s.transparencyFile},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},

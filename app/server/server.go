@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/valyala/fasthttp"
 
+	"granttrack/app/export"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -39,6 +40,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; without them the client's address is the peer's.
 	TrustedProxies []netip.Prefix
+	// Publisher is who publishes the open-data exports (360Giving, OCDS);
+	// they are refused until it is complete.
+	Publisher export.Publisher
 }
 
 // Server holds the Fiber app and what its handlers use.

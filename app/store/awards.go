@@ -61,8 +61,10 @@ func (s *Store) insertAward(ctx context.Context, tx bun.Tx, actor models.Actor, 
 
 // checkAwardFits refuses (EINVALID) an award outside its line's dates or to
 // an organisation that cannot receive it: a recipient, or a supplier on a
-// contract line. The database's awards_within_line_dates and
-// awards_recipient_can_receive hold the same rules.
+// contract line, with an org-id (so that every grant is published under its
+// register's identifier). The database's awards_within_line_dates,
+// awards_recipient_can_receive and awards_recipient_org_id hold the same
+// rules.
 func checkAwardFits(ctx context.Context, db bun.IDB, fl *models.FundingLine, a *models.Award) error {
 	var p models.Problems
 	if a.StartsOn.Before(fl.StartsOn) {
@@ -81,6 +83,8 @@ func checkAwardFits(ctx context.Context, db bun.IDB, fl *models.FundingLine, a *
 			can = "a recipient or a supplier"
 		}
 		p.Add("recipient_id", "%s cannot receive an award: it is not %s", o.Name, can)
+	} else if o.OrgID == nil {
+		p.Add("recipient_id", "%s has no org-id: give it its register identifier (charity GB-CHC-…, company GB-COH-…, council GB-LAE-…) before its first award", o.Name)
 	}
 	if err := checkAwardMatchesContract(ctx, db, fl, a, &p); err != nil {
 		return err

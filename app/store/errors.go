@@ -43,6 +43,7 @@ var constraintErrors = map[string]struct {
 	"measurements_superseded_once":           {models.ECONFLICT, "supersedes", "that measurement has already been corrected; correct the latest revision"},
 	"measurements_one_current_per_period":    {models.ECONFLICT, "supersedes", "the indicator already has a reading for this period: record a correction that names it, for the same period"},
 	"awards_line_open":                       {models.ECONFLICT, "", "awards can only be made on an approved or active funding line"},
+	"awards_recipient_org_id":                {models.EINVALID, "recipient_id", "the recipient needs its org-id (e.g. GB-CHC-1077810) before its first award"},
 	"tranches_sum_to_award":                  {models.EINVALID, "tranches", "the tranches must add up to the award to the penny"},
 	"funding_lines_status_transition":        {models.EINVALID, "status", "that status change is not allowed"},
 	"funding_lines_tender_band_check":        {models.EINVALID, "tender.max_value", "the tender's maximum must be at least its minimum"},

@@ -27,6 +27,16 @@ func (s *Store) UpdateOrganisation(ctx context.Context, actor models.Actor, id i
 			return notFound(err, "Organisation", id)
 		}
 		o.ID, o.CreatedAt = id, before.CreatedAt
+		if before.OrgID != nil && o.OrgID == nil {
+			var awarded bool
+			if err := tx.NewRaw("SELECT EXISTS (SELECT 1 FROM awards WHERE recipient_id = ?)", id).Scan(ctx, &awarded); err != nil {
+				return err
+			}
+			if awarded {
+				return &models.Error{Code: models.EINVALID, Message: before.Name + " has awards, so it keeps its org-id.",
+					Fields: []models.FieldError{{Field: "org_id", Message: "cannot be removed from an organisation with awards"}}}
+			}
+		}
 		if _, err := tx.NewUpdate().Model(o).
 			Column("name", "org_id", "charity_number", "company_number", "borough", "gss_code", "is_funder", "is_recipient", "is_supplier").
 			Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {

@@ -43,6 +43,11 @@ type AwardRecord struct {
 	EndsOn               time.Time
 	CreatedAt            time.Time
 	ApprovedSpend        decimal.Decimal // approved spend linked to the award, reversals included
+	// ModifiedAt is the last change to anything published about the award:
+	// the award and its decision, the decisions on spend linked to it and
+	// those payments' payees, its funding line, programme, funder and
+	// recipient (each row's updated_at).
+	ModifiedAt time.Time
 
 	LineID          int64
 	LineCode        string
@@ -103,6 +108,9 @@ func (s *Store) PublishableAwards(ctx context.Context, f AwardFilter) ([]AwardRe
 	q := s.db.NewRaw(`
 		SELECT a.id, a.reference, a.purpose, a.conditions, a.crime_reduction_reason, a.amount, a.awarded_on, a.starts_on, a.ends_on, a.created_at,
 			coalesce((SELECT sum(e.amount) FROM spend_entries e WHERE e.award_id = a.id AND e.status = 'approved'), 0) AS approved_spend,
+			greatest(a.created_at, a.decided_at, fl.updated_at, p.updated_at, fo.updated_at, ro.updated_at,
+				(SELECT max(greatest(e.decided_at, po.updated_at)) FROM spend_entries e JOIN organisations po ON po.id = e.payee_id
+				 WHERE e.award_id = a.id AND e.status = 'approved')) AS modified_at,
 			fl.id AS line_id, fl.code AS line_code, fl.title AS line_title, fl.description AS line_description, fl.kind AS line_kind,
 			fl.status AS line_status, fl.starts_on AS line_starts_on, fl.ends_on AS line_ends_on,
 			fl.tender_reference, fl.tender_min_value, fl.tender_max_value,
@@ -194,7 +202,8 @@ func (s *Store) ContractProcesses(ctx context.Context, f AwardFilter) ([]Contrac
 // or (negative) the reversal of one.
 type AwardPayment struct {
 	ID             int64
-	AwardID        int64
+	AwardID        int64 // 0 for spend linked to no award
+	LineID         int64
 	Amount         decimal.Decimal
 	IncurredOn     time.Time
 	Reference      string
@@ -213,13 +222,29 @@ func (s *Store) StreamAwardPayments(ctx context.Context, awardIDs []int64, fn fu
 	if len(awardIDs) == 0 {
 		return nil
 	}
+	return s.streamPayments(ctx, "e.award_id = ANY(?::bigint[])", "e.award_id, e.id", pgdialect.Array(awardIDs), fn)
+}
+
+// StreamLineSpendWithoutAward calls fn for each approved spend entry on one
+// of the funding lines that is linked to no award (AwardID 0), by line and
+// then entry id: spend under a contract that was not booked to its award.
+func (s *Store) StreamLineSpendWithoutAward(ctx context.Context, lineIDs []int64, fn func(AwardPayment) error) error {
+	if len(lineIDs) == 0 {
+		return nil
+	}
+	return s.streamPayments(ctx, "e.award_id IS NULL AND e.funding_line_id = ANY(?::bigint[])", "e.funding_line_id, e.id", pgdialect.Array(lineIDs), fn)
+}
+
+// streamPayments streams approved spend entries matching where (with one
+// argument), in order.
+func (s *Store) streamPayments(ctx context.Context, where, order string, arg any, fn func(AwardPayment) error) error {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT e.id, e.award_id, e.amount, e.incurred_on, e.reference, e.description, e.reverses_id, e.reversal_reason,
-			o.id AS payee_id, o.name AS payee_name, o.org_id AS payee_org
+		SELECT e.id, coalesce(e.award_id, 0) AS award_id, e.funding_line_id AS line_id, e.amount, e.incurred_on, e.reference, e.description,
+			e.reverses_id, e.reversal_reason, o.id AS payee_id, o.name AS payee_name, o.org_id AS payee_org
 		FROM spend_entries e
 		JOIN organisations o ON o.id = e.payee_id
-		WHERE e.status = 'approved' AND e.award_id = ANY(?::bigint[])
-		ORDER BY e.award_id, e.id`, pgdialect.Array(awardIDs))
+		WHERE e.status = 'approved' AND `+where+`
+		ORDER BY `+order, arg)
 	if err != nil {
 		return translate(err)
 	}

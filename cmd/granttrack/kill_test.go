@@ -35,7 +35,7 @@ func TestKilledImportStoresNothing(t *testing.T) {
 	}
 	sys := models.SystemActor("test")
 	p := &models.Programme{Code: "KILL", Name: "K", Plan: "P"}
-	o := &models.Organisation{Name: "Kill payee", IsFunder: true, IsRecipient: true}
+	o := &models.Organisation{Name: "Kill payee", OrgID: storetest.OrgID(), IsFunder: true, IsRecipient: true}
 	if err := st.CreateProgramme(ctx, sys, p); err != nil {
 		t.Fatal(err)
 	}

@@ -64,12 +64,18 @@ func (c *command) transparencyCmd(args []string) error {
 		return err
 	}
 	if err := a.Store.RecordEvent(c.ctx, models.SystemActor("export transparency"), store.Change{Action: "export.transparency", Entity: "export",
-		After: map[string]any{"month": p.Month, "grants": len(p.Grants), "spend": len(p.Spend), "contracts": len(p.Contracts),
+		After: map[string]any{"month": p.Month, "grants": len(p.Grants), "spend": len(p.Spend), "contracts": len(p.Contracts), "expenses": len(p.Expenses), "redactions": len(p.Redactions),
 			"missing": len(p.Missing), "audit_head_seq": p.AuditSeq}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Wrote the %s publishing pack to %s: %d grants, %d items of spend over £500, %d contracts over £10,000 (index.html to read it).\n",
-		p.Month, dir, len(p.Grants), len(p.Spend), len(p.Contracts))
+	fmt.Fprintf(c.stdout, "Wrote the %s publishing pack to %s: %d office holders' expenses, %d grants, %d items of spend over £500, %d contracts over £10,000 (index.html to read it).\n",
+		p.Month, dir, len(p.Expenses), len(p.Grants), len(p.Spend), len(p.Contracts))
+	if len(p.Redactions) > 0 {
+		fmt.Fprintf(c.stderr, "%d redaction(s) of personal data:\n", len(p.Redactions))
+		for _, r := range p.Redactions {
+			fmt.Fprintf(c.stderr, "  %s\n", r)
+		}
+	}
 	if len(p.Missing) > 0 {
 		fmt.Fprintf(c.stderr, "%d item(s) miss what publication requires; fix them before publishing:\n", len(p.Missing))
 		for _, m := range p.Missing {

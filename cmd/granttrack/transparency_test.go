@@ -49,9 +49,23 @@ func TestExportTransparencyCommand(t *testing.T) {
 		return code, out.String(), errOut.String()
 	}
 
+	expenses := filepath.Join(t.TempDir(), "expenses.csv")
+	if err := os.WriteFile(expenses, []byte("office_holder,office,incurred_on,category,description,amount\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-04-09,travel,Rail fare,42.10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := run("import", "expenses", expenses, "--as", "finance@granttrack.example"); code != 0 || !strings.Contains(stdout, "Recorded 1 office holders' expenses") {
+		t.Fatalf("import expenses: exit %d %q %q", code, stdout, stderr)
+	}
+	if err := os.WriteFile(expenses, []byte("office_holder,office,incurred_on,category,description,amount\nX,Y,2024-04-31,travel,,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run("import", "expenses", expenses, "--as", "finance@granttrack.example"); code != 1 || !strings.Contains(stderr, "line 2: incurred_on") {
+		t.Fatalf("a bad expenses file: exit %d %q", code, stderr)
+	}
 	dir := filepath.Join(t.TempDir(), "pack")
 	code, stdout, stderr := run("export", "transparency", "--month", "2024-04", "--out", dir)
-	if code != 0 || !strings.Contains(stdout, "Wrote the 2024-04 publishing pack") || !strings.Contains(stdout, "2 grants") ||
+	if code != 0 || !strings.Contains(stdout, "Wrote the 2024-04 publishing pack") || !strings.Contains(stdout, "1 office holders' expenses, 2 grants") ||
 		!strings.Contains(stdout, "1 contracts over £10,000") {
 		t.Fatalf("exit %d: %q %q", code, stdout, stderr)
 	}
@@ -59,7 +73,7 @@ func TestExportTransparencyCommand(t *testing.T) {
 		!strings.Contains(stderr, "grants.csv: grant MOPAC-VS-2024-003 to London Borough of Newham has no crime reduction reason") {
 		t.Fatalf("the missing reason should be on stderr: %q", stderr)
 	}
-	for _, name := range []string{"grants.csv", "spend-over-500.csv", "contracts-over-10000.csv", "index.html"} {
+	for _, name := range []string{"office-holder-expenses.csv", "grants.csv", "spend-over-500.csv", "contracts-over-10000.csv", "index.html"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -82,8 +96,24 @@ func TestExportTransparencyCommand(t *testing.T) {
 	if code, _, stderr := run("export", "transparency", "--month", "04/2024"); code != 1 || !strings.Contains(stderr, "YYYY-MM") {
 		t.Fatalf("bad month: exit %d %q", code, stderr)
 	}
-	code, stdout, _ = run("export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json"))
-	if code != 0 || !strings.Contains(stdout, "Wrote 2 releases") {
-		t.Fatalf("ocds export: %d %q", code, stdout)
+	// Until the publisher is configured the open-data packages are refused,
+	// with exit status 1 and no file left behind.
+	code, _, stderr = run("export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json"))
+	if _, err := os.Stat(filepath.Join(dir, "contracts.json")); code != 1 || !strings.Contains(stderr, "GRANTTRACK_OCID_PREFIX") || err == nil {
+		t.Fatalf("ocds export with placeholders: exit %d %q", code, stderr)
+	}
+	publisher := map[string]string{"DATABASE_URL": dsn, "GRANTTRACK_PUBLISHER_NAME": "Mayor's Office for Policing and Crime",
+		"GRANTTRACK_PUBLISHER_URI": "https://www.london.gov.uk/mopac", "GRANTTRACK_OCID_PREFIX": "ocds-t3stxx",
+		"GRANTTRACK_DATA_LICENCE": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}
+	var out, errOut bytes.Buffer
+	code = Main(ctx, []string{"export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json")}, strings.NewReader(""), &out, &errOut,
+		func(k string) string { return publisher[k] })
+	if code != 0 || !strings.Contains(out.String(), "Wrote 2 releases") {
+		t.Fatalf("ocds export: %d %q %q", code, out.String(), errOut.String())
+	}
+	publisher["GRANTTRACK_OCID_PREFIX"] = "ocds-TOO-LONG"
+	if code := Main(ctx, []string{"export", "ledger", "--format", "ocds"}, strings.NewReader(""), &out, &errOut,
+		func(k string) string { return publisher[k] }); code == 0 || !strings.Contains(errOut.String(), "GRANTTRACK_OCID_PREFIX must be ocds-") {
+		t.Fatalf("a malformed prefix should stop the command: %d %q", code, errOut.String())
 	}
 }

@@ -46,7 +46,7 @@ func mustVerifyBooks(t *testing.T, tag string) *verifyBooks {
 	sys := models.SystemActor("test")
 	p := &models.Programme{Code: "VP" + tag, Name: "P", Plan: "Plan"}
 	must(st.CreateProgramme(ctx, sys, p))
-	o := &models.Organisation{Name: "Verify payee " + tag, IsFunder: true, IsRecipient: true}
+	o := &models.Organisation{Name: "Verify payee " + tag, OrgID: storetest.OrgID(), IsFunder: true, IsRecipient: true}
 	must(st.CreateOrganisation(ctx, sys, o))
 	fl, err := models.FundingLineInput{Code: "VL-" + tag, Title: "T", Kind: "grant", ProgrammeID: p.ID, FunderID: o.ID, Budget: "5000.00",
 		StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()

@@ -41,7 +41,7 @@ func ActiveLine(t testing.TB, st *store.Store, spec LineSpec) Line {
 	ctx := context.Background()
 	p := &models.Programme{Code: spec.Code, Name: "Programme " + spec.Code, Plan: "Plan"}
 	must(t, st.CreateProgramme(ctx, system, p))
-	o := &models.Organisation{Name: spec.PayeeName, IsFunder: true, IsRecipient: true}
+	o := &models.Organisation{Name: spec.PayeeName, OrgID: OrgID(), IsFunder: true, IsRecipient: true}
 	must(t, st.CreateOrganisation(ctx, system, o))
 	fl, err := models.FundingLineInput{Code: spec.Code + "-1", Title: "Line " + spec.Code, Kind: "grant", ProgrammeID: p.ID, FunderID: o.ID,
 		Budget: spec.Budget, StartsOn: spec.StartsOn, EndsOn: spec.EndsOn}.Validate()
@@ -164,4 +164,14 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+var orgSeq atomic.Int64
+
+// OrgID returns a company org-id no other call in this process returns
+// (GB-COH-9 and seven digits, clear of the demo's), for organisations that
+// receive awards: a recipient needs one before its first award.
+func OrgID() *string {
+	id := fmt.Sprintf("GB-COH-9%07d", orgSeq.Add(1))
+	return &id
 }

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS office_holder_expenses;
+DROP FUNCTION IF EXISTS office_holder_expenses_append_only();
