@@ -28,6 +28,7 @@ const (
 	DecisionBudgetVirementAcrossProgrammes DecisionKind = "budget_virement_across_programmes"
 	DecisionBudgetIncrease                 DecisionKind = "budget_increase"
 	DecisionDelegationChange               DecisionKind = "delegation_change"
+	DecisionPaymentRun                     DecisionKind = "payment_run"
 )
 
 // AllDecisionKinds returns every kind of decision, in the order the scheme
@@ -35,7 +36,7 @@ const (
 func AllDecisionKinds() []DecisionKind {
 	return []DecisionKind{DecisionSpend, DecisionLineApproval, DecisionLineActivation, DecisionAward, DecisionAwardVariation,
 		DecisionAwardCancellation, DecisionReservationConversion, DecisionBudgetReprofile, DecisionBudgetVirementWithinProgramme,
-		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange}
+		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange, DecisionPaymentRun}
 }
 
 // Valid reports whether k is a known kind of decision.

@@ -139,6 +139,7 @@ var approvalPaths = map[string]string{
 	"line_decision":     "/api/v1/line-decisions/%d/approve",
 	"award":             "/api/v1/awards/%d/approve",
 	"delegation_change": "/api/v1/delegation-changes/%d/approve",
+	"payment_run":       "/api/v1/payment-runs/%d/approve",
 }
 
 func toApprovalJSON(a store.Approval) approvalJSON {

@@ -137,6 +137,9 @@ func problemStatuses(r Route) []int {
 	if strings.Contains(r.Path, "/:") || r.Files != nil { // a file download may find nothing to give
 		out = append(out, http.StatusNotFound)
 	}
+	if r.Conflicts {
+		out = append(out, http.StatusConflict)
+	}
 	if r.Method != http.MethodGet {
 		// A decision without a body may still break a rule of what it
 		// decides (a status that cannot follow, a missing citation).

@@ -451,6 +451,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", bc), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/budget-changes/%d/withdraw", missing), nil)
 
+	exercisePaymentRoutes(t, e, f, call, note)
+
 	var missed []string
 	for _, r := range e.srv.Routes() {
 		key := r.Method + " " + server.OpenAPIPath(r.Path)

@@ -43,6 +43,8 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideAward(ctx, a, id, to, reason)
 	case "delegation_change":
 		_, err = s.store.DecideDelegationChange(ctx, a, id, to, reason)
+	case "payment_run":
+		_, err = s.store.DecidePaymentRun(ctx, a, id, to, reason)
 	case "budget_change":
 		switch to {
 		case models.DecisionApproved:

@@ -32,7 +32,10 @@ type Route struct {
 	// Accepted marks a route that may instead answer 202 with the same body:
 	// the change was proposed for a second person's decision, not made.
 	Accepted bool
-	Handler  fiber.Handler
+	// Conflicts marks a GET that may answer 409: what it reads is not in a
+	// state that has it yet (a payment run's files before approval).
+	Conflicts bool
+	Handler   fiber.Handler
 }
 
 // Role sets used by the matrix; see README.md.
@@ -108,7 +111,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/exports/transparency/:file", Summary: "Download one CSV of a month's statutory publishing pack: grants.csv, spend-over-500.csv or contracts-over-10000.csv", Roles: auditors, Query: transparencyQuery{}, Files: []string{"text/csv"}, Handler: s.transparencyFile},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit trail", Roles: auditors, Query: auditQuery{}, Response: list[auditEventJSON]{}, Handler: s.listAudit},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: auditVerifyJSON{}, Handler: s.verifyAudit},
-	}, append(s.boardRoutes(), s.budgetRoutes()...)...)
+	}, append(append(s.boardRoutes(), s.budgetRoutes()...), s.paymentRoutes()...)...)
 }
 
 func (s *Server) registerAPI() {

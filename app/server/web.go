@@ -145,6 +145,7 @@ func (s *Server) registerWeb() {
 	s.registerTransparencyPages()
 	s.registerAuditPages()
 	s.registerDecisionPages()
+	s.registerPaymentPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

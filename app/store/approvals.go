@@ -14,7 +14,7 @@ import (
 // and who proposed it, with enough to decide without opening it.
 type Approval struct {
 	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
-	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, budget_change, delegation_change
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, budget_change, delegation_change, payment_run
 	ID              int64               `bun:"id" json:"id"`
 	Title           string              `bun:"title" json:"title"`
 	Reference       string              `bun:"reference" json:"reference"`
@@ -77,6 +77,13 @@ var approvalSources = []string{
 			': ' || c.reason,
 		'', 0, NULL::bigint, '', c.proposed_by, c.proposed_at, 0, 1, NULL::text, 0
 	FROM delegation_changes c WHERE c.status = 'pending'`,
+	// Payment runs, decided whole: the run's total needs the authority.
+	`SELECT 'payment_run', 'payment_run', r.id, 'Payment run ' || r.reference || ' paying ' || i.n || ' tranche(s) on ' || r.pay_on ||
+			CASE WHEN r.note <> '' THEN ': ' || r.note ELSE '' END,
+		r.reference, i.total, NULL::bigint, '', r.proposed_by, r.proposed_at, 0, i.n, NULL::text, i.total
+	FROM payment_runs r CROSS JOIN LATERAL (SELECT count(*)::int AS n, coalesce(sum(amount), 0) AS total
+		FROM payment_run_items WHERE payment_run_id = r.id) i
+	WHERE r.status = 'pending'`,
 }
 
 // Approvals lists every pending decision the user may take: proposed by

@@ -93,7 +93,7 @@ func (s *Store) Award(ctx context.Context, id int64) (*models.Award, error) {
 	if err != nil {
 		return nil, notFound(err, "Award", id)
 	}
-	return a, nil
+	return a, fillPaid(ctx, s.db, s.clock.Today(), a)
 }
 
 // Awards lists a funding line's awards with their tranches.
@@ -102,5 +102,8 @@ func (s *Store) Awards(ctx context.Context, fundingLineID int64) ([]*models.Awar
 	err := s.db.NewSelect().Model(&as).Where("award.funding_line_id = ?", fundingLineID).
 		Relation("Tranches", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("seq") }).
 		Order("award.awarded_on", "award.id").Scan(ctx)
-	return as, translate(err)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return as, fillPaid(ctx, s.db, s.clock.Today(), as...)
 }
