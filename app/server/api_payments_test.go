@@ -179,7 +179,11 @@ func exercisePaymentRoutes(t *testing.T, e *env, f fixture, call func(models.Rol
 	e.do(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), nil).json(t, &fl)
 	line["code"] = fl.Code
 	e.mustStatus(e.do(fo, "PUT", fmt.Sprintf("/api/v1/funding-lines/%d", f.LineID), line), 200)
-	call(bm, "GET", fmt.Sprintf("%s/%d/journal", runs, id), nil)
+	journal := call(bm, "GET", fmt.Sprintf("%s/%d/journal", runs, id), nil)
+	if rows := strings.Split(string(journal.Body), "\r\n"); len(rows) != 3 || rows[0] != "date,cost_centre,gl_code,supplier,amount,reference" ||
+		!strings.HasPrefix(rows[1], "2024-12-05,VRU410,54100,") || !strings.Contains(rows[1], ",3333.33,PR-") {
+		t.Fatalf("journal:\n%q", journal.Body)
+	}
 	var approved struct {
 		Payments []struct{ Reference string }
 	}
