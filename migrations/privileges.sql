@@ -63,6 +63,8 @@ GRANT SELECT, INSERT ON funding_lines TO :"app";
 GRANT UPDATE (code, title, description, kind, programme_id, funder_id, budget, starts_on, ends_on, status,
     tender_reference, tender_min_value, tender_max_value, tender_closes_on, awarded_supplier_id, updated_at)
     ON funding_lines TO :"app";
+-- The finance system's codes (cost centre, GL account), edited like the rest.
+GRANT UPDATE (cost_centre, gl_account) ON funding_lines TO :"app";
 
 -- Awards are proposed, then decided once by a second person (the guard
 -- trigger holds that); their tranches are never changed.
@@ -165,3 +167,15 @@ GRANT SELECT ON alert_settings TO :"app";
 GRANT UPDATE (budget_used_percent, ending_within_days, tranche_grace_days, updated_by, updated_at) ON alert_settings TO :"app";
 GRANT EXECUTE ON FUNCTION overdue_tranches(date) TO :"app";
 GRANT EXECUTE ON FUNCTION measurement_due(text, date) TO :"app";
+-- Payments: a tranche is claimed, withheld and released by people; it
+-- becomes paid (and due again after a reversal) only by the ledger, in
+-- tranches_paid_by_spend, which runs as the owner. Payment runs are
+-- proposed, then decided once; each payment names its spend entry once and
+-- the finance system's confirmation once (payment_run_items_guard).
+GRANT UPDATE (status, claimed_on, withheld_reason, status_changed_at) ON tranches TO :"app";
+GRANT SELECT, INSERT ON payment_runs TO :"app";
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON payment_runs TO :"app";
+GRANT SELECT, INSERT ON payment_run_items TO :"app";
+GRANT UPDATE (spend_entry_id, confirmed_on, confirmed_amount) ON payment_run_items TO :"app";
+GRANT EXECUTE ON FUNCTION tranche_paid(bigint) TO :"app";
+GRANT EXECUTE ON FUNCTION payment_run_total(bigint) TO :"app";

@@ -32,6 +32,7 @@ const (
 	// account, or a role raised to one that approves money. Admins take it.
 	DecisionAccountGrant          DecisionKind = "account_grant"
 	DecisionContractBandException DecisionKind = "contract_band_exception"
+	DecisionPaymentRun            DecisionKind = "payment_run"
 )
 
 // AllDecisionKinds returns every kind of decision, in the order the scheme
@@ -39,7 +40,8 @@ const (
 func AllDecisionKinds() []DecisionKind {
 	return []DecisionKind{DecisionSpend, DecisionLineApproval, DecisionLineActivation, DecisionAward, DecisionAwardVariation,
 		DecisionAwardCancellation, DecisionReservationConversion, DecisionBudgetReprofile, DecisionBudgetVirementWithinProgramme,
-		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange, DecisionAccountGrant, DecisionContractBandException}
+		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange, DecisionAccountGrant, DecisionContractBandException,
+		DecisionPaymentRun}
 }
 
 // Valid reports whether k is a known kind of decision.

@@ -100,8 +100,12 @@ type FundingLine struct {
 	ContractStartsOn  *time.Time         `bun:"type:date"`
 	ContractEndsOn    *time.Time         `bun:"type:date"`
 	MainCategory      *string            `bun:"main_procurement_category"`
-	CreatedAt         time.Time          `bun:",nullzero,notnull,default:current_timestamp"`
-	UpdatedAt         time.Time          `bun:",nullzero,notnull,default:current_timestamp"`
+	// The finance system's cost centre and general-ledger account code for
+	// the line's payments (see FinanceCodes); nil until entered.
+	CostCentre *string   `bun:""`
+	GLAccount  *string   `bun:"gl_account"`
+	CreatedAt  time.Time `bun:",nullzero,notnull,default:current_timestamp"`
+	UpdatedAt  time.Time `bun:",nullzero,notnull,default:current_timestamp"`
 }
 
 // Award commits part of a funding line's budget to a recipient.
@@ -134,6 +138,11 @@ type Award struct {
 	DecisionRecordID *int64         `bun:""`
 
 	Tranches []*Tranche `bun:"rel:has-many,join:id=award_id"`
+	// Paid is the approved spend naming the award, and Figures its payment
+	// figures on the store's today, filled in by the store when it reads
+	// the award (see Award.Payments).
+	Paid    decimal.Decimal `bun:"-"`
+	Figures AwardPayments   `bun:"-"`
 }
 
 // Tranche is one scheduled payment of an award.
@@ -145,6 +154,18 @@ type Tranche struct {
 	Seq     int             `bun:",notnull"`
 	DueOn   time.Time       `bun:"type:date,notnull"`
 	Amount  decimal.Decimal `bun:"type:numeric(15,2),notnull"`
+	// Payment state (see TrancheStatus); paid is the ledger's word, set by
+	// the database when approved spend naming the tranche reaches Amount.
+	Status          TrancheStatus `bun:",nullzero,notnull,default:'due'"`
+	ClaimedOn       *time.Time    `bun:"type:date"`
+	WithheldReason  *string       `bun:""`
+	PaidOn          *time.Time    `bun:"type:date"`
+	StatusChangedAt *time.Time    `bun:""`
+	// Paid is the approved spend naming the tranche (reversals included),
+	// and IsOverdue whether it is overdue on the store's today, filled in by
+	// the store when it reads an award.
+	Paid      decimal.Decimal `bun:"-"`
+	IsOverdue bool            `bun:"-"`
 }
 
 // LineTotals are a funding line's money figures at one moment.

@@ -348,6 +348,10 @@ type FundingLineInput struct {
 	StartsOn    string       `json:"starts_on" form:"starts_on"`
 	EndsOn      string       `json:"ends_on" form:"ends_on"`
 	Tender      *TenderInput `json:"tender" form:"-"`
+	// CostCentre and GLAccount are the finance system's codes for the
+	// line's payments: see FinanceCodes.
+	CostCentre string `json:"cost_centre" form:"cost_centre"`
+	GLAccount  string `json:"gl_account" form:"gl_account"`
 }
 
 // Validate returns the funding line the input describes (in draft), or an
@@ -376,6 +380,8 @@ func (in FundingLineInput) Validate() (*FundingLine, error) {
 		c.Add("kind", "must be one of grant, contract or allocation")
 	}
 	c.dateOrder("starts_on", fl.StartsOn, "ends_on", fl.EndsOn)
+	fl.CostCentre, fl.GLAccount = financeCode(&c, "cost_centre", in.CostCentre, costCentreFormat, "2 to 10 capital letters or digits, e.g. VRU410"),
+		financeCode(&c, "gl_account", in.GLAccount, glAccountFormat, "4 to 8 digits, e.g. 54100")
 	if t := in.Tender; !t.empty() {
 		if fl.Kind != KindContract {
 			c.Add("tender", "only a contract has a tender")

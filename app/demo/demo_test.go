@@ -99,6 +99,14 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 			t.Errorf("%s: %d, want %d", q, n, want)
 		}
 	}
+	// Payments: the tranches paid by approved spend are paid; those whose
+	// payment still waits for a second officer are overdue.
+	if n := count("SELECT count(*) FROM tranches WHERE status = 'paid' AND paid_on IS NOT NULL"); n == 0 {
+		t.Fatal("no paid tranche in the demo")
+	}
+	if n := count("SELECT count(*) FROM tranches WHERE status IN ('due', 'claimed') AND due_on < '2026-11-15'"); n == 0 {
+		t.Fatal("no overdue tranche in the demo")
+	}
 	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
 		t.Fatalf("audit chain after demo: %+v %v", status, err)
 	}

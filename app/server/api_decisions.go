@@ -141,6 +141,7 @@ var approvalPaths = map[string]string{
 	"award_variation":         "/api/v1/award-variations/%d/approve",
 	"delegation_change":       "/api/v1/delegation-changes/%d/approve",
 	"contract_band_exception": "/api/v1/band-exceptions/%d/approve",
+	"payment_run":             "/api/v1/payment-runs/%d/approve",
 }
 
 func toApprovalJSON(a store.Approval) approvalJSON {

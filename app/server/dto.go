@@ -107,15 +107,19 @@ type fundingLineJSON struct {
 	EndsOn      Date                     `json:"ends_on"`
 	Status      models.FundingLineStatus `json:"status"`
 	Tender      *tenderJSON              `json:"tender"`
-	Totals      *totalsJSON              `json:"totals,omitempty"`
-	CreatedAt   time.Time                `json:"created_at"`
-	UpdatedAt   time.Time                `json:"updated_at"`
+	// The finance system's codes for the line's payments (null until entered).
+	CostCentre *string     `json:"cost_centre"`
+	GLAccount  *string     `json:"gl_account"`
+	Totals     *totalsJSON `json:"totals,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
 }
 
 func toFundingLineJSON(fl *models.FundingLine, totals *models.LineTotals) fundingLineJSON {
 	out := fundingLineJSON{ID: fl.ID, Code: fl.Code, Title: fl.Title, Description: fl.Description, Kind: fl.Kind,
 		ProgrammeID: fl.ProgrammeID, FunderID: fl.FunderID, Budget: money(fl.Budget), Currency: fl.Currency,
-		StartsOn: date(fl.StartsOn), EndsOn: date(fl.EndsOn), Status: fl.Status, CreatedAt: fl.CreatedAt, UpdatedAt: fl.UpdatedAt}
+		StartsOn: date(fl.StartsOn), EndsOn: date(fl.EndsOn), Status: fl.Status, CreatedAt: fl.CreatedAt, UpdatedAt: fl.UpdatedAt,
+		CostCentre: fl.CostCentre, GLAccount: fl.GLAccount}
 	if fl.Kind == models.KindContract {
 		out.Tender = &tenderJSON{Reference: fl.TenderReference, MinValue: optMoney(fl.TenderMinValue),
 			MaxValue: optMoney(fl.TenderMaxValue), ClosesOn: optDate(fl.TenderClosesOn), AwardedSupplierID: fl.AwardedSupplierID,
@@ -135,6 +139,22 @@ type trancheJSON struct {
 	Seq    int   `json:"seq"`
 	DueOn  Date  `json:"due_on"`
 	Amount Money `json:"amount"`
+	// Payment state: due, claimed, paid (approved spend naming it reached
+	// its amount) or withheld; paid and outstanding; overdue when its date
+	// has passed and it is neither paid nor withheld.
+	Status         string  `json:"status"`
+	ClaimedOn      *Date   `json:"claimed_on"`
+	WithheldReason *string `json:"withheld_reason"`
+	PaidOn         *Date   `json:"paid_on"`
+	Paid           Money   `json:"paid"`
+	Outstanding    Money   `json:"outstanding"`
+	Overdue        bool    `json:"overdue"`
+}
+
+func toTrancheJSON(t *models.Tranche) trancheJSON {
+	return trancheJSON{ID: t.ID, Seq: t.Seq, DueOn: date(t.DueOn), Amount: money(t.Amount), Status: string(t.Status),
+		ClaimedOn: optDate(t.ClaimedOn), WithheldReason: t.WithheldReason, PaidOn: optDate(t.PaidOn), Paid: money(t.Paid),
+		Outstanding: money(t.Outstanding()), Overdue: t.IsOverdue}
 }
 
 type awardJSON struct {
@@ -151,7 +171,12 @@ type awardJSON struct {
 	EndsOn               Date          `json:"ends_on"`
 	ReservationID        *int64        `json:"reservation_id"`
 	Tranches             []trancheJSON `json:"tranches"`
-	CreatedAt            time.Time     `json:"created_at"`
+	// Paid is the approved spend naming the award; outstanding the rest;
+	// overdue what is outstanding on tranches whose date has passed.
+	Paid        Money     `json:"paid"`
+	Outstanding Money     `json:"outstanding"`
+	Overdue     Money     `json:"overdue"`
+	CreatedAt   time.Time `json:"created_at"`
 	// Status is pending until someone other than the proposer approves it.
 	Status           string     `json:"status"`
 	ProposedBy       *int64     `json:"proposed_by"`
@@ -167,8 +192,12 @@ func toAwardJSON(a *models.Award) awardJSON {
 		AwardedOn: date(a.AwardedOn), StartsOn: date(a.StartsOn), EndsOn: date(a.EndsOn), ReservationID: a.ReservationID,
 		Tranches: []trancheJSON{}, CreatedAt: a.CreatedAt, Status: string(a.Status), ProposedBy: a.ProposedBy, DecidedBy: a.DecidedBy,
 		DecidedAt: a.DecidedAt, DecisionReason: a.DecisionReason, DecisionRecordID: a.DecisionRecordID}
+	if a.Figures.Outstanding.IsZero() && a.Paid.IsZero() {
+		a.Figures = a.Payments(time.Time{}) // not read through the store: nothing paid or overdue yet
+	}
+	out.Paid, out.Outstanding, out.Overdue = money(a.Figures.Paid), money(a.Figures.Outstanding), money(a.Figures.Overdue)
 	for _, t := range a.Tranches {
-		out.Tranches = append(out.Tranches, trancheJSON{ID: t.ID, Seq: t.Seq, DueOn: date(t.DueOn), Amount: money(t.Amount)})
+		out.Tranches = append(out.Tranches, toTrancheJSON(t))
 	}
 	return out
 }

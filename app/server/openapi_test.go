@@ -547,6 +547,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(fo, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
 	call(ad, "PUT", "/api/v1/alert-settings", map[string]any{"budget_used_percent": 0, "ending_within_days": 60, "tranche_grace_days": 0})
 	call(ad, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
+	exercisePaymentRoutes(t, e, f, call, note)
 
 	var missed []string
 	for _, r := range e.srv.Routes() {

@@ -257,7 +257,8 @@ func (s *Server) lineEditPage(c *fiber.Ctx) error {
 	}
 	j := toFundingLineJSON(fl, nil)
 	in := models.FundingLineInput{Code: fl.Code, Title: fl.Title, Description: fl.Description, Kind: string(fl.Kind),
-		ProgrammeID: fl.ProgrammeID, FunderID: fl.FunderID, Budget: string(j.Budget), StartsOn: string(j.StartsOn), EndsOn: string(j.EndsOn)}
+		ProgrammeID: fl.ProgrammeID, FunderID: fl.FunderID, Budget: string(j.Budget), StartsOn: string(j.StartsOn), EndsOn: string(j.EndsOn),
+		CostCentre: derefText(fl.CostCentre), GLAccount: derefText(fl.GLAccount)}
 	if t := j.Tender; t != nil {
 		in.Tender = &models.TenderInput{Reference: t.Reference, MinValue: (*string)(t.MinValue), MaxValue: (*string)(t.MaxValue),
 			ClosesOn: (*string)(t.ClosesOn), AwardedSupplierID: t.AwardedSupplierID, ProcurementMethod: (*string)(t.ProcurementMethod),
@@ -288,6 +289,7 @@ func (s *Server) lineSave(c *fiber.Ctx) error {
 	in := models.FundingLineInput{Code: c.FormValue("code"), Title: c.FormValue("title"), Description: c.FormValue("description"),
 		Kind: c.FormValue("kind"), ProgrammeID: formID(c, "programme_id"), FunderID: formID(c, "funder_id"),
 		Budget: c.FormValue("budget"), StartsOn: c.FormValue("starts_on"), EndsOn: c.FormValue("ends_on"),
+		CostCentre: c.FormValue("cost_centre"), GLAccount: c.FormValue("gl_account"),
 		Tender: &models.TenderInput{Reference: optForm(c, "tender_reference"), MinValue: optForm(c, "tender_min_value"),
 			MaxValue: optForm(c, "tender_max_value"), ClosesOn: optForm(c, "tender_closes_on"),
 			ProcurementMethod: optForm(c, "procurement_method"), DirectAwardReason: optForm(c, "direct_award_reason"),

@@ -36,6 +36,14 @@ func (s *Server) awardShow(c *fiber.Ctx, form variationForm, errs map[string]str
 	if err != nil {
 		return err
 	}
+	return s.awardView(c, id, form, errs, 0, nil)
+}
+
+// awardView renders award id: its payment figures and tranches, its
+// variations and history, and the forms to move a tranche or vary the
+// award. errs are the variation form's; trancheErrs a refused move of
+// tranche trancheID, shown beside its form.
+func (s *Server) awardView(c *fiber.Ctx, id int64, form variationForm, errs map[string]string, trancheID int64, trancheErrs map[string]string) error {
 	ctx := c.UserContext()
 	a, err := s.store.Award(ctx, id)
 	if err != nil {
@@ -75,11 +83,12 @@ func (s *Server) awardShow(c *fiber.Ctx, form variationForm, errs map[string]str
 		form = variationForm{Amount: models.FormatMoney(a.Amount), StartsOn: a.StartsOn.Format(models.DateLayout),
 			EndsOn: a.EndsOn.Format(models.DateLayout), Tranches: strings.Join(lines, "\n")}
 	}
-	if errs != nil {
+	if errs != nil || trancheErrs != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	return s.render(c, "lines/award_show", fiber.Map{"Title": "Award " + a.Reference, "A": toAwardJSON(a), "Line": fl, "Recipient": recipient.Name,
-		"Variations": rows, "Open": open, "History": history, "Records": records, "Form": form, "Errors": errs})
+		"Variations": rows, "Open": open, "History": history, "Records": records, "Form": form, "Errors": errs,
+		"ErrTranche": trancheID, "TrancheErrors": trancheErrs, "Today": date(s.today())})
 }
 
 // parseTranches reads the form's schedule: one tranche a line, its due date

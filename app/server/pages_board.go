@@ -110,6 +110,6 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
 			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "CostMethod": report.CostMethod, "AllLines": allLines, "AllOutcomes": allOutcomes,
 			"Alerts": alerts,
-			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
+			"Q":      fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
 	}
 }

@@ -54,6 +54,8 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideAccountGrant(ctx, a, id, to, reason)
 	case "contract_band_exception":
 		_, err = s.store.DecideBandException(ctx, a, id, to, reason)
+	case "payment_run":
+		_, err = s.store.DecidePaymentRun(ctx, a, id, to, reason)
 	case "budget_change":
 		switch to {
 		case models.DecisionApproved:

@@ -152,12 +152,17 @@ func (s *Server) spendForm(c *fiber.Ctx, in models.SpendInput, errs map[string]s
 	if err != nil {
 		return err
 	}
+	awards, tranches, err := s.spendFormAwards(c, in.FundingLineID)
+	if err != nil {
+		return err
+	}
 	status := fiber.StatusOK
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "spend/form", fiber.Map{"Title": "Record spend", "In": in, "Errors": errs, "Lines": lines,
-		"Orgs": orgs, "Categories": models.SpendCategories})
+		"Orgs": orgs, "Categories": models.SpendCategories, "Awards": awards, "Tranches": tranches,
+		"AwardID": derefID(in.AwardID), "TrancheID": derefID(in.TrancheID)})
 }
 
 func (s *Server) spendNewPage(c *fiber.Ctx) error {
@@ -190,6 +195,9 @@ func (s *Server) spendCreate(c *fiber.Ctx) error {
 		VFMReason: c.FormValue("vfm_reason")}
 	if id := formID(c, "award_id"); id != 0 {
 		in.AwardID = &id
+	}
+	if id := formID(c, "tranche_id"); id != 0 {
+		in.TrancheID = &id
 	}
 	e, err := in.Validate()
 	// An evidence file may come with the form; the entry and its file are

@@ -37,6 +37,9 @@ type Route struct {
 	OneTimeSecret bool
 	// Conflict marks a GET that may answer 409, such as an open-data export
 	// refused until the publisher is configured.
+	// Conflict marks a GET that may answer 409: an open-data export refused
+	// until the publisher is configured, or what it reads is not in a state
+	// that has it yet (a payment run's files before approval).
 	Conflict bool
 	Handler  fiber.Handler
 }
@@ -119,7 +122,8 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/audit/verification", Summary: "The background verification's last full run and any incremental run since (the chain from the checkpoint, and the spend entries after it)", Roles: auditors, Response: verificationJSON{}, Handler: s.verification},
 		{Method: "POST", Path: "/api/v1/audit/verification", Summary: "Check the whole audit chain and ledger now; the run is kept with the background's and audited", Roles: auditors, Response: verificationRunJSON{}, Handler: s.runVerification},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: auditVerifyJSON{}, Handler: s.verifyAudit},
-	}, slices.Concat(s.boardRoutes(), s.budgetRoutes(), s.peopleRoutes(), s.awardVariationRoutes(), s.contractRoutes(), s.alertRoutes())...)
+	}, slices.Concat(s.boardRoutes(), s.budgetRoutes(), s.peopleRoutes(), s.awardVariationRoutes(), s.contractRoutes(), s.alertRoutes(),
+		s.paymentRoutes())...)
 }
 
 func (s *Server) registerAPI() {

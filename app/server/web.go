@@ -148,6 +148,7 @@ func (s *Server) registerWeb() {
 	s.registerPeoplePages()
 	s.registerAwardPages()
 	s.registerAlertPages()
+	s.registerPaymentPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -14,7 +14,7 @@ import (
 // and who proposed it, with enough to decide without opening it.
 type Approval struct {
 	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
-	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, award_variation, budget_change, delegation_change, account_grant, contract_band_exception
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, award_variation, budget_change, delegation_change, account_grant, contract_band_exception, payment_run
 	ID              int64               `bun:"id" json:"id"`
 	Title           string              `bun:"title" json:"title"`
 	Reference       string              `bun:"reference" json:"reference"`
@@ -103,6 +103,13 @@ var approvalSources = []string{
 	FROM contract_band_exceptions x JOIN funding_lines fl ON fl.id = x.funding_line_id
 	LEFT JOIN decision_records r ON r.id = x.decision_record_id
 	WHERE x.status = 'pending'`,
+	// Payment runs, decided whole: the run's total needs the authority.
+	`SELECT 'payment_run', 'payment_run', r.id, 'Payment run ' || r.reference || ' paying ' || i.n || ' tranche(s) on ' || r.pay_on ||
+			CASE WHEN r.note <> '' THEN ': ' || r.note ELSE '' END,
+		r.reference, i.total, NULL::bigint, '', r.proposed_by, r.proposed_at, 0, i.n, NULL::text, i.total
+	FROM payment_runs r CROSS JOIN LATERAL (SELECT count(*)::int AS n, coalesce(sum(amount), 0) AS total
+		FROM payment_run_items WHERE payment_run_id = r.id) i
+	WHERE r.status = 'pending'`,
 }
 
 // approvalsFor is every pending decision the user ?0 may take, with the

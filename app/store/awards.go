@@ -94,7 +94,11 @@ func checkAwardFits(ctx context.Context, db bun.IDB, fl *models.FundingLine, a *
 
 // Award returns one award with its tranches; ENOTFOUND if none.
 func (s *Store) Award(ctx context.Context, id int64) (*models.Award, error) {
-	return awardIn(ctx, s.db, id)
+	a, err := awardIn(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	return a, fillPaid(ctx, s.db, s.clock.Today(), a)
 }
 
 // Awards lists a funding line's awards with their tranches.
@@ -103,5 +107,8 @@ func (s *Store) Awards(ctx context.Context, fundingLineID int64) ([]*models.Awar
 	err := s.db.NewSelect().Model(&as).Where("award.funding_line_id = ?", fundingLineID).
 		Relation("Tranches", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("seq") }).
 		Order("award.awarded_on", "award.id").Scan(ctx)
-	return as, translate(err)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return as, fillPaid(ctx, s.db, s.clock.Today(), as...)
 }

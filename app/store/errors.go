@@ -107,6 +107,18 @@ var constraintErrors = map[string]struct {
 	"contract_band_exceptions_decided_once":         {models.ECONFLICT, "", "a proposal is decided once and never changed"},
 	"contract_band_exceptions_one_pending":          {models.ECONFLICT, "", "this funding line already has a band exception awaiting a decision"},
 	"funding_lines_procurement_kind_check":          {models.EINVALID, "tender", "only a contract has a procurement"},
+	// Payments.
+	"spend_within_tranche":             {models.ECONFLICT, "tranche_id", "approved spend naming a tranche cannot exceed what the tranche has outstanding"},
+	"spend_tranche_withheld":           {models.ECONFLICT, "tranche_id", "the tranche is withheld; release it before paying it"},
+	"spend_entries_tranche_award_fkey": {models.EINVALID, "tranche_id", "no such tranche of that award"},
+	"spend_entries_award_line_fkey":    {models.EINVALID, "award_id", "no such award on that funding line"},
+	"tranche_status_transition":        {models.EINVALID, "status", "that change of a tranche's status is not allowed"},
+	"tranche_paid_by_spend":            {models.ECONFLICT, "status", "a tranche is paid exactly when approved spend naming it reaches its amount"},
+	"payment_run_tranche_payable":      {models.ECONFLICT, "tranche_ids", "a payment run pays a due or claimed tranche's outstanding amount, in one run only"},
+	"payment_run_items_paid_by_entry":  {models.ECONFLICT, "", "a payment names its approved spend entry once, and its confirmation once after approval"},
+	"payment_runs_decided_once":        {models.ECONFLICT, "", "a payment run is decided once and never changed or deleted"},
+	"payment_run_paid_in_full":         {models.ECONFLICT, "", "approving a payment run records an approved spend entry for every payment in it"},
+	"payment_runs_maker_checker":       {models.EFORBIDDEN, "", "a payment run is approved or rejected by someone other than its proposer, and withdrawn only by them"},
 }
 
 // decisionRules are assert_decision_authority's refusals, by the constraint

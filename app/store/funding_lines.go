@@ -49,7 +49,8 @@ func (s *Store) UpdateFundingLine(ctx context.Context, actor models.Actor, id in
 		}
 		if _, err := tx.NewUpdate().Model(fl).
 			Column("code", "title", "description", "kind", "programme_id", "funder_id", "budget", "starts_on", "ends_on",
-				"tender_reference", "tender_min_value", "tender_max_value", "tender_closes_on", "awarded_supplier_id").
+				"tender_reference", "tender_min_value", "tender_max_value", "tender_closes_on", "awarded_supplier_id",
+				"cost_centre", "gl_account").
 			Column(contractColumns...).
 			Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
 			return err

@@ -114,7 +114,7 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	// A header with the wrong number of columns is still a header: say
 	// which columns it must have.
 	if err != nil && !errors.Is(err, csv.ErrFieldCount) {
-		if row, ok := rowErrorOf(err, header); ok {
+		if row, ok := rowErrorOf(err, header, len(models.SpendImportColumns)); ok {
 			return nil, &ImportError{Rows: []RowError{row}}
 		}
 		if errors.Is(err, io.EOF) {
@@ -355,7 +355,7 @@ func (c *csvRows) Next() bool {
 			return false
 		}
 		if err != nil {
-			row, ok := rowErrorOf(err, rec)
+			row, ok := rowErrorOf(err, rec, len(models.SpendImportColumns))
 			if !ok {
 				c.err = fmt.Errorf("store: import read: %w", err)
 				return false
@@ -407,7 +407,7 @@ func (c *csvRows) Next() bool {
 // rowErrorOf describes a CSV reader's error by line and column, in words
 // a finance officer can act on; ok is false for an error of the reader
 // underneath (a failed disk or connection), which is not the file's fault.
-func rowErrorOf(err error, rec []string) (row RowError, ok bool) {
+func rowErrorOf(err error, rec []string, columns int) (row RowError, ok bool) {
 	var te *TextError
 	var pe *csv.ParseError
 	switch {
@@ -418,7 +418,7 @@ func rowErrorOf(err error, rec []string) (row RowError, ok bool) {
 		switch {
 		case errors.Is(pe.Err, csv.ErrFieldCount):
 			row.Column = 0
-			row.Message = fmt.Sprintf("has %d columns; every row needs the %d of the header", len(rec), len(models.SpendImportColumns))
+			row.Message = fmt.Sprintf("has %d columns; every row needs the %d of the header", len(rec), columns)
 		case errors.Is(pe.Err, csv.ErrQuote):
 			row.Message = `a quoted value is not closed properly: end it with " and write a " inside it as ""`
 		case errors.Is(pe.Err, csv.ErrBareQuote):

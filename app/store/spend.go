@@ -24,6 +24,13 @@ func (s *Store) RecordSpend(ctx context.Context, actor models.Actor, e *models.S
 		e.IdempotencyKey, e.RequestHash = &key, requestHash
 	}
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// Spend naming a tranche is refused at once when it could never be
+		// approved: more than the tranche has outstanding, or withheld.
+		if e.TrancheID != nil {
+			if err := checkTranche(ctx, tx, e); err != nil {
+				return err
+			}
+		}
 		// One round trip: the entry goes in only if its line is active, and
 		// ON CONFLICT waits for a racing insert of the same key to finish, so
 		// exactly one request stores the entry and the others find it.
@@ -32,11 +39,12 @@ func (s *Store) RecordSpend(ctx context.Context, actor models.Actor, e *models.S
 			SELECT fl.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM funding_lines fl WHERE fl.id = ? AND fl.status = 'active'
 				AND ?::date BETWEEN fl.starts_on AND fl.ends_on
 				AND NOT EXISTS (SELECT 1 FROM awards a WHERE a.id = ? AND (?::date NOT BETWEEN a.starts_on AND a.ends_on OR a.status <> 'approved'))
+				AND NOT EXISTS (SELECT 1 FROM tranches t WHERE t.id = ? AND t.status = 'withheld')
 			ON CONFLICT (recorded_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 			RETURNING *`,
 			e.AwardID, e.TrancheID, e.PayeeID, e.Amount, e.IncurredOn.Format(time.DateOnly), e.Category, e.Reference, e.Description,
 			e.Purpose, e.VFMReason, e.Status, e.RecordedBy, e.IdempotencyKey, e.RequestHash, e.FundingLineID,
-			e.IncurredOn.Format(time.DateOnly), e.AwardID, e.IncurredOn.Format(time.DateOnly)).Scan(ctx, e)
+			e.IncurredOn.Format(time.DateOnly), e.AwardID, e.IncurredOn.Format(time.DateOnly), e.TrancheID).Scan(ctx, e)
 		if errors.Is(err, sql.ErrNoRows) {
 			replayed, err = s.notRecorded(ctx, tx, actor, e, key, requestHash)
 			return err
@@ -63,6 +71,9 @@ func (s *Store) notRecorded(ctx context.Context, tx bun.Tx, actor models.Actor, 
 			Fields: []models.FieldError{{Field: "funding_line_id", Message: "the line is " + string(fl.Status) + ", not active"}}}
 	}
 	if err := checkSpendDates(ctx, tx, e, fl); err != nil {
+		return false, err
+	}
+	if err := checkTranche(ctx, tx, &models.SpendEntry{TrancheID: e.TrancheID}); err != nil {
 		return false, err
 	}
 	if key == "" {
@@ -212,6 +223,9 @@ func checkBudget(ctx context.Context, tx bun.Tx, e *models.SpendEntry, fl *model
 			models.Pounds(e.Amount), fl.Code, models.Pounds(fl.Budget), models.Pounds(spent), models.Pounds(over))
 	}
 	if err := checkYearBudget(ctx, tx, e, fl); err != nil {
+		return err
+	}
+	if err := checkTranche(ctx, tx, e); err != nil {
 		return err
 	}
 	if e.AwardID == nil {
