@@ -21,13 +21,19 @@ func TestTransparencyPackPageAndDownloads(t *testing.T) {
 		Conditions           *string `json:"conditions"`
 		CrimeReductionReason *string `json:"crime_reduction_reason"`
 	}
+	var id struct{ ID int64 }
 	r.json(t, &got)
+	r.json(t, &id)
 	if got.Conditions == nil || *got.Conditions != "Quarterly returns" || got.CrimeReductionReason == nil {
 		t.Fatalf("the award should keep its conditions and reason: %s", r.Body)
 	}
-	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
+	e.mustApproveAward(id.ID) // only approved awards are published
+	r = e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
 		"recipient_id": f.RecipientID, "reference": bare, "amount": "1000.00", "awarded_on": "2024-11-06", "starts_on": "2024-11-06",
-		"ends_on": "2025-03-31", "purpose": "=SUM(A1:A9)"}), 201)
+		"ends_on": "2025-03-31", "purpose": "=SUM(A1:A9)"})
+	e.mustStatus(r, 201)
+	r.json(t, &id)
+	e.mustApproveAward(id.ID)
 
 	auditor := spendWebSignIn(t, e, models.RoleAuditor)
 	r = auditor.request("GET", "/transparency?month=2024-11", nil)
@@ -73,10 +79,14 @@ func TestLedgerExportOffersTheOpenStandards(t *testing.T) {
 	e := MustEnv(t)
 	f := e.mustFixture("5000.00")
 	ref := unique("OPEN-")
-	e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
+	r := e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{
 		"recipient_id": f.RecipientID, "reference": ref, "amount": "1234.56", "awarded_on": "2024-05-01", "starts_on": "2024-05-01", "ends_on": "2025-03-31",
-		"purpose": "Test"}), 201)
-	r := e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=360giving&funding_line_id=%d", f.LineID), nil)
+		"purpose": "Test"})
+	e.mustStatus(r, 201)
+	var award struct{ ID int64 }
+	r.json(t, &award)
+	e.mustApproveAward(award.ID) // only approved awards are published
+	r = e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=360giving&funding_line_id=%d", f.LineID), nil)
 	e.mustStatus(r, 200)
 	if !strings.Contains(string(r.Body), `"amountAwarded":1234.56`) || !strings.Contains(r.Header.Get("Granttrack-Manifest"), `"rows":1`) ||
 		!strings.Contains(r.Header.Get("Content-Disposition"), "ledger.json") {
