@@ -254,20 +254,30 @@ type delegationChangeInput struct {
 	Reason       string  `json:"reason"`
 }
 
-func (s *Server) proposeDelegationChange(c *fiber.Ctx) error {
-	var in delegationChangeInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
+// change is the proposed change the input describes; EINVALID on
+// max_amount when it is not money.
+func (in delegationChangeInput) change() (*models.DelegationChange, error) {
 	ch := &models.DelegationChange{DecisionKind: models.DecisionKind(in.DecisionKind), Role: models.Role(in.Role), Remove: in.Remove, Reason: in.Reason}
 	if in.MaxAmount != nil {
 		d, err := models.ParseNonNegativeMoney(*in.MaxAmount)
 		if err != nil {
 			var p models.Problems
 			p.Add("max_amount", "%s", models.ErrorMessage(err))
-			return p.Err()
+			return nil, p.Err()
 		}
 		ch.MaxAmount = &d
+	}
+	return ch, nil
+}
+
+func (s *Server) proposeDelegationChange(c *fiber.Ctx) error {
+	var in delegationChangeInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	ch, err := in.change()
+	if err != nil {
+		return err
 	}
 	if err := s.storeOf(c).ProposeDelegationChange(c.UserContext(), actorOf(c), ch); err != nil {
 		return err

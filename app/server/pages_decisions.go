@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -12,6 +13,8 @@ func (s *Server) registerDecisionPages() {
 	s.app.Get("/approvals", s.requireWebUser, s.approvalsPage)
 	s.app.Post("/approvals/:entity/:id/:verb", s.requireWebRole(deciders), s.decidePage)
 	s.app.Get("/delegation", s.requireWebUser, s.delegationPage)
+	s.app.Post("/decision-records", s.requireWebRole(writers), s.decisionRecordSave)
+	s.app.Post("/delegation/changes", s.requireWebRole(admins), s.delegationChangeSave)
 }
 
 func (s *Server) approvalsPage(c *fiber.Ctx) error { return s.approvalsShow(c, "") }
@@ -123,7 +126,53 @@ func (s *Server) decidePage(c *fiber.Ctx) error {
 	return c.Redirect("/approvals", fiber.StatusSeeOther)
 }
 
-func (s *Server) delegationPage(c *fiber.Ctx) error {
+func (s *Server) delegationPage(c *fiber.Ctx) error { return s.delegationShow(c, "", nil, nil) }
+
+// decisionRecordSave records a published decision from the form on the
+// scheme's page; problems are shown beside the fields.
+func (s *Server) decisionRecordSave(c *fiber.Ctx) error {
+	in := models.DecisionRecordInput{Reference: c.FormValue("reference"), Title: c.FormValue("title"), SignedOn: c.FormValue("signed_on"),
+		DecisionMaker: c.FormValue("decision_maker"), URL: c.FormValue("url")}
+	r, err := in.Validate()
+	if err == nil {
+		err = s.store.CreateDecisionRecord(c.UserContext(), actorOf(c), r)
+	}
+	if err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		return s.delegationShow(c, "record", errs, in)
+	}
+	return c.Redirect("/delegation#records", fiber.StatusSeeOther)
+}
+
+// delegationChangeSave proposes a change to the scheme from the form on its
+// page; another admin approves it on /approvals.
+func (s *Server) delegationChangeSave(c *fiber.Ctx) error {
+	in := delegationChangeInput{DecisionKind: c.FormValue("decision_kind"), Role: c.FormValue("role"), Remove: c.FormValue("remove") == "yes",
+		Reason: c.FormValue("reason")}
+	if v := strings.TrimSpace(c.FormValue("max_amount")); v != "" {
+		in.MaxAmount = &v
+	}
+	ch, err := in.change()
+	if err == nil {
+		err = s.store.ProposeDelegationChange(c.UserContext(), actorOf(c), ch)
+	}
+	if err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		return s.delegationShow(c, "change", errs, in)
+	}
+	return c.Redirect("/delegation#changes", fiber.StatusSeeOther)
+}
+
+func (s *Server) delegationShow(c *fiber.Ctx, form string, errs map[string]string, typed any) error {
+	if errs != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
 	kinds, err := s.delegationScheme(c.UserContext())
 	if err != nil {
 		return err
@@ -136,5 +185,6 @@ func (s *Server) delegationPage(c *fiber.Ctx) error {
 	for i, r := range records {
 		rows[i] = toDecisionRecordJSON(r)
 	}
-	return s.render(c, "decisions/delegation", fiber.Map{"Title": "Scheme of delegation", "Kinds": kinds, "Records": rows})
+	return s.render(c, "decisions/delegation", fiber.Map{"Title": "Scheme of delegation", "Kinds": kinds, "Records": rows,
+		"Form": form, "Errors": errs, "Typed": typed, "Roles": models.AllRoles()})
 }
