@@ -96,6 +96,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 			l.payments()
 			l.pendingVirement()
 			l.outcomes()
+			l.contractException()
 		}
 		return l.err
 	})
