@@ -55,6 +55,11 @@ type AwardRecord struct {
 	TenderReference *string
 	TenderMinValue  *decimal.Decimal
 	TenderMaxValue  *decimal.Decimal
+	// A contract line's procedure and contract title (models/contract.go).
+	ProcurementMethod *models.ProcurementMethod
+	FrameworkName     *string
+	DirectAwardReason *string
+	ContractTitle     *string
 
 	ProgrammeCode        string
 	ProgrammeName        string
@@ -105,6 +110,7 @@ func (s *Store) PublishableAwards(ctx context.Context, f AwardFilter) ([]AwardRe
 			fl.id AS line_id, fl.code AS line_code, fl.title AS line_title, fl.description AS line_description, fl.kind AS line_kind,
 			fl.status AS line_status, fl.starts_on AS line_starts_on, fl.ends_on AS line_ends_on,
 			fl.tender_reference, fl.tender_min_value, fl.tender_max_value,
+			fl.procurement_method, fl.framework_name, fl.direct_award_reason, fl.contract_title,
 			p.code AS programme_code, p.name AS programme_name, p.description AS programme_description,
 			fo.id AS funder_id, fo.name AS funder_name, fo.org_id AS funder_org,
 			ro.id AS recipient_id, ro.name AS recipient_name, ro.org_id AS recipient_org, ro.charity_number AS recipient_charity,
