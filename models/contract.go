@@ -53,15 +53,21 @@ var ProcurementCategories = []string{"goods", "services", "works"}
 // framework of a call-off and the reason for a direct award; "" when none is
 // recorded.
 func (fl *FundingLine) Procedure() string {
-	if fl.ProcurementMethod == nil {
+	return Procedure(fl.ProcurementMethod, fl.FrameworkName, fl.DirectAwardReason)
+}
+
+// Procedure describes a procedure in one phrase, naming a call-off's
+// framework and a direct award's reason; "" when no method is recorded.
+func Procedure(method *ProcurementMethod, framework, reason *string) string {
+	if method == nil {
 		return ""
 	}
-	m := *fl.ProcurementMethod
+	m := *method
 	switch {
-	case m == MethodFrameworkCallOff && fl.FrameworkName != nil:
-		return m.Label() + ": " + *fl.FrameworkName
-	case m == MethodDirectAward && fl.DirectAwardReason != nil:
-		return m.Label() + " (" + *fl.DirectAwardReason + ")"
+	case m == MethodFrameworkCallOff && framework != nil:
+		return m.Label() + ": " + *framework
+	case m == MethodDirectAward && reason != nil:
+		return m.Label() + " (" + *reason + ")"
 	}
 	return m.Label()
 }

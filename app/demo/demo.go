@@ -111,6 +111,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 			l.pendingVariation()
 			l.outcomes()
 			l.officeHolderExpenses()
+			l.contractException()
 		}
 		return l.err
 	})

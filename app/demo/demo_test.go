@@ -192,10 +192,21 @@ func TestDemoAnswersTheBoardsQuestions(t *testing.T) {
 	if !found {
 		t.Fatal("no allyship outcome in 2024-25")
 	}
+	contracts := map[string]report.Contract{}
 	for _, c := range v.Contracts {
-		if c.Code == "ALLYSHIP-TRAINING" && c.BandPosition != "within band" {
-			t.Fatalf("allyship against its band: %+v", c)
-		}
+		contracts[c.Code] = c
+	}
+	if c := contracts["ALLYSHIP-TRAINING"]; c.BandPosition != "within band" || c.ContractValue == nil || c.ContractValue.StringFixed(2) != "18500.00" {
+		t.Fatalf("allyship against its band: %+v", c)
+	}
+	// The stop and search review lies above its band by an approved exception.
+	if c := contracts["STOP-SEARCH-REVIEW"]; c.BandPosition != "above band" {
+		t.Fatalf("stop and search review against its band: %+v", c)
+	}
+	xs, err := st.BandExceptions(ctx, contracts["STOP-SEARCH-REVIEW"].LineID)
+	if err != nil || len(xs) != 1 || xs[0].Status != models.DecisionApproved || xs[0].Reason != demo.StopSearchExceptionReason ||
+		xs[0].DecidedBy == nil || *xs[0].DecidedBy == xs[0].ProposedBy {
+		t.Fatalf("band exceptions = %+v, %v", xs, err)
 	}
 	// The current year has a story, approvals wait, and one duplicate was reversed.
 	cur, err := report.ParseQuery("2026-27", "", "", "2026-11-15", time.Now())

@@ -484,9 +484,19 @@ type tender struct {
 	ProcuringEntity         orgRef  `json:"procuringEntity"`
 	MinValue                *value  `json:"minValue,omitempty"`
 	Value                   *value  `json:"value,omitempty"`
-	ProcurementMethod       string  `json:"procurementMethod"`
-	MainProcurementCategory string  `json:"mainProcurementCategory"`
+	ProcurementMethod       string  `json:"procurementMethod,omitempty"`
+	ProcurementDetails      string  `json:"procurementMethodDetails,omitempty"`
+	ProcurementRationale    string  `json:"procurementMethodRationale,omitempty"`
+	MainProcurementCategory string  `json:"mainProcurementCategory,omitempty"`
 	TenderPeriod            *period `json:"tenderPeriod,omitempty"`
+}
+
+// ocdsMethods are OCDS's procurement methods for ours: the restricted and
+// negotiated procedures invite chosen suppliers (selective); a call-off
+// from a framework goes to the framework's suppliers only (limited).
+var ocdsMethods = map[models.ProcurementMethod]string{
+	models.MethodOpen: "open", models.MethodRestricted: "selective", models.MethodCompetitiveWithNegotiation: "selective",
+	models.MethodDirectAward: "direct", models.MethodFrameworkCallOff: "limited",
 }
 
 type ocdsAward struct {
@@ -591,7 +601,16 @@ func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecor
 	r.addParty(c.FunderOrg, c.FunderID, c.FunderName, "procuringEntity")
 	r.Buyer = buyer
 	r.Tender = tender{ID: c.Code, Title: c.Title, Description: c.Description, Status: "active", ProcuringEntity: buyer,
-		ProcurementMethod: "open", MainProcurementCategory: "services"}
+		ProcurementDetails: models.Procedure(c.ProcurementMethod, c.FrameworkName, c.DirectAwardReason)}
+	if c.ProcurementMethod != nil {
+		r.Tender.ProcurementMethod = ocdsMethods[*c.ProcurementMethod]
+	}
+	if c.DirectAwardReason != nil {
+		r.Tender.ProcurementRationale = *c.DirectAwardReason
+	}
+	if c.MainCategory != nil {
+		r.Tender.MainProcurementCategory = *c.MainCategory
+	}
 	if c.TenderReference != nil {
 		r.Tender.ID = *c.TenderReference
 	}
@@ -599,8 +618,18 @@ func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecor
 		lo, hi := gbp(*c.TenderMinValue), gbp(*c.TenderMaxValue)
 		r.Tender.MinValue, r.Tender.Value = &lo, &hi
 	}
-	if c.TenderClosesOn != nil {
-		r.Tender.TenderPeriod = &period{EndDate: dayEnd(*c.TenderClosesOn)}
+	if c.TenderPublishedOn != nil || c.TenderClosesOn != nil {
+		r.Tender.TenderPeriod = &period{}
+		if c.TenderPublishedOn != nil {
+			r.Tender.TenderPeriod.StartDate = dayStart(*c.TenderPublishedOn)
+		}
+		if c.TenderClosesOn != nil {
+			r.Tender.TenderPeriod.EndDate = dayEnd(*c.TenderClosesOn)
+		}
+	}
+	title := c.Title
+	if c.ContractTitle != nil {
+		title = *c.ContractTitle
 	}
 	if c.SupplierID != nil {
 		r.addParty(c.SupplierOrg, *c.SupplierID, opt(c.SupplierName), "supplier")
@@ -609,10 +638,15 @@ func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecor
 	for _, a := range awards {
 		supplier := r.addParty(a.RecipientOrg, a.RecipientID, a.RecipientName, "supplier")
 		cp := period{StartDate: dayStart(a.StartsOn), EndDate: dayEnd(a.EndsOn)}
-		r.Awards = append(r.Awards, ocdsAward{ID: a.Reference, Title: c.Title, Description: a.Purpose, Status: "active",
+		r.Awards = append(r.Awards, ocdsAward{ID: a.Reference, Title: title, Description: a.Purpose, Status: "active",
 			Date: dayStart(a.AwardedOn), Value: gbp(a.Amount), Suppliers: []orgRef{supplier}, ContractPeriod: cp})
-		k := contract{ID: a.Reference, AwardID: a.Reference, Title: c.Title, Description: a.Purpose, Status: "active",
+		k := contract{ID: a.Reference, AwardID: a.Reference, Title: title, Description: a.Purpose, Status: "active",
 			Period: cp, Value: gbp(a.Amount), DateSigned: dayStart(a.AwardedOn), Implementation: implementation{Transactions: []transactionOCDS{}}}
+		// The award on a contract line is the contract: a line's one award
+		// carries the contract record's value and period.
+		if len(awards) == 1 && c.ContractValue != nil && c.ContractStartsOn != nil && c.ContractEndsOn != nil {
+			k.Value, k.Period = gbp(*c.ContractValue), period{StartDate: dayStart(*c.ContractStartsOn), EndDate: dayEnd(*c.ContractEndsOn)}
+		}
 		if a.EndsOn.Before(models.BusinessDate(now)) {
 			k.Status = "terminated" // the contract's period is over
 		}

@@ -311,13 +311,22 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 			} `json:"parties"`
 			Buyer  struct{ ID string }
 			Tender struct {
-				MinValue val `json:"minValue"`
-				Value    val `json:"value"`
-				Status   string
+				MinValue     val `json:"minValue"`
+				Value        val `json:"value"`
+				Status       string
+				Method       string `json:"procurementMethod"`
+				Details      string `json:"procurementMethodDetails"`
+				Category     string `json:"mainProcurementCategory"`
+				TenderPeriod struct {
+					StartDate string `json:"startDate"`
+					EndDate   string `json:"endDate"`
+				} `json:"tenderPeriod"`
 			} `json:"tender"`
 			Awards    []struct{ Value val } `json:"awards"`
 			Contracts []struct {
 				AwardID        string `json:"awardID"`
+				Title          string `json:"title"`
+				Period         struct{ StartDate, EndDate string }
 				Value          val
 				Implementation struct {
 					Transactions []struct{ Value val } `json:"transactions"`
@@ -329,9 +338,22 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 	if m.Rows != len(pkg.Releases) || len(pkg.Releases) != 2 {
 		t.Fatalf("%d releases (manifest %d), want the demo's 2 contracts", len(pkg.Releases), m.Rows)
 	}
-	r := pkg.Releases[0]
+	r, research := pkg.Releases[0], pkg.Releases[1]
 	if r.OCID != testPublisher.OCIDPrefix+"-granttrack-ALLYSHIP-TRAINING" {
-		r = pkg.Releases[1]
+		r, research = pkg.Releases[1], pkg.Releases[0]
+	}
+	// The procedure, category and periods come from each contract's record
+	// (the restricted procedure is OCDS's selective method).
+	if r.Tender.Method != "open" || r.Tender.Details != "Open procedure" || r.Tender.Category != "services" ||
+		!strings.HasPrefix(r.Tender.TenderPeriod.StartDate, "2024-03-12") || !strings.HasPrefix(r.Tender.TenderPeriod.EndDate, "2024-04-02") {
+		t.Fatalf("allyship tender %+v", r.Tender)
+	}
+	if research.Tender.Method != "selective" || research.Tender.Details != "Restricted procedure" {
+		t.Fatalf("research tender %+v", research.Tender)
+	}
+	if len(r.Contracts) == 1 && (r.Contracts[0].Title != "Anti-racism allyship session for the London Policing Board" ||
+		!strings.HasPrefix(r.Contracts[0].Period.StartDate, "2024-04-15") || !strings.HasPrefix(r.Contracts[0].Period.EndDate, "2024-09-30")) {
+		t.Fatalf("allyship contract %+v", r.Contracts[0])
 	}
 	if r.OCID != testPublisher.OCIDPrefix+"-granttrack-ALLYSHIP-TRAINING" || r.InitiationType != "tender" {
 		t.Fatalf("no release for the allyship contract: %+v", pkg.Releases)

@@ -229,11 +229,12 @@ func (p *Pack) tables() ([]Table, []Redaction) {
 	}
 	contracts := Table{File: FileContracts, Title: "Contracts over £10,000", Paragraph: "4(b)",
 		Columns: text("award_reference", "awarded_on", "funding_line", "tender_reference", "supplier", "supplier_org_id", "value",
-			"tender_min_value", "tender_max_value", "starts_on", "ends_on", "purpose")}
+			"tender_min_value", "tender_max_value", "starts_on", "ends_on", "purpose", "contract_title", "procedure")}
 	for _, a := range p.Contracts {
 		contracts.Rows = append(contracts.Rows, []string{a.Reference, day(a.AwardedOn), a.LineCode, optText(a.TenderReference), a.RecipientName,
 			optText(a.RecipientOrg), models.FormatMoney(a.Amount), optMoney(a.TenderMinValue), optMoney(a.TenderMaxValue),
-			day(a.StartsOn), day(a.EndsOn), a.Purpose})
+			day(a.StartsOn), day(a.EndsOn), a.Purpose, optText(a.ContractTitle),
+			models.Procedure(a.ProcurementMethod, a.FrameworkName, a.DirectAwardReason)})
 	}
 	tables := []Table{expenses, grants, spend, contracts}
 	var redactions []Redaction

@@ -91,6 +91,7 @@ func transparencyPack(t *testing.T, st *store.Store) {
 		len(april.Grants) != 1 || len(april.Missing) != 0 {
 		t.Fatalf("April 2024: contracts %s grants %d missing %v", contracts.String(), len(april.Grants), april.Missing)
 	}
+	transparencyContractsNameTheirProcedure(t, april)
 	if _, err := export.Transparency(ctx, st, "June 2024"); models.ErrorCode(err) != models.EINVALID {
 		t.Fatalf("a bad month: %v", err)
 	}
@@ -256,4 +257,31 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 			}
 		}
 	})
+}
+
+// transparencyContractsNameTheirProcedure: the Elected Local Policing Bodies
+// (Specified Information) Order 2011, Schedule paragraph 4(b) as substituted
+// by the 2012 amending Order, asks for each contract over £10,000; the
+// month's contracts list carries each one's title and the procedure that
+// chose its supplier, from the contract's record.
+func transparencyContractsNameTheirProcedure(t *testing.T, april *export.Pack) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := april.WriteCSV(export.FileContracts, &b); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("contracts of April 2024: %q", rows)
+	}
+	col := map[string]int{}
+	for i, c := range rows[0] {
+		col[c] = i
+	}
+	if rows[1][col["contract_title"]] != "Anti-racism allyship session for the London Policing Board" || rows[1][col["procedure"]] != "Open procedure" {
+		t.Fatalf("the allyship contract's title and procedure: %q", rows[1])
+	}
 }

@@ -60,6 +60,11 @@ type AwardRecord struct {
 	TenderReference *string
 	TenderMinValue  *decimal.Decimal
 	TenderMaxValue  *decimal.Decimal
+	// A contract line's procedure and contract title (models/contract.go).
+	ProcurementMethod *models.ProcurementMethod
+	FrameworkName     *string
+	DirectAwardReason *string
+	ContractTitle     *string
 
 	ProgrammeCode        string
 	ProgrammeName        string
@@ -114,6 +119,7 @@ func (s *Store) PublishableAwards(ctx context.Context, f AwardFilter) ([]AwardRe
 			fl.id AS line_id, fl.code AS line_code, fl.title AS line_title, fl.description AS line_description, fl.kind AS line_kind,
 			fl.status AS line_status, fl.starts_on AS line_starts_on, fl.ends_on AS line_ends_on,
 			fl.tender_reference, fl.tender_min_value, fl.tender_max_value,
+			fl.procurement_method, fl.framework_name, fl.direct_award_reason, fl.contract_title,
 			p.code AS programme_code, p.name AS programme_name, p.description AS programme_description,
 			fo.id AS funder_id, fo.name AS funder_name, fo.org_id AS funder_org,
 			ro.id AS recipient_id, ro.name AS recipient_name, ro.org_id AS recipient_org, ro.charity_number AS recipient_charity,
@@ -156,16 +162,26 @@ type ContractProcess struct {
 	TenderMinValue  *decimal.Decimal
 	TenderMaxValue  *decimal.Decimal
 	TenderClosesOn  *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	ProgrammeCode   string
-	ProgrammeName   string
-	FunderID        int64
-	FunderName      string
-	FunderOrg       *string `bun:"funder_org"`
-	SupplierID      *int64
-	SupplierName    *string
-	SupplierOrg     *string `bun:"supplier_org"`
+	// The procurement and the contract it made (models/contract.go).
+	ProcurementMethod *models.ProcurementMethod
+	DirectAwardReason *string
+	FrameworkName     *string
+	ContractTitle     *string
+	TenderPublishedOn *time.Time
+	ContractValue     *decimal.Decimal
+	ContractStartsOn  *time.Time
+	ContractEndsOn    *time.Time
+	MainCategory      *string `bun:"main_procurement_category"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	ProgrammeCode     string
+	ProgrammeName     string
+	FunderID          int64
+	FunderName        string
+	FunderOrg         *string `bun:"funder_org"`
+	SupplierID        *int64
+	SupplierName      *string
+	SupplierOrg       *string `bun:"supplier_org"`
 }
 
 // ContractProcesses lists contract-kind funding lines in id order. A line is
@@ -177,6 +193,8 @@ func (s *Store) ContractProcesses(ctx context.Context, f AwardFilter) ([]Contrac
 	err := s.db.NewRaw(`
 		SELECT fl.id, fl.code, fl.title, fl.description, fl.status, fl.budget, fl.starts_on, fl.ends_on,
 			fl.tender_reference, fl.tender_min_value, fl.tender_max_value, fl.tender_closes_on, fl.created_at, fl.updated_at,
+			fl.procurement_method, fl.direct_award_reason, fl.framework_name, fl.contract_title, fl.tender_published_on,
+			fl.contract_value, fl.contract_starts_on, fl.contract_ends_on, fl.main_procurement_category,
 			p.code AS programme_code, p.name AS programme_name,
 			fo.id AS funder_id, fo.name AS funder_name, fo.org_id AS funder_org,
 			so.id AS supplier_id, so.name AS supplier_name, so.org_id AS supplier_org
