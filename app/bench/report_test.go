@@ -99,7 +99,7 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 	}
 	red := 0
 	for _, a := range list {
-		if a.Kind == models.AlertRedLine {
+		if a.Kind == models.AlertRedLine && strings.HasPrefix(a.FundingLineCode, "RPT-L") { // other tests' lines share the database
 			red++
 		}
 	}
