@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/auth"
 	"granttrack/app/backup"
 	"granttrack/app/pgembed"
 	"granttrack/app/server"
@@ -44,6 +45,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
 	// (GRANTTRACK_TRUSTED_PROXIES: addresses or CIDR ranges, comma-separated).
 	TrustedProxies []netip.Prefix
+	// OIDC is single sign-on through an OpenID provider (GRANTTRACK_OIDC_*);
+	// nil when it is off.
+	OIDC *auth.OIDCConfig
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -102,6 +106,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("GRANTTRACK_LOG_LEVEL: %w", err)
 		}
 	}
+	oidc, err := auth.LoadOIDCConfig(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.OIDC = oidc
 	return cfg, nil
 }
 
@@ -307,7 +316,15 @@ func MigrateCommand(dsn string) string {
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
-	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies})
+	var sso *auth.OIDC
+	if a.Config.OIDC != nil {
+		var err error
+		if sso, err = auth.NewOIDC(*a.Config.OIDC); err != nil {
+			return nil, err
+		}
+	}
+	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies,
+		OIDC: sso})
 }
 
 // Close closes the store and stops the private cluster if this process

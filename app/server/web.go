@@ -145,6 +145,7 @@ func (s *Server) registerWeb() {
 	s.registerTransparencyPages()
 	s.registerAuditPages()
 	s.registerDecisionPages()
+	s.registerOIDCPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.
@@ -198,6 +199,9 @@ func (s *Server) render(c *fiber.Ctx, name string, data fiber.Map) error {
 	data["User"] = currentUser(c)
 	data["CSRF"] = c.Locals(csrfKey)
 	data["Path"] = c.Path()
+	if name == "login" {
+		s.offerSSO(c, data)
+	}
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = "granttrack"
 	}
@@ -267,6 +271,14 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := s.store.SignInSucceeded(ctx, s.signInLimits[0], addr, email); err != nil {
 		return err
 	}
+	return s.startSession(c, u, next, map[string]any{"ip": addr})
+}
+
+// startSession signs u in with a new session, audits it (event holds what
+// the sign-in proved) and sends the browser to next: the end of every way
+// of signing in.
+func (s *Server) startSession(c *fiber.Ctx, u *models.User, next string, event map[string]any) error {
+	ctx := c.UserContext()
 	// Sign-in is when expired sessions are swept away.
 	if err := s.store.DeleteExpiredSessions(ctx); err != nil {
 		return err
@@ -288,7 +300,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	c.Locals(localSession, sessionID)
 	s.issueCSRF(c, csrfBinding(c))
 	if err := s.store.RecordEvent(ctx, actorOf(c), store.Change{Action: "session.sign_in", Entity: "user", EntityID: u.ID,
-		After: map[string]any{"ip": addr}}); err != nil {
+		After: event}); err != nil {
 		return err
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
