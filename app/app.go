@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/auth"
 	"granttrack/app/backup"
 	"granttrack/app/export"
 	"granttrack/app/pgembed"
@@ -66,6 +67,9 @@ type Config struct {
 	// GRANTTRACK_360GIVING_PREFIX, GRANTTRACK_OCID_PREFIX,
 	// GRANTTRACK_DATA_LICENCE); the packages are refused until it is complete.
 	Publisher export.Publisher
+	// OIDC is single sign-on through an OpenID provider (GRANTTRACK_OIDC_*);
+	// nil when it is off.
+	OIDC *auth.OIDCConfig
 }
 
 // LoadConfig reads the configuration from the environment through getenv.
@@ -150,6 +154,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("GRANTTRACK_LOG_LEVEL: %w", err)
 		}
 	}
+	oidc, err := auth.LoadOIDCConfig(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.OIDC = oidc
 	return cfg, nil
 }
 
@@ -386,8 +395,15 @@ func MigrateCommand(dsn string) string {
 
 // Server builds the HTTP server over the store.
 func (a *App) Server() (*server.Server, error) {
+	var sso *auth.OIDC
+	if a.Config.OIDC != nil {
+		var err error
+		if sso, err = auth.NewOIDC(*a.Config.OIDC); err != nil {
+			return nil, err
+		}
+	}
 	return server.New(server.Config{Store: a.Store, Logger: a.Log, SecureCookies: a.Config.SecureCookies, TrustedProxies: a.Config.TrustedProxies,
-		Publisher: a.Config.Publisher})
+		Publisher: a.Config.Publisher, OIDC: sso})
 }
 
 // Close closes the store and stops the private cluster if this process

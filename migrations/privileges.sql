@@ -52,6 +52,11 @@ GRANT SELECT, INSERT ON server_keys TO :"app";
 -- Failed sign-ins by address and account: counted, forgiven and forgotten.
 GRANT SELECT, INSERT, DELETE ON sign_in_throttles TO :"app";
 GRANT UPDATE (failures, last_attempt_at, locked_until) ON sign_in_throttles TO :"app";
+-- Single sign-on: a user's link to a provider account is set and cleared
+-- (`granttrack user sso`); a sign-in under way at the provider is written
+-- at its start and deleted, once, when the browser comes back.
+GRANT UPDATE (oidc_issuer, oidc_subject) ON users TO :"app";
+GRANT SELECT, INSERT, DELETE ON oidc_sign_ins TO :"app";
 
 -- Reference data, edited through the forms.
 GRANT SELECT, INSERT ON organisations TO :"app";

@@ -21,6 +21,10 @@ type User struct {
 	PasswordHash string    `bun:",notnull"`
 	Active       bool      `bun:",notnull"`
 	CreatedAt    time.Time `bun:",nullzero,notnull,default:current_timestamp"`
+	// OIDCIssuer and OIDCSubject name the identity provider's account the
+	// user signs in with (single sign-on); both nil when none is linked.
+	OIDCIssuer  *string `bun:"oidc_issuer"`
+	OIDCSubject *string `bun:"oidc_subject"`
 }
 
 // APIToken is a bearer token for the JSON API; only its SHA-256 is stored.

@@ -55,3 +55,7 @@ func NewAPIToken() string { return "gt_" + NewSecret(32) }
 
 // NewPassword returns a generated password for a new user.
 func NewPassword() string { return NewSecret(15) }
+
+// NoPassword is the password hash of a user who signs in only through the
+// identity provider: no password matches it.
+const NoPassword = "!no-password"

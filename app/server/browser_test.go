@@ -107,11 +107,16 @@ func TestBoardMemberReadsTheDashboardInABrowser(t *testing.T) {
 // browse serves e on a local port and opens headless Chromium; it returns
 // the browser's context (closed with the test) and the server's base URL.
 func (e *env) browse(t *testing.T) (context.Context, string) {
-	browser := chromium(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e.browseOn(t, ln)
+}
+
+// browseOn is browse with the server on ln.
+func (e *env) browseOn(t *testing.T, ln net.Listener) (context.Context, string) {
+	browser := chromium(t)
 	go func() { _ = e.srv.Serve(ln) }()
 	t.Cleanup(func() { _ = e.srv.Shutdown(context.Background()) })
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless,

@@ -20,6 +20,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"granttrack/app/export"
+	"granttrack/app/auth"
 	"granttrack/app/store"
 	"granttrack/models"
 )
@@ -43,6 +44,8 @@ type Config struct {
 	// Publisher is who publishes the open-data exports (360Giving, OCDS);
 	// they are refused until it is complete.
 	Publisher export.Publisher
+	// OIDC signs people in through an OpenID provider; nil: single sign-on is off.
+	OIDC *auth.OIDC
 }
 
 // Server holds the Fiber app and what its handlers use.
@@ -68,6 +71,11 @@ const (
 	// boundaries and the form's other fields.
 	uploadOverhead = 64 << 10
 )
+
+// contentSecurityPolicy is every page's; forms post only to this site (the
+// sign-in page also to the identity provider, see offerSSO).
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
 // requestTimeout bounds the database work of one request.
 const requestTimeout = 30 * time.Second
@@ -109,9 +117,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.app.Use(recover.New(), setAsideClientRequestID, requestid.New(), s.logRequests, s.withDeadline)
 	s.app.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-			"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-		ReferrerPolicy: "same-origin",
+		ContentSecurityPolicy: contentSecurityPolicy,
+		ReferrerPolicy:        "same-origin",
 	}))
 	// Public like /healthz: what a monitoring system scrapes.
 	s.app.Get("/metrics", s.metrics.handler())

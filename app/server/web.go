@@ -149,6 +149,7 @@ func (s *Server) registerWeb() {
 	s.registerAwardPages()
 	s.registerAlertPages()
 	s.registerPaymentPages()
+	s.registerOIDCPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.
@@ -204,6 +205,9 @@ func (s *Server) render(c *fiber.Ctx, name string, data fiber.Map) error {
 	data["Path"] = c.Path()
 	if fresh, ok := c.Locals(localFreshness).(*store.Freshness); ok && (fresh.Source == "replica" || fresh.Fallback != "") {
 		data["Freshness"] = fresh
+	}
+	if name == "login" {
+		s.offerSSO(c, data)
 	}
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = "granttrack"
@@ -274,20 +278,21 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := s.store.SignInSucceeded(ctx, s.signInLimits[0], addr, email); err != nil {
 		return err
 	}
-	if err := s.CompleteSignIn(c, u, "password"); err != nil {
+	if err := s.CompleteSignIn(c, u, map[string]any{"method": "password"}); err != nil {
 		return err
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
-// CompleteSignIn starts a web session for u, who has proven who they are by
-// method ("password", or an identity provider's name): it sweeps expired
+// CompleteSignIn starts a web session for u, who has proven who they are;
+// event says how (its "method": "password" or "oidc", and what the sign-in
+// proved) and is audited with the address: it sweeps expired
 // sessions, gives the browser a fresh session id (stopping session
 // fixation), ties the session to the account (so deactivation and "sign out
 // everywhere" end it), issues a new CSRF token and writes session.sign_in to
 // the audit trail. It refuses an inactive account. Every way of signing in
 // ends here; the caller redirects afterwards.
-func (s *Server) CompleteSignIn(c *fiber.Ctx, u *models.User, method string) error {
+func (s *Server) CompleteSignIn(c *fiber.Ctx, u *models.User, event map[string]any) error {
 	ctx := c.UserContext()
 	if !u.Active {
 		return models.Errorf(models.EUNAUTHORIZED, "This account is deactivated.")
@@ -316,8 +321,8 @@ func (s *Server) CompleteSignIn(c *fiber.Ctx, u *models.User, method string) err
 	c.Locals(localUser, u)
 	c.Locals(localSession, sessionID)
 	s.issueCSRF(c, csrfBinding(c))
-	return s.store.RecordEvent(ctx, actorOf(c), store.Change{Action: "session.sign_in", Entity: "user", EntityID: u.ID,
-		After: map[string]any{"ip": addr, "method": method}})
+	event["ip"] = addr
+	return s.store.RecordEvent(ctx, actorOf(c), store.Change{Action: "session.sign_in", Entity: "user", EntityID: u.ID, After: event})
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {

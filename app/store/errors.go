@@ -23,6 +23,7 @@ var constraintErrors = map[string]struct {
 	code, field, message string
 }{
 	"users_email_key":                        {models.ECONFLICT, "email", "a user with this email already exists"},
+	"users_oidc_identity_key":                {models.ECONFLICT, "", "another user is linked to that identity provider account"},
 	"organisations_org_id_key":               {models.ECONFLICT, "org_id", "an organisation with this org-id already exists"},
 	"organisations_name_key":                 {models.ECONFLICT, "name", "an organisation with this name already exists"},
 	"programmes_code_key":                    {models.ECONFLICT, "code", "a programme with this code already exists"},

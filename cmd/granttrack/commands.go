@@ -29,6 +29,7 @@ Usage:
   granttrack serve   [--addr 127.0.0.1:8080] [--data-dir var]   serve the web app and API
   granttrack migrate up|down|status [--data-dir var] [--owner-url URL] [--destroy-ledger]
   granttrack user add --email E --name N --role R            password from stdin, or generated
+  granttrack user sso --email E --subject S | --unlink       links a user to their account at the identity provider (single sign-on)
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify [--anchor HASH@SEQ]                 checks the audit trail's hash chain (and that it still holds an export's head)
   granttrack backup --out FILE                               the whole database as a pg_dump archive, with FILE.manifest.json
@@ -316,6 +317,9 @@ func refuseWithLedger(ctx context.Context, st *store.Store) error {
 }
 
 func (c *command) user(args []string) error {
+	if len(args) > 0 && args[0] == "sso" {
+		return c.userSSO(args[1:])
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return usageError{"user needs add"}
 	}
