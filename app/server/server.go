@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/valyala/fasthttp"
 
-	"granttrack/app/export"
 	"granttrack/app/auth"
+	"granttrack/app/export"
 	"granttrack/app/store"
 	"granttrack/models"
 )
