@@ -83,7 +83,7 @@ func TestExportTransparencyCommand(t *testing.T) {
 		t.Fatalf("bad month: exit %d %q", code, stderr)
 	}
 	code, stdout, _ = run("export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json"))
-	if code != 0 || !strings.Contains(stdout, "Wrote 2 releases") {
+	if code != 0 || !strings.Contains(stdout, "Wrote 3 releases") {
 		t.Fatalf("ocds export: %d %q", code, stdout)
 	}
 }
