@@ -108,7 +108,7 @@ func TestExportTransparencyCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code = Main(ctx, []string{"export", "ledger", "--format", "ocds", "--out", filepath.Join(dir, "contracts.json")}, strings.NewReader(""), &out, &errOut,
 		func(k string) string { return publisher[k] })
-	if code != 0 || !strings.Contains(out.String(), "Wrote 2 releases") {
+	if code != 0 || !strings.Contains(out.String(), "Wrote 3 releases") {
 		t.Fatalf("ocds export: %d %q %q", code, out.String(), errOut.String())
 	}
 	publisher["GRANTTRACK_OCID_PREFIX"] = "ocds-TOO-LONG"
