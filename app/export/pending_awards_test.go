@@ -26,8 +26,12 @@ func TestOnlyApprovedAwardsArePublished(t *testing.T) {
 	defer st.Close()
 	grant := storetest.ActiveLine(t, st, storetest.LineSpec{Code: "PUBG", PayeeName: "Galop", Budget: "100000.00", StartsOn: "2024-04-01", EndsOn: "2025-03-31"})
 	system := models.SystemActor("test")
+	ptr := func(s string) *string { return &s }
 	fl, err := models.FundingLineInput{Code: "PUBC-1", Title: "Allyship training", Kind: "contract", ProgrammeID: grant.Programme.ID,
-		FunderID: grant.Payee.ID, Budget: "25000.00", StartsOn: "2024-04-01", EndsOn: "2025-03-31"}.Validate()
+		FunderID: grant.Payee.ID, Budget: "25000.00", StartsOn: "2024-04-01", EndsOn: "2025-03-31",
+		Tender: &models.TenderInput{MinValue: ptr("10000.00"), MaxValue: ptr("25000.00"), AwardedSupplierID: &grant.Payee.ID,
+			ProcurementMethod: ptr("open"), MainCategory: ptr("services"), ContractTitle: ptr("Allyship session"),
+			ContractValue: ptr("18500.00"), ContractStartsOn: ptr("2024-04-15"), ContractEndsOn: ptr("2025-03-31")}}.Validate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +70,7 @@ func TestOnlyApprovedAwardsArePublished(t *testing.T) {
 	}
 	for format, prefix := range map[string]string{"360giving": "G", "ocds": "C"} {
 		var buf bytes.Buffer
-		if _, err := export.Ledger(ctx, st, &buf, format, export.Filter{}, nil); err != nil {
+		if _, err := export.Ledger(ctx, st, &buf, format, export.Filter{}, nil, export.WithPublisher(testPublisher)); err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
 		out := buf.String()
