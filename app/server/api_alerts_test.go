@@ -43,18 +43,18 @@ func TestAlertsThroughTheAPIAndThePages(t *testing.T) {
 		}
 		return nil
 	}
-	a := find(alertsOf(models.RoleAdmin))
+	a := find(alertsOf(models.RoleFinanceManager))
 	if a == nil || a.Severity != "medium" || a.Link != fmt.Sprintf("/spend/%d", spend.ID) || a.Amount == nil || *a.Amount != "120.00" ||
 		!strings.HasPrefix(a.Message, "Spend awaits your decision: Alert me, £120.00 (proposed by Test finance_officer on ") {
-		t.Fatalf("the admin's alert: %+v", a)
+		t.Fatalf("the finance manager's alert: %+v", a)
 	}
 	if mine := find(alertsOf(models.RoleFinanceOfficer)); mine != nil {
 		t.Fatalf("the recorder is asked to decide their own spend: %+v", mine)
 	}
 
-	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	manager := spendWebSignIn(t, e, models.RoleFinanceManager)
 	for _, page := range []string{"/dashboard", "/approvals"} {
-		r := admin.request("GET", page, nil)
+		r := manager.request("GET", page, nil)
 		e.mustStatus(r, 200)
 		if !strings.Contains(string(r.Body), `id="alerts"`) || !strings.Contains(string(r.Body), fmt.Sprintf(`<a href="/spend/%d">Spend awaits your decision: Alert me, £120.00`, spend.ID)) {
 			t.Fatalf("%s does not show the alert:\n%s", page, r.Body)
@@ -69,6 +69,7 @@ func TestAlertsThroughTheAPIAndThePages(t *testing.T) {
 	if p := r.problem(t); len(p.Errors) != 2 || p.Errors[0].Field != "budget_used_percent" || p.Errors[1].Field != "ending_within_days" {
 		t.Fatalf("problem %+v", p)
 	}
+	admin := spendWebSignIn(t, e, models.RoleAdmin)
 	r = admin.request("POST", "/alert-settings", url.Values{"budget_used_percent": {"ninety"}, "ending_within_days": {"30"}, "tranche_grace_days": {"91"}})
 	e.mustStatus(r, 422)
 	if !strings.Contains(string(r.Body), `id="budget_used_percent-error">must be a whole number`) ||

@@ -140,7 +140,7 @@ func TestContractAwardRulesThroughTheAPI(t *testing.T) {
 		r = e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/decisions", line), map[string]any{"to_status": s})
 		e.mustStatus(r, 201)
 		r.json(t, &got)
-		e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", got.ID), nil), 200)
+		e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/line-decisions/%d/approve", got.ID), nil), 200)
 	}
 	award := func(recipient int64, amount string) response {
 		return e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", line), map[string]any{
@@ -182,7 +182,7 @@ func TestContractAwardRulesThroughTheAPI(t *testing.T) {
 			map[string]any{"contract_value": "40000.00", "reason": "Scope widened to every borough by the board"})
 		e.mustStatus(r, 201)
 		r.json(t, &got)
-		r = e.do(models.RoleAdmin, "GET", "/api/v1/approvals", nil)
+		r = e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals", nil)
 		e.mustStatus(r, 200)
 		var queue struct {
 			Items []struct {
@@ -202,6 +202,6 @@ func TestContractAwardRulesThroughTheAPI(t *testing.T) {
 			t.Fatalf("the exception is not on the approvals queue: %+v", queue.Items)
 		}
 		e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", found, nil), 403)
-		e.mustStatus(e.do(models.RoleAdmin, "POST", found, nil), 200)
+		e.mustStatus(e.do(models.RoleFinanceManager, "POST", found, nil), 200)
 	})
 }

@@ -65,7 +65,7 @@ func TestTrancheBeyondOutstandingIsAClearProblem(t *testing.T) {
 	e.mustStatus(r, 201)
 	var entry struct{ ID int64 }
 	r.json(t, &entry)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", entry.ID), nil), 200)
 	var award struct {
 		Paid, Outstanding, Overdue string
 		Tranches                   []struct {
@@ -87,7 +87,7 @@ func TestTrancheMovesAndPaymentRunsThroughTheAPI(t *testing.T) {
 	e := MustEnv(t)
 	f := e.mustFixture("100000.00")
 	p := e.mustTrancheAward(f)
-	fo, ad := models.RoleFinanceOfficer, models.RoleAdmin
+	fo, ad := models.RoleFinanceOfficer, models.RoleFinanceManager
 
 	e.mustStatus(e.do(fo, "POST", fmt.Sprintf("/api/v1/tranches/%d/claim", p.Tranches[1]), map[string]any{}), 422)
 	e.mustStatus(e.do(fo, "POST", fmt.Sprintf("/api/v1/tranches/%d/claim", p.Tranches[1]), map[string]any{"claimed_on": "2024-09-02"}), 200)
@@ -142,7 +142,7 @@ func TestTrancheMovesAndPaymentRunsThroughTheAPI(t *testing.T) {
 func exercisePaymentRoutes(t *testing.T, e *env, f fixture, call func(models.Role, string, string, any) response,
 	note func(string, string, response) response) {
 	t.Helper()
-	fo, ad, bm := models.RoleFinanceOfficer, models.RoleAdmin, models.RoleBoardMember
+	fo, ad, bm := models.RoleFinanceOfficer, models.RoleFinanceManager, models.RoleBoardMember
 	const missing = 999999999
 	p := e.mustTrancheAward(f)
 	tranche := func(id int64, verb string) string { return fmt.Sprintf("/api/v1/tranches/%d/%s", id, verb) }

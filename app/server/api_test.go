@@ -324,6 +324,28 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/account-grants/:id/withdraw": "A----",
 	"GET /api/v1/me/tokens":                    "AOMBU", "POST /api/v1/me/tokens": "AOMBU", "POST /api/v1/me/tokens/:id/revoke": "AOMBU",
 	"GET /api/v1/me/sessions": "AOMBU", "POST /api/v1/me/sessions/end": "AOMBU", "POST /api/v1/me/password": "AOMBU",
+
+	// Award variations and contracts' band exceptions are money decisions.
+	"GET /api/v1/awards/:id/variations": "AOMBU", "POST /api/v1/awards/:id/variations": "-OM--",
+	"GET /api/v1/award-variations/:id": "AOMBU", "POST /api/v1/award-variations/:id/approve": "-OM--",
+	"POST /api/v1/award-variations/:id/reject": "-OM--", "POST /api/v1/award-variations/:id/withdraw": "-OM--",
+	"GET /api/v1/funding-lines/:id/band-exceptions": "AOMBU", "POST /api/v1/funding-lines/:id/band-exceptions": "-OM--",
+	"POST /api/v1/band-exceptions/:id/approve": "-OM--", "POST /api/v1/band-exceptions/:id/reject": "-OM--",
+	"POST /api/v1/band-exceptions/:id/withdraw": "-OM--",
+
+	// Payments: tranches and payment runs are the finance roles'; anyone reads them.
+	"POST /api/v1/tranches/:id/claim": "-OM--", "POST /api/v1/tranches/:id/withhold": "-OM--",
+	"POST /api/v1/tranches/:id/release": "-OM--", "GET /api/v1/payable-tranches": "AOMBU",
+	"GET /api/v1/payment-runs": "AOMBU", "POST /api/v1/payment-runs": "-OM--", "GET /api/v1/payment-runs/:id": "AOMBU",
+	"POST /api/v1/payment-runs/:id/approve": "-OM--", "POST /api/v1/payment-runs/:id/reject": "-OM--",
+	"POST /api/v1/payment-runs/:id/withdraw": "-OM--", "GET /api/v1/payment-runs/:id/remittance": "AOMBU",
+	"GET /api/v1/payment-runs/:id/journal": "AOMBU", "POST /api/v1/payment-confirmations": "-OM--",
+
+	// Alerts are everyone's; their thresholds the admins'.
+	"GET /api/v1/alerts": "AOMBU", "GET /api/v1/alert-settings": "AOMBU", "PUT /api/v1/alert-settings": "A----",
+
+	// The background verification's runs are the auditors'.
+	"GET /api/v1/audit/verification": "A---U", "POST /api/v1/audit/verification": "A---U",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.

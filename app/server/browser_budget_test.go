@@ -58,12 +58,13 @@ func TestReprofilingWalkedThroughInABrowser(t *testing.T) {
 
 	approve := fmt.Sprintf(`form[action="/approvals/budget_change/%s/approve"] button`, changeID)
 	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(`input[name="email"]`),
-		signIn(base, e.users[models.RoleAdmin]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		signIn(base, e.users[models.RoleFinanceManager]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
 		chromedp.Navigate(base+"/approvals"), chromedp.WaitVisible(chromedp.CSS(approve)),
-		chromedp.Click(chromedp.CSS(approve)), chromedp.WaitVisible(chromedp.CSS(`h1`)),
+		// Gone once the decision is made and the page has come back.
+		chromedp.Click(chromedp.CSS(approve)), chromedp.WaitNotPresent(chromedp.CSS(approve)),
 		chromedp.Navigate(fmt.Sprintf("%s/funding-lines/%d", base, line.ID)), chromedp.WaitVisible(chromedp.CSS(`h1`)))
 	if err != nil {
-		t.Fatalf("the admin approving on the approvals page: %v", err)
+		t.Fatalf("the finance manager approving on the approvals page: %v", err)
 	}
 	page, err := chromedp.Run(ctx, chromedp.Text(`body`))
 	if err != nil || !strings.Contains(page, "£1,100,000.00") || !strings.Contains(page, "£900,000.00") || !strings.Contains(page, "The winter operation slipped into April") {

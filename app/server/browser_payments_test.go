@@ -21,7 +21,7 @@ func TestPaymentRunInABrowser(t *testing.T) {
 	f := e.mustFixture("100000.00")
 	p := e.mustTrancheAward(f)
 	ctx, base := e.browse(t)
-	maker, checker := e.users[models.RoleFinanceOfficer], e.users[models.RoleAdmin]
+	maker, checker := e.users[models.RoleFinanceOfficer], e.users[models.RoleFinanceManager]
 	box := func(id int64) string { return fmt.Sprintf(`input[name="tranche_ids"][value="%d"]`, id) }
 
 	err := chromedp.Do(ctx, signIn(base, maker), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),

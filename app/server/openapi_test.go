@@ -281,11 +281,11 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", fmt.Sprintf("/api/v1/award-variations/%d", vid), nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/award-variations/%d", missing), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/award-variations/%d/approve", vid), nil)
-	call(ad, "POST", fmt.Sprintf("/api/v1/award-variations/%d/approve", vid), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/award-variations/%d/approve", vid), nil)
 	cancel := map[string]any{"kind": "cancellation", "reason": "The charity closed"}
-	call(ad, "POST", fmt.Sprintf("/api/v1/award-variations/%d/reject", id(call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", aid), cancel))),
+	call(fm, "POST", fmt.Sprintf("/api/v1/award-variations/%d/reject", id(call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", aid), cancel))),
 		map[string]any{"reason": "Keep it"})
-	call(ad, "POST", fmt.Sprintf("/api/v1/award-variations/%d/reject", missing), map[string]any{"reason": "Gone"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/award-variations/%d/reject", missing), map[string]any{"reason": "Gone"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/award-variations/%d/withdraw", id(call(fo, "POST", fmt.Sprintf("/api/v1/awards/%d/variations", aid), cancel))), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/award-variations/%d/withdraw", missing), nil)
 
@@ -449,10 +449,10 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", bands, nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/band-exceptions", missing), nil)
 	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/approve", bx), nil)
-	call(ad, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/approve", bx), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/approve", bx), nil)
 	bx = id(call(fo, "POST", bands, exception))
-	call(ad, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/reject", bx), map[string]any{"reason": "Re-tender instead"})
-	call(ad, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/reject", bx), map[string]any{"reason": "Again"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/reject", bx), map[string]any{"reason": "Re-tender instead"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/reject", bx), map[string]any{"reason": "Again"})
 	bx = id(call(fo, "POST", bands, exception))
 	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/withdraw", bx), map[string]any{"reason": "Proposed twice"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/withdraw", missing), map[string]any{"reason": "Gone"})

@@ -65,7 +65,7 @@ func TestPaymentPages(t *testing.T) {
 	run := r.Header.Get("Location")
 	id := strings.TrimPrefix(run, "/payment-runs/")
 
-	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
 	if r = admin.request("GET", "/approvals", nil); !strings.Contains(string(r.Body), `href="`+run+`"`) {
 		t.Fatalf("the run should await the admin:\n%s", r.Body)
 	}
