@@ -46,7 +46,7 @@ func TestAwardVariationsThroughTheAPI(t *testing.T) {
 			Approve string
 		}
 	}
-	e.do(models.RoleAdmin, "GET", "/api/v1/approvals", nil).json(t, &queue)
+	e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals", nil).json(t, &queue)
 	found := false
 	for _, q := range queue.Items {
 		found = found || (q.Entity == "award_variation" && q.ID == v.ID && q.Approve == fmt.Sprintf("/api/v1/award-variations/%d/approve", v.ID))
@@ -54,7 +54,7 @@ func TestAwardVariationsThroughTheAPI(t *testing.T) {
 	if !found {
 		t.Fatalf("variation %d not on the admin's approvals: %+v", v.ID, queue)
 	}
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/award-variations/%d/approve", v.ID), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/award-variations/%d/approve", v.ID), nil), 200)
 	var got struct {
 		Amount   string
 		Status   string
@@ -86,6 +86,6 @@ func (e *env) mustAwardWithSpend(f fixture, amount, spent string) (a struct{ ID 
 	e.mustStatus(r, 201)
 	var sp struct{ ID int64 }
 	r.json(e.t, &sp)
-	e.mustStatus(e.do(models.RoleAdmin, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", sp.ID), nil), 200)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", sp.ID), nil), 200)
 	return a
 }

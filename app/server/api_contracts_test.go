@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"granttrack/app/store/storetest"
 	"granttrack/models"
 )
 
@@ -28,7 +29,8 @@ func contractBody(f fixture, winner int64, value string) map[string]any {
 func (e *env) mustSupplier() int64 {
 	e.t.Helper()
 	var got struct{ ID int64 }
-	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/organisations", map[string]any{"name": unique("Supplier "), "is_supplier": true})
+	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/organisations", map[string]any{"name": unique("Supplier "), "is_supplier": true,
+		"org_id": *storetest.OrgID()})
 	e.mustStatus(r, 201)
 	r.json(e.t, &got)
 	return got.ID

@@ -46,7 +46,7 @@ func TestAwardVariationWebForms(t *testing.T) {
 		t.Fatalf("variations: %+v", vs)
 	}
 
-	admin := spendWebSignIn(t, e, models.RoleAdmin)
+	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
 	r = admin.request("GET", "/approvals", nil)
 	if !strings.Contains(string(r.Body), fmt.Sprintf(`href="/award-variations/%d"`, vs.Items[0].ID)) {
 		t.Fatalf("the variation waits on the approvals page:\n%s", r.Body)

@@ -452,7 +452,7 @@ func TestBudgetIncreasesAndRejectionsNeedAuthority(t *testing.T) {
 	ctx := context.Background()
 	fl := profiledLine(t, st)
 	maker, officer, admin, board := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer),
-		person(t, st, models.RoleAdmin), person(t, st, models.RoleBoardMember)
+		person(t, st, models.RoleFinanceManager), person(t, st, models.RoleBoardMember)
 
 	if _, err := (models.BudgetChangeInput{Kind: "increase", Reason: "More money", EffectiveOn: "2024-04-01",
 		Moves: []models.MoveInput{move(fl.ID, "2024-25", "-5.00")}}).Validate(); models.ErrorCode(err) != models.EINVALID ||

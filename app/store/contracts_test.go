@@ -29,8 +29,8 @@ func contractLine(t *testing.T, st *store.Store, value string) contractFixture {
 	ctx := context.Background()
 	p := &models.Programme{Code: unique("CP"), Name: "Programme", Plan: "Plan"}
 	funder := &models.Organisation{Name: unique("Funder "), IsFunder: true}
-	winner := &models.Organisation{Name: unique("Winner "), IsSupplier: true}
-	other := &models.Organisation{Name: unique("Other "), IsSupplier: true, IsRecipient: true}
+	winner := &models.Organisation{Name: unique("Winner "), IsSupplier: true, OrgID: storetest.OrgID()}
+	other := &models.Organisation{Name: unique("Other "), IsSupplier: true, IsRecipient: true, OrgID: storetest.OrgID()}
 	for _, err := range []error{st.CreateProgramme(ctx, actor, p), st.CreateOrganisation(ctx, actor, funder),
 		st.CreateOrganisation(ctx, actor, winner), st.CreateOrganisation(ctx, actor, other)} {
 		if err != nil {

@@ -215,6 +215,10 @@ func TestTwoNodesOnOnePostgreSQL(t *testing.T) {
 		}
 	}
 
+	// A load balancer closes its idle connections when a node is drained.
+	http.DefaultClient.CloseIdleConnections()
+	browser.CloseIdleConnections()
+
 	// Background verification ran on the nodes, once at a time, on the
 	// same kept runs.
 	v, err := st.LastVerification(ctx)
