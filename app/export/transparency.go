@@ -210,11 +210,11 @@ func (p *Pack) tables() ([]Table, []Redaction) {
 	}
 	grants := Table{File: FileGrants, Title: "Crime and disorder reduction grants", Paragraph: "3(f)",
 		Columns: text("award_reference", "awarded_on", "funding_line", "programme", "funder", "recipient", "recipient_org_id", "amount",
-			"purpose", "conditions", "crime_reduction_reason", "starts_on", "ends_on")}
+			"purpose", "conditions", "crime_reduction_reason", "starts_on", "ends_on", "decision_record", "decision_record_url")}
 	for _, a := range p.Grants {
 		grants.Rows = append(grants.Rows, []string{a.Reference, day(a.AwardedOn), a.LineCode, a.ProgrammeName, a.FunderName, a.RecipientName,
 			optText(a.RecipientOrg), models.FormatMoney(a.Amount), a.Purpose, optText(a.Conditions), optText(a.CrimeReductionReason),
-			day(a.StartsOn), day(a.EndsOn)})
+			day(a.StartsOn), day(a.EndsOn), optText(a.DecisionRecord), optText(a.DecisionRecordURL)})
 	}
 	spend := Table{File: FileSpend, Title: "Spend over £500", Paragraph: "3(g)",
 		Columns: text("entry_id", "incurred_on", "funding_line", "award", "payee", "payee_org_id", "amount", "category", "purpose",
@@ -229,12 +229,13 @@ func (p *Pack) tables() ([]Table, []Redaction) {
 	}
 	contracts := Table{File: FileContracts, Title: "Contracts over £10,000", Paragraph: "4(b)",
 		Columns: text("award_reference", "awarded_on", "funding_line", "tender_reference", "supplier", "supplier_org_id", "value",
-			"tender_min_value", "tender_max_value", "starts_on", "ends_on", "purpose", "contract_title", "procedure")}
+			"tender_min_value", "tender_max_value", "starts_on", "ends_on", "purpose", "contract_title", "procedure",
+			"decision_record", "decision_record_url")}
 	for _, a := range p.Contracts {
 		contracts.Rows = append(contracts.Rows, []string{a.Reference, day(a.AwardedOn), a.LineCode, optText(a.TenderReference), a.RecipientName,
 			optText(a.RecipientOrg), models.FormatMoney(a.Amount), optMoney(a.TenderMinValue), optMoney(a.TenderMaxValue),
 			day(a.StartsOn), day(a.EndsOn), a.Purpose, optText(a.ContractTitle),
-			models.Procedure(a.ProcurementMethod, a.FrameworkName, a.DirectAwardReason)})
+			models.Procedure(a.ProcurementMethod, a.FrameworkName, a.DirectAwardReason), optText(a.DecisionRecord), optText(a.DecisionRecordURL)})
 	}
 	tables := []Table{expenses, grants, spend, contracts}
 	var redactions []Redaction

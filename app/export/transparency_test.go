@@ -179,6 +179,15 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 				t.Errorf("paragraph 3(f) asks for %s", c)
 			}
 		}
+		// The decision record that authorised the award is carried with it.
+		var cited string
+		if err := st.DB().NewRaw(`SELECT r.reference FROM awards a JOIN decision_records r ON r.id = a.decision_record_id
+			WHERE a.reference = ?`, cell(tb, 0, "award_reference")).Scan(ctx, &cited); err != nil {
+			t.Fatal(err)
+		}
+		if got := cell(tb, 0, "decision_record"); got != cited || cited == "" {
+			t.Errorf("the grant's decision_record is %q, want the record it cites, %q", got, cited)
+		}
 	})
 	t.Run("Paragraph3gSpendOver500", func(t *testing.T) {
 		tb := table(t, p, export.FileSpend)

@@ -48,6 +48,9 @@ type AwardRecord struct {
 	// those payments' payees, its funding line, programme, funder and
 	// recipient (each row's updated_at).
 	ModifiedAt time.Time
+	// The decision record the award cites (models.DecisionRecord), if any.
+	DecisionRecord    *string
+	DecisionRecordURL *string `bun:"decision_record_url"`
 
 	LineID          int64
 	LineCode        string
@@ -116,6 +119,7 @@ func (s *Store) PublishableAwards(ctx context.Context, f AwardFilter) ([]AwardRe
 			greatest(a.created_at, a.decided_at, fl.updated_at, p.updated_at, fo.updated_at, ro.updated_at,
 				(SELECT max(greatest(e.decided_at, po.updated_at)) FROM spend_entries e JOIN organisations po ON po.id = e.payee_id
 				 WHERE e.award_id = a.id AND e.status = 'approved')) AS modified_at,
+			dr.reference AS decision_record, nullif(dr.url, '') AS decision_record_url,
 			fl.id AS line_id, fl.code AS line_code, fl.title AS line_title, fl.description AS line_description, fl.kind AS line_kind,
 			fl.status AS line_status, fl.starts_on AS line_starts_on, fl.ends_on AS line_ends_on,
 			fl.tender_reference, fl.tender_min_value, fl.tender_max_value,
@@ -125,6 +129,7 @@ func (s *Store) PublishableAwards(ctx context.Context, f AwardFilter) ([]AwardRe
 			ro.id AS recipient_id, ro.name AS recipient_name, ro.org_id AS recipient_org, ro.charity_number AS recipient_charity,
 			ro.company_number AS recipient_company, ro.borough AS recipient_borough, ro.gss_code AS recipient_gss
 		FROM awards a
+		LEFT JOIN decision_records dr ON dr.id = a.decision_record_id
 		JOIN funding_lines fl ON fl.id = a.funding_line_id
 		JOIN programmes p ON p.id = fl.programme_id
 		JOIN organisations fo ON fo.id = fl.funder_id
