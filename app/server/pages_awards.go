@@ -69,6 +69,12 @@ func (s *Server) awardView(c *fiber.Ctx, id int64, form variationForm, errs map[
 	if err != nil {
 		return err
 	}
+	var cites *models.DecisionRecord // the record that authorised the award
+	for _, r := range records {
+		if a.DecisionRecordID != nil && r.ID == *a.DecisionRecordID {
+			cites = r
+		}
+	}
 	open := false
 	rows := make([]awardVariationJSON, len(variations))
 	for i, v := range variations {
@@ -87,7 +93,7 @@ func (s *Server) awardView(c *fiber.Ctx, id int64, form variationForm, errs map[
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	return s.render(c, "lines/award_show", fiber.Map{"Title": "Award " + a.Reference, "A": toAwardJSON(a), "Line": fl, "Recipient": recipient.Name,
-		"Variations": rows, "Open": open, "History": history, "Records": records, "Form": form, "Errors": errs,
+		"Variations": rows, "Open": open, "History": history, "Records": records, "Cites": cites, "Form": form, "Errors": errs,
 		"ErrTranche": trancheID, "TrancheErrors": trancheErrs, "Today": date(s.today())})
 }
 

@@ -77,3 +77,29 @@ func TestAwardVariationWebForms(t *testing.T) {
 		t.Fatalf("variation after rejecting: %s", v.Status)
 	}
 }
+
+// TestAwardPageShowsItsDecisionRecord: the decision record an award cites
+// is shown on the award's page, with its link.
+func TestAwardPageShowsItsDecisionRecord(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("10000.00")
+	ref := unique("PCD ")
+	var rec struct{ ID int64 }
+	r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/decision-records", map[string]any{"reference": ref, "title": "Youth outreach grants",
+		"signed_on": "2024-04-20", "decision_maker": "Deputy Mayor for Policing and Crime", "url": "https://www.london.gov.uk/decisions/pcd-1519"})
+	e.mustStatus(r, 201)
+	r.json(t, &rec)
+	r = e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", f.LineID), map[string]any{"recipient_id": f.RecipientID,
+		"reference": unique("AW-"), "amount": "2000.00", "awarded_on": "2024-05-01", "starts_on": "2024-05-01", "ends_on": "2025-03-31",
+		"purpose": "Outreach", "decision_record_id": rec.ID})
+	e.mustStatus(r, 201)
+	var award struct{ ID int64 }
+	r.json(t, &award)
+	e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/awards/%d/approve", award.ID), nil), 200)
+	board := spendWebSignIn(t, e, models.RoleBoardMember)
+	r = board.request("GET", fmt.Sprintf("/awards/%d", award.ID), nil)
+	e.mustStatus(r, 200)
+	if !strings.Contains(string(r.Body), `<dd id="award-decision-record"><a href="https://www.london.gov.uk/decisions/pcd-1519" rel="noopener noreferrer">`+ref+`</a>: Youth outreach grants`) {
+		t.Fatalf("the award's page should show the decision record it cites:\n%s", r.Body)
+	}
+}
