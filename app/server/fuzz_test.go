@@ -76,7 +76,13 @@ func validate(t *testing.T, v reflect.Value) {
 	}
 	var args []reflect.Value
 	for i := range m.Type().NumIn() {
-		args = append(args, reflect.New(m.Type().In(i)).Elem())
+		// What a handler passes: an id, or the record it validates against
+		// (never nil, as a handler loads it first).
+		if in := m.Type().In(i); in.Kind() == reflect.Pointer {
+			args = append(args, reflect.New(in.Elem()))
+		} else {
+			args = append(args, reflect.New(in).Elem())
+		}
 	}
 	out := m.Call(args)
 	if err, _ := out[len(out)-1].Interface().(error); err != nil && models.ErrorCode(err) != models.EINVALID {
