@@ -15,7 +15,7 @@ const (
 	AlertDecisionWaiting AlertKind = "decision_waiting" // a decision someone else proposed that I may take
 	AlertBudgetUsed      AlertKind = "budget_used"      // a line has spent most of its profiled budget for the year
 	AlertLineEnding      AlertKind = "line_ending"      // a line ends soon with budget neither awarded nor reserved
-	AlertTrancheOverdue  AlertKind = "tranche_overdue"  // a tranche's due date has passed and it is not paid in full
+	AlertTrancheOverdue  AlertKind = "tranche_overdue"  // a tranche's due date has passed and it is neither paid nor withheld
 	AlertReadingOverdue  AlertKind = "reading_overdue"  // an indicator's reading is overdue
 	AlertSpendAfterEnd   AlertKind = "spend_after_end"  // spend is dated after its line ended
 	AlertRedLine         AlertKind = "red_line"         // a line's forecast is rated red for the year

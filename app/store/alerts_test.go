@@ -230,3 +230,86 @@ func TestMeasurementDueInSQLIsGos(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestTrancheOverdueFollowsItsStatus: a tranche is overdue when its due
+// date has passed and it is neither paid nor withheld, so due and claimed
+// tranches are, and paid, withheld and not-yet-due ones are not, through
+// the alerts list and the SQL rule itself.
+func TestTrancheOverdueFollowsItsStatus(t *testing.T) {
+	st := FreshStore(t)
+	ctx := context.Background()
+	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
+	fl := line(t, st, "20000.00")
+	a, err := models.AwardInput{RecipientID: fl.FunderID, Reference: unique("OD"), Amount: "10000.00", AwardedOn: "2024-06-01",
+		StartsOn: "2024-06-01", EndsOn: "2025-03-31", Tranches: []models.TrancheInput{
+			{DueOn: "2024-06-01", Amount: "2000.00"}, {DueOn: "2024-07-01", Amount: "2000.00"}, {DueOn: "2024-08-01", Amount: "2000.00"},
+			{DueOn: "2024-09-01", Amount: "2000.00"}, {DueOn: "2025-03-01", Amount: "2000.00"}}}.Validate(fl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := storetest.Award(ctx, st, a); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = st.Award(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	due, claimed, paid, withheld, future := a.Tranches[0], a.Tranches[1], a.Tranches[2], a.Tranches[3], a.Tranches[4]
+	// Part of the due tranche is paid: it stays due, with 1,500.00 outstanding.
+	for _, p := range []struct {
+		tr     *models.Tranche
+		amount string
+	}{{due, "500.00"}, {paid, "2000.00"}} {
+		e, err := trancheSpend(fl, a, p.tr, p.amount, "2024-08-02")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.RecordSpend(ctx, maker, e, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ApproveSpend(ctx, checker, e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimedOn := date("2024-07-02")
+	if _, err := st.ChangeTrancheStatus(ctx, maker, claimed.ID, models.TrancheClaimed, &claimedOn, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ChangeTrancheStatus(ctx, maker, withheld.ID, models.TrancheWithheld, nil, "monitoring report missing"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{due.ID: "due 1500.00", claimed.ID: "claimed 2000.00"}
+	states := map[int64]string{due.ID: "due", claimed.ID: "claimed", paid.ID: "paid", withheld.ID: "withheld", future.ID: "not yet due"}
+
+	rows, err := st.Alerts(ctx, maker.UserID, date("2025-01-15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]string{}
+	for _, r := range rows {
+		if r.Kind == models.AlertTrancheOverdue && r.Code == fl.Code {
+			got[r.EntityID] = states[r.EntityID] + " " + r.Amount.StringFixed(2)
+		}
+	}
+	if len(got) != len(want) || got[due.ID] != want[due.ID] || got[claimed.ID] != want[claimed.ID] {
+		t.Fatalf("overdue tranches in the alerts = %v, want %v", got, want)
+	}
+
+	var ids []int64
+	if err := st.DB().NewRaw(`SELECT tranche_id FROM overdue_tranches('2025-01-15') WHERE award_id = ? ORDER BY seq`, a.ID).
+		Scan(ctx, &ids); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || ids[0] != due.ID || ids[1] != claimed.ID {
+		t.Fatalf("overdue_tranches = %v, want the due and the claimed tranche (%d, %d)", ids, due.ID, claimed.ID)
+	}
+	// Go's rule agrees tranche by tranche.
+	for _, tr := range a.Tranches {
+		tr, err := st.Tranche(ctx, tr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, overdue := want[tr.ID]; tr.Overdue(date("2025-01-15")) != overdue {
+			t.Errorf("%s tranche: Go says overdue %v", states[tr.ID], !overdue)
+		}
+	}
+}

@@ -1,0 +1,11 @@
+CREATE OR REPLACE FUNCTION overdue_tranches(p_as_of date)
+RETURNS TABLE (tranche_id bigint, award_id bigint, seq int, due_on date, amount numeric, paid numeric)
+LANGUAGE sql STABLE AS $$
+    SELECT t.id, t.award_id, t.seq, t.due_on, t.amount, coalesce(p.paid, 0)
+    FROM tranches t
+    JOIN awards a ON a.id = t.award_id AND a.status = 'approved'
+    LEFT JOIN LATERAL (
+        SELECT sum(e.amount) AS paid FROM spend_entries e
+        WHERE e.award_id = t.award_id AND e.tranche_id = t.id AND e.status = 'approved') p ON true
+    WHERE t.due_on < p_as_of AND coalesce(p.paid, 0) < t.amount
+$$;
