@@ -184,3 +184,7 @@ GRANT SELECT, INSERT ON payment_run_items TO :"app";
 GRANT UPDATE (spend_entry_id, confirmed_on, confirmed_amount) ON payment_run_items TO :"app";
 GRANT EXECUTE ON FUNCTION tranche_paid(bigint) TO :"app";
 GRANT EXECUTE ON FUNCTION payment_run_total(bigint) TO :"app";
+-- Outcome indicators' definitions are corrected by new revisions, never
+-- edited (indicator_revisions_append_only); the indicators row follows the
+-- newest revision through indicators_follow_revision, which runs as the owner.
+GRANT SELECT, INSERT ON indicator_revisions TO :"app";

@@ -143,6 +143,16 @@ type Actor struct {
 // demo data, command-line administration).
 func SystemActor(label string) Actor { return Actor{Label: "system: " + label} }
 
+// UserIDOrNil is the acting user's id for a column naming who did
+// something, or nil for granttrack itself (a system actor has no user).
+func (a Actor) UserIDOrNil() *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}
+
 // AuditAnchor is an audit event's sequence number and hash kept outside the
 // database (an export's manifest holds one), written HASH@SEQ. A chain that
 // still verifies but no longer has this event at SEQ was truncated or

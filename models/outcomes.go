@@ -170,12 +170,10 @@ var MaxIndicatorValue = decimal.New(1, 16)
 // naming every bad field.
 func (in IndicatorInput) Validate() (*Indicator, error) {
 	var c collector
-	ind := &Indicator{
-		Name:      c.text("name", in.Name, true, 300),
-		Unit:      IndicatorUnit(c.oneOf("unit", in.Unit, "count", "percent", "gbp", "rate_per_1000")),
-		Direction: Direction(c.oneOf("direction", in.Direction, string(HigherIsBetter), string(LowerIsBetter))),
-		Frequency: Frequency(c.oneOf("frequency", in.Frequency, string(Monthly), string(Quarterly), string(Annual))),
-	}
+	ind := IndicatorCorrectionInput{Name: in.Name, Unit: in.Unit, Direction: in.Direction,
+		BaselineValue: in.BaselineValue, BaselineOn: in.BaselineOn, BaselineSrc: in.BaselineSrc,
+		TargetValue: in.TargetValue, TargetOn: in.TargetOn, TargetSrc: in.TargetSrc}.definition(&c)
+	ind.Frequency = Frequency(c.oneOf("frequency", in.Frequency, string(Monthly), string(Quarterly), string(Annual)))
 	switch {
 	case in.FundingLineID < 0 || in.ProgrammeID < 0:
 		if in.FundingLineID < 0 {
@@ -190,6 +188,82 @@ func (in IndicatorInput) Validate() (*Indicator, error) {
 		ind.FundingLineID = &in.FundingLineID
 	default:
 		ind.ProgrammeID = &in.ProgrammeID
+	}
+	return ind, c.Err()
+}
+
+// IndicatorRevision is one version of an indicator's definition. The first
+// is written with the indicator; each correction is a new revision naming
+// the one it replaces, which is kept. The indicator itself always holds its
+// newest revision.
+type IndicatorRevision struct {
+	bun.BaseModel `bun:"table:indicator_revisions"`
+
+	ID             int64            `bun:",pk,autoincrement" json:"id"`
+	IndicatorID    int64            `bun:",notnull" json:"indicator_id"`
+	Revision       int              `bun:",notnull" json:"revision"`
+	SupersedesID   *int64           `json:"supersedes_id"`
+	Name           string           `bun:",notnull" json:"name"`
+	Unit           IndicatorUnit    `bun:",notnull" json:"unit"`
+	Direction      Direction        `bun:",notnull" json:"direction"`
+	BaselineValue  *decimal.Decimal `bun:"type:numeric(20,4)" json:"baseline_value"`
+	BaselineOn     *time.Time       `bun:"type:date" json:"baseline_on"`
+	BaselineSource string           `bun:",notnull" json:"baseline_source"`
+	TargetValue    *decimal.Decimal `bun:"type:numeric(20,4)" json:"target_value"`
+	TargetOn       *time.Time       `bun:"type:date" json:"target_on"`
+	TargetSource   string           `bun:",notnull" json:"target_source"`
+	Reason         string           `bun:",notnull" json:"reason"`
+	RecordedBy     *int64           `json:"recorded_by"`
+	RecordedAt     time.Time        `bun:",nullzero,notnull,default:current_timestamp" json:"recorded_at"`
+}
+
+// FirstRevision is the indicator's definition as its revision 1.
+func (ind *Indicator) FirstRevision() *IndicatorRevision {
+	return &IndicatorRevision{IndicatorID: ind.ID, Revision: 1, Name: ind.Name, Unit: ind.Unit, Direction: ind.Direction,
+		BaselineValue: ind.BaselineValue, BaselineOn: ind.BaselineOn, BaselineSource: ind.BaselineSource,
+		TargetValue: ind.TargetValue, TargetOn: ind.TargetOn, TargetSource: ind.TargetSource}
+}
+
+// IndicatorCorrectionInput corrects an indicator's definition: the whole
+// definition as it should now read, the revision it replaces and why.
+type IndicatorCorrectionInput struct {
+	Name          string `json:"name" form:"name"`
+	Unit          string `json:"unit" form:"unit" doc:"count, percent, gbp or rate_per_1000"`
+	Direction     string `json:"direction" form:"direction" doc:"higher_is_better or lower_is_better"`
+	BaselineValue string `json:"baseline_value" form:"baseline_value"`
+	BaselineOn    string `json:"baseline_on" form:"baseline_on"`
+	BaselineSrc   string `json:"baseline_source" form:"baseline_source" doc:"where the baseline comes from; required with a baseline"`
+	TargetValue   string `json:"target_value" form:"target_value"`
+	TargetOn      string `json:"target_on" form:"target_on"`
+	TargetSrc     string `json:"target_source" form:"target_source" doc:"where the target comes from; required with a target"`
+	Supersedes    int64  `json:"supersedes" form:"supersedes" doc:"id of the indicator's current revision, which this replaces"`
+	Reason        string `json:"reason" form:"reason" doc:"why the definition changes"`
+}
+
+// Validate returns the revision the input describes for the indicator, or
+// an EINVALID error naming every bad field.
+func (in IndicatorCorrectionInput) Validate(indicatorID int64) (*IndicatorRevision, error) {
+	var c collector
+	def := in.definition(&c)
+	r := def.FirstRevision()
+	r.IndicatorID, r.Revision = indicatorID, 0
+	r.Reason = c.longText("reason", in.Reason, true, 2000)
+	if in.Supersedes <= 0 {
+		c.Add("supersedes", "give the id of the revision this replaces")
+	} else {
+		r.SupersedesID = &in.Supersedes
+	}
+	return r, c.Err()
+}
+
+// definition reads the fields of an indicator that a correction may
+// change: each of baseline and target has a value, a date and a source, or
+// none of them.
+func (in IndicatorCorrectionInput) definition(c *collector) *Indicator {
+	ind := &Indicator{
+		Name:      c.text("name", in.Name, true, 300),
+		Unit:      IndicatorUnit(c.oneOf("unit", in.Unit, "count", "percent", "gbp", "rate_per_1000")),
+		Direction: Direction(c.oneOf("direction", in.Direction, string(HigherIsBetter), string(LowerIsBetter))),
 	}
 	ind.BaselineValue = c.optionalQuantity("baseline_value", in.BaselineValue)
 	ind.BaselineOn = c.optionalDate("baseline_on", &in.BaselineOn)
@@ -212,7 +286,7 @@ func (in IndicatorInput) Validate() (*Indicator, error) {
 	if ind.BaselineOn != nil && ind.TargetOn != nil {
 		c.dateOrder("baseline_on", *ind.BaselineOn, "target_on", *ind.TargetOn)
 	}
-	return ind, c.Err()
+	return ind
 }
 
 // MeasurementInput records a reading of an indicator, or corrects one when

@@ -268,10 +268,7 @@ func (s *Store) CreatePasswordReset(ctx context.Context, actor models.Actor, use
 		if !u.Active {
 			return models.Errorf(models.ECONFLICT, "%s is deactivated; reactivate the account first.", u.Email)
 		}
-		var creator *int64
-		if actor.UserID != 0 {
-			creator = &actor.UserID
-		}
+		creator := actor.UserIDOrNil()
 		var id int64
 		if err := tx.NewRaw(`INSERT INTO password_resets (user_id, token_hash, created_by, expires_at)
 			VALUES (?, ?, ?, now() + ? * interval '1 second') RETURNING id, expires_at`,

@@ -127,10 +127,7 @@ func (s *Store) UpdateAlertSettings(ctx context.Context, actor models.Actor, in 
 			Scan(ctx, &before.BudgetUsedPercent, &before.EndingWithinDays, &before.TrancheGraceDays); err != nil {
 			return err
 		}
-		var by *int64
-		if actor.UserID != 0 {
-			by = &actor.UserID
-		}
+		by := actor.UserIDOrNil()
 		if _, err := tx.NewRaw(`UPDATE alert_settings SET budget_used_percent = ?, ending_within_days = ?, tranche_grace_days = ?,
 				updated_by = ?, updated_at = now()`, in.BudgetUsedPercent, in.EndingWithinDays, in.TrancheGraceDays, by).Exec(ctx); err != nil {
 			return err

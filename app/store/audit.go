@@ -49,10 +49,7 @@ func (s *Store) audit(ctx context.Context, tx bun.IDB, actor models.Actor, ch Ch
 		After:     after,
 		RequestID: actor.RequestID,
 	}
-	if actor.UserID != 0 {
-		id := actor.UserID
-		ev.ActorID = &id
-	}
+	ev.ActorID = actor.UserIDOrNil()
 	// One statement locks the head, stamps the time, finishes the hash from
 	// the part computed here, stores the event and moves the head: every
 	// other writer waits on the head for one round trip and the commit.

@@ -21,8 +21,66 @@ func (s *Store) CreateIndicator(ctx context.Context, actor models.Actor, ind *mo
 		if _, err := tx.NewInsert().Model(ind).Returning("*").Exec(ctx); err != nil {
 			return err
 		}
+		first := ind.FirstRevision()
+		first.RecordedBy = actor.UserIDOrNil()
+		if _, err := tx.NewInsert().Model(first).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, actor, Change{Action: "indicator.create", Entity: "indicator", EntityID: ind.ID, After: ind})
 	})
+}
+
+// CorrectIndicator records a new revision of an indicator's definition,
+// which must name the indicator's current revision; the old one is kept
+// and the indicator reads as the new one from then on. ENOTFOUND when
+// there is no such indicator; ECONFLICT when the revision named is not the
+// current one (someone corrected it first).
+func (s *Store) CorrectIndicator(ctx context.Context, actor models.Actor, r *models.IndicatorRevision) (*models.Indicator, error) {
+	var out *models.Indicator
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		before := new(models.Indicator)
+		if err := tx.NewSelect().Model(before).Where("id = ?", r.IndicatorID).Scan(ctx); err != nil {
+			return notFound(err, "Indicator", r.IndicatorID)
+		}
+		// One writer per indicator, so two corrections of the same revision
+		// cannot both pass the check below.
+		if err := lockKey(ctx, tx, "indicators", r.IndicatorID); err != nil {
+			return err
+		}
+		current := new(models.IndicatorRevision)
+		if err := tx.NewSelect().Model(current).Where("indicator_id = ?", r.IndicatorID).
+			OrderExpr("revision DESC").Limit(1).Scan(ctx); err != nil {
+			return translate(err)
+		}
+		if r.SupersedesID == nil || *r.SupersedesID != current.ID {
+			return &models.Error{Code: models.ECONFLICT, Message: fmt.Sprintf("Revision %d (id %d) is this indicator's current definition: a correction replaces it.",
+				current.Revision, current.ID),
+				Fields: []models.FieldError{{Field: "supersedes", Message: fmt.Sprintf("indicator_revisions_chain: give %d, the current revision", current.ID)}}}
+		}
+		r.Revision = current.Revision + 1
+		r.RecordedBy = actor.UserIDOrNil()
+		if _, err := tx.NewInsert().Model(r).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		out = new(models.Indicator)
+		if err := tx.NewSelect().Model(out).Where("id = ?", r.IndicatorID).Scan(ctx); err != nil {
+			return translate(err)
+		}
+		return s.audit(ctx, tx, actor, Change{Action: "indicator.correct", Entity: "indicator", EntityID: r.IndicatorID,
+			Before: current, After: r})
+	})
+	return out, err
+}
+
+// IndicatorRevisions lists every revision of an indicator's definition,
+// first to current; ENOTFOUND when there is no such indicator.
+func (s *Store) IndicatorRevisions(ctx context.Context, indicatorID int64) ([]*models.IndicatorRevision, error) {
+	if _, err := s.Indicator(ctx, indicatorID); err != nil {
+		return nil, err
+	}
+	var out []*models.IndicatorRevision
+	err := s.db.NewSelect().Model(&out).Where("indicator_id = ?", indicatorID).Order("revision").Scan(ctx)
+	return out, translate(err)
 }
 
 // Indicator returns one indicator; ENOTFOUND if none.
