@@ -373,3 +373,56 @@ func TestLinePaidOnItsScheduleIsGreen(t *testing.T) {
 		}
 	}
 }
+
+// TestCostPerOutcomeUsesTheCurrentRevision: once an indicator's baseline is
+// corrected, the value-for-money report divides by the change from the
+// corrected baseline, not the one it replaced.
+func TestCostPerOutcomeUsesTheCurrentRevision(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	w := newWorld(t, st, rand.New(rand.NewPCG(7, 3)))
+	now := time.Now().UTC()
+	fy := models.FinancialYearOf(now)
+	fl, err := models.FundingLineInput{Code: fmt.Sprintf("W%dREVN", worldSeq), Title: "Line", Kind: "grant", ProgrammeID: w.programmes[0].ID,
+		FunderID: w.orgs[0].ID, Budget: "10000.00", StartsOn: fy.Start().Format(models.DateLayout), EndsOn: fy.End().Format(models.DateLayout)}.Validate()
+	must(t, err)
+	must(t, st.CreateFundingLine(ctx, sys, fl))
+	must(t, storetest.Activate(ctx, st, fl.ID))
+	e, err := models.SpendInput{FundingLineID: fl.ID, PayeeID: w.orgs[1].ID, Amount: "1200.00", IncurredOn: now.Format(models.DateLayout),
+		Category: "services", Purpose: "Sessions", VFMReason: "Quotes"}.Validate()
+	must(t, err)
+	_, err = st.RecordSpend(ctx, w.maker, e, "", nil)
+	must(t, err)
+	_, err = st.ApproveSpend(ctx, w.second, e.ID)
+	must(t, err)
+	start := fy.Start().Format(models.DateLayout)
+	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Sessions", Unit: "count", Direction: "higher_is_better", BaselineValue: "0",
+		BaselineSrc: "register", BaselineOn: start, Frequency: "quarterly"}.Validate()
+	must(t, err)
+	must(t, st.CreateIndicator(ctx, w.maker, ind))
+	m, err := models.MeasurementInput{PeriodStart: start, PeriodEnd: now.Format(models.DateLayout), Value: "6", Source: "register"}.Validate(ind.ID)
+	must(t, err)
+	must(t, st.RecordMeasurement(ctx, w.maker, m))
+	q := report.Query{Period: models.PeriodOf(fy, 0), AsOf: now, Scope: store.ReportScope{FundingLineID: fl.ID}}
+	costs := func() string {
+		v, err := report.ValueForMoneyReport(ctx, st, q)
+		must(t, err)
+		if len(v.Outcomes) != 1 || v.Outcomes[0].Cost.Cost == nil || v.Outcomes[0].ToDate.Cost == nil {
+			t.Fatalf("outcomes %+v", v.Outcomes)
+		}
+		return v.Outcomes[0].Cost.Cost.StringFixed(2) + " " + v.Outcomes[0].ToDate.Cost.StringFixed(2)
+	}
+	if got := costs(); got != "200.00 200.00" { // 1,200.00 ÷ (6 − 0)
+		t.Fatalf("before the correction: %s", got)
+	}
+	revs, err := st.IndicatorRevisions(ctx, ind.ID)
+	must(t, err)
+	r, err := models.IndicatorCorrectionInput{Name: "Sessions", Unit: "count", Direction: "higher_is_better", BaselineValue: "2",
+		BaselineSrc: "register, recounted", BaselineOn: start, Supersedes: revs[0].ID, Reason: "Two sessions ran before the grant"}.Validate(ind.ID)
+	must(t, err)
+	_, err = st.CorrectIndicator(ctx, w.maker, r)
+	must(t, err)
+	if got := costs(); got != "300.00 300.00" { // 1,200.00 ÷ (6 − 2)
+		t.Fatalf("after the baseline's correction: %s", got)
+	}
+}
