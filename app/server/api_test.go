@@ -314,6 +314,7 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/reservations/:id/convert": "-OM--",
 	"GET /api/v1/indicators":                "AOMBU", "POST /api/v1/indicators": "-OM--", "GET /api/v1/indicators/:id": "AOMBU",
 	"GET /api/v1/indicators/:id/measurements": "AOMBU", "POST /api/v1/indicators/:id/measurements": "-OM--",
+	"GET /api/v1/indicators/:id/revisions": "AOMBU", "POST /api/v1/indicators/:id/revisions": "-OM--",
 	"GET /api/v1/reports/budget": "AOMBU", "GET /api/v1/reports/value-for-money": "AOMBU",
 
 	// Accounts are the admins'; each person's own account is everyone's.

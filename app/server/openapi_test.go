@@ -373,6 +373,19 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(fo, "POST", measurements, map[string]any{"period_start": "2024-07-01", "period_end": "2024-06-30", "value": "x", "source": ""})
 	call(bm, "GET", measurements, nil)
 	call(bm, "GET", fmt.Sprintf("/api/v1/indicators/%d/measurements", missing), nil)
+	revisions := fmt.Sprintf("/api/v1/indicators/%d/revisions", ind)
+	var history struct{ Items []struct{ ID int64 } }
+	call(bm, "GET", revisions, nil).json(t, &history)
+	if len(history.Items) != 1 {
+		t.Fatalf("a new indicator has %d revisions", len(history.Items))
+	}
+	firstRevision := history.Items[0].ID
+	call(fo, "POST", revisions, map[string]any{"name": "Young people stabbed", "unit": "count", "direction": "lower_is_better",
+		"baseline_value": "1210", "baseline_on": "2019-03-31", "baseline_source": "MPS recorded crime, re-extracted",
+		"target_value": "900", "target_on": "2025-03-31", "target_source": "Police and Crime Plan", "supersedes": firstRevision,
+		"reason": "MPS revised its 2018-19 count"})
+	call(fo, "POST", revisions, map[string]any{"name": "", "supersedes": firstRevision})
+	call(bm, "GET", fmt.Sprintf("/api/v1/indicators/%d/revisions", missing), nil)
 	call(bm, "GET", "/api/v1/reports/budget?fy=2024-25", nil)
 	call(bm, "GET", "/api/v1/reports/budget?fy=2024", nil)
 	call(bm, "GET", "/api/v1/reports/value-for-money?fy=2024-25", nil)
