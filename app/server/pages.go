@@ -141,7 +141,7 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	if fl.AwardedSupplierID != nil {
 		supplier = names.orgs[*fl.AwardedSupplierID]
 	}
-	outcomes, err := s.lineOutcomes(c, id)
+	outcomes, err := s.lineOutcomes(c, id, v)
 	if err != nil {
 		return err
 	}

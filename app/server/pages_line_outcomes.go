@@ -2,8 +2,10 @@ package server
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 
 	"granttrack/app/store"
 	"granttrack/models"
@@ -16,17 +18,19 @@ func (s *Server) registerLineOutcomePages() {
 	s.app.Post("/funding-lines/:id/reservations/:rid/release", s.requireWebRole(writers), s.reservationRelease)
 	s.app.Post("/funding-lines/:id/measurements", s.requireWebRole(writers), s.measurementCreate)
 	s.app.Post("/funding-lines/:id/indicators", s.requireWebRole(writers), s.indicatorCreate)
+	s.app.Post("/funding-lines/:id/indicators/:iid/revisions", s.requireWebRole(writers), s.indicatorCorrect)
 }
 
 // lineView is the state of a refused form on the line page: which form,
 // the typed values and the message beside each field.
 type lineView struct {
 	Problem   string
-	Form      string // "reserve", "release", "measure", "indicator" or "profile"
+	Form      string // "reserve", "release", "measure", "indicator", "correct" or "profile"
 	Errors    map[string]string
 	Reserve   models.ReservationInput
 	Measure   models.MeasurementInput
 	NewInd    models.IndicatorInput
+	Correct   models.IndicatorCorrectionInput // a refused correction of indicator Indicator
 	Indicator int64
 	Typed     map[string]string // a draft profile's amounts as typed, by year
 }
@@ -36,6 +40,10 @@ type indicatorRow struct {
 	Latest   *measurementJSON
 	Overdue  bool
 	Readings []measurementJSON // the current readings, oldest period first: what a correction may name
+	// Revisions is the definition's history, first to current; Edit is the
+	// correction form, filled with the current definition (or what was typed).
+	Revisions []indicatorRevisionJSON
+	Edit      models.IndicatorCorrectionInput
 }
 
 type lineOutcomes struct {
@@ -44,8 +52,8 @@ type lineOutcomes struct {
 }
 
 // lineOutcomes reads a line's reservations and indicators with each one's
-// latest reading.
-func (s *Server) lineOutcomes(c *fiber.Ctx, lineID int64) (lineOutcomes, error) {
+// latest reading and definition history; v is a refused form, if any.
+func (s *Server) lineOutcomes(c *fiber.Ctx, lineID int64, v lineView) (lineOutcomes, error) {
 	var out lineOutcomes
 	rs, err := s.store.Reservations(c.UserContext(), lineID)
 	if err != nil {
@@ -66,6 +74,10 @@ func (s *Server) lineOutcomes(c *fiber.Ctx, lineID int64) (lineOutcomes, error) 
 	if err != nil {
 		return out, err
 	}
+	histories, err := s.store.IndicatorHistories(c.UserContext(), ids...)
+	if err != nil {
+		return out, err
+	}
 	latest := map[int64]*models.Measurement{}
 	readings := map[int64][]measurementJSON{}
 	for _, m := range current {
@@ -79,6 +91,16 @@ func (s *Server) lineOutcomes(c *fiber.Ctx, lineID int64) (lineOutcomes, error) 
 			mj := toMeasurementJSON(m, true)
 			row.Latest = &mj
 			row.Overdue = now.After(models.MeasurementDue(ind.Frequency, m.PeriodEnd))
+		}
+		revs := histories[ind.ID]
+		for i, r := range revs {
+			row.Revisions = append(row.Revisions, toIndicatorRevisionJSON(r, i == len(revs)-1))
+		}
+		if n := len(revs); n > 0 {
+			row.Edit = correctionOf(revs[n-1])
+		}
+		if v.Form == "correct" && v.Indicator == ind.ID {
+			row.Edit = v.Correct
 		}
 		out.indicators = append(out.indicators, row)
 	}
@@ -184,4 +206,56 @@ func (s *Server) indicatorCreate(c *fiber.Ctx) error {
 		return s.refused(c, err, v)
 	}
 	return c.Redirect(fmt.Sprintf("/funding-lines/%d#indicators", id), fiber.StatusSeeOther)
+}
+
+// correctionOf is a correction form filled with a revision's definition,
+// naming it as the revision replaced.
+func correctionOf(r *models.IndicatorRevision) models.IndicatorCorrectionInput {
+	text := func(d *decimal.Decimal) string {
+		if d == nil {
+			return ""
+		}
+		return d.String()
+	}
+	day := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.Format(models.DateLayout)
+	}
+	return models.IndicatorCorrectionInput{Name: r.Name, Unit: string(r.Unit), Direction: string(r.Direction),
+		BaselineValue: text(r.BaselineValue), BaselineOn: day(r.BaselineOn), BaselineSrc: r.BaselineSource,
+		TargetValue: text(r.TargetValue), TargetOn: day(r.TargetOn), TargetSrc: r.TargetSource, Supersedes: r.ID}
+}
+
+// indicatorCorrect records a correction of one of the line's indicators'
+// definitions: a new revision naming the current one, which is kept.
+func (s *Server) indicatorCorrect(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	indicatorID, err := paramID(c, "iid")
+	if err != nil {
+		return models.Errorf(models.ENOTFOUND, "There is no indicator %q.", c.Params("iid"))
+	}
+	ind, err := s.store.Indicator(c.UserContext(), indicatorID)
+	if err != nil {
+		return err
+	}
+	if ind.FundingLineID == nil || *ind.FundingLineID != id {
+		return models.Errorf(models.ENOTFOUND, "Indicator %d is not on this funding line.", indicatorID)
+	}
+	in := models.IndicatorCorrectionInput{Name: c.FormValue("name"), Unit: c.FormValue("unit"), Direction: c.FormValue("direction"),
+		BaselineValue: c.FormValue("baseline_value"), BaselineOn: c.FormValue("baseline_on"), BaselineSrc: c.FormValue("baseline_source"),
+		TargetValue: c.FormValue("target_value"), TargetOn: c.FormValue("target_on"), TargetSrc: c.FormValue("target_source"),
+		Supersedes: formID(c, "supersedes"), Reason: c.FormValue("reason")}
+	r, err := in.Validate(indicatorID)
+	if err == nil {
+		_, err = s.store.CorrectIndicator(c.UserContext(), actorOf(c), r)
+	}
+	if err != nil {
+		return s.refused(c, err, lineView{Form: "correct", Correct: in, Indicator: indicatorID})
+	}
+	return c.Redirect(fmt.Sprintf("/funding-lines/%d#indicator-%d", id, indicatorID), fiber.StatusSeeOther)
 }

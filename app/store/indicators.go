@@ -78,8 +78,22 @@ func (s *Store) IndicatorRevisions(ctx context.Context, indicatorID int64) ([]*m
 	if _, err := s.Indicator(ctx, indicatorID); err != nil {
 		return nil, err
 	}
-	var out []*models.IndicatorRevision
-	err := s.db.NewSelect().Model(&out).Where("indicator_id = ?", indicatorID).Order("revision").Scan(ctx)
+	h, err := s.IndicatorHistories(ctx, indicatorID)
+	return h[indicatorID], err
+}
+
+// IndicatorHistories returns every revision of each of the given
+// indicators' definitions, first to current, in one query.
+func (s *Store) IndicatorHistories(ctx context.Context, indicatorIDs ...int64) (map[int64][]*models.IndicatorRevision, error) {
+	out := make(map[int64][]*models.IndicatorRevision, len(indicatorIDs))
+	if len(indicatorIDs) == 0 {
+		return out, nil
+	}
+	var revs []*models.IndicatorRevision
+	err := s.db.NewSelect().Model(&revs).Where("indicator_id IN (?)", bun.In(indicatorIDs)).Order("indicator_id", "revision").Scan(ctx)
+	for _, r := range revs {
+		out[r.IndicatorID] = append(out[r.IndicatorID], r)
+	}
 	return out, translate(err)
 }
 
