@@ -107,6 +107,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 		if story {
 			l.currentLines()
 			l.payments()
+			l.paymentRuns()
 			l.pendingVirement()
 			l.pendingVariation()
 			l.outcomes()
@@ -360,6 +361,9 @@ func (l *loader) createLines(specs []lineSpec, awards []awardSpec) {
 			return
 		}
 		sp.in.ProgrammeID, sp.in.FunderID = l.progs[sp.programme], l.orgs[sp.funder]
+		if codes, ok := financeCodes[sp.in.Code]; ok {
+			sp.in.CostCentre, sp.in.GLAccount = codes.costCentre, codes.glAccount
+		}
 		if sp.supplier != "" {
 			sp.in.Tender.AwardedSupplierID = ptr(l.orgs[sp.supplier])
 		}
@@ -379,6 +383,25 @@ func (l *loader) createLines(specs []lineSpec, awards []awardSpec) {
 		}
 		l.lines[fl.Code] = fl.ID
 	}
+}
+
+// financeCodes are each line's cost centre and general-ledger account in
+// the finance system, for the journal of each payment run (fictional codes
+// in its formats): MOPAC's cost centres start MO and the VRU's VRU; grants
+// to external bodies post to 54100, allocations to the Met to 54300 and
+// professional services to 52210.
+var financeCodes = map[string]struct{ costCentre, glAccount string }{
+	"DRUG-SUPPLY":                 {"MOX410", "54300"},
+	"ALLYSHIP-TRAINING":           {"MOT220", "52210"},
+	"HATE-CRIME-SUPPORT":          {"MOV310", "54100"},
+	"VICTIMS-SERVICES":            {"MOC120", "54100"},
+	"VAWG-STRATEGY":               {"MOV330", "54100"},
+	"TRUST-ACTION-PLAN":           {"MOT210", "54300"},
+	"VRU-KNIFE-CRIME-RESEARCH":    {"VRU520", "52210"},
+	"VRU-YOUTH-DIVERSION":         {"VRU410", "54100"},
+	"NEIGHBOURHOOD-WARD-OFFICERS": {"MOT230", "54300"},
+	"KNIFE-CRIME-HOTSPOTS":        {"VRU430", "54100"},
+	stopSearchReview:              {"MOT240", "52210"},
 }
 
 type awardSpec struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"granttrack/app/demo"
+	"granttrack/app/export"
 	"granttrack/app/pgtest"
 	"granttrack/app/report"
 	"granttrack/app/store"
@@ -106,6 +107,52 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 	}
 	if n := count("SELECT count(*) FROM tranches WHERE status IN ('due', 'claimed') AND due_on < '2026-11-15'"); n == 0 {
 		t.Fatal("no overdue tranche in the demo")
+	}
+	// Every line carries the finance system's codes, for the payment runs' journals.
+	if n := count("SELECT count(*) FROM funding_lines WHERE cost_centre IS NULL OR gl_account IS NULL"); n != 0 {
+		t.Fatalf("%d demo lines without a cost centre or GL account", n)
+	}
+	// One payment run approved by a second person, with its remittance; one
+	// proposed, waiting for a second person.
+	runs, err := st.PaymentRuns(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var approved, pending []*models.PaymentRun
+	for _, r := range runs {
+		switch r.Status {
+		case models.DecisionApproved:
+			approved = append(approved, r)
+		case models.DecisionPending:
+			pending = append(pending, r)
+		}
+	}
+	if len(approved) != 1 || len(pending) != 1 || approved[0].DecidedBy == nil || *approved[0].DecidedBy == approved[0].ProposedBy {
+		t.Fatalf("payment runs: %d approved (by another person), %d pending; want one of each", len(approved), len(pending))
+	}
+	second, err := st.UserByEmail(ctx, demo.Users[2].Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := st.Approvals(ctx, second.ID)
+	offered := false
+	for _, a := range waiting {
+		offered = offered || (a.Entity == "payment_run" && a.ID == pending[0].ID)
+	}
+	if err != nil || !offered {
+		t.Fatalf("the proposed run is not offered to the second officer (%v)", err)
+	}
+	payments, err := st.PaymentRunPayments(ctx, approved[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var remittance strings.Builder
+	if err := export.Remittance(&remittance, approved[0], payments); err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Split(strings.TrimSuffix(remittance.String(), "\r\n"), "\r\n"); len(rows) != 2 ||
+		!strings.Contains(rows[1], "200000.00") || !strings.Contains(rows[1], "2026-11-13") {
+		t.Fatalf("the approved run's remittance:\n%s", remittance.String())
 	}
 	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
 		t.Fatalf("audit chain after demo: %+v %v", status, err)

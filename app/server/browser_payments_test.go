@@ -13,9 +13,9 @@ import (
 )
 
 // TestPaymentRunInABrowser: in headless Chromium a finance officer ticks
-// two due tranches and proposes them as a run; an admin approves it from
-// the approvals page; the run's remittance is then downloaded with the
-// admin's session, one CRLF row per payment.
+// two due tranches and proposes them as a run; the finance manager
+// approves it from the approvals page; the run's remittance is then
+// downloaded with the manager's session, one CRLF row per payment.
 func TestPaymentRunInABrowser(t *testing.T) {
 	e := MustEnv(t)
 	f := e.mustFixture("100000.00")
