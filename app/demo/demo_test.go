@@ -154,6 +154,10 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 		!strings.Contains(rows[1], "200000.00") || !strings.Contains(rows[1], "2026-11-13") {
 		t.Fatalf("the approved run's remittance:\n%s", remittance.String())
 	}
+	var journal strings.Builder
+	if err := export.Journal(&journal, approved[0], payments); err != nil || !strings.Contains(journal.String(), "2026-11-13,MOT230,54300,") {
+		t.Fatalf("the approved run's journal (%v):\n%s", err, journal.String())
+	}
 	if status, err := st.VerifyAuditChain(ctx); err != nil || !status.OK {
 		t.Fatalf("audit chain after demo: %+v %v", status, err)
 	}
