@@ -108,6 +108,9 @@ func (c *command) benchImport(args []string) error {
 	fmt.Fprintf(c.stdout, "COPY of the same rows as ids into a table shaped like the ledger (its checks and indexes, no foreign keys, logged) in %s: %.0f rows/s\n",
 		res.LedgerCopy.Round(time.Millisecond), float64(res.Rows)/res.LedgerCopy.Seconds())
 	fmt.Fprintf(c.stdout, "  the most any import into this ledger could reach: %.0f%% of COPY\n", 100*res.CeilingRatio())
+	fmt.Fprintf(c.stdout, "COPY of the same rows as ids into the ledger itself (spend_entries: its keys, foreign keys, indexes and triggers; rolled back) in %s: %.0f rows/s\n",
+		res.LedgerFloor.Round(time.Millisecond), float64(res.Rows)/res.LedgerFloor.Seconds())
+	fmt.Fprintf(c.stdout, "  import/ledger COPY throughput: %.0f%% (the floor for any import into this ledger)\n", 100*res.FloorRatio())
 	fmt.Fprintf(c.stdout, "approve the whole import (a second officer, one transaction): %d entries in %s: %.0f entries/s\n",
 		res.Rows, res.Approve.Round(time.Millisecond), float64(res.Rows)/res.Approve.Seconds())
 	return nil
