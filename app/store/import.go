@@ -263,8 +263,8 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 	}
 	// The event carries a digest of the entries as written, so that
 	// VerifyLedger can tell if any of them is later changed or removed.
-	var entriesSHA string
-	if err := conn.NewRaw(importEntriesDigest, res.ID).Scan(ctx, &entriesSHA); err != nil {
+	entriesSHA, err := importDigest(ctx, conn, res.ID)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.audit(ctx, conn, actor, Change{Action: "spend.import", Entity: "spend_import", EntityID: res.ID,
