@@ -104,6 +104,12 @@ var importBatch = 50_000
 // reading, the staging rows carry only that number, and the database checks
 // and looks up the few combinations instead of every row.
 func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader, opts ImportOptions) (*ImportResult, error) {
+	res, err := s.importSpend(ctx, actor, r, opts)
+	s.activity.countImport(res, err)
+	return res, err
+}
+
+func (s *Store) importSpend(ctx context.Context, actor models.Actor, r io.Reader, opts ImportOptions) (*ImportResult, error) {
 	// The digest is of the file as sent; the CSV reader sees it as UTF-8.
 	hash := sha256.New()
 	text := newImportText(io.TeeReader(r, hash))
