@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 
@@ -35,9 +36,10 @@ const maxLedgerFindings = 50
 // content, PostgreSQL's text of the row value below; an import's digest,
 // which its spend.import event keeps as entries_sha256, is the SHA-256 of
 // its entries' texts in id order joined by line feeds (the empty string's
-// for none). importDigest computes it as a stream, both when importing and
-// when verifying, so that no value ever holds every entry's text; it is the
-// same digest earlier releases computed with one string_agg.
+// for none). It is computed as a stream (entriesDigest), as the import
+// writes the entries and when VerifyLedger reads them (importDigest), so
+// that no value ever holds every entry's text; it is the same digest
+// earlier releases computed with one string_agg.
 const entryDigest = `ROW(e.id, e.funding_line_id, e.award_id, e.tranche_id, e.payee_id, e.amount, to_char(e.incurred_on, 'YYYY-MM-DD'),
 		e.category, e.reference, e.description, e.purpose, e.vfm_reason, e.recorded_by, e.reverses_id)::text`
 
@@ -53,23 +55,41 @@ func importDigest(ctx context.Context, db rowQuerier, importID int64) (string, e
 	if err != nil {
 		return "", err
 	}
-	defer rows.Close()
-	h := sha256.New()
-	var text sql.RawBytes
-	for first := true; rows.Next(); first = false {
-		if err := rows.Scan(&text); err != nil {
-			return "", err
-		}
-		if !first {
-			h.Write([]byte{'\n'})
-		}
-		h.Write(text)
-	}
-	if err := rows.Err(); err != nil {
+	d := newEntriesDigest()
+	if err := d.add(rows); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return d.sum(), nil
 }
+
+// entriesDigest hashes entries' texts (entryDigest) as they come, in id
+// order, joined by line feeds.
+type entriesDigest struct {
+	h     hash.Hash
+	first bool
+}
+
+func newEntriesDigest() *entriesDigest { return &entriesDigest{h: sha256.New(), first: true} }
+
+// add hashes every entry text rows holds, then closes rows.
+func (d *entriesDigest) add(rows *sql.Rows) error {
+	defer rows.Close()
+	var text sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&text); err != nil {
+			return err
+		}
+		if !d.first {
+			d.h.Write([]byte{'\n'})
+		}
+		d.first = false
+		d.h.Write(text)
+	}
+	return rows.Err()
+}
+
+// sum is the hex digest of the entries added so far.
+func (d *entriesDigest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
 
 // ledgerFindings compares every spend entry with the audit events that
 // recorded and decided it. The append-only triggers stop changes through
