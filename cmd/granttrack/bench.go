@@ -103,6 +103,8 @@ func (c *command) benchImport(args []string) error {
 	rate := float64(res.Rows) / res.Import.Seconds() // rows per second, not money
 	fmt.Fprintf(c.stdout, "import  %d rows in %s: %.0f rows/s\n", res.Rows, res.Import.Round(time.Millisecond), rate)
 	fmt.Fprintf(c.stdout, "  imported total £%s\n", res.ImportedTotal)
+	fmt.Fprintf(c.stdout, "  reading, checking and staging the file %s; writing the ledger %s; audit event and commit %s\n",
+		res.Reading.Round(time.Millisecond), res.Recording.Round(time.Millisecond), res.Finishing.Round(time.Millisecond))
 	fmt.Fprintf(c.stdout, "COPY    %d rows in %s: %.0f rows/s\n", res.Rows, res.Copy.Round(time.Millisecond), float64(res.Rows)/res.Copy.Seconds())
 	fmt.Fprintf(c.stdout, "  import/COPY throughput: %.0f%%\n", 100*res.Ratio())
 	fmt.Fprintf(c.stdout, "COPY of the same rows as ids into a table shaped like the ledger (its checks and indexes, no foreign keys, logged) in %s: %.0f rows/s\n",
