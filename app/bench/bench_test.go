@@ -80,7 +80,7 @@ func TestImportBenchImportsEveryRow(t *testing.T) {
 	if err := st.DB().NewRaw("SELECT count(*) FROM spend_entries WHERE import_id IS NOT NULL AND status = 'approved'").Scan(ctx, &n); err != nil || n != 500 || res.Rows != 500 {
 		t.Fatalf("imported and approved %d (result %d), want 500: %v", n, res.Rows, err)
 	}
-	if res.Import <= 0 || res.Copy <= 0 || res.LedgerCopy <= 0 || res.Approve <= 0 {
+	if res.Import <= 0 || res.Copy <= 0 || res.LedgerCopy <= 0 || res.LedgerFloor <= 0 || res.Recording <= 0 || res.Approve <= 0 {
 		t.Fatalf("timings %+v", res)
 	}
 }

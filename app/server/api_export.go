@@ -49,36 +49,43 @@ func (s *Server) exportLedger(c *fiber.Ctx) error {
 // then sends it with its manifest; the export is audited. Nothing is sent
 // before the export has succeeded, so an error can still become a page.
 func (s *Server) sendLedger(c *fiber.Ctx, format string, f export.Filter) error {
+	size, err := s.writeLedger(c, format, f)
+	s.metrics.countExport(format, size, err)
+	return err
+}
+
+// writeLedger is sendLedger's work; it returns the size of the file sent.
+func (s *Server) writeLedger(c *fiber.Ctx, format string, f export.Filter) (int64, error) {
 	tmp, err := os.CreateTemp("", "granttrack-export-*")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	os.Remove(tmp.Name()) // the open file lives until it has been sent
 	m, err := export.Ledger(c.UserContext(), s.reads(c), tmp, format, f, nil, export.ExcelBOM(c.QueryBool("excel")),
 		export.WithPublisher(s.cfg.Publisher))
 	if err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	if err := s.store.RecordEvent(c.UserContext(), actorOf(c), store.Change{Action: "export.ledger", Entity: "export", After: m}); err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	size, err := tmp.Seek(0, io.SeekCurrent)
 	if err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	manifest, _ := json.Marshal(m)
 	c.Set(ManifestHeader, string(manifest))
 	mediaType, ext, _ := export.ContentType(format)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="ledger.`+ext+`"`)
 	c.Set(fiber.HeaderContentType, mediaType)
-	return c.SendStream(tmp, int(size))
+	return size, c.SendStream(tmp, int(size))
 }
 
 // verifyExport checks an uploaded export (multipart: the file as "file",

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"granttrack/app/export"
 	"granttrack/app/store"
 )
 
@@ -21,6 +22,9 @@ import (
 type metrics struct {
 	registry *prometheus.Registry
 	duration *prometheus.HistogramVec
+	// exports and exportedBytes count ledger exports by format and outcome.
+	exports       *prometheus.CounterVec
+	exportedBytes *prometheus.CounterVec
 }
 
 func newMetrics(pool *pgxpool.Pool, st *store.Store) *metrics {
@@ -31,8 +35,12 @@ func newMetrics(pool *pgxpool.Pool, st *store.Store) *metrics {
 			Help:    "Time to answer an HTTP request, by method, route template (not the raw path) and status.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route", "status"}),
+		exports: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "granttrack_exports_total",
+			Help: "Ledger exports answered, by format and outcome (ok, failed)."}, []string{"format", "outcome"}),
+		exportedBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "granttrack_exported_bytes_total",
+			Help: "Bytes of the ledger exports answered, by format."}, []string{"format"}),
 	}
-	m.registry.MustRegister(m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.duration, m.exports, m.exportedBytes, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		stat := func(f func(*pgxpool.Stat) float64) func() float64 { return func() float64 { return f(pool.Stat()) } }
 		m.registry.MustRegister(
@@ -51,7 +59,7 @@ func newMetrics(pool *pgxpool.Pool, st *store.Store) *metrics {
 		)
 	}
 	if st != nil {
-		m.registry.MustRegister(verificationCollector{st})
+		m.registry.MustRegister(verificationCollector{st}, activityCollector{st})
 	}
 	if st != nil && st.HasReplica() {
 		lag := func() float64 {
@@ -108,6 +116,51 @@ func (c verificationCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(verificationAge, prometheus.GaugeValue, time.Since(run.FinishedAt).Seconds(), run.Scope)
 		ch <- prometheus.MustNewConstMetric(verificationHead, prometheus.GaugeValue, float64(run.HeadSeq), run.Scope)
 	}
+}
+
+// activityCollector reports the store's counts of decisions and imports,
+// read at each scrape.
+type activityCollector struct{ st *store.Store }
+
+var (
+	decisionsTotal = prometheus.NewDesc("granttrack_decisions_total",
+		"Decisions made, by kind (spend_entry, spend_import, award, line_decision, …) and outcome (approved, rejected, withdrawn, or refused: the decider was not allowed).",
+		[]string{"kind", "outcome"}, nil)
+	importsTotal = prometheus.NewDesc("granttrack_imports_total",
+		"Spend imports, by outcome (stored, refused: bad rows or file, duplicate: imported before, failed).", []string{"outcome"}, nil)
+	importedRows = prometheus.NewDesc("granttrack_imported_rows_total", "Spend entries stored by imports.", nil, nil)
+)
+
+func (activityCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- decisionsTotal
+	ch <- importsTotal
+	ch <- importedRows
+}
+
+func (c activityCollector) Collect(ch chan<- prometheus.Metric) {
+	a := c.st.Activity()
+	for d, n := range a.Decisions {
+		ch <- prometheus.MustNewConstMetric(decisionsTotal, prometheus.CounterValue, n, d.Kind, d.Outcome)
+	}
+	for outcome, n := range a.Imports {
+		ch <- prometheus.MustNewConstMetric(importsTotal, prometheus.CounterValue, n, outcome)
+	}
+	ch <- prometheus.MustNewConstMetric(importedRows, prometheus.CounterValue, a.ImportedRows)
+}
+
+// countExport counts one ledger export of format, of size bytes if it was
+// sent; a format no export writes is counted as "unknown", so that a
+// request cannot make a series of its own.
+func (m *metrics) countExport(format string, size int64, err error) {
+	if _, _, ok := export.ContentType(format); !ok {
+		format = "unknown"
+	}
+	if err != nil {
+		m.exports.WithLabelValues(format, "failed").Inc()
+		return
+	}
+	m.exports.WithLabelValues(format, "ok").Inc()
+	m.exportedBytes.WithLabelValues(format).Add(float64(size))
 }
 
 // observe records one answered request under its route template: the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,4 +93,81 @@ func TestRequestLogLinesAreJSONWithTheRequestID(t *testing.T) {
 			t.Errorf("no request log line carries request id %s:\n%s", id, logs.String())
 		}
 	}
+}
+
+// metric reads one series' value from GET /metrics (0 when it is absent).
+func (e *env) metric(series string) float64 {
+	e.t.Helper()
+	r := e.do("", "GET", "/metrics", nil)
+	e.mustStatus(r, 200)
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				e.t.Fatalf("%s: %v", line, err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// TestMetricsCountDecisionsImportsAndExports does each thing, then reads
+// /metrics and checks that its counter moved by exactly that.
+func TestMetricsCountDecisionsImportsAndExports(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("1000.00")
+	spend := func() int64 {
+		var got struct{ ID int64 }
+		r := e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID,
+			"amount": "12.00", "incurred_on": "2024-06-03", "category": "other"})
+		e.mustStatus(r, 201)
+		r.json(t, &got)
+		return got.ID
+	}
+	moved := func(series string, by float64, do func()) {
+		t.Helper()
+		before := e.metric(series)
+		do()
+		if after := e.metric(series); after-before != by {
+			t.Errorf("%s went from %v to %v, want a rise of %v", series, before, after, by)
+		}
+	}
+	moved(`granttrack_decisions_total{kind="spend_entry",outcome="approved"}`, 1, func() {
+		e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", spend()), nil), 200)
+	})
+	moved(`granttrack_decisions_total{kind="spend_entry",outcome="rejected"}`, 1, func() {
+		e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend/%d/reject", spend()), map[string]any{"reason": "Duplicate"}), 200)
+	})
+	moved(`granttrack_decisions_total{kind="spend_entry",outcome="refused"}`, 1, func() {
+		// The recorder may not approve their own entry.
+		e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/spend/%d/approve", spend()), nil), 403)
+	})
+	var imported int64
+	moved(`granttrack_imports_total{outcome="stored"}`, 1, func() { imported = e.mustImport(f, "10.00", "20.00", "30.00") })
+	moved(`granttrack_imported_rows_total`, 3, func() { e.mustImport(f, "10.00", "20.00", "30.00") })
+	moved(`granttrack_decisions_total{kind="spend_import",outcome="approved"}`, 1, func() {
+		e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/approve", imported), nil), 200)
+	})
+	moved(`granttrack_imports_total{outcome="refused"}`, 1, func() {
+		u := e.users[models.RoleFinanceOfficer]
+		_, err := e.st.ImportSpend(t.Context(), models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role},
+			strings.NewReader(strings.Join(models.SpendImportColumns, ",")+"\nNO-SUCH-LINE,,Nobody,1.00,2024-06-01,services,,,,\n"),
+			store.ImportOptions{FileName: "bad.csv"})
+		if err == nil {
+			t.Fatal("a file naming no real line was imported")
+		}
+	})
+	var size int
+	moved(`granttrack_exports_total{format="csv",outcome="ok"}`, 1, func() {
+		r := e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=csv&funding_line_id=%d", f.LineID), nil)
+		e.mustStatus(r, 200)
+		size = len(r.Body)
+	})
+	moved(`granttrack_exported_bytes_total{format="csv"}`, float64(size), func() {
+		e.mustStatus(e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/exports/ledger?format=csv&funding_line_id=%d", f.LineID), nil), 200)
+	})
+	moved(`granttrack_exports_total{format="unknown",outcome="failed"}`, 1, func() {
+		e.mustStatus(e.do(models.RoleAuditor, "GET", "/api/v1/exports/ledger?format=xml", nil), 422)
+	})
 }

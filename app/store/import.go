@@ -104,6 +104,12 @@ var importBatch = 50_000
 // reading, the staging rows carry only that number, and the database checks
 // and looks up the few combinations instead of every row.
 func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader, opts ImportOptions) (*ImportResult, error) {
+	res, err := s.importSpend(ctx, actor, r, opts)
+	s.activity.countImport(res, err)
+	return res, err
+}
+
+func (s *Store) importSpend(ctx context.Context, actor models.Actor, r io.Reader, opts ImportOptions) (*ImportResult, error) {
 	// The digest is of the file as sent; the CSV reader sees it as UTF-8.
 	hash := sha256.New()
 	text := newImportText(io.TeeReader(r, hash))
@@ -258,13 +264,10 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 		opts.FileName, sum, src.n, src.total, opts.Force, actor.UserID).Scan(ctx, &res.ID, &res.Total); err != nil {
 		return nil, translate(err)
 	}
-	if err := s.recordImportedRows(ctx, conn, actor, res.ID, src.n, opts.Progress); err != nil {
-		return nil, err
-	}
 	// The event carries a digest of the entries as written, so that
 	// VerifyLedger can tell if any of them is later changed or removed.
-	var entriesSHA string
-	if err := conn.NewRaw(importEntriesDigest, res.ID).Scan(ctx, &entriesSHA); err != nil {
+	entriesSHA, err := s.recordImportedRows(ctx, conn, actor, res.ID, src.n, opts.Progress)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.audit(ctx, conn, actor, Change{Action: "spend.import", Entity: "spend_import", EntityID: res.ID,
@@ -280,33 +283,42 @@ func (s *Store) ImportSpend(ctx context.Context, actor models.Actor, r io.Reader
 }
 
 // recordImportedRows writes the n staged rows to the ledger in file order,
-// importBatch at a time, reporting progress after each batch. The batches
-// share the import's transaction, so it is still all or nothing.
+// importBatch at a time, reporting progress after each batch, and returns
+// the digest of the entries it wrote (see entryDigest), hashed as each
+// batch returns them, in id order, since each is given the next id as it is
+// written. The batches share the import's transaction, so it is still all
+// or nothing.
 func (s *Store) recordImportedRows(ctx context.Context, conn bun.Conn, actor models.Actor, importID int64, n int,
-	progress func(ImportStage, int, int)) error {
+	progress func(ImportStage, int, int)) (string, error) {
 	if n > importBatch {
 		if _, err := conn.ExecContext(ctx, "CREATE INDEX ON spend_import_rows (seq); ANALYZE spend_import_rows"); err != nil {
-			return err
+			return "", err
 		}
 	}
+	digest := newEntriesDigest()
 	for done := 0; done < n; done += importBatch {
 		if progress != nil {
 			progress(ImportRecording, done, n)
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO spend_entries (funding_line_id, award_id, payee_id, amount, incurred_on, category,
+		rows, err := conn.QueryContext(ctx, `INSERT INTO spend_entries AS e (funding_line_id, award_id, payee_id, amount, incurred_on, category,
 				reference, description, purpose, vfm_reason, recorded_by, import_id)
 			SELECT f.line_id, f.award_id, f.payee_id, r.amount::numeric, r.incurred_on, r.category, r.reference, r.description,
 				r.purpose, r.vfm_reason, ?, ?
 			FROM spend_import_rows r JOIN spend_import_refs f ON f.k = r.k
 			WHERE r.seq > ? AND r.seq <= ?
-			ORDER BY r.seq`, actor.UserID, importID, done, done+importBatch); err != nil {
-			return translate(err)
+			ORDER BY r.seq
+			RETURNING `+entryDigest, actor.UserID, importID, done, done+importBatch)
+		if err != nil {
+			return "", translate(err)
+		}
+		if err := digest.add(rows); err != nil {
+			return "", translate(err)
 		}
 	}
 	if progress != nil {
 		progress(ImportRecording, n, n)
 	}
-	return nil
+	return digest.sum(), nil
 }
 
 func checkHeader(header []string) error {

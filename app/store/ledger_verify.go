@@ -1,8 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash"
+	"slices"
+	"strings"
 
 	"github.com/uptrace/bun"
 )
@@ -25,15 +33,63 @@ type LedgerFinding struct {
 const maxLedgerFindings = 50
 
 // entryDigest is the canonical text of an imported entry's recorded
-// content and entriesDigest the SHA-256 of a set of them in id order; the
-// import's audit event keeps it (importEntriesDigest) and VerifyLedger
-// recomputes it with the same expression.
-const (
-	entryDigest = `ROW(e.id, e.funding_line_id, e.award_id, e.tranche_id, e.payee_id, e.amount, to_char(e.incurred_on, 'YYYY-MM-DD'),
+// content, PostgreSQL's text of the row value below; an import's digest,
+// which its spend.import event keeps as entries_sha256, is the SHA-256 of
+// its entries' texts in id order joined by line feeds (the empty string's
+// for none). It is computed as a stream (entriesDigest), as the import
+// writes the entries and when VerifyLedger reads them (importDigest), so
+// that no value ever holds every entry's text; it is the same digest
+// earlier releases computed with one string_agg.
+const entryDigest = `ROW(e.id, e.funding_line_id, e.award_id, e.tranche_id, e.payee_id, e.amount, to_char(e.incurred_on, 'YYYY-MM-DD'),
 		e.category, e.reference, e.description, e.purpose, e.vfm_reason, e.recorded_by, e.reverses_id)::text`
-	entriesDigest       = `encode(sha256(convert_to(coalesce(string_agg(` + entryDigest + `, E'\n' ORDER BY e.id), ''), 'UTF8')), 'hex')`
-	importEntriesDigest = `SELECT ` + entriesDigest + ` FROM spend_entries e WHERE e.import_id = ?`
-)
+
+// rowQuerier is a connection, a transaction or the pool.
+type rowQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// importDigest streams import importID's entries in id order through
+// SHA-256 (see entryDigest) and returns the hex digest.
+func importDigest(ctx context.Context, db rowQuerier, importID int64) (string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+entryDigest+` FROM spend_entries e WHERE e.import_id = ? ORDER BY e.id`, importID)
+	if err != nil {
+		return "", err
+	}
+	d := newEntriesDigest()
+	if err := d.add(rows); err != nil {
+		return "", err
+	}
+	return d.sum(), nil
+}
+
+// entriesDigest hashes entries' texts (entryDigest) as they come, in id
+// order, joined by line feeds.
+type entriesDigest struct {
+	h     hash.Hash
+	first bool
+}
+
+func newEntriesDigest() *entriesDigest { return &entriesDigest{h: sha256.New(), first: true} }
+
+// add hashes every entry text rows holds, then closes rows.
+func (d *entriesDigest) add(rows *sql.Rows) error {
+	defer rows.Close()
+	var text sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&text); err != nil {
+			return err
+		}
+		if !d.first {
+			d.h.Write([]byte{'\n'})
+		}
+		d.first = false
+		d.h.Write(text)
+	}
+	return rows.Err()
+}
+
+// sum is the hex digest of the entries added so far.
+func (d *entriesDigest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
 
 // ledgerFindings compares every spend entry with the audit events that
 // recorded and decided it. The append-only triggers stop changes through
@@ -41,7 +97,8 @@ const (
 //   - an entry no event recorded (inserted behind the application's back),
 //   - an entry recorded one by one whose content differs from its event,
 //   - an event's entry missing from the ledger (deleted),
-//   - an import whose entries no longer hash to its event's digest,
+//   - an import with more or fewer entries than its event counted (and
+//     importFindings: one whose entries no longer hash to its digest),
 //   - an approved or rejected entry with no matching decision event (by the
 //     decider, and for a whole import at the decision's moment), or a
 //     pending entry with a decision event.
@@ -91,11 +148,8 @@ const ledgerFindings = `
 			|| coalesce(d.n, 0) || ' entries now, ' || (i.after->>'rows') || ' imported'
 			|| CASE WHEN coalesce(d.n, 0) = (i.after->>'rows')::int THEN ', with different contents' ELSE '' END
 		FROM imp i LEFT JOIN LATERAL (
-			SELECT count(*) AS n, min(e.id) AS first_id,
-				` + entriesDigest + ` AS sha
-			FROM spend_entries e WHERE e.import_id = i.import_id) d ON true
+			SELECT count(*) AS n, min(e.id) AS first_id FROM spend_entries e WHERE e.import_id = i.import_id) d ON true
 		WHERE coalesce(d.n, 0) <> (i.after->>'rows')::int
-		   OR (i.after->>'entries_sha256' IS NOT NULL AND d.sha <> i.after->>'entries_sha256')
 		UNION ALL
 		SELECT e.id, 'is ' || e.status || ' but no ' || CASE e.status WHEN 'approved' THEN 'approval' ELSE 'rejection' END
 			|| ' of it by user ' || coalesce(e.decided_by::text, '(none)') || ' is in the audit trail'
@@ -142,12 +196,61 @@ func checkLedger(ctx context.Context, tx bun.Tx, afterID int64, st *LedgerStatus
 		}
 		st.Findings = append(st.Findings, f)
 	}
-	st.More = max(total-int64(len(st.Findings)), 0)
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	rows.Close()
+	changed, err := importFindings(ctx, tx, afterID)
+	if err != nil {
+		return err
+	}
+	if len(changed) > 0 {
+		total += int64(len(changed))
+		st.Findings = append(st.Findings, changed...)
+		slices.SortStableFunc(st.Findings, func(a, b LedgerFinding) int {
+			return cmp.Or(cmp.Compare(a.EntryID, b.EntryID), strings.Compare(a.Problem, b.Problem))
+		})
+		st.Findings = st.Findings[:min(len(st.Findings), maxLedgerFindings)]
+	}
+	st.More = max(total-int64(len(st.Findings)), 0)
 	st.OK = len(st.Findings) == 0
 	return nil
+}
+
+// importFindings recomputes, entry by entry, the digest of every import
+// whose first entry is above afterID and that still has as many entries as
+// it imported (ledgerFindings names the others), and names, by its first
+// entry, each import whose digest is not the one its spend.import event keeps.
+func importFindings(ctx context.Context, tx bun.Tx, afterID int64) ([]LedgerFinding, error) {
+	var imports []struct {
+		ImportID int64  `bun:"import_id"`
+		Seq      int64  `bun:"seq"`
+		SHA      string `bun:"sha"`
+		Rows     int64  `bun:"rows"`
+		FirstID  int64  `bun:"first_id"`
+	}
+	err := tx.NewRaw(`SELECT i.entity_id::bigint AS import_id, i.seq, i.after->>'entries_sha256' AS sha, d.n AS rows, d.first_id
+		FROM audit_events i, LATERAL (
+			SELECT count(*) AS n, min(e.id) AS first_id FROM spend_entries e WHERE e.import_id = i.entity_id::bigint) d
+		WHERE i.entity = 'spend_import' AND i.action = 'spend.import' AND i.after->>'entries_sha256' IS NOT NULL
+		  AND d.n = (i.after->>'rows')::bigint AND d.first_id > ?
+		ORDER BY d.first_id`, afterID).Scan(ctx, &imports)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	var out []LedgerFinding
+	for _, imp := range imports {
+		sum, err := importDigest(ctx, tx, imp.ImportID)
+		if err != nil {
+			return nil, err
+		}
+		if sum != imp.SHA {
+			out = append(out, LedgerFinding{EntryID: imp.FirstID, Problem: fmt.Sprintf(
+				"the entries of import %d (recorded at sequence %d) are not what was imported: %d entries now, %d imported, with different contents",
+				imp.ImportID, imp.Seq, imp.Rows, imp.Rows)})
+		}
+	}
+	return out, nil
 }
 
 // Summary says in a sentence what VerifyLedger found.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -96,5 +97,49 @@ func TestVerifyLedgerCatchesTampering(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestImportDigestIsTheDocumentedOne imports entries whose text needs
+// quoting in a row value (quotes, commas, backslashes, line breaks, £) and
+// checks that the digest the import's event keeps, computed as a stream, is
+// the README's: SHA-256 of the entries' row texts in id order joined by line
+// feeds, as earlier releases computed it in one string_agg, so that their
+// imports still verify; and that the import verifies.
+func TestImportDigestIsTheDocumentedOne(t *testing.T) {
+	ctx := context.Background()
+	st := FreshStore(t) // the whole ledger must verify
+	fl := line(t, st, "10000.00")
+	maker := person(t, st, models.RoleFinanceOfficer)
+	o, err := st.Organisation(ctx, fl.FunderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := importHeader +
+		fmt.Sprintf("%s,,\"%s\",10.00,2024-05-01,services,\"A, \"\"quoted\"\" ref\",\"back\\slash (£5)\",\"two\nlines\",\n", fl.Code, o.Name) +
+		fmt.Sprintf("%s,,\"%s\",11.50,2024-05-02,staff,,plain,,\n", fl.Code, o.Name) +
+		fmt.Sprintf("%s,,\"%s\",0.01,2024-05-03,other,,,,\n", fl.Code, o.Name)
+	// Two statements write the entries; the digest runs on across both.
+	defer store.SetImportBatch(2)()
+	res, err := st.ImportSpend(ctx, maker, strings.NewReader(file), store.ImportOptions{FileName: "digest.csv", Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept, documented string
+	if err := st.DB().NewRaw(`SELECT after->>'entries_sha256' FROM audit_events
+		WHERE entity = 'spend_import' AND action = 'spend.import' AND entity_id = ?`, fmt.Sprint(res.ID)).Scan(ctx, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DB().NewRaw(`SELECT encode(sha256(convert_to(coalesce(string_agg(ROW(e.id, e.funding_line_id, e.award_id, e.tranche_id,
+			e.payee_id, e.amount, to_char(e.incurred_on, 'YYYY-MM-DD'), e.category, e.reference, e.description, e.purpose, e.vfm_reason,
+			e.recorded_by, e.reverses_id)::text, E'\n' ORDER BY e.id), ''), 'UTF8')), 'hex')
+		FROM spend_entries e WHERE e.import_id = ?`, res.ID).Scan(ctx, &documented); err != nil {
+		t.Fatal(err)
+	}
+	if kept == "" || kept != documented {
+		t.Fatalf("the import's event keeps entries_sha256 %q; the documented digest is %q", kept, documented)
+	}
+	if got, err := st.VerifyLedger(ctx); err != nil || !got.OK {
+		t.Fatalf("verify after the import: %+v %v", got, err)
 	}
 }

@@ -169,11 +169,13 @@ func (s *Store) ApproveSpend(ctx context.Context, actor models.Actor, id int64) 
 	return out, s.recordRefusal(ctx, actor, "spend_entry", "spend.approve", id, err)
 }
 
-// recordRefusal writes an authz.denied event when err refuses actor a
+// recordRefusal ends every decision: it counts the decision's outcome
+// (Activity), and writes an authz.denied event when err refuses actor a
 // decision on entity id (maker-checker, approval limit): the transaction
 // that tried it rolled back, so the attempt is recorded in a transaction of
 // its own. It returns err, or the failure to record it.
 func (s *Store) recordRefusal(ctx context.Context, actor models.Actor, entity, action string, id int64, err error) error {
+	s.activity.countDecision(entity, action, err)
 	if models.ErrorCode(err) != models.EFORBIDDEN {
 		return err
 	}

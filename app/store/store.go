@@ -28,6 +28,8 @@ type Store struct {
 	clock models.Clock
 	// replica, if any, is where Reader sends reads that may be a moment old.
 	replica *replica
+	// activity counts decisions and imports for monitoring.
+	activity *activity
 }
 
 // Open connects to the PostgreSQL server at dsn and checks that it answers.
@@ -52,7 +54,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
-	return &Store{db: db, bun: db, pool: pool}, nil
+	return &Store{db: db, bun: db, pool: pool, activity: newActivity()}, nil
 }
 
 // SetClock makes the store read the time from clock; tests pin it to an
