@@ -41,7 +41,8 @@ CREATE UNIQUE INDEX indicator_revisions_one_first ON indicator_revisions (indica
 -- even by the owner; a correction is a new revision.
 CREATE FUNCTION indicator_revisions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'indicator revision %: revisions are never changed or removed; record a correction that names it', OLD.id
+    -- No OLD.id: the same function refuses a TRUNCATE, which has no row.
+    RAISE EXCEPTION 'indicator revisions are never changed or removed (%); record a correction that names the current one', TG_OP
         USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'indicator_revisions_append_only';
 END $$;
 CREATE TRIGGER indicator_revisions_append_only BEFORE UPDATE OR DELETE ON indicator_revisions

@@ -102,6 +102,10 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 			{`INSERT INTO indicators (funding_line_id, name, unit, direction, baseline_value, baseline_on, target_value, target_on, frequency)
 				SELECT l.id, 'Bench indicator ' || l.n, 'count', 'higher_is_better', 100, ?0::date - 1, 200, ?0::date + interval '5 years', 'monthly'
 				FROM bench_lines l WHERE l.n < ?1`, []any{start, size.Indicators}},
+			// Each indicator's definition is its first revision, as CreateIndicator writes it.
+			{`INSERT INTO indicator_revisions (indicator_id, revision, name, unit, direction, baseline_value, baseline_on, target_value, target_on)
+				SELECT id, 1, name, unit, direction, baseline_value, baseline_on, target_value, target_on
+				FROM indicators WHERE name LIKE 'Bench indicator %'`, nil},
 			{`INSERT INTO measurements (indicator_id, period_start, period_end, value, source)
 				SELECT i.id, m::date, (m + interval '1 month' - interval '1 day')::date, 100 + extract(month FROM m) + i.id % 7, 'bench'
 				FROM indicators i CROSS JOIN generate_series(?0::date, ?0::date + interval '59 months', interval '1 month') m

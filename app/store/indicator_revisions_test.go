@@ -98,6 +98,7 @@ func TestIndicatorCorrectionsKeepEveryRevision(t *testing.T) {
 		}
 		refusedBy(t, asOwner(t, `UPDATE indicator_revisions SET baseline_value = 99 WHERE id = ?`, first.ID), "indicator_revisions_append_only")
 		refusedBy(t, asOwner(t, `DELETE FROM indicator_revisions WHERE id = ?`, first.ID), "indicator_revisions_append_only")
+		refusedBy(t, asOwner(t, `TRUNCATE indicator_revisions`), "indicator_revisions_append_only")
 	})
 	t.Run("ErrChainInSQL", func(t *testing.T) {
 		// A second correction of revision 1, and a revision that skips a number.
