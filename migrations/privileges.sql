@@ -184,3 +184,7 @@ GRANT SELECT, INSERT ON payment_run_items TO :"app";
 GRANT UPDATE (spend_entry_id, confirmed_on, confirmed_amount) ON payment_run_items TO :"app";
 GRANT EXECUTE ON FUNCTION tranche_paid(bigint) TO :"app";
 GRANT EXECUTE ON FUNCTION payment_run_total(bigint) TO :"app";
+
+-- The yearly rollup, like the monthly one, is written only by its triggers,
+-- which run as the owner (SECURITY DEFINER): the application reads it.
+GRANT SELECT ON spend_yearly TO :"app";
