@@ -77,13 +77,12 @@ func ValueForMoneyReport(ctx context.Context, st *store.Store, q Query) (*ValueF
 // trend of readings, the others only the latest.
 func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures, seriesFor int) (*ValueForMoney, error) {
 	v := &ValueForMoney{Query: q}
-	lineSpend := map[int64]decimal.Decimal{}
 	programmeSpend := map[int64]decimal.Decimal{}
-	lineOf := map[int64]store.LineFigures{}
-	programmeOf := map[int64]store.LineFigures{}
+	lineOf := make(map[int64]*store.LineFigures, len(rows))
+	programmeOf := map[int64]*store.LineFigures{}
 	var contractIDs []int64
-	for _, r := range rows {
-		lineSpend[r.LineID] = r.Spent
+	for i := range rows {
+		r := &rows[i]
 		programmeSpend[r.ProgrammeID] = programmeSpend[r.ProgrammeID].Add(r.Spent)
 		lineOf[r.LineID], programmeOf[r.ProgrammeID] = r, r
 		if r.Kind == models.KindContract {
@@ -137,7 +136,7 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 			if !ok {
 				continue // the line is outside the report (draft, cancelled, or not running)
 			}
-			o.OwnerCode, o.OwnerName, spend = l.Code, l.Title, lineSpend[l.LineID]
+			o.OwnerCode, o.OwnerName, spend = l.Code, l.Title, l.Spent
 		default:
 			p, ok := programmeOf[*ind.ProgrammeID]
 			if !ok {

@@ -21,6 +21,7 @@ func (s *Server) registerBoardPages() {
 const (
 	dashboardLines    = 25
 	dashboardOutcomes = 24
+	dashboardAlerts   = 20
 )
 
 type monthJSON struct {
@@ -52,15 +53,18 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if errs != nil {
 			q, _ = report.ParseQuery("", "", "", "", s.today())
 		}
-		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q)
+		// The dashboard is for a glance: the lines furthest over budget
+		// and the first outcomes; the board pack and the API have all.
+		topLines := -1
+		if tmpl == "dashboard" {
+			topLines = dashboardLines
+		}
+		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q, topLines)
 		if err != nil {
 			return err
 		}
-		allLines, allOutcomes := len(d.Lines.Groups), len(d.VFM.Outcomes)
+		allLines, allOutcomes := d.AllLines, len(d.VFM.Outcomes)
 		if tmpl == "dashboard" {
-			// The dashboard is for a glance: the lines furthest over budget
-			// and the first outcomes; the board pack and the API have all.
-			d.Lines.Groups = d.Lines.Groups[:min(allLines, dashboardLines)]
 			d.VFM.Outcomes = d.VFM.Outcomes[:min(allOutcomes, dashboardOutcomes)]
 		}
 		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),
@@ -92,11 +96,14 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if q.Period.Quarter != 0 {
 			quarter = q.Period.Quarter.String()
 		}
-		var alerts []alertJSON
+		var alerts alertList
 		if tmpl == "dashboard" {
-			if alerts, err = s.alertsOf(c); err != nil {
+			all, err := s.alertsOf(c)
+			if err != nil {
 				return err
 			}
+			// The most urgent come first; the approvals page lists them all.
+			alerts = alertList{Items: all[:min(len(all), dashboardAlerts)], All: len(all), More: "/approvals#alerts"}
 		}
 		status := fiber.StatusOK
 		if errs != nil {
