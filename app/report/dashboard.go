@@ -39,8 +39,10 @@ type Dashboard struct {
 }
 
 // DashboardReport builds the dashboard for q's period and scope, with the
-// topLines funding lines furthest over budget (all when negative).
-func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines int) (*Dashboard, error) {
+// topLines funding lines furthest over budget and the first outcomes
+// indicators' outcomes (all of either when negative); the first
+// DashboardSeries indicators carry their trends.
+func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, outcomes int) (*Dashboard, error) {
 	d := &Dashboard{Query: q}
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
 		rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
@@ -66,7 +68,7 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines int
 			return err
 		}
 		d.Months = cumulative(q.Period, months, d.Programmes.Total.Budget)
-		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries)
+		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries, outcomes)
 		return err
 	})
 	return d, err

@@ -53,9 +53,10 @@ type Contract struct {
 
 // ValueForMoney is the value-for-money report for a period.
 type ValueForMoney struct {
-	Query     Query
-	Outcomes  []Outcome
-	Contracts []Contract
+	Query       Query
+	Outcomes    []Outcome
+	AllOutcomes int // how many outcomes the report has, when Outcomes holds only the first
+	Contracts   []Contract
 }
 
 // ValueForMoneyReport builds the report in one snapshot of the database.
@@ -66,16 +67,18 @@ func ValueForMoneyReport(ctx context.Context, st *store.Store, q Query) (*ValueF
 		if err != nil {
 			return err
 		}
-		v, err = valueForMoneyIn(ctx, st, q, rows, -1)
+		v, err = valueForMoneyIn(ctx, st, q, rows, -1, -1)
 		return err
 	})
 	return v, err
 }
 
-// valueForMoneyIn works out each indicator's outcome from the lines'
-// figures; the first seriesFor indicators (all when negative) carry their
-// trend of readings, the others only the latest.
-func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures, seriesFor int) (*ValueForMoney, error) {
+// valueForMoneyIn works out the outcome of each indicator whose line or
+// programme is in the report, the first outcomes of them (all when
+// negative), from the lines' figures; AllOutcomes counts them all. The
+// first seriesFor indicators (all when negative) carry their trend of
+// readings, the others only the latest.
+func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures, seriesFor, outcomes int) (*ValueForMoney, error) {
 	v := &ValueForMoney{Query: q}
 	programmeSpend := map[int64]decimal.Decimal{}
 	lineOf := make(map[int64]*store.LineFigures, len(rows))
@@ -89,9 +92,26 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 			contractIDs = append(contractIDs, r.LineID)
 		}
 	}
-	inds, err := st.Indicators(ctx, store.IndicatorFilter{FundingLineID: q.Scope.FundingLineID, ProgrammeID: q.Scope.ProgrammeID})
+	all, err := st.Indicators(ctx, store.IndicatorFilter{FundingLineID: q.Scope.FundingLineID, ProgrammeID: q.Scope.ProgrammeID})
 	if err != nil {
 		return nil, err
+	}
+	// Only the indicators shown are worked out; a line outside the report
+	// (draft, cancelled, or not running) shows none.
+	var inds []*models.Indicator
+	for _, ind := range all {
+		in := false
+		if ind.FundingLineID != nil {
+			_, in = lineOf[*ind.FundingLineID]
+		} else {
+			_, in = programmeOf[*ind.ProgrammeID]
+		}
+		if in {
+			v.AllOutcomes++
+			if outcomes < 0 || len(inds) < outcomes {
+				inds = append(inds, ind)
+			}
+		}
 	}
 	ids := make([]int64, 0, len(inds))
 	for _, ind := range inds {
@@ -111,8 +131,15 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 	if err != nil {
 		return nil, err
 	}
+	// The trends are of the first seriesFor indicators of them all, as
+	// the dashboard's charts have always drawn them.
+	withSeries := all
 	if seriesFor >= 0 {
-		ids = ids[:min(seriesFor, len(ids))]
+		withSeries = all[:min(seriesFor, len(all))]
+	}
+	ids = make([]int64, 0, len(withSeries))
+	for _, ind := range withSeries {
+		ids = append(ids, ind.ID)
 	}
 	current, err := st.CurrentMeasurements(ctx, ids...)
 	if err != nil {

@@ -21,7 +21,6 @@ func (s *Server) registerBoardPages() {
 const (
 	dashboardLines    = 25
 	dashboardOutcomes = 24
-	dashboardAlerts   = 20
 )
 
 type monthJSON struct {
@@ -55,18 +54,15 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		// The dashboard is for a glance: the lines furthest over budget
 		// and the first outcomes; the board pack and the API have all.
-		topLines := -1
+		topLines, outcomes := -1, -1
 		if tmpl == "dashboard" {
-			topLines = dashboardLines
+			topLines, outcomes = dashboardLines, dashboardOutcomes
 		}
-		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q, topLines)
+		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q, topLines, outcomes)
 		if err != nil {
 			return err
 		}
-		allLines, allOutcomes := d.AllLines, len(d.VFM.Outcomes)
-		if tmpl == "dashboard" {
-			d.VFM.Outcomes = d.VFM.Outcomes[:min(allOutcomes, dashboardOutcomes)]
-		}
+		allLines, allOutcomes := d.AllLines, d.VFM.AllOutcomes
 		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),
 			VFM: toVFMReportJSON(d.VFM), Months: []monthJSON{}}
 		for _, m := range d.Months {
@@ -96,15 +92,6 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if q.Period.Quarter != 0 {
 			quarter = q.Period.Quarter.String()
 		}
-		var alerts alertList
-		if tmpl == "dashboard" {
-			all, err := s.alertsOf(c)
-			if err != nil {
-				return err
-			}
-			// The most urgent come first; the approvals page lists them all.
-			alerts = alertList{Items: all[:min(len(all), dashboardAlerts)], All: len(all), More: "/approvals#alerts"}
-		}
 		status := fiber.StatusOK
 		if errs != nil {
 			status = fiber.StatusUnprocessableEntity
@@ -116,7 +103,6 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		return s.render(c.Status(status), "board/"+tmpl, fiber.Map{"Title": title, "D": data, "Period": q.Period.String(),
 			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
 			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "CostMethod": report.CostMethod, "AllLines": allLines, "AllOutcomes": allOutcomes,
-			"Alerts": alerts,
-			"Q":      fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
+			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
 	}
 }

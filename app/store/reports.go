@@ -90,8 +90,9 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 		return nil, models.Errorf(models.EINVALID, "A report period lies within one financial year, not %s to %s.",
 			from.Format(models.DateLayout), to.Format(models.DateLayout))
 	}
-	var out []LineFigures
-	err := s.db.NewRaw(`
+	// Scanned by hand: ten thousand lines through Bun's reflection took a
+	// third of a large report's own time.
+	rows, err := s.db.QueryContext(ctx, `
 		WITH `+spendIn(from, to)+`,
 		after_end AS (
 			SELECT se.funding_line_id, sum(se.amount) AS after_end, count(*) AS after_end_count
@@ -124,8 +125,22 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 		       OR c.funding_line_id IS NOT NULL OR r.funding_line_id IS NOT NULL)
 		  AND (?3 = 0 OR fl.programme_id = ?3)
 		  AND (?4 = 0 OR fl.id = ?4)
-		ORDER BY p.code, fl.code`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &out)
-	return out, translate(err)
+		ORDER BY p.code, fl.code`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []LineFigures
+	for rows.Next() {
+		var f LineFigures
+		if err := rows.Scan(&f.LineID, &f.Code, &f.Title, &f.Kind, &f.Status, &f.ProgrammeID, &f.ProgrammeCode, &f.ProgrammeName,
+			&f.Budget, &f.YearBudget, &f.StartsOn, &f.EndsOn, &f.TenderMin, &f.TenderMax, &f.ContractValue,
+			&f.Reserved, &f.Committed, &f.Pending, &f.PendingReversals, &f.Spent, &f.AfterEnd, &f.AfterEndCount); err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, f)
+	}
+	return out, translate(rows.Err())
 }
 
 // spendIn is the CTE "spend": each line's approved spend, pending spend and
