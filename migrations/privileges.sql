@@ -188,3 +188,7 @@ GRANT EXECUTE ON FUNCTION payment_run_total(bigint) TO :"app";
 -- edited (indicator_revisions_append_only); the indicators row follows the
 -- newest revision through indicators_follow_revision, which runs as the owner.
 GRANT SELECT, INSERT ON indicator_revisions TO :"app";
+
+-- The yearly rollup, like the monthly one, is written only by its triggers,
+-- which run as the owner (SECURITY DEFINER): the application reads it.
+GRANT SELECT ON spend_yearly TO :"app";

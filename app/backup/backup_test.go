@@ -50,7 +50,7 @@ func reports(t *testing.T, st *store.Store) map[string][]byte {
 		}
 		b, err := report.BudgetReport(ctx, st, q)
 		must(t, err)
-		d, err := report.DashboardReport(ctx, st, q)
+		d, err := report.DashboardReport(ctx, st, q, -1, -1)
 		must(t, err)
 		v, err := report.ValueForMoneyReport(ctx, st, q)
 		must(t, err)

@@ -93,12 +93,18 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 				FROM generate_series(0::bigint, ?1 - 1) i
 				JOIN bench_lines l ON l.n = i % ?3
 				JOIN bench_orgs o ON o.n = i % 200`, []any{start, size.Entries, int(days), size.Lines}},
-			// The triggers that keep the monthly rollup are off while seeding.
+			// The triggers that keep the monthly and yearly rollups are off while
+			// seeding.
 			{`INSERT INTO spend_monthly AS m (funding_line_id, month, status, amount, entries)
 				SELECT funding_line_id, date_trunc('month', incurred_on)::date, status, sum(amount), count(*)
 				FROM spend_entries WHERE reference LIKE 'RPT-%' GROUP BY 1, 2, 3
 				ON CONFLICT (funding_line_id, month, status)
 				DO UPDATE SET amount = m.amount + EXCLUDED.amount, entries = m.entries + EXCLUDED.entries`, nil},
+			{`INSERT INTO spend_yearly AS y (funding_line_id, financial_year, status, reversal, amount, entries)
+				SELECT funding_line_id, financial_year_of(incurred_on), status, reverses_id IS NOT NULL, sum(amount), count(*)
+				FROM spend_entries WHERE reference LIKE 'RPT-%' GROUP BY 1, 2, 3, 4
+				ON CONFLICT (funding_line_id, financial_year, status, reversal)
+				DO UPDATE SET amount = y.amount + EXCLUDED.amount, entries = y.entries + EXCLUDED.entries`, nil},
 			{`INSERT INTO indicators (funding_line_id, name, unit, direction, baseline_value, baseline_on, target_value, target_on, frequency)
 				SELECT l.id, 'Bench indicator ' || l.n, 'count', 'higher_is_better', 100, ?0::date - 1, 200, ?0::date + interval '5 years', 'monthly'
 				FROM bench_lines l WHERE l.n < ?1`, []any{start, size.Indicators}},

@@ -60,19 +60,22 @@ func Alerts(ctx context.Context, st *store.Store, userID int64, today time.Time)
 // current financial year: the report's own figures and RAG rating.
 func redLines(ctx context.Context, st *store.Store, today time.Time) ([]models.Alert, error) {
 	q := Query{Period: models.PeriodOf(models.FinancialYearOf(today), 0), AsOf: today, GroupBy: ByFundingLine}
-	b, err := budgetOf(ctx, st, q)
+	rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
+	if err != nil {
+		return nil, err
+	}
+	// A line's own figures are its group's in the report by funding line.
+	ls, err := lines(rows, q)
 	if err != nil {
 		return nil, err
 	}
 	var out []models.Alert
-	for _, g := range b.Groups {
+	for _, l := range ls {
+		g := l.fig
 		if g.RAG != models.Red {
 			continue
 		}
-		id, err := strconv.ParseInt(g.Key, 10, 64)
-		if err != nil {
-			return nil, err
-		}
+		id := l.LineID
 		way := "over"
 		if g.Variance.IsNegative() {
 			way = "under"
@@ -80,8 +83,8 @@ func redLines(ctx context.Context, st *store.Store, today time.Time) ([]models.A
 		variance := g.Variance.Abs()
 		out = append(out, models.Alert{Kind: models.AlertRedLine, Severity: models.SeverityHigh,
 			Message: fmt.Sprintf("%s %s is red for %s: forecast %s against a budget of %s, %s %s.",
-				g.Code, g.Name, q.Period, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way),
-			Link: lineLink(id), Entity: "funding_line", EntityID: id, FundingLineID: &id, FundingLineCode: g.Code, Amount: &variance})
+				l.Code, l.Title, q.Period, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way),
+			Link: lineLink(id), Entity: "funding_line", EntityID: id, FundingLineID: &id, FundingLineCode: l.Code, Amount: &variance})
 	}
 	return out, nil
 }

@@ -235,6 +235,7 @@ func budgetFrom(ctx context.Context, st *store.Store, q Query, ls []line) (*Budg
 	b := &Budget{Query: q}
 	switch q.GroupBy {
 	case ByFundingLine:
+		b.Groups = make([]Group, 0, len(ls))
 		for _, l := range ls {
 			g := Group{Key: strconv.FormatInt(l.LineID, 10), Code: l.Code, Name: l.Title, Figures: l.fig, Kind: l.Kind,
 				TenderMin: l.TenderMin, TenderMax: l.TenderMax, ContractValue: l.ContractValue,
@@ -249,16 +250,24 @@ func budgetFrom(ctx context.Context, st *store.Store, q Query, ls []line) (*Budg
 	default:
 		b.Groups = byProgramme(q, ls)
 	}
-	// The total is the sum of the groups, so they always reconcile; its
-	// rating is the worst of theirs, never the rating of the netted sum.
-	ratings := make([]models.RAG, 0, len(b.Groups))
-	for _, g := range b.Groups {
-		b.Total.add(g.Figures)
-		ratings = append(ratings, g.RAG)
-	}
-	b.Total.finish(q.Period, q.AsOf)
-	b.Total.rollUp(partsOf[q.GroupBy], ratings...)
+	b.Total = totalOf(q, len(b.Groups), func(i int) Figures { return b.Groups[i].Figures })
 	return b, nil
+}
+
+// totalOf is the total of n groups' figures, part(i) being the i-th: the
+// sum of the groups, so they always reconcile; its rating is the worst of
+// theirs, never the rating of the netted sum.
+func totalOf(q Query, n int, part func(i int) Figures) Figures {
+	var t Figures
+	ratings := make([]models.RAG, 0, n)
+	for i := range n {
+		f := part(i)
+		t.add(f)
+		ratings = append(ratings, f.RAG)
+	}
+	t.finish(q.Period, q.AsOf)
+	t.rollUp(partsOf[q.GroupBy], ratings...)
+	return t
 }
 
 // partsOf names what a report's groups are, for the total's roll-up.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -28,13 +29,20 @@ const DashboardSeries = 24
 type Dashboard struct {
 	Query      Query
 	Programmes *Budget // grouped by programme
-	Lines      *Budget // grouped by funding line, sorted by variance, largest overspend first
-	Months     []MonthPoint
-	VFM        *ValueForMoney
+	// Lines are the funding lines by variance, largest overspend first:
+	// all of them, or the first few the dashboard asked for; the total is
+	// always over all of them, and AllLines counts them.
+	Lines    *Budget
+	AllLines int
+	Months   []MonthPoint
+	VFM      *ValueForMoney
 }
 
-// DashboardReport builds the dashboard for q's period and scope.
-func DashboardReport(ctx context.Context, st *store.Store, q Query) (*Dashboard, error) {
+// DashboardReport builds the dashboard for q's period and scope, with the
+// topLines funding lines furthest over budget and the first outcomes
+// indicators' outcomes (all of either when negative); the first
+// DashboardSeries indicators carry their trends.
+func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, outcomes int) (*Dashboard, error) {
 	d := &Dashboard{Query: q}
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
 		rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
@@ -50,21 +58,44 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query) (*Dashboard,
 		if d.Programmes, err = budgetFrom(ctx, st, byProg, ls); err != nil {
 			return err
 		}
-		if d.Lines, err = budgetFrom(ctx, st, byLine, ls); err != nil {
+		if d.Lines, err = budgetFrom(ctx, st, byLine, byVariance(ls, topLines)); err != nil {
 			return err
 		}
-		sort.SliceStable(d.Lines.Groups, func(i, j int) bool {
-			return d.Lines.Groups[i].Variance.GreaterThan(d.Lines.Groups[j].Variance)
-		})
+		d.AllLines = len(ls)
+		d.Lines.Total = totalOf(byLine, len(ls), func(i int) Figures { return ls[i].fig })
 		months, err := st.ApprovedSpendByMonth(ctx, q.Period.Start, q.Period.End, q.Scope)
 		if err != nil {
 			return err
 		}
 		d.Months = cumulative(q.Period, months, d.Programmes.Total.Budget)
-		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries)
+		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries, outcomes)
 		return err
 	})
 	return d, err
+}
+
+// byVariance is the n lines with the largest variance (all when n is
+// negative), largest first, lines of equal variance in their given order:
+// what a stable sort would put first, without sorting ten thousand lines
+// to show twenty-five.
+func byVariance(ls []line, n int) []line {
+	larger := func(a, b line) bool { return a.fig.Variance.Cmp(b.fig.Variance) > 0 }
+	if n < 0 || n >= len(ls) {
+		out := slices.Clone(ls)
+		slices.SortStableFunc(out, func(a, b line) int { return b.fig.Variance.Cmp(a.fig.Variance) })
+		return out
+	}
+	top := make([]line, 0, n+1)
+	for _, l := range ls {
+		if n == 0 || (len(top) == n && !larger(l, top[n-1])) {
+			continue
+		}
+		// After every line of equal or larger variance already kept.
+		i := sort.Search(len(top), func(i int) bool { return larger(l, top[i]) })
+		top = slices.Insert(top, i, l)
+		top = top[:min(len(top), n)]
+	}
+	return top
 }
 
 // cumulative lays the period's months out with running totals of spend and

@@ -208,6 +208,9 @@ func TestReportsReconcileWithTheLedgerAfterRandomOperations(t *testing.T) {
 		if err != nil || len(drift) > 0 {
 			t.Fatalf("seed %d: the monthly rollup differs from the ledger (%v): %v", seed, err, drift)
 		}
+		if drift, err := st.YearlyRollupDrift(ctx); err != nil || len(drift) > 0 {
+			t.Fatalf("seed %d: the yearly rollup differs from the ledger (%v): %+v", seed, err, drift)
+		}
 		var ids []int64
 		for _, fl := range w.lines[:len(w.lines)-1] {
 			ids = append(ids, fl.ID)

@@ -53,9 +53,10 @@ type Contract struct {
 
 // ValueForMoney is the value-for-money report for a period.
 type ValueForMoney struct {
-	Query     Query
-	Outcomes  []Outcome
-	Contracts []Contract
+	Query       Query
+	Outcomes    []Outcome
+	AllOutcomes int // how many outcomes the report has, when Outcomes holds only the first
+	Contracts   []Contract
 }
 
 // ValueForMoneyReport builds the report in one snapshot of the database.
@@ -66,33 +67,51 @@ func ValueForMoneyReport(ctx context.Context, st *store.Store, q Query) (*ValueF
 		if err != nil {
 			return err
 		}
-		v, err = valueForMoneyIn(ctx, st, q, rows, -1)
+		v, err = valueForMoneyIn(ctx, st, q, rows, -1, -1)
 		return err
 	})
 	return v, err
 }
 
-// valueForMoneyIn works out each indicator's outcome from the lines'
-// figures; the first seriesFor indicators (all when negative) carry their
-// trend of readings, the others only the latest.
-func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures, seriesFor int) (*ValueForMoney, error) {
+// valueForMoneyIn works out the outcome of each indicator whose line or
+// programme is in the report, the first outcomes of them (all when
+// negative), from the lines' figures; AllOutcomes counts them all. The
+// first seriesFor indicators (all when negative) carry their trend of
+// readings, the others only the latest.
+func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures, seriesFor, outcomes int) (*ValueForMoney, error) {
 	v := &ValueForMoney{Query: q}
-	lineSpend := map[int64]decimal.Decimal{}
 	programmeSpend := map[int64]decimal.Decimal{}
-	lineOf := map[int64]store.LineFigures{}
-	programmeOf := map[int64]store.LineFigures{}
+	lineOf := make(map[int64]*store.LineFigures, len(rows))
+	programmeOf := map[int64]*store.LineFigures{}
 	var contractIDs []int64
-	for _, r := range rows {
-		lineSpend[r.LineID] = r.Spent
+	for i := range rows {
+		r := &rows[i]
 		programmeSpend[r.ProgrammeID] = programmeSpend[r.ProgrammeID].Add(r.Spent)
 		lineOf[r.LineID], programmeOf[r.ProgrammeID] = r, r
 		if r.Kind == models.KindContract {
 			contractIDs = append(contractIDs, r.LineID)
 		}
 	}
-	inds, err := st.Indicators(ctx, store.IndicatorFilter{FundingLineID: q.Scope.FundingLineID, ProgrammeID: q.Scope.ProgrammeID})
+	all, err := st.Indicators(ctx, store.IndicatorFilter{FundingLineID: q.Scope.FundingLineID, ProgrammeID: q.Scope.ProgrammeID})
 	if err != nil {
 		return nil, err
+	}
+	// Only the indicators shown are worked out; a line outside the report
+	// (draft, cancelled, or not running) shows none.
+	var inds []*models.Indicator
+	for _, ind := range all {
+		in := false
+		if ind.FundingLineID != nil {
+			_, in = lineOf[*ind.FundingLineID]
+		} else {
+			_, in = programmeOf[*ind.ProgrammeID]
+		}
+		if in {
+			v.AllOutcomes++
+			if outcomes < 0 || len(inds) < outcomes {
+				inds = append(inds, ind)
+			}
+		}
 	}
 	ids := make([]int64, 0, len(inds))
 	for _, ind := range inds {
@@ -112,8 +131,15 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 	if err != nil {
 		return nil, err
 	}
+	// The trends are of the first seriesFor indicators of them all, as
+	// the dashboard's charts have always drawn them.
+	withSeries := all
 	if seriesFor >= 0 {
-		ids = ids[:min(seriesFor, len(ids))]
+		withSeries = all[:min(seriesFor, len(all))]
+	}
+	ids = make([]int64, 0, len(withSeries))
+	for _, ind := range withSeries {
+		ids = append(ids, ind.ID)
 	}
 	current, err := st.CurrentMeasurements(ctx, ids...)
 	if err != nil {
@@ -137,7 +163,7 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 			if !ok {
 				continue // the line is outside the report (draft, cancelled, or not running)
 			}
-			o.OwnerCode, o.OwnerName, spend = l.Code, l.Title, lineSpend[l.LineID]
+			o.OwnerCode, o.OwnerName, spend = l.Code, l.Title, l.Spent
 		default:
 			p, ok := programmeOf[*ind.ProgrammeID]
 			if !ok {

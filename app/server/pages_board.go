@@ -52,17 +52,17 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if errs != nil {
 			q, _ = report.ParseQuery("", "", "", "", s.today())
 		}
-		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q)
+		// The dashboard is for a glance: the lines furthest over budget
+		// and the first outcomes; the board pack and the API have all.
+		topLines, outcomes := -1, -1
+		if tmpl == "dashboard" {
+			topLines, outcomes = dashboardLines, dashboardOutcomes
+		}
+		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q, topLines, outcomes)
 		if err != nil {
 			return err
 		}
-		allLines, allOutcomes := len(d.Lines.Groups), len(d.VFM.Outcomes)
-		if tmpl == "dashboard" {
-			// The dashboard is for a glance: the lines furthest over budget
-			// and the first outcomes; the board pack and the API have all.
-			d.Lines.Groups = d.Lines.Groups[:min(allLines, dashboardLines)]
-			d.VFM.Outcomes = d.VFM.Outcomes[:min(allOutcomes, dashboardOutcomes)]
-		}
+		allLines, allOutcomes := d.AllLines, d.VFM.AllOutcomes
 		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),
 			VFM: toVFMReportJSON(d.VFM), Months: []monthJSON{}}
 		for _, m := range d.Months {
@@ -92,12 +92,6 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if q.Period.Quarter != 0 {
 			quarter = q.Period.Quarter.String()
 		}
-		var alerts []alertJSON
-		if tmpl == "dashboard" {
-			if alerts, err = s.alertsOf(c); err != nil {
-				return err
-			}
-		}
 		status := fiber.StatusOK
 		if errs != nil {
 			status = fiber.StatusUnprocessableEntity
@@ -109,7 +103,6 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		return s.render(c.Status(status), "board/"+tmpl, fiber.Map{"Title": title, "D": data, "Period": q.Period.String(),
 			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
 			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "CostMethod": report.CostMethod, "AllLines": allLines, "AllOutcomes": allOutcomes,
-			"Alerts": alerts,
-			"Q":      fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
+			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
 	}
 }

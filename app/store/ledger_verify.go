@@ -24,10 +24,14 @@ type LedgerStatus struct {
 	More     int64           `json:"more_findings,omitempty"`
 }
 
-// LedgerFinding is one way the ledger differs from its audit trail.
+// LedgerFinding is one way the ledger differs from its audit trail, or
+// one funding line and financial year whose rollup differs from the ledger
+// (then EntryID is 0 and FundingLineID and FinancialYear name them).
 type LedgerFinding struct {
-	EntryID int64  `json:"entry_id"`
-	Problem string `json:"problem"`
+	EntryID       int64  `json:"entry_id"`
+	FundingLineID int64  `json:"funding_line_id,omitempty"`
+	FinancialYear string `json:"financial_year,omitempty"`
+	Problem       string `json:"problem"`
 }
 
 const maxLedgerFindings = 50
@@ -259,4 +263,56 @@ func (l LedgerStatus) Summary() string {
 		return fmt.Sprintf("ledger OK: all %d spend entries match the audit trail", l.Entries)
 	}
 	return fmt.Sprintf("ledger DIFFERS from the audit trail: %d finding(s) over %d spend entries", int64(len(l.Findings))+l.More, l.Entries)
+}
+
+// yearlyRollupDrift compares spend_yearly with the ledger's own GROUP BY
+// and names each funding line, financial year, status and kind of entry
+// where they differ. The triggers keep the rollup exact; this finds a
+// rollup changed by someone able to write it anyway (the schema's owner).
+const yearlyRollupDrift = `
+	SELECT k.funding_line_id, k.financial_year || '-' || lpad(((k.financial_year + 1) % 100)::text, 2, '0') AS financial_year,
+		'the yearly rollup of funding line ' || coalesce(fl.code, '(none)') || ' for ' || k.financial_year || '-'
+			|| lpad(((k.financial_year + 1) % 100)::text, 2, '0') || ', ' || k.status || CASE WHEN k.reversal THEN ' reversals' ELSE ' entries' END
+			|| ', holds ' || coalesce(r.amount, 0) || ' in ' || coalesce(r.entries, 0) || ' entries; the ledger has '
+			|| coalesce(l.amount, 0) || ' in ' || coalesce(l.entries, 0) AS problem
+	FROM (SELECT * FROM spend_yearly WHERE entries <> 0 OR amount <> 0) r
+	FULL JOIN (SELECT funding_line_id, financial_year_of(incurred_on) AS financial_year, status, reverses_id IS NOT NULL AS reversal,
+			sum(amount) AS amount, count(*) AS entries
+		FROM spend_entries GROUP BY 1, 2, 3, 4) l USING (funding_line_id, financial_year, status, reversal)
+	CROSS JOIN LATERAL (SELECT coalesce(r.funding_line_id, l.funding_line_id) AS funding_line_id,
+		coalesce(r.financial_year, l.financial_year) AS financial_year, coalesce(r.status, l.status) AS status,
+		coalesce(r.reversal, l.reversal) AS reversal) k
+	LEFT JOIN funding_lines fl ON fl.id = k.funding_line_id
+	WHERE r.amount IS DISTINCT FROM l.amount OR r.entries IS DISTINCT FROM l.entries
+	ORDER BY k.funding_line_id, k.financial_year, k.status, k.reversal`
+
+// checkYearlyRollup adds to st a finding for each line and year whose
+// yearly rollup differs from the ledger, in tx's snapshot.
+func checkYearlyRollup(ctx context.Context, tx bun.IDB, st *LedgerStatus) error {
+	drift, err := yearlyRollupDriftIn(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, f := range drift {
+		if len(st.Findings) < maxLedgerFindings {
+			st.Findings = append(st.Findings, f)
+		} else {
+			st.More++
+		}
+	}
+	st.OK = st.OK && len(drift) == 0
+	return nil
+}
+
+func yearlyRollupDriftIn(ctx context.Context, db bun.IDB) ([]LedgerFinding, error) {
+	var drift []LedgerFinding
+	err := db.NewRaw(yearlyRollupDrift).Scan(ctx, &drift)
+	return drift, err
+}
+
+// YearlyRollupDrift lists the funding lines and years whose yearly rollup
+// differs from the ledger; empty when they agree.
+func (s *Store) YearlyRollupDrift(ctx context.Context) ([]LedgerFinding, error) {
+	drift, err := yearlyRollupDriftIn(ctx, s.db)
+	return drift, translate(err)
 }

@@ -103,6 +103,13 @@ func (s *Store) Verify(ctx context.Context, scope, trigger string, by *int64) (*
 		if err := checkLedger(ctx, tx, afterID, &ledger); err != nil {
 			return err
 		}
+		// The yearly rollup is checked whole, so only by a full run: an
+		// incremental run could not see a change to an earlier year's row.
+		if scope == VerifyFull {
+			if err := checkYearlyRollup(ctx, tx, &ledger); err != nil {
+				return err
+			}
+		}
 		if err := tx.NewRaw("SELECT coalesce(max(id), 0) FROM spend_entries").Scan(ctx, &run.ToEntryID); err != nil {
 			return err
 		}
