@@ -46,7 +46,11 @@ type spendRow struct {
 }
 
 func (s *Server) spendRows(c *fiber.Ctx, es []*models.SpendEntry) ([]spendRow, error) {
-	names, err := s.names(c)
+	lineIDs, orgIDs := make([]int64, len(es)), make([]int64, len(es))
+	for i, e := range es {
+		lineIDs[i], orgIDs[i] = e.FundingLineID, e.PayeeID
+	}
+	names, err := s.namesFor(c, lineIDs, orgIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +60,17 @@ func (s *Server) spendRows(c *fiber.Ctx, es []*models.SpendEntry) ([]spendRow, e
 		rows[i] = spendRow{spendJSON: toSpendJSON(e), Line: names.lines[e.FundingLineID], Payee: names.orgs[e.PayeeID], Mine: u != nil && e.RecordedBy == u.ID}
 	}
 	return rows, nil
+}
+
+// namesFor reads the codes and names of the lines and organisations a page
+// shows, and no others.
+func (s *Server) namesFor(c *fiber.Ctx, lineIDs, orgIDs []int64) (nameMaps, error) {
+	lines, err := s.store.LineCodes(c.UserContext(), lineIDs...)
+	if err != nil {
+		return nameMaps{}, err
+	}
+	orgs, err := s.store.OrganisationNames(c.UserContext(), orgIDs...)
+	return nameMaps{lines: lines, orgs: orgs}, err
 }
 
 type nameMaps struct {
@@ -91,11 +106,11 @@ func (s *Server) spendListPage(c *fiber.Ctx) error {
 	if errs != nil {
 		f = store.SpendFilter{Page: store.Page{Number: 1, PerPage: 50}}
 	}
-	es, total, err := s.store.SpendEntries(c.UserContext(), f)
+	ledger, err := s.store.SpendPage(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	rows, err := s.spendRows(c, es)
+	rows, err := s.spendRows(c, ledger.Entries)
 	if err != nil {
 		return err
 	}
@@ -123,9 +138,13 @@ func (s *Server) spendListPage(c *fiber.Ctx) error {
 			imports = append(imports, importRow{SpendImport: awaiting[i], PendingTotal: money(awaiting[i].PendingTotal)})
 		}
 	}
-	return s.render(c, "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Total": total, "Queue": others, "Imports": imports,
-		"Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"), "quarter": c.Query("quarter"),
-			"import_id": c.Query("import_id")}})
+	status := fiber.StatusOK
+	if errs != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return s.render(c.Status(status), "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Pager": ledgerPager(c, f.Page, ledger),
+		"Queue": others, "Imports": imports, "Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"),
+			"quarter": c.Query("quarter"), "import_id": c.Query("import_id"), "q": c.Query("q")}})
 }
 
 // spendForm is what the record-spend form shows: the lines with what remains.
