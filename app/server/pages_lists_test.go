@@ -195,3 +195,43 @@ func TestListsPaginateAndSearch(t *testing.T) {
 		t.Fatalf("a long search through the API: %+v", p)
 	}
 }
+
+// TestRecordSpendFormFindsLines: the record-spend form offers the active
+// lines its search finds, each with what remains, and the chosen line and
+// payee whatever the search; a search too long is refused beside it.
+func TestRecordSpendFormFindsLines(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("36500.00")
+	other := e.mustFixture("1000.00")
+	line, err := e.st.FundingLine(context.Background(), f.LineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
+	r := officer.request("GET", "/spend/new?line_q="+url.QueryEscape(strings.ToLower(line.Code)), nil)
+	e.mustStatus(r, 200)
+	selects := func(body []byte) (lines, payees string) {
+		m := regexp.MustCompile(`(?s)<select name="(funding_line_id|payee_id)".*?</select>`).FindAllStringSubmatch(string(body), -1)
+		if len(m) != 2 {
+			t.Fatalf("the form's selects: %d\n%s", len(m), body)
+		}
+		return m[0][0], m[1][0]
+	}
+	body, _ := selects(r.Body)
+	option := regexp.MustCompile(fmt.Sprintf(`<option value="%d"\s*>[^<]*£36,500.00 remaining`, f.LineID))
+	if !option.MatchString(body) || strings.Contains(body, fmt.Sprintf(`<option value="%d"`, other.LineID)) {
+		t.Fatalf("a search by code should offer that line with what remains, and not another:\n%s", body)
+	}
+	r = officer.request("GET", fmt.Sprintf("/spend/new?funding_line_id=%d&payee_id=%d&line_q=%s&payee_q=%s", other.LineID, other.RecipientID,
+		url.QueryEscape(line.Code), url.QueryEscape(unique("nobody"))), nil)
+	lines, payees := selects(r.Body)
+	if !strings.Contains(lines, fmt.Sprintf(`<option value="%d" selected>`, other.LineID)) ||
+		!strings.Contains(payees, fmt.Sprintf(`<option value="%d" selected>`, other.RecipientID)) || strings.Count(payees, "<option") != 2 {
+		t.Fatalf("the chosen line and payee are offered whatever the search:\n%s\n%s", lines, payees)
+	}
+	r = officer.request("GET", "/spend/new?line_q="+strings.Repeat("x", 101), nil)
+	e.mustStatus(r, 422)
+	if !strings.Contains(string(r.Body), "search with at most 100") {
+		t.Fatalf("a long line search:\n%s", r.Body)
+	}
+}
