@@ -252,6 +252,12 @@ type fundingLineQuery struct {
 	PerPage     int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
 }
 
+// pageQuery pages a list that has no filters of its own.
+type pageQuery struct {
+	Page    int `query:"page" doc:"page number from 1; follow next rather than counting"`
+	PerPage int `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
+}
+
 type organisationQuery struct {
 	Role    string `query:"role" doc:"funder, recipient or supplier"`
 	Q       string `query:"q" doc:"search the name, org-id, charity and company number (at most 100 characters; % and _ match themselves)"`

@@ -22,6 +22,7 @@ func (c *command) benchReport(args []string) error {
 	fyFlag := fs.String("fy", "2024-25", "the financial year to report; the data spans the two years before and after it")
 	runs := fs.Int("runs", 10, "runs of each measurement")
 	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs to this file")
+	listsOnly := fs.Bool("lists-only", false, "time only the list pages (/audit, /spend, the record-spend form, the funding-lines list, an award page)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +52,9 @@ func (c *command) benchReport(args []string) error {
 	srv, err := a.Server()
 	if err != nil {
 		return err
+	}
+	if *listsOnly {
+		return c.benchLists(a.Store, owner, srv, *runs)
 	}
 	stop, err := startProfile(*profile)
 	if err != nil {
