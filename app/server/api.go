@@ -130,22 +130,29 @@ func (s *Server) updateProgramme(c *fiber.Ctx) error {
 
 // Organisations.
 
-func (s *Server) listOrganisations(c *fiber.Ctx) error {
+// organisationFilter reads the list filters shared by the API and the web list.
+func organisationFilter(c *fiber.Ctx) (store.OrganisationFilter, error) {
 	var p models.Problems
-	f := store.OrganisationFilter{Role: c.Query("role"), Page: pageOf(c, &p)}
+	f := store.OrganisationFilter{Role: c.Query("role"), Search: querySearch(c, "q", &p), Page: pageOf(c, &p)}
 	switch f.Role {
 	case "", "funder", "recipient", "supplier":
 	default:
 		p.Add("role", "must be funder, recipient or supplier")
 	}
-	if err := p.Err(); err != nil {
+	return f, p.Err()
+}
+
+func (s *Server) listOrganisations(c *fiber.Ctx) error {
+	f, err := organisationFilter(c)
+	if err != nil {
 		return err
 	}
 	os, total, err := s.store.Organisations(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	out := list[organisationJSON]{Items: []organisationJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	out := list[organisationJSON]{Items: []organisationJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total,
+		Next: nextLink(c, f.Page, len(os), total)}
 	for _, o := range os {
 		out.Items = append(out.Items, toOrganisationJSON(o))
 	}
@@ -207,6 +214,7 @@ func fundingLineFilter(c *fiber.Ctx) (store.FundingLineFilter, error) {
 		ProgrammeID: queryID(c, "programme_id", &p),
 		Status:      models.FundingLineStatus(c.Query("status")),
 		Kind:        models.FundingLineKind(c.Query("kind")),
+		Search:      querySearch(c, "q", &p),
 		Page:        pageOf(c, &p),
 	}
 	if f.Status != "" && !f.Status.Valid() {
@@ -239,7 +247,8 @@ func (s *Server) listFundingLines(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := list[fundingLineJSON]{Items: []fundingLineJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	out := list[fundingLineJSON]{Items: []fundingLineJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total,
+		Next: nextLink(c, f.Page, len(fls), total)}
 	for _, fl := range fls {
 		t := totals[fl.ID]
 		out.Items = append(out.Items, toFundingLineJSON(fl, &t))

@@ -65,7 +65,8 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := list[auditEventJSON]{Items: []auditEventJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	out := list[auditEventJSON]{Items: []auditEventJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total,
+		Next: nextLink(c, f.Page, len(evs), total)}
 	for _, ev := range evs {
 		out.Items = append(out.Items, auditEventJSON{Seq: ev.Seq, OccurredAt: ev.OccurredAt, ActorID: ev.ActorID, Actor: ev.Actor,
 			Action: ev.Action, Entity: ev.Entity, EntityID: ev.EntityID, Before: rawOrNull(ev.Before), After: rawOrNull(ev.After),

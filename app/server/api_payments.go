@@ -21,7 +21,7 @@ func (s *Server) paymentRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/tranches/:id/withhold", Summary: "Withhold a due or claimed tranche, with a reason", Roles: writers, Request: models.TrancheStatusInput{}, Response: trancheJSON{}, Handler: s.moveTranche(models.TrancheWithheld)},
 		{Method: "POST", Path: "/api/v1/tranches/:id/release", Summary: "Release a withheld tranche back to due, with a reason", Roles: writers, Request: models.TrancheStatusInput{}, Response: trancheJSON{}, Handler: s.moveTranche(models.TrancheDue)},
 		{Method: "GET", Path: "/api/v1/payable-tranches", Summary: "Tranches a payment run may pay (due or claimed, outstanding, on approved awards of active lines, in no other run), soonest first", Roles: everyone, Query: payableQuery{}, Response: list[paymentJSON]{}, Handler: s.listPayableTranches},
-		{Method: "GET", Path: "/api/v1/payment-runs", Summary: "List payment runs, newest first", Roles: everyone, Response: list[paymentRunJSON]{}, Handler: s.listPaymentRuns},
+		{Method: "GET", Path: "/api/v1/payment-runs", Summary: "List payment runs, newest first", Roles: everyone, Query: pageQuery{}, Response: list[paymentRunJSON]{}, Handler: s.listPaymentRuns},
 		{Method: "POST", Path: "/api/v1/payment-runs", Summary: "Propose a payment run paying the tranches' outstanding amounts on pay_on (a second person approves it)", Roles: writers, Request: models.PaymentRunInput{}, Response: paymentRunJSON{}, Status: 201, Handler: s.proposePaymentRun},
 		{Method: "GET", Path: "/api/v1/payment-runs/:id", Summary: "Get a payment run with its payments", Roles: everyone, Response: paymentRunJSON{}, Handler: s.getPaymentRun},
 		{Method: "POST", Path: "/api/v1/payment-runs/:id/approve", Summary: "Approve a payment run (not your own; within your authority for its total): records an approved spend entry per payment, all or nothing", Roles: writers, Response: paymentRunJSON{}, Handler: s.decidePaymentRun(models.DecisionApproved)},
@@ -142,11 +142,17 @@ func (s *Server) listPayableTranches(c *fiber.Ctx) error {
 }
 
 func (s *Server) listPaymentRuns(c *fiber.Ctx) error {
-	runs, err := s.store.PaymentRuns(c.UserContext())
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	runs, total, err := s.store.PaymentRuns(c.UserContext(), pg)
 	if err != nil {
 		return err
 	}
-	out := list[paymentRunJSON]{Items: []paymentRunJSON{}, Page: 1, PerPage: len(runs), Total: len(runs)}
+	out := list[paymentRunJSON]{Items: []paymentRunJSON{}, Page: pg.Number, PerPage: pg.PerPage, Total: total,
+		Next: nextLink(c, pg, len(runs), total)}
 	for _, r := range runs {
 		out.Items = append(out.Items, toPaymentRunJSON(r, nil, s.today()))
 	}

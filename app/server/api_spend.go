@@ -59,8 +59,11 @@ type spendQuery struct {
 	To            string `query:"to" doc:"last date incurred, YYYY-MM-DD"`
 	FY            string `query:"fy" doc:"financial year, e.g. 2024-25"`
 	Quarter       string `query:"quarter" doc:"Q1 to Q4 of the financial year"`
-	Page          int    `query:"page"`
-	PerPage       int    `query:"per_page"`
+	Q             string `query:"q" doc:"search the description, reference, payee's name and line's code or title (at most 100 characters; % and _ match themselves)"`
+	After         string `query:"after" doc:"cursor: the entries after this one in the list's order (newest first); the next link carries it"`
+	Before        string `query:"before" doc:"cursor: the entries before this one; give after or before, not both"`
+	Page          int    `query:"page" doc:"page number from 1, used alone (offset) or with a cursor (numbering only); follow next rather than counting"`
+	PerPage       int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
 }
 
 // maxIdempotencyKey bounds the header so it cannot bloat the index.
@@ -113,7 +116,23 @@ func spendFilter(c *fiber.Ctx) (store.SpendFilter, error) {
 		PayeeID:       queryID(c, "payee_id", &p),
 		ImportID:      queryID(c, "import_id", &p),
 		Status:        models.SpendStatus(c.Query("status")),
+		Search:        querySearch(c, "q", &p),
 		Page:          pageOf(c, &p),
+	}
+	for _, k := range []struct {
+		name string
+		dst  **store.SpendCursor
+	}{{"after", &f.After}, {"before", &f.Before}} {
+		if v := c.Query(k.name); v != "" {
+			cur, ok := store.ParseSpendCursor(v)
+			if !ok {
+				p.Add(k.name, "is not a position in the ledger; follow the list's own links")
+			}
+			*k.dst = cur
+		}
+	}
+	if f.After != nil && f.Before != nil {
+		p.Add("before", "give after or before, not both")
 	}
 	if f.Status != "" && !f.Status.Valid() {
 		p.Add("status", "must be pending, approved or rejected")
@@ -161,12 +180,13 @@ func (s *Server) listSpend(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	es, total, err := s.store.SpendEntries(c.UserContext(), f)
+	l, err := s.store.SpendPage(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	out := list[spendJSON]{Items: []spendJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
-	for _, e := range es {
+	out := list[spendJSON]{Items: []spendJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: l.Count,
+		Next: ledgerPager(c, f.Page, l).Next}
+	for _, e := range l.Entries {
 		out.Items = append(out.Items, toSpendJSON(e))
 	}
 	return c.JSON(out)

@@ -179,9 +179,12 @@ func TestFinanceOfficersRecordAndApproveInABrowser(t *testing.T) {
 		}
 		return n
 	}
+	// The form opened from the line's page offers the line whatever else
+	// the shared database holds.
+	form := fmt.Sprintf("%s/spend/new?funding_line_id=%d&payee_id=%d", base, f.LineID, f.RecipientID)
 	fill := func(amount, purpose string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
-			chromedp.Navigate(base+"/spend/new"),
+			chromedp.Navigate(form),
 			chromedp.WaitVisible(`select[name="funding_line_id"]`),
 			chromedp.SetValue(`select[name="funding_line_id"]`, strconv.FormatInt(f.LineID, 10)),
 			chromedp.SetValue(`select[name="payee_id"]`, strconv.FormatInt(f.RecipientID, 10)),
@@ -194,7 +197,7 @@ func TestFinanceOfficersRecordAndApproveInABrowser(t *testing.T) {
 		)
 	}
 
-	if err := chromedp.Do(ctx, signIn(base, maker), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)), chromedp.Navigate(base+"/spend/new"),
+	if err := chromedp.Do(ctx, signIn(base, maker), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)), chromedp.Navigate(form),
 		chromedp.WaitReady(chromedp.CSS(lineOption))); err != nil {
 		t.Fatalf("the record-spend form: %v", err)
 	}
@@ -255,7 +258,7 @@ func TestFinanceOfficersRecordAndApproveInABrowser(t *testing.T) {
 		t.Fatalf("the refusal reads %q (%v); it must name the budget and the shortfall", refusal, err)
 	}
 	entryOnPage(t, ctx, "Pending")
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/spend/new"), chromedp.WaitReady(chromedp.CSS(lineOption))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(form), chromedp.WaitReady(chromedp.CSS(lineOption))); err != nil {
 		t.Fatal(err)
 	}
 	if option, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(lineOption))); err != nil || !strings.Contains(option, "£35,250.00 remaining") {

@@ -247,12 +247,20 @@ type fundingLineQuery struct {
 	Status      string `query:"status"`
 	Kind        string `query:"kind"`
 	FY          string `query:"fy" doc:"financial year, e.g. 2024-25"`
-	Page        int    `query:"page"`
-	PerPage     int    `query:"per_page"`
+	Q           string `query:"q" doc:"search the code, title, tender reference and programme (at most 100 characters; % and _ match themselves)"`
+	Page        int    `query:"page" doc:"page number from 1; follow next rather than counting"`
+	PerPage     int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
+}
+
+// pageQuery pages a list that has no filters of its own.
+type pageQuery struct {
+	Page    int `query:"page" doc:"page number from 1; follow next rather than counting"`
+	PerPage int `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
 }
 
 type organisationQuery struct {
 	Role    string `query:"role" doc:"funder, recipient or supplier"`
-	Page    int    `query:"page"`
-	PerPage int    `query:"per_page"`
+	Q       string `query:"q" doc:"search the name, org-id, charity and company number (at most 100 characters; % and _ match themselves)"`
+	Page    int    `query:"page" doc:"page number from 1; follow next rather than counting"`
+	PerPage int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
 }

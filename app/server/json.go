@@ -206,10 +206,12 @@ func optDate(t *time.Time) *Date {
 	return &d
 }
 
-// list is a page of items.
+// list is a page of items. Total counts the whole filtered list; Next is
+// the link to the following page, absent on the last.
 type list[T any] struct {
-	Items   []T `json:"items"`
-	Page    int `json:"page"`
-	PerPage int `json:"per_page"`
-	Total   int `json:"total"`
+	Items   []T    `json:"items"`
+	Page    int    `json:"page"`
+	PerPage int    `json:"per_page"`
+	Total   int    `json:"total"`
+	Next    string `json:"next,omitempty" doc:"the next page's path and query; absent on the last page"`
 }

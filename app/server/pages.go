@@ -34,11 +34,16 @@ func (s *Server) linesPage(c *fiber.Ctx) error {
 	if errs != nil {
 		f = store.FundingLineFilter{Page: store.Page{Number: 1, PerPage: 50}}
 	}
-	f.Page.PerPage = store.MaxPerPage
 	fls, total, err := s.store.FundingLines(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
+	budget, err := s.store.FundingLinesBudget(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	pg := numberedPager(c, "funding lines", f.Page, len(fls), total)
+	pg.Amount = moneyOf(budget)
 	totals, err := s.totalsOf(c, fls)
 	if err != nil {
 		return err
@@ -64,9 +69,9 @@ func (s *Server) linesPage(c *fiber.Ctx) error {
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
-	return s.render(c.Status(status), "lines/list", fiber.Map{"Title": "Funding lines", "Rows": rows, "Total": total, "Errors": errs,
+	return s.render(c.Status(status), "lines/list", fiber.Map{"Title": "Funding lines", "Rows": rows, "Pager": pg, "Errors": errs,
 		"Programmes": progs, "Statuses": models.AllFundingLineStatuses(),
-		"Q": fiber.Map{"programme_id": c.Query("programme_id"), "status": c.Query("status"), "kind": c.Query("kind"), "fy": c.Query("fy")}})
+		"Q": fiber.Map{"programme_id": c.Query("programme_id"), "status": c.Query("status"), "kind": c.Query("kind"), "fy": c.Query("fy"), "q": c.Query("q")}})
 }
 
 func (s *Server) linePage(c *fiber.Ctx) error { return s.lineShowWith(c, lineView{}) }
@@ -327,9 +332,22 @@ func (s *Server) programmesPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) organisationsPage(c *fiber.Ctx) error {
-	os, _, err := s.store.Organisations(c.UserContext(), store.OrganisationFilter{})
+	f, ferr := organisationFilter(c)
+	errs, err := formErrors(ferr)
 	if err != nil {
 		return err
 	}
-	return s.render(c, "orgs/organisations", fiber.Map{"Title": "Organisations", "Orgs": os})
+	if errs != nil {
+		f = store.OrganisationFilter{Page: store.Page{Number: 1, PerPage: 50}}
+	}
+	os, total, err := s.store.Organisations(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if errs != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return s.render(c.Status(status), "orgs/organisations", fiber.Map{"Title": "Organisations", "Orgs": os, "Errors": errs,
+		"Pager": numberedPager(c, "organisations", f.Page, len(os), total), "Q": fiber.Map{"role": c.Query("role"), "q": c.Query("q")}})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -134,14 +133,12 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 	for _, k := range []string{"actor", "action", "entity", "entity_id", "from", "to", "per_page"} {
 		q[k] = c.Query(k)
 	}
-	page := max(f.Page.Number, 1)
-	pages := (total + f.Page.PerPage - 1) / f.Page.PerPage
 	status := fiber.StatusOK
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
-	return s.render(c.Status(status), "audit/list", fiber.Map{"Title": "Audit trail", "Verified": verified, "Busy": c.Query("busy") != "", "Rows": rows, "Total": total,
-		"Errors": errs, "Q": q, "Page": page, "Pages": pages, "Prev": strconv.Itoa(page - 1), "Next": strconv.Itoa(page + 1)})
+	return s.render(c.Status(status), "audit/list", fiber.Map{"Title": "Audit trail", "Verified": verified, "Busy": c.Query("busy") != "", "Rows": rows,
+		"Pager": numberedPager(c, "events", f.Page, len(rows), total), "Errors": errs, "Q": q})
 }
 
 // verifyNowPage checks the whole chain and ledger at once, keeps the run

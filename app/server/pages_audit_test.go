@@ -63,7 +63,7 @@ func TestAuditPage(t *testing.T) {
 	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d", f.LineID), nil)
 	e.mustStatus(r, 200)
 	seqs := auditSeqs(r.Body)
-	if len(seqs) != 7 || !strings.Contains(string(r.Body), "7 events") {
+	if len(seqs) != 7 || !strings.Contains(string(r.Body), "Events 1–7 of 7.") {
 		t.Fatalf("the line's events: %v\n%s", seqs, r.Body)
 	}
 	if !slices.IsSortedFunc(seqs, func(a, b string) int { return cmp.Compare(atoi(t, b), atoi(t, a)) }) {
@@ -94,7 +94,8 @@ func TestAuditPage(t *testing.T) {
 		t.Fatalf("a bad date should be explained beside its field:\n%s", r.Body)
 	}
 	r = auditor.request("GET", fmt.Sprintf("/audit?entity=funding_line&entity_id=%d&per_page=3&page=3", f.LineID), nil)
-	if got := auditSeqs(r.Body); len(got) != 1 || got[0] != seqs[6] || !strings.Contains(string(r.Body), "page 3 of 3") {
+	if got := auditSeqs(r.Body); len(got) != 1 || got[0] != seqs[6] || !strings.Contains(string(r.Body), "Events 7 of 7") ||
+		!strings.Contains(string(r.Body), `rel="prev"`) || strings.Contains(string(r.Body), `rel="next"`) {
 		t.Fatalf("second page: %v\n%s", got, r.Body)
 	}
 

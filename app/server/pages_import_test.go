@@ -137,7 +137,7 @@ func TestSpendImportDecisionPages(t *testing.T) {
 	}
 	// The ledger filtered by the import keeps the import when filtered again.
 	r = admin.request("GET", fmt.Sprintf("/spend?import_id=%d&status=approved", id), nil)
-	if !strings.Contains(string(r.Body), "<p>2 entries.</p>") || !strings.Contains(string(r.Body), fmt.Sprintf(`name="import_id" value="%d"`, id)) {
+	if !strings.Contains(string(r.Body), "Entries 1–2 of 2,") || !strings.Contains(string(r.Body), fmt.Sprintf(`name="import_id" value="%d"`, id)) {
 		t.Fatalf("the ledger filtered by import should list its 2 entries and keep the filter:\n%s", r.Body)
 	}
 	// Each entry's page links its import and shows the import's events.

@@ -6,12 +6,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
 // awardOption and trancheOption are the record-spend form's choices: the
-// chosen line's approved awards (every active line's before one is
-// chosen) and their tranches not yet paid or withheld.
+// chosen line's approved awards and their tranches not yet paid or
+// withheld.
 type awardOption struct {
 	ID, LineID      int64
 	Reference, Line string
@@ -117,7 +118,12 @@ func (s *Server) paymentRunsPage(c *fiber.Ctx) error {
 // paymentRunsShow lists the runs and the tranches a new run may pay, with
 // the proposal form (and its problems beside the fields).
 func (s *Server) paymentRunsShow(c *fiber.Ctx, in models.PaymentRunInput, errs map[string]string) error {
-	runs, err := s.store.PaymentRuns(c.UserContext())
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if p.Err() != nil {
+		pg = store.Page{Number: 1, PerPage: 50}
+	}
+	runs, total, err := s.store.PaymentRuns(c.UserContext(), pg)
 	if err != nil {
 		return err
 	}
@@ -144,7 +150,8 @@ func (s *Server) paymentRunsShow(c *fiber.Ctx, in models.PaymentRunInput, errs m
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
-	return s.render(c.Status(status), "payments/runs", fiber.Map{"Title": "Payment runs", "Runs": rows, "Payable": payments,
+	return s.render(c.Status(status), "payments/runs", fiber.Map{"Title": "Payment runs", "Runs": rows,
+		"Pager": numberedPager(c, "payment runs", pg, len(rows), total), "Payable": payments,
 		"In": in, "Chosen": chosen, "Errors": errs})
 }
 

@@ -46,7 +46,11 @@ type spendRow struct {
 }
 
 func (s *Server) spendRows(c *fiber.Ctx, es []*models.SpendEntry) ([]spendRow, error) {
-	names, err := s.names(c)
+	lineIDs, orgIDs := make([]int64, len(es)), make([]int64, len(es))
+	for i, e := range es {
+		lineIDs[i], orgIDs[i] = e.FundingLineID, e.PayeeID
+	}
+	names, err := s.namesFor(c, lineIDs, orgIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +60,17 @@ func (s *Server) spendRows(c *fiber.Ctx, es []*models.SpendEntry) ([]spendRow, e
 		rows[i] = spendRow{spendJSON: toSpendJSON(e), Line: names.lines[e.FundingLineID], Payee: names.orgs[e.PayeeID], Mine: u != nil && e.RecordedBy == u.ID}
 	}
 	return rows, nil
+}
+
+// namesFor reads the codes and names of the lines and organisations a page
+// shows, and no others.
+func (s *Server) namesFor(c *fiber.Ctx, lineIDs, orgIDs []int64) (nameMaps, error) {
+	lines, err := s.store.LineCodes(c.UserContext(), lineIDs...)
+	if err != nil {
+		return nameMaps{}, err
+	}
+	orgs, err := s.store.OrganisationNames(c.UserContext(), orgIDs...)
+	return nameMaps{lines: lines, orgs: orgs}, err
 }
 
 type nameMaps struct {
@@ -91,11 +106,11 @@ func (s *Server) spendListPage(c *fiber.Ctx) error {
 	if errs != nil {
 		f = store.SpendFilter{Page: store.Page{Number: 1, PerPage: 50}}
 	}
-	es, total, err := s.store.SpendEntries(c.UserContext(), f)
+	ledger, err := s.store.SpendPage(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	rows, err := s.spendRows(c, es)
+	rows, err := s.spendRows(c, ledger.Entries)
 	if err != nil {
 		return err
 	}
@@ -123,16 +138,41 @@ func (s *Server) spendListPage(c *fiber.Ctx) error {
 			imports = append(imports, importRow{SpendImport: awaiting[i], PendingTotal: money(awaiting[i].PendingTotal)})
 		}
 	}
-	return s.render(c, "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Total": total, "Queue": others, "Imports": imports,
-		"Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"), "quarter": c.Query("quarter"),
-			"import_id": c.Query("import_id")}})
+	status := fiber.StatusOK
+	if errs != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return s.render(c.Status(status), "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Pager": ledgerPager(c, f.Page, ledger),
+		"Queue": others, "Imports": imports, "Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"),
+			"quarter": c.Query("quarter"), "import_id": c.Query("import_id"), "q": c.Query("q")}})
 }
 
-// spendForm is what the record-spend form shows: the lines with what remains.
+// pickerSize bounds the lines and payees the record-spend form offers at
+// once; a search narrows them.
+const pickerSize = 20
+
+// spendForm is what the record-spend form shows: the active lines matching
+// the line search (line_q) with what remains on each, the organisations
+// matching the payee search (payee_q), and the chosen line and payee
+// always. It reads the figures of the lines offered only.
 func (s *Server) spendForm(c *fiber.Ctx, in models.SpendInput, errs map[string]string) error {
-	fls, _, err := s.store.FundingLines(c.UserContext(), store.FundingLineFilter{Status: models.StatusActive})
+	ctx := c.UserContext()
+	var p models.Problems
+	lineQ, payeeQ := querySearch(c, "line_q", &p), querySearch(c, "payee_q", &p)
+	for _, fe := range p {
+		if errs == nil {
+			errs = map[string]string{}
+		}
+		errs[fe.Field] = fe.Message
+	}
+	fls, lineCount, err := s.store.FundingLines(ctx, store.FundingLineFilter{Status: models.StatusActive, Search: lineQ, Page: store.Page{Number: 1, PerPage: pickerSize}})
 	if err != nil {
 		return err
+	}
+	if in.FundingLineID > 0 && !slices.ContainsFunc(fls, func(fl *models.FundingLine) bool { return fl.ID == in.FundingLineID }) {
+		if fl, err := s.store.FundingLine(ctx, in.FundingLineID); err == nil && fl.Status == models.StatusActive {
+			fls = append([]*models.FundingLine{fl}, fls...)
+		}
 	}
 	totals, err := s.totalsOf(c, fls)
 	if err != nil {
@@ -148,13 +188,21 @@ func (s *Server) spendForm(c *fiber.Ctx, in models.SpendInput, errs map[string]s
 		t := totals[fl.ID]
 		lines = append(lines, lineOption{ID: fl.ID, Code: fl.Code, Title: fl.Title, Remaining: money(t.Remaining()), Spent: money(t.Spent)})
 	}
-	orgs, _, err := s.store.Organisations(c.UserContext(), store.OrganisationFilter{})
+	orgs, orgCount, err := s.store.Organisations(ctx, store.OrganisationFilter{Search: payeeQ, Page: store.Page{Number: 1, PerPage: pickerSize}})
 	if err != nil {
 		return err
 	}
-	awards, tranches, err := s.spendFormAwards(c, in.FundingLineID)
-	if err != nil {
-		return err
+	if in.PayeeID > 0 && !slices.ContainsFunc(orgs, func(o *models.Organisation) bool { return o.ID == in.PayeeID }) {
+		if o, err := s.store.Organisation(ctx, in.PayeeID); err == nil {
+			orgs = append([]*models.Organisation{o}, orgs...)
+		}
+	}
+	var awards []awardOption
+	var tranches []trancheOption
+	if in.FundingLineID > 0 { // the awards of the chosen line only
+		if awards, tranches, err = s.spendFormAwards(c, in.FundingLineID); err != nil {
+			return err
+		}
 	}
 	status := fiber.StatusOK
 	if errs != nil {
@@ -162,13 +210,19 @@ func (s *Server) spendForm(c *fiber.Ctx, in models.SpendInput, errs map[string]s
 	}
 	return s.render(c.Status(status), "spend/form", fiber.Map{"Title": "Record spend", "In": in, "Errors": errs, "Lines": lines,
 		"Orgs": orgs, "Categories": models.SpendCategories, "Awards": awards, "Tranches": tranches,
-		"AwardID": derefID(in.AwardID), "TrancheID": derefID(in.TrancheID)})
+		"AwardID": derefID(in.AwardID), "TrancheID": derefID(in.TrancheID), "LineQ": lineQ, "PayeeQ": payeeQ,
+		"MoreLines": max(lineCount-pickerSize, 0), "MoreOrgs": max(orgCount-pickerSize, 0)})
 }
 
+// spendNewPage draws the form with the line (from a line's page) and
+// payee named in the query chosen.
 func (s *Server) spendNewPage(c *fiber.Ctx) error {
 	in := models.SpendInput{}
 	if id, err := models.ParseID(c.Query("funding_line_id")); err == nil {
 		in.FundingLineID = id
+	}
+	if id, err := models.ParseID(c.Query("payee_id")); err == nil {
+		in.PayeeID = id
 	}
 	return s.spendForm(c, in, nil)
 }

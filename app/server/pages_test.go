@@ -118,7 +118,7 @@ func TestProgrammeOrganisationAndAwardForms(t *testing.T) {
 		t.Fatalf("the org-id error belongs beside the org-id:\n%s", r.Body)
 	}
 	e.mustStatus(b.request("POST", "/organisations/new", url.Values{"name": {"Good Charity"}, "org_id": {"gb-chc-1077811"}, "is_recipient": {"on"}}), 303)
-	if r := b.request("GET", "/organisations", nil); !strings.Contains(string(r.Body), "GB-CHC-1077811") {
+	if r := b.request("GET", "/organisations?q=gb-chc-1077811", nil); !strings.Contains(string(r.Body), "GB-CHC-1077811") {
 		t.Fatal("the org-id should be stored in canonical form")
 	}
 

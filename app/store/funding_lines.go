@@ -177,6 +177,7 @@ type FundingLineFilter struct {
 	Status      models.FundingLineStatus
 	Kind        models.FundingLineKind
 	Year        *models.FinancialYear
+	Search      string // in the code, title, tender reference or programme's name or code
 	Page        Page
 }
 
@@ -184,20 +185,37 @@ type FundingLineFilter struct {
 func (s *Store) FundingLines(ctx context.Context, f FundingLineFilter) ([]*models.FundingLine, int, error) {
 	var fls []*models.FundingLine
 	q := s.db.NewSelect().Model(&fls).Order("code")
-	if f.ProgrammeID != 0 {
-		q = q.Where("programme_id = ?", f.ProgrammeID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Kind != "" {
-		q = q.Where("kind = ?", f.Kind)
-	}
-	if f.Year != nil {
-		q = q.Where("starts_on <= ? AND ends_on >= ?", f.Year.End(), f.Year.Start())
-	}
+	lineWhere(q, f)
 	total, err := f.Page.apply(q).ScanAndCount(ctx)
 	return fls, int(total), translate(err)
+}
+
+// FundingLinesBudget is the total budget of the lines f selects (all pages).
+func (s *Store) FundingLinesBudget(ctx context.Context, f FundingLineFilter) (decimal.Decimal, error) {
+	var sum decimal.Decimal
+	q := s.db.NewSelect().TableExpr("funding_lines").ColumnExpr("coalesce(sum(budget), 0)")
+	lineWhere(q, f)
+	return sum, translate(q.Scan(ctx, &sum))
+}
+
+// lineWhere adds f's conditions (not its paging) to a query on funding_lines.
+func lineWhere(q *bun.SelectQuery, f FundingLineFilter) {
+	if f.ProgrammeID != 0 {
+		q.Where("programme_id = ?", f.ProgrammeID)
+	}
+	if f.Status != "" {
+		q.Where("status = ?", f.Status)
+	}
+	if f.Kind != "" {
+		q.Where("kind = ?", f.Kind)
+	}
+	if f.Year != nil {
+		q.Where("starts_on <= ? AND ends_on >= ?", f.Year.End(), f.Year.Start())
+	}
+	if strings.TrimSpace(f.Search) != "" {
+		q.Where(`(code ILIKE ?0 OR title ILIKE ?0 OR tender_reference ILIKE ?0
+			OR programme_id IN (SELECT id FROM programmes WHERE name ILIKE ?0 OR code ILIKE ?0))`, containsPattern(f.Search))
+	}
 }
 
 // LineTotals returns the money figures of each funding line asked for.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -57,8 +58,9 @@ func (s *Store) Organisation(ctx context.Context, id int64) (*models.Organisatio
 
 // OrganisationFilter narrows a list of organisations.
 type OrganisationFilter struct {
-	Role string // "funder", "recipient", "supplier" or ""
-	Page Page
+	Role   string // "funder", "recipient", "supplier" or ""
+	Search string // in the name, org-id, charity or company number
+	Page   Page
 }
 
 // Organisations lists organisations by name, with the total before paging.
@@ -72,6 +74,9 @@ func (s *Store) Organisations(ctx context.Context, f OrganisationFilter) ([]*mod
 		q = q.Where("is_recipient")
 	case "supplier":
 		q = q.Where("is_supplier")
+	}
+	if strings.TrimSpace(f.Search) != "" {
+		q = q.Where("(name ILIKE ?0 OR org_id ILIKE ?0 OR charity_number ILIKE ?0 OR company_number ILIKE ?0)", containsPattern(f.Search))
 	}
 	total, err := f.Page.apply(q).ScanAndCount(ctx)
 	return os, int(total), translate(err)

@@ -323,14 +323,21 @@ func (s *Store) PaymentRun(ctx context.Context, id int64) (*models.PaymentRun, e
 	return run, translate(err)
 }
 
-// PaymentRuns lists runs, newest first, with their payments.
-func (s *Store) PaymentRuns(ctx context.Context) ([]*models.PaymentRun, error) {
+// PaymentRuns lists one page of runs, newest first, with their payments,
+// and the count of all runs.
+func (s *Store) PaymentRuns(ctx context.Context, pg Page) ([]*models.PaymentRun, int, error) {
 	var runs []*models.PaymentRun
-	if err := s.db.NewSelect().Model(&runs).ColumnExpr("payment_run.*").Order("id DESC").Limit(500).Scan(ctx); err != nil {
-		return nil, translate(err)
+	total, err := pg.apply(s.db.NewSelect().Model(&runs).ColumnExpr("payment_run.*").Order("id DESC")).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, translate(err)
 	}
+	return runs, int(total), s.fillRunItems(ctx, runs)
+}
+
+// fillRunItems reads the payments of the runs.
+func (s *Store) fillRunItems(ctx context.Context, runs []*models.PaymentRun) error {
 	if len(runs) == 0 {
-		return runs, nil
+		return nil
 	}
 	ids := make([]int64, len(runs))
 	byID := map[int64]*models.PaymentRun{}
@@ -340,10 +347,10 @@ func (s *Store) PaymentRuns(ctx context.Context) ([]*models.PaymentRun, error) {
 	var items []*models.PaymentRunItem
 	if err := s.db.NewSelect().Model(&items).ColumnExpr("payment_run_item.*").
 		Where("payment_run_id = ANY(?)", pgdialect.Array(ids)).Order("id").Scan(ctx); err != nil {
-		return nil, translate(err)
+		return translate(err)
 	}
 	for _, it := range items {
 		byID[it.PaymentRunID].Items = append(byID[it.PaymentRunID].Items, it)
 	}
-	return runs, nil
+	return nil
 }

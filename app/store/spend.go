@@ -342,40 +342,25 @@ func (s *Store) SpendEntry(ctx context.Context, id int64) (*models.SpendEntry, e
 }
 
 // SpendFilter narrows a list of spend entries; dates are inclusive.
+// Search finds text in the entry's description or reference, its payee's
+// name, or its line's code or title (LIKE's wildcards taken literally).
 type SpendFilter struct {
 	FundingLineID, AwardID, PayeeID, ImportID int64
 	Status                                    models.SpendStatus
 	From, To                                  *time.Time
+	Search                                    string
+	After, Before                             *SpendCursor // keyset paging; see SpendPage
 	Page                                      Page
 }
 
-// SpendEntries lists entries, newest first, with the total before paging.
+// SpendEntries lists entries, newest first, with the count of the whole
+// filtered list.
 func (s *Store) SpendEntries(ctx context.Context, f SpendFilter) ([]*models.SpendEntry, int, error) {
-	var es []*models.SpendEntry
-	q := s.db.NewSelect().Model(&es).Order("incurred_on DESC", "id DESC")
-	if f.FundingLineID != 0 {
-		q = q.Where("funding_line_id = ?", f.FundingLineID)
+	l, err := s.SpendPage(ctx, f)
+	if err != nil {
+		return nil, 0, err
 	}
-	if f.AwardID != 0 {
-		q = q.Where("award_id = ?", f.AwardID)
-	}
-	if f.PayeeID != 0 {
-		q = q.Where("payee_id = ?", f.PayeeID)
-	}
-	if f.ImportID != 0 {
-		q = q.Where("import_id = ?", f.ImportID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.From != nil {
-		q = q.Where("incurred_on >= ?", *f.From)
-	}
-	if f.To != nil {
-		q = q.Where("incurred_on <= ?", *f.To)
-	}
-	total, err := f.Page.apply(q).ScanAndCount(ctx)
-	return es, int(total), translate(err)
+	return l.Entries, l.Count, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"granttrack/app/bench"
+	"granttrack/app/server"
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -20,6 +22,7 @@ func (c *command) benchReport(args []string) error {
 	fyFlag := fs.String("fy", "2024-25", "the financial year to report; the data spans the two years before and after it")
 	runs := fs.Int("runs", 10, "runs of each measurement")
 	profile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs to this file")
+	listsOnly := fs.Bool("lists-only", false, "time only the list pages (/audit, /spend, the record-spend form, the funding-lines list, an award page)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +53,9 @@ func (c *command) benchReport(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *listsOnly {
+		return c.benchLists(a.Store, owner, srv, *runs)
+	}
 	stop, err := startProfile(*profile)
 	if err != nil {
 		return err
@@ -75,5 +81,24 @@ func (c *command) benchReport(args []string) error {
 		fmt.Fprintln(c.stdout, t)
 	}
 	fmt.Fprintf(c.stdout, "  %s / raw: %.1fx (goal: at most 2x)\n", alerts[1].Name, float64(alerts[1].Median())/float64(alerts[0].Median()))
+	return c.benchLists(a.Store, owner, srv, *runs)
+}
+
+// benchLists times the pages that grow with the data (issue 15) on the same
+// data set, each against the raw SQL of its figures.
+func (c *command) benchLists(st, owner *store.Store, srv *server.Server, runs int) error {
+	if err := bench.SeedListData(c.ctx, st, owner); err != nil {
+		return err
+	}
+	timings, err := bench.Lists(c.ctx, st, srv, runs)
+	if err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(timings); i += 2 {
+		raw, page := timings[i], timings[i+1]
+		fmt.Fprintln(c.stdout, raw)
+		fmt.Fprintln(c.stdout, page)
+		fmt.Fprintf(c.stdout, "  %s / raw: %.1fx (goal: median at most 50 ms, at most 2x raw)\n", page.Name, float64(page.Median())/float64(raw.Median()))
+	}
 	return nil
 }

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
+
+	"granttrack/app/store"
+	"granttrack/models"
+)
+
+// pager is where a page sits in its list, as every list shows it
+// ("Entries 51–100 of 131"), with the whole filtered list's money (not the
+// page's) and the links to the pages either side, "" at either end. The
+// "pager" template draws it.
+type pager struct {
+	Noun        string
+	First, Last int // positions of the page's first and last items, from 1
+	Total       int
+	Amount      *Money
+	Prev, Next  string
+	FirstPage   string // the list's first page, for a page past its end
+}
+
+// Past says the page starts after the list's end (a stale or typed link).
+func (p pager) Past() bool { return p.Total > 0 && p.First > p.Total }
+
+// numberedPager is the pager of an offset-paged list (a small one): page
+// pg of total items, shown items on this page.
+func numberedPager(c *fiber.Ctx, noun string, pg store.Page, shown, total int) pager {
+	n := max(pg.Number, 1)
+	p := pager{Noun: noun, Total: total, First: (n-1)*pg.PerPage + 1, FirstPage: pageLink(c, 1, "", "")}
+	p.Last = p.First + shown - 1
+	if n > 1 {
+		p.Prev = pageLink(c, min(n-1, max((total+pg.PerPage-1)/pg.PerPage, 1)), "", "")
+	}
+	if p.Last < total && shown > 0 {
+		p.Next = pageLink(c, n+1, "", "")
+	}
+	return p
+}
+
+// ledgerPager is the pager of the keyset-paged ledger: the page number
+// travels with the cursor only to number the rows.
+func ledgerPager(c *fiber.Ctx, pg store.Page, l *store.SpendList) pager {
+	n := max(pg.Number, 1)
+	amount := money(l.Amount)
+	p := pager{Noun: "entries", Total: l.Count, Amount: &amount, First: (n-1)*pg.PerPage + 1, FirstPage: pageLink(c, 1, "", "")}
+	p.Last = p.First + len(l.Entries) - 1
+	if l.Prev != nil {
+		p.Prev = pageLink(c, n-1, "before", l.Prev.String())
+		if n-1 <= 1 {
+			p.Prev = pageLink(c, 1, "", "")
+		}
+	}
+	if l.Next != nil {
+		p.Next = pageLink(c, n+1, "after", l.Next.String())
+	}
+	return p
+}
+
+// nextLink is the link to the page after page pg of an offset-paged list,
+// "" on its last page.
+func nextLink(c *fiber.Ctx, pg store.Page, shown, total int) string {
+	return numberedPager(c, "", pg, shown, total).Next
+}
+
+// pageLink is the request's own path and query with page n (and a
+// cursor, when key is set) in place of its paging.
+func pageLink(c *fiber.Ctx, n int, key, cursor string) string {
+	args := fiber.AcquireArgs()
+	defer fiber.ReleaseArgs(args)
+	c.Request().URI().QueryArgs().CopyTo(args)
+	for _, k := range []string{"page", "after", "before"} {
+		args.Del(k)
+	}
+	if n > 1 {
+		args.Set("page", strconv.Itoa(n))
+		if key != "" {
+			args.Set(key, cursor)
+		}
+	}
+	if args.Len() == 0 {
+		return c.Path()
+	}
+	return c.Path() + "?" + args.String()
+}
+
+// querySearch reads a search box's text; text that could not have been
+// typed, or longer than store.MaxSearch, is a problem on the field.
+func querySearch(c *fiber.Ctx, name string, p *models.Problems) string {
+	v := c.Query(name)
+	if msg := store.SearchProblem(v); msg != "" {
+		p.Add(name, "%s", msg)
+		return ""
+	}
+	return v
+}
+
+// moneyOf is an amount as the pages show it, by reference for optional
+// figures.
+func moneyOf(d decimal.Decimal) *Money {
+	m := money(d)
+	return &m
+}
