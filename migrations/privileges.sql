@@ -184,3 +184,7 @@ GRANT SELECT, INSERT ON payment_run_items TO :"app";
 GRANT UPDATE (spend_entry_id, confirmed_on, confirmed_amount) ON payment_run_items TO :"app";
 GRANT EXECUTE ON FUNCTION tranche_paid(bigint) TO :"app";
 GRANT EXECUTE ON FUNCTION payment_run_total(bigint) TO :"app";
+-- Org-id registers (org_id_registered): the copy of the local-authority-eng
+-- register that organisations' GB-LAE codes are checked against, read by
+-- the trigger (which runs as the application) and by nothing else.
+GRANT SELECT ON local_authority_eng TO :"app";
