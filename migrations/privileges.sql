@@ -137,6 +137,9 @@ GRANT SELECT ON spend_monthly TO :"app";
 
 -- Office holders' expenses for the publishing pack: recorded once, read.
 GRANT SELECT, INSERT ON office_holder_expenses TO :"app";
+-- Each is then decided once by a second person (or withdrawn by its
+-- recorder): office_holder_expenses_append_only checks the decision.
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON office_holder_expenses TO :"app";
 
 -- Outcomes: indicators and their readings, corrected by new revisions.
 GRANT SELECT, INSERT ON indicators TO :"app";

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -135,12 +136,25 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 		return "no column " + col
 	}
 	// Expenses claimed by the office holders, one in July.
-	_, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\r\n"+
+	es, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\r\n"+
 		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-04,travel,Rail fare to the APCC conference,86.40\r\n"+
 		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-18,subsistence,\"Dinner, booked via pa.office@example.org\",31.75\r\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-25,travel,Claimed twice,86.40\r\n"+
 		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-07-02,travel,Taxi,12.00\r\n"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A second officer approves them, but the one claimed twice, which is
+	// rejected and so not published.
+	second := models.Actor{UserID: checker, Label: "finance2@granttrack.example", Role: models.RoleFinanceOfficer}
+	for _, e := range es {
+		to, reason := models.DecisionApproved, ""
+		if e.Description == "Claimed twice" {
+			to, reason = models.DecisionRejected, "Claimed twice"
+		}
+		if _, err := st.DecideOfficeHolderExpense(ctx, second, e.ID, to, reason); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A sole trader paid over £500, with contact and bank details typed
 	// into the description.
@@ -170,6 +184,9 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 		if tb.Paragraph != "1(d)" || len(tb.Rows) != 2 || cell(tb, 0, "office_holder") != "Alex Morgan (fictional)" || cell(tb, 0, "amount") != "86.40" ||
 			cell(tb, 1, "description") != "Dinner, booked via [redacted e-mail address]" {
 			t.Fatalf("June's expenses, named, with the e-mail cut out: %+v", tb)
+		}
+		if strings.Contains(fmt.Sprint(tb.Rows), "Claimed twice") {
+			t.Fatalf("a rejected expense is not published: %+v", tb.Rows)
 		}
 	})
 	t.Run("Paragraph3fGrants", func(t *testing.T) {
