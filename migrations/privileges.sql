@@ -137,6 +137,9 @@ GRANT SELECT ON spend_monthly TO :"app";
 
 -- Office holders' expenses for the publishing pack: recorded once, read.
 GRANT SELECT, INSERT ON office_holder_expenses TO :"app";
+-- Each is then decided once by a second person (or withdrawn by its
+-- recorder): office_holder_expenses_append_only checks the decision.
+GRANT UPDATE (status, decided_by, decided_at, decision_reason) ON office_holder_expenses TO :"app";
 
 -- Outcomes: indicators and their readings, corrected by new revisions.
 GRANT SELECT, INSERT ON indicators TO :"app";
@@ -192,3 +195,7 @@ GRANT SELECT, INSERT ON indicator_revisions TO :"app";
 -- The yearly rollup, like the monthly one, is written only by its triggers,
 -- which run as the owner (SECURITY DEFINER): the application reads it.
 GRANT SELECT ON spend_yearly TO :"app";
+-- Org-id registers (org_id_registered): the copy of the local-authority-eng
+-- register that organisations' GB-LAE codes are checked against, read by
+-- the trigger (which runs as the application) and by nothing else.
+GRANT SELECT ON local_authority_eng TO :"app";

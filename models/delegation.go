@@ -33,6 +33,9 @@ const (
 	DecisionAccountGrant          DecisionKind = "account_grant"
 	DecisionContractBandException DecisionKind = "contract_band_exception"
 	DecisionPaymentRun            DecisionKind = "payment_run"
+	// DecisionOfficeHolderExpense approves an allowance paid to an office
+	// holder for expenses before it is published.
+	DecisionOfficeHolderExpense DecisionKind = "office_holder_expense"
 )
 
 // AllDecisionKinds returns every kind of decision, in the order the scheme
@@ -41,7 +44,7 @@ func AllDecisionKinds() []DecisionKind {
 	return []DecisionKind{DecisionSpend, DecisionLineApproval, DecisionLineActivation, DecisionAward, DecisionAwardVariation,
 		DecisionAwardCancellation, DecisionReservationConversion, DecisionBudgetReprofile, DecisionBudgetVirementWithinProgramme,
 		DecisionBudgetVirementAcrossProgrammes, DecisionBudgetIncrease, DecisionDelegationChange, DecisionAccountGrant, DecisionContractBandException,
-		DecisionPaymentRun}
+		DecisionPaymentRun, DecisionOfficeHolderExpense}
 }
 
 // Valid reports whether k is a known kind of decision.

@@ -24,14 +24,27 @@ type OfficeHolderExpense struct {
 	Amount       decimal.Decimal `bun:"amount,type:numeric(15,2)" json:"amount"`
 	RecordedBy   int64           `bun:"recorded_by" json:"recorded_by"`
 	RecordedAt   time.Time       `bun:"recorded_at,nullzero,default:now()" json:"recorded_at"`
+	// Status is pending until a second person approves or rejects it
+	// (decision kind office_holder_expense); only approved expenses are
+	// published.
+	Status         DecisionStatus `bun:"status,nullzero,default:'pending'" json:"status"`
+	DecidedBy      *int64         `bun:"decided_by" json:"decided_by"`
+	DecidedAt      *time.Time     `bun:"decided_at" json:"decided_at"`
+	DecisionReason *string        `bun:"decision_reason" json:"decision_reason"`
 }
 
 // OfficeHolderExpenseColumns is the column layout of an expenses CSV file.
 var OfficeHolderExpenseColumns = []string{"office_holder", "office", "incurred_on", "category", "description", "amount"}
 
-// OfficeHolderExpenseRow is one row of an expenses CSV file, as text.
+// OfficeHolderExpenseRow is one expense as typed: a row of an expenses CSV
+// file, or the JSON API's and the web form's input.
 type OfficeHolderExpenseRow struct {
-	OfficeHolder, Office, IncurredOn, Category, Description, Amount string
+	OfficeHolder string `json:"office_holder" form:"office_holder"`
+	Office       string `json:"office" form:"office"`
+	IncurredOn   string `json:"incurred_on" form:"incurred_on"`
+	Category     string `json:"category" form:"category"`
+	Description  string `json:"description" form:"description"`
+	Amount       string `json:"amount" form:"amount"`
 }
 
 // Validate checks a row and returns it as an expense; EINVALID naming each

@@ -3,6 +3,7 @@ package export
 import (
 	"bufio"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ commodity 1,000.00 GBP
 type hledgerWriter struct {
 	w        *bufio.Writer
 	accounts map[string]bool
+	payees   map[string]bool
 	lines    []store.LineBudget
 	written  int
 }
@@ -58,7 +60,7 @@ type hledgerWriter struct {
 func newHledgerWriter(w io.Writer) (RowWriter, error) {
 	bw := bufio.NewWriter(w)
 	_, err := bw.WriteString(hledgerHeader)
-	return &hledgerWriter{w: bw, accounts: map[string]bool{}}, err
+	return &hledgerWriter{w: bw, accounts: map[string]bool{}, payees: map[string]bool{}}, err
 }
 
 // hledgerExpense and hledgerCreditor are the accounts an entry posts to.
@@ -89,7 +91,10 @@ func (h *hledgerWriter) Row(r store.LedgerRow) error {
 	if r.ReversalReason != nil {
 		tags = append(tags, "reason:"+hledgerTag(*r.ReversalReason))
 	}
-	desc := strings.ReplaceAll(hledgerText(r.Payee), "|", "/")
+	// hledger reads the payee as the description up to "|".
+	payee := strings.ReplaceAll(hledgerText(r.Payee), "|", "/")
+	h.payees[payee] = true
+	desc := payee
 	if d := hledgerText(r.Description); d != "" {
 		desc += " | " + d
 	}
@@ -128,8 +133,8 @@ const hledgerBudget = "equity:budget"
 
 // Close writes each funding line's budget as a periodic transaction on the
 // line's first day (hledger bal --budget compares it with the spend),
-// declares every account used, so that hledger check accounts (and
-// hledger -s) hold, and ends with what the journal holds.
+// declares every account and payee used, so that hledger check accounts
+// and payees (and hledger -s) hold, and ends with what the journal holds.
 func (h *hledgerWriter) Close(m *Manifest) error {
 	for _, l := range h.lines {
 		expense := hledgerExpense(l.Programme, l.FundingLine)
@@ -148,6 +153,9 @@ func (h *hledgerWriter) Close(m *Manifest) error {
 	slices.Sort(accounts)
 	for _, a := range accounts {
 		h.w.WriteString("account " + a + "\n")
+	}
+	for _, p := range slices.Sorted(maps.Keys(h.payees)) {
+		h.w.WriteString("payee " + p + "\n")
 	}
 	h.w.WriteString("\n; " + strconv.Itoa(h.written) + " approved entries; approved total " + m.Approved + " GBP.\n; audit head seq " +
 		strconv.FormatInt(m.AuditSeq, 10) + " hash " + m.AuditHash + "\n")

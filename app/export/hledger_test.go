@@ -66,8 +66,8 @@ func TestLedgerHledger(t *testing.T) {
 	b := mustBooks(t, st, "HL")
 	mustLookalikes(t, st, b, "HL")
 	path, m := exportFile(t, st, export.FormatHledger)
-	// In date order, every account and the commodity declared.
-	tool(t, "hledger", "hledger", "-f", path, "check", "ordereddates", "accounts")
+	// In date order, every account, payee and the commodity declared.
+	tool(t, "hledger", "hledger", "-f", path, "check", "ordereddates", "accounts", "payees")
 	tool(t, "hledger", "hledger", "-s", "-f", path, "bal")
 	file, err := os.ReadFile(path)
 	if err != nil {

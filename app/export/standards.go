@@ -301,6 +301,13 @@ func opt(s *string) string {
 	return *s
 }
 
+// GrantID is the 360Giving identifier of the grant an award makes: the
+// publisher's prefix and the award's reference. The 360Giving package,
+// grants.csv and spend-over-500.csv all name a grant by it.
+func (p Publisher) GrantID(awardReference string) string {
+	return p.ThreeSixtyGivingPrefix + "-" + awardReference
+}
+
 // toGrant360 describes an award as a 360Giving grant with its payments.
 func toGrant360(pub Publisher, a store.AwardRecord, payments []transaction360) grant360 {
 	desc := a.Purpose
@@ -311,7 +318,7 @@ func toGrant360(pub Publisher, a store.AwardRecord, payments []transaction360) g
 		desc = a.LineTitle
 	}
 	g := grant360{
-		ID: pub.ThreeSixtyGivingPrefix + "-" + a.Reference, Title: a.LineTitle + ": " + a.RecipientName, Description: desc,
+		ID: pub.GrantID(a.Reference), Title: a.LineTitle + ": " + a.RecipientName, Description: desc,
 		Currency: "GBP", AmountAwarded: amount(a.Amount), AmountDisbursed: amount(a.ApprovedSpend),
 		AwardDate:    a.AwardedOn.Format(models.DateLayout),
 		PlannedDates: []event360{{StartDate: a.StartsOn.Format(models.DateLayout), EndDate: a.EndsOn.Format(models.DateLayout)}},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,8 @@ type Pack struct {
 	AuditSeq    int64
 	AuditHash   string
 	GeneratedAt time.Time
+	// Publisher names the grants by their 360Giving identifiers.
+	Publisher Publisher
 }
 
 // Missing is a required field left empty in one item of the pack.
@@ -90,12 +93,19 @@ func ParseMonth(s string) (from, to time.Time, err error) {
 }
 
 // Transparency reads the pack for month (2024-06) and lists what is missing.
-func Transparency(ctx context.Context, st *store.Store, month string) (*Pack, error) {
+// WithPublisher gives the 360Giving prefix that names each grant in
+// grants.csv and spend-over-500.csv; without one the pack lists the
+// identifiers as missing.
+func Transparency(ctx context.Context, st *store.Store, month string, opts ...Option) (*Pack, error) {
 	from, to, err := ParseMonth(month)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pack{Month: from.Format("2006-01"), From: from, To: to, GeneratedAt: time.Now().UTC()}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p := &Pack{Month: from.Format("2006-01"), From: from, To: to, GeneratedAt: time.Now().UTC(), Publisher: o.publisher}
 	head, err := st.ReadSnapshot(ctx, func(ctx context.Context, st *store.Store, _ store.ChainHead) error {
 		var err error
 		if p.Grants, err = st.PublishableAwards(ctx, store.AwardFilter{From: &from, To: &to, Kinds: grantKinds}); err != nil {
@@ -124,6 +134,9 @@ func blank(s *string) bool { return s == nil || strings.TrimSpace(*s) == "" }
 
 func (p *Pack) missing() []Missing {
 	var out []Missing
+	if p.grantIDs() == nil && (len(p.Grants) > 0 || slices.ContainsFunc(p.Spend, func(e store.PublishedSpend) bool { return PaymentKind(e) == PaymentGrant })) {
+		out = append(out, Missing{FileGrants, "each grant (set GRANTTRACK_360GIVING_PREFIX)", "grant_id"})
+	}
 	for _, a := range p.Grants {
 		item := "grant " + a.Reference + " to " + a.RecipientName
 		if strings.TrimSpace(a.Purpose) == "" {
@@ -151,6 +164,38 @@ func (p *Pack) missing() []Missing {
 		}
 	}
 	return out
+}
+
+// What each row of spend-over-500.csv is (its payment_kind). Paragraph
+// 3(g) asks for expenditure over £500; the Local Government Transparency
+// Code expects every payment over £500, grants included, so the file lists
+// payments of grants as well and says which they are.
+const (
+	PaymentGrant    = "grant_payment"    // against an award on a grant or allocation line
+	PaymentContract = "contract_payment" // on a contract line
+	PaymentOther    = "other_spend"      // on a grant or allocation line, against no award
+)
+
+// PaymentKind is what a published spend entry pays: PaymentGrant,
+// PaymentContract or PaymentOther.
+func PaymentKind(e store.PublishedSpend) string {
+	switch {
+	case e.LineKind == models.KindContract:
+		return PaymentContract
+	case e.Award != nil && slices.Contains(grantKinds, e.LineKind):
+		return PaymentGrant
+	}
+	return PaymentOther
+}
+
+// grantIDs returns the 360Giving identifier of a grant by its award's
+// reference, or nil while the publisher's prefix is unset or the old
+// placeholder.
+func (p *Pack) grantIDs() func(reference string) string {
+	if pre := p.Publisher.ThreeSixtyGivingPrefix; pre == "" || pre == Placeholder360Prefix {
+		return nil
+	}
+	return p.Publisher.GrantID
 }
 
 // Column is one column of a pack table; money columns are never passed
@@ -208,23 +253,33 @@ func (p *Pack) tables() ([]Table, []Redaction) {
 	for _, e := range p.Expenses {
 		expenses.Rows = append(expenses.Rows, []string{e.OfficeHolder, e.Office, day(e.IncurredOn), e.Category, e.Description, models.FormatMoney(e.Amount)})
 	}
+	grantID := func(reference string) string {
+		if id := p.grantIDs(); id != nil {
+			return id(reference)
+		}
+		return ""
+	}
 	grants := Table{File: FileGrants, Title: "Crime and disorder reduction grants", Paragraph: "3(f)",
-		Columns: text("award_reference", "awarded_on", "funding_line", "programme", "funder", "recipient", "recipient_org_id", "amount",
+		Columns: text("grant_id", "award_reference", "awarded_on", "funding_line", "programme", "funder", "recipient", "recipient_org_id", "amount",
 			"purpose", "conditions", "crime_reduction_reason", "starts_on", "ends_on", "decision_record", "decision_record_url")}
 	for _, a := range p.Grants {
-		grants.Rows = append(grants.Rows, []string{a.Reference, day(a.AwardedOn), a.LineCode, a.ProgrammeName, a.FunderName, a.RecipientName,
+		grants.Rows = append(grants.Rows, []string{grantID(a.Reference), a.Reference, day(a.AwardedOn), a.LineCode, a.ProgrammeName, a.FunderName, a.RecipientName,
 			optText(a.RecipientOrg), models.FormatMoney(a.Amount), a.Purpose, optText(a.Conditions), optText(a.CrimeReductionReason),
 			day(a.StartsOn), day(a.EndsOn), optText(a.DecisionRecord), optText(a.DecisionRecordURL)})
 	}
 	spend := Table{File: FileSpend, Title: "Spend over £500", Paragraph: "3(g)",
-		Columns: text("entry_id", "incurred_on", "funding_line", "award", "payee", "payee_org_id", "amount", "category", "purpose",
+		Columns: text("entry_id", "incurred_on", "payment_kind", "grant_id", "funding_line", "award", "payee", "payee_org_id", "amount", "category", "purpose",
 			"vfm_reason", "reference", "description", "reverses_entry")}
 	for _, e := range p.Spend {
 		rev := ""
 		if e.ReversesID != nil {
 			rev = strconv.FormatInt(*e.ReversesID, 10)
 		}
-		spend.Rows = append(spend.Rows, []string{strconv.FormatInt(e.ID, 10), day(e.IncurredOn), e.FundingLine, optText(e.Award), e.Payee,
+		kind, id := PaymentKind(e), ""
+		if kind == PaymentGrant {
+			id = grantID(*e.Award)
+		}
+		spend.Rows = append(spend.Rows, []string{strconv.FormatInt(e.ID, 10), day(e.IncurredOn), kind, id, e.FundingLine, optText(e.Award), e.Payee,
 			optText(e.PayeeOrg), models.FormatMoney(e.Amount), e.Category, e.Purpose, e.VFMReason, e.Reference, e.Description, rev})
 	}
 	contracts := Table{File: FileContracts, Title: "Contracts over £10,000", Paragraph: "4(b)",

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -45,7 +48,7 @@ func transparencyPack(t *testing.T, st *store.Store) {
 		recorded_by, decided_by, decided_at) VALUES (?, ?, 500.00, '2024-06-16', 'other', 'approved', ?, ?, now())`, lineID, galop, maker, checker)
 	must(err)
 
-	p, err := export.Transparency(ctx, st, "2024-06")
+	p, err := export.Transparency(ctx, st, "2024-06", export.WithPublisher(testPublisher))
 	must(err)
 	if len(p.Grants) != 1 || p.Grants[0].Reference != "MOPAC-HC-2024-003" || len(p.Contracts) != 0 || p.AuditSeq == 0 {
 		t.Fatalf("June 2024: grants %+v contracts %+v", p.Grants, p.Contracts)
@@ -69,7 +72,8 @@ func transparencyPack(t *testing.T, st *store.Store) {
 	must(p.WriteCSV(export.FileGrants, &grants))
 	rows, err := csv.NewReader(&grants).ReadAll()
 	must(err)
-	if len(rows) != 2 || rows[0][0] != "award_reference" || rows[1][7] != "5000.00" || rows[1][8] != `'=HYPERLINK("http://evil")` {
+	if len(rows) != 2 || rows[0][0] != "grant_id" || rows[1][0] != "360G-mopactest-MOPAC-HC-2024-003" || rows[0][1] != "award_reference" ||
+		rows[1][8] != "5000.00" || rows[1][9] != `'=HYPERLINK("http://evil")` {
 		t.Fatalf("grants.csv: %q", rows)
 	}
 	if err := p.WriteCSV("ledger.csv", &bytes.Buffer{}); models.ErrorCode(err) != models.ENOTFOUND {
@@ -83,7 +87,7 @@ func transparencyPack(t *testing.T, st *store.Store) {
 		t.Fatalf("index.html:\n%s", html)
 	}
 
-	april, err := export.Transparency(ctx, st, "2024-04")
+	april, err := export.Transparency(ctx, st, "2024-04", export.WithPublisher(testPublisher))
 	must(err)
 	var contracts bytes.Buffer
 	must(april.WriteCSV(export.FileContracts, &contracts))
@@ -132,12 +136,25 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 		return "no column " + col
 	}
 	// Expenses claimed by the office holders, one in July.
-	_, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\r\n"+
+	es, err := st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader("office_holder,office,incurred_on,category,description,amount\r\n"+
 		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-04,travel,Rail fare to the APCC conference,86.40\r\n"+
 		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-18,subsistence,\"Dinner, booked via pa.office@example.org\",31.75\r\n"+
+		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-06-25,travel,Claimed twice,86.40\r\n"+
 		"Alex Morgan (fictional),Deputy Mayor for Policing and Crime,2024-07-02,travel,Taxi,12.00\r\n"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A second officer approves them, but the one claimed twice, which is
+	// rejected and so not published.
+	second := models.Actor{UserID: checker, Label: "finance2@granttrack.example", Role: models.RoleFinanceOfficer}
+	for _, e := range es {
+		to, reason := models.DecisionApproved, ""
+		if e.Description == "Claimed twice" {
+			to, reason = models.DecisionRejected, "Claimed twice"
+		}
+		if _, err := st.DecideOfficeHolderExpense(ctx, second, e.ID, to, reason); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A sole trader paid over £500, with contact and bank details typed
 	// into the description.
@@ -157,7 +174,7 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 	if _, err := st.ApproveSpend(ctx, models.Actor{UserID: checker, Label: "finance2@granttrack.example", Role: models.RoleFinanceOfficer}, e.ID); err != nil {
 		t.Fatal(err)
 	}
-	p, err := export.Transparency(ctx, st, "2024-06")
+	p, err := export.Transparency(ctx, st, "2024-06", export.WithPublisher(testPublisher))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +184,9 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 		if tb.Paragraph != "1(d)" || len(tb.Rows) != 2 || cell(tb, 0, "office_holder") != "Alex Morgan (fictional)" || cell(tb, 0, "amount") != "86.40" ||
 			cell(tb, 1, "description") != "Dinner, booked via [redacted e-mail address]" {
 			t.Fatalf("June's expenses, named, with the e-mail cut out: %+v", tb)
+		}
+		if strings.Contains(fmt.Sprint(tb.Rows), "Claimed twice") {
+			t.Fatalf("a rejected expense is not published: %+v", tb.Rows)
 		}
 	})
 	t.Run("Paragraph3fGrants", func(t *testing.T) {
@@ -204,6 +224,58 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 		if cell(tb, row, "payee") != export.WithheldName || strings.Contains(desc, "7946") || strings.Contains(desc, "@") ||
 			strings.Contains(desc, "12-34-56") || strings.Contains(desc, "12345678") || cell(tb, row, "purpose") != "Facilitation of a victims' workshop" {
 			t.Fatalf("the sole trader's name and details should be withheld: payee %q, description %q", cell(tb, row, "payee"), desc)
+		}
+	})
+	t.Run("Paragraph3gSaysWhatEachPaymentIs", func(t *testing.T) {
+		tb := table(t, p, export.FileSpend)
+		kinds := map[string]int{}
+		var grantIDs []string
+		for i := range tb.Rows {
+			kind, id, award := cell(tb, i, "payment_kind"), cell(tb, i, "grant_id"), cell(tb, i, "award")
+			kinds[kind]++
+			if (kind == export.PaymentGrant) != (id != "") || (id != "" && id != testPublisher.GrantID(award)) {
+				t.Errorf("row %d: a grant payment, and only one, names its grant: kind %q grant_id %q award %q", i+1, kind, id, award)
+			}
+			if kind == export.PaymentGrant {
+				grantIDs = append(grantIDs, id)
+			}
+		}
+		// June 2024: the demo's contract payment (25,000.01) and grant
+		// payment (9,250.00); the legacy 750.00 and the sole trader's
+		// 640.00 are on a grant line against no award.
+		if kinds[export.PaymentGrant] != 1 || kinds[export.PaymentContract] != 1 || kinds[export.PaymentOther] != 2 {
+			t.Fatalf("payment kinds %v in %+v", kinds, tb.Rows)
+		}
+		// The grant's identifier is the one grants.csv (of the month it was
+		// awarded) and the 360Giving package give it.
+		pkg, _ := exportPackage(t, st, export.Format360Giving, export.Filter{})
+		for _, id := range grantIDs {
+			var awardedOn time.Time
+			if err := st.DB().NewRaw("SELECT awarded_on FROM awards WHERE reference = ?", strings.TrimPrefix(id, testPublisher.ThreeSixtyGivingPrefix+"-")).
+				Scan(ctx, &awardedOn); err != nil {
+				t.Fatal(err)
+			}
+			then, err := export.Transparency(ctx, st, awardedOn.Format("2006-01"), export.WithPublisher(testPublisher))
+			if err != nil {
+				t.Fatal(err)
+			}
+			grants, found := table(t, then, export.FileGrants), false
+			for i := range grants.Rows {
+				found = found || cell(grants, i, "grant_id") == id
+			}
+			if !found || !bytes.Contains(pkg, []byte(`"id":"`+id+`"`)) && !bytes.Contains(pkg, []byte(`"id": "`+id+`"`)) {
+				t.Errorf("%s: in grants.csv of %s %v; in the 360Giving package %v", id, then.Month, found, bytes.Contains(pkg, []byte(id)))
+			}
+		}
+		// Without the publisher's 360Giving prefix the identifiers are
+		// blank, and the pack says they are missing.
+		bare, err := export.Transparency(ctx, st, "2024-06")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cell(table(t, bare, export.FileGrants), 0, "grant_id"); got != "" ||
+			!slices.ContainsFunc(bare.Missing, func(m export.Missing) bool { return m.Field == "grant_id" }) {
+			t.Fatalf("no prefix: grant_id %q, missing %v", got, bare.Missing)
 		}
 	})
 	t.Run("Paragraph4bContractsOver10000", func(t *testing.T) {

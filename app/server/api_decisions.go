@@ -142,6 +142,7 @@ var approvalPaths = map[string]string{
 	"delegation_change":       "/api/v1/delegation-changes/%d/approve",
 	"contract_band_exception": "/api/v1/band-exceptions/%d/approve",
 	"payment_run":             "/api/v1/payment-runs/%d/approve",
+	"office_holder_expense":   "/api/v1/office-holder-expenses/%d/approve",
 }
 
 func toApprovalJSON(a store.Approval) approvalJSON {

@@ -272,15 +272,24 @@ func (s *Server) readConfirmations(c *fiber.Ctx) (*store.ConfirmationReport, err
 	}
 	defer f.Close()
 	report, err := s.store.ConfirmPayments(c.UserContext(), actorOf(c), f)
-	var ie *store.ImportError
-	if errors.As(err, &ie) {
-		me := &models.Error{Code: models.EINVALID, Message: "Nothing was read back: the file has problems, listed by line."}
-		for _, r := range ie.Rows {
-			me.Fields = append(me.Fields, models.FieldError{Field: "file", Message: r.Where() + ": " + strings.TrimSpace(r.Field+" "+r.Message)})
-		}
-		return nil, me
+	if err != nil {
+		return nil, fileProblems(err, "Nothing was read back: the file has problems, listed by line.")
 	}
-	return report, err
+	return report, nil
+}
+
+// fileProblems turns an *store.ImportError into EINVALID with each problem,
+// by line, on the field file; other errors pass through.
+func fileProblems(err error, message string) error {
+	var ie *store.ImportError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	me := &models.Error{Code: models.EINVALID, Message: message}
+	for _, r := range ie.Rows {
+		me.Fields = append(me.Fields, models.FieldError{Field: "file", Message: r.Where() + ": " + strings.TrimSpace(r.Field+" "+r.Message)})
+	}
+	return me
 }
 
 func (s *Server) confirmPayments(c *fiber.Ctx) error {

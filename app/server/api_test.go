@@ -347,6 +347,11 @@ var roleMatrix = map[string]string{
 
 	// The background verification's runs are the auditors'.
 	"GET /api/v1/audit/verification": "A---U", "POST /api/v1/audit/verification": "A---U",
+
+	// Office holders' expenses: the finance roles record and decide them; anyone reads them.
+	"GET /api/v1/office-holder-expenses": "AOMBU", "POST /api/v1/office-holder-expenses": "-OM--",
+	"POST /api/v1/office-holder-expenses/import": "-OM--", "POST /api/v1/office-holder-expenses/:id/approve": "-OM--",
+	"POST /api/v1/office-holder-expenses/:id/reject": "-OM--", "POST /api/v1/office-holder-expenses/:id/withdraw": "-OM--",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.

@@ -26,6 +26,9 @@ func TestIdempotencyKeyOnEveryCreatingRoute(t *testing.T) {
 			fmt.Sprintf(`{"recipient_id": %d, "reference": "IDEM-OTHER", "amount": "11.00", "awarded_on": "2024-04-02", "starts_on": "2024-04-02", "ends_on": "2024-06-30"}`, f.RecipientID)},
 		{"Reservation", fmt.Sprintf("/api/v1/funding-lines/%d/reservations", f.LineID), "reservations",
 			`{"amount": "5.00", "purpose": "Tender", "expected_on": "2024-07-01"}`, `{"amount": "6.00", "purpose": "Tender", "expected_on": "2024-07-01"}`},
+		{"OfficeHolderExpense", "/api/v1/office-holder-expenses", "office_holder_expenses",
+			fmt.Sprintf(`{"office_holder": "Alex Morgan (fictional)", "office": "Deputy Mayor", "incurred_on": "2024-06-04", "category": "travel", "description": %q, "amount": "86.40"}`, unique("Rail ")),
+			`{"office_holder": "Alex Morgan (fictional)", "office": "Deputy Mayor", "incurred_on": "2024-06-04", "category": "travel", "amount": "99.00"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -470,6 +470,27 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/withdraw", bx), map[string]any{"reason": "Proposed twice"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/band-exceptions/%d/withdraw", missing), map[string]any{"reason": "Gone"})
 
+	// Office holders' expenses: recorded one by one or as a CSV, each
+	// decided by someone else.
+	expense := map[string]any{"office_holder": "Alex Morgan (fictional)", "office": "Deputy Mayor", "incurred_on": "2024-06-04",
+		"category": "travel", "description": "Rail fare", "amount": "86.40"}
+	ox := id(call(fo, "POST", "/api/v1/office-holder-expenses", expense))
+	call(fo, "POST", "/api/v1/office-holder-expenses", map[string]any{"office_holder": "", "amount": "1.001"})
+	call(bm, "GET", "/api/v1/office-holder-expenses?fy=2024-25", nil)
+	call(bm, "GET", "/api/v1/office-holder-expenses?fy=2024", nil)
+	note("POST", "/api/v1/office-holder-expenses/import", e.upload(models.RoleFinanceOfficer, "/api/v1/office-holder-expenses/import", "expenses.csv", "text/csv",
+		[]byte("office_holder,office,incurred_on,category,description,amount\nAlex Morgan (fictional),Deputy Mayor,2024-06-18,subsistence,Dinner,31.75\n")))
+	note("POST", "/api/v1/office-holder-expenses/import", e.upload(models.RoleFinanceOfficer, "/api/v1/office-holder-expenses/import", "expenses.csv", "text/csv",
+		[]byte("office_holder,office,incurred_on,category,description,amount\n,Deputy Mayor,2024-13-01,travel,Bad,1.001\n")))
+	call(fo, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/approve", ox), nil)
+	call(fm, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/approve", ox), nil)
+	ox = id(call(fo, "POST", "/api/v1/office-holder-expenses", expense))
+	call(fm, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/reject", ox), map[string]any{"reason": "No receipt"})
+	call(fm, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/reject", ox), map[string]any{"reason": "Again"})
+	ox = id(call(fo, "POST", "/api/v1/office-holder-expenses", expense))
+	call(fo, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/withdraw", ox), map[string]any{"reason": "Recorded twice"})
+	call(fo, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/withdraw", missing), map[string]any{"reason": "Gone"})
+
 	// Budgets by financial year: a draft's profile is replaced; an approved
 	// line's is proposed as a re-profiling (202), decided by someone else.
 	bl := id(call(fo, "POST", "/api/v1/funding-lines", map[string]any{"code": unique("OAB"), "title": "Profiled line", "kind": "grant",

@@ -59,6 +59,8 @@ func (s *Server) webDecision(ctx context.Context, a models.Actor, entity string,
 		_, err = s.store.DecideBandException(ctx, a, id, to, reason)
 	case "payment_run":
 		_, err = s.store.DecidePaymentRun(ctx, a, id, to, reason)
+	case "office_holder_expense":
+		_, err = s.store.DecideOfficeHolderExpense(ctx, a, id, to, reason)
 	case "budget_change":
 		switch to {
 		case models.DecisionApproved:

@@ -143,6 +143,7 @@ func (s *Server) registerWeb() {
 	s.registerSpendPages()
 	s.registerFormPages()
 	s.registerTransparencyPages()
+	s.registerExpensePages()
 	s.registerAuditPages()
 	s.registerDecisionPages()
 	s.registerPeoplePages()

@@ -14,7 +14,7 @@ import (
 // and who proposed it, with enough to decide without opening it.
 type Approval struct {
 	Kind            models.DecisionKind `bun:"kind" json:"decision_kind"`
-	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, award_variation, budget_change, delegation_change, account_grant, contract_band_exception, payment_run
+	Entity          string              `bun:"entity" json:"entity"` // spend_entry, spend_import, line_decision, award, award_variation, budget_change, delegation_change, account_grant, contract_band_exception, payment_run, office_holder_expense
 	ID              int64               `bun:"id" json:"id"`
 	Title           string              `bun:"title" json:"title"`
 	Reference       string              `bun:"reference" json:"reference"`
@@ -110,6 +110,12 @@ var approvalSources = []string{
 	FROM payment_runs r CROSS JOIN LATERAL (SELECT count(*)::int AS n, coalesce(sum(amount), 0) AS total
 		FROM payment_run_items WHERE payment_run_id = r.id) i
 	WHERE r.status = 'pending'`,
+	// Office holders' expenses, one by one: the expense's amount.
+	`SELECT 'office_holder_expense', 'office_holder_expense', x.id,
+		x.office_holder || ', ' || x.office || ': ' || x.category || CASE WHEN x.description <> '' THEN ', ' || x.description ELSE '' END ||
+			' (' || x.incurred_on || ')',
+		'', x.amount, NULL::bigint, '', x.recorded_by, x.recorded_at, 0, 1, NULL::text, x.amount
+	FROM office_holder_expenses x WHERE x.status = 'pending'`,
 }
 
 // approvalsFor is every pending decision the user ?0 may take, with the

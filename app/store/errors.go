@@ -120,6 +120,11 @@ var constraintErrors = map[string]struct {
 	"payment_runs_decided_once":        {models.ECONFLICT, "", "a payment run is decided once and never changed or deleted"},
 	"payment_run_paid_in_full":         {models.ECONFLICT, "", "approving a payment run records an approved spend entry for every payment in it"},
 	"payment_runs_maker_checker":       {models.EFORBIDDEN, "", "a payment run is approved or rejected by someone other than its proposer, and withdrawn only by them"},
+	// Office holders' expenses (expenses.go).
+	"office_holder_expenses_decided_once": {models.ECONFLICT, "", "an office holder's expense is recorded pending, then decided once by someone else, and never otherwise changed"},
+	"office_holder_expenses_append_only":  {models.ECONFLICT, "", "office holders' expenses are never deleted"},
+	// Org-ids (models.NormaliseOrgID holds the same rule in Go).
+	"org_id_registered": {models.EINVALID, "org_id", "is not in its register: a GB-LAE code must be in the local-authority-eng register, a GB-COH number 8 digits or a Companies House prefix and 6 digits"},
 }
 
 // decisionRules are assert_decision_authority's refusals, by the constraint

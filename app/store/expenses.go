@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
 	"granttrack/models"
@@ -69,9 +71,15 @@ func (s *Store) ImportOfficeHolderExpenses(ctx context.Context, actor models.Act
 	if len(out) == 0 {
 		return nil, models.Errorf(models.EINVALID, "The file holds no expenses.")
 	}
-	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		for _, e := range out {
-			e.RecordedBy = actor.UserID
+	return out, s.RecordOfficeHolderExpenses(ctx, actor, out...)
+}
+
+// RecordOfficeHolderExpenses records validated expenses, all or nothing,
+// each pending a second person's decision and with its audit event.
+func (s *Store) RecordOfficeHolderExpenses(ctx context.Context, actor models.Actor, es ...*models.OfficeHolderExpense) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for _, e := range es {
+			e.RecordedBy, e.Status = actor.UserID, models.DecisionPending
 			if _, err := tx.NewInsert().Model(e).Returning("*").Exec(ctx); err != nil {
 				return err
 			}
@@ -81,13 +89,72 @@ func (s *Store) ImportOfficeHolderExpenses(ctx context.Context, actor models.Act
 		}
 		return nil
 	})
-	return out, err
 }
 
-// OfficeHolderExpenses lists the expenses incurred between from and to
-// (inclusive), by day and id.
+// DecideOfficeHolderExpense approves or rejects (with a reason) a pending
+// expense, as someone other than its recorder with authority for its
+// amount in the scheme of delegation, or withdraws it as its recorder.
+// ENOTFOUND, ECONFLICT when it is already decided, EFORBIDDEN as decide.
+func (s *Store) DecideOfficeHolderExpense(ctx context.Context, actor models.Actor, id int64, to models.DecisionStatus, reason string) (*models.OfficeHolderExpense, error) {
+	var out *models.OfficeHolderExpense
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		e := new(models.OfficeHolderExpense)
+		if err := tx.NewSelect().Model(e).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			return notFound(err, "Expense", id)
+		}
+		p := proposal{table: "office_holder_expenses", what: "expense " + strconv.FormatInt(id, 10), id: id, kind: models.DecisionOfficeHolderExpense,
+			amount: e.Amount, status: e.Status, proposedBy: &e.RecordedBy}
+		at, err := s.decide(ctx, tx, actor, p, to, reason)
+		if err != nil {
+			return err
+		}
+		before := e.Status
+		e.Status, e.DecidedBy, e.DecidedAt = to, &actor.UserID, &at
+		if r := strings.TrimSpace(reason); r != "" {
+			e.DecisionReason = &r
+		}
+		out = e
+		return s.audit(ctx, tx, actor, Change{Action: "office_holder_expense." + decisionVerb(to), Entity: "office_holder_expense", EntityID: id,
+			Before: map[string]any{"status": before}, After: e})
+	})
+	return out, s.recordRefusal(ctx, actor, "office_holder_expense", "office_holder_expense."+decisionVerb(to), id, err)
+}
+
+// OfficeHolderExpenses lists the approved expenses incurred between from
+// and to (inclusive), by day and id: what the publishing pack lists.
 func (s *Store) OfficeHolderExpenses(ctx context.Context, from, to time.Time) ([]models.OfficeHolderExpense, error) {
 	var out []models.OfficeHolderExpense
-	err := s.db.NewSelect().Model(&out).Where("incurred_on BETWEEN ?::date AND ?::date", from, to).Order("incurred_on", "id").Scan(ctx)
+	err := s.db.NewSelect().Model(&out).Where("incurred_on BETWEEN ?::date AND ?::date", from, to).
+		Where("status = ?", models.DecisionApproved).Order("incurred_on", "id").Scan(ctx)
+	return out, translate(err)
+}
+
+// AllOfficeHolderExpenses lists every expense incurred between from and to
+// (inclusive), whatever its status, newest first.
+func (s *Store) AllOfficeHolderExpenses(ctx context.Context, from, to time.Time) ([]models.OfficeHolderExpense, error) {
+	out := []models.OfficeHolderExpense{}
+	err := s.db.NewSelect().Model(&out).Where("incurred_on BETWEEN ?::date AND ?::date", from, to).
+		Order("incurred_on DESC", "id DESC").Scan(ctx)
+	return out, translate(err)
+}
+
+// ExpenseYearTotal is what office holders' expenses add up to in one
+// financial year, by status.
+type ExpenseYearTotal struct {
+	Year     models.FinancialYear `bun:"year"`
+	Approved decimal.Decimal      `bun:"approved,type:numeric(15,2)"`
+	Pending  decimal.Decimal      `bun:"pending,type:numeric(15,2)"`
+	Entries  int                  `bun:"entries"`
+}
+
+// OfficeHolderExpenseTotals adds up the expenses by financial year (UK,
+// 1 April to 31 March), newest year first; rejected and withdrawn ones
+// count as entries but add nothing.
+func (s *Store) OfficeHolderExpenseTotals(ctx context.Context) ([]ExpenseYearTotal, error) {
+	out := []ExpenseYearTotal{}
+	err := s.db.NewRaw(`SELECT financial_year_of(incurred_on) AS year,
+			coalesce(sum(amount) FILTER (WHERE status = 'approved'), 0) AS approved,
+			coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0) AS pending, count(*)::int AS entries
+		FROM office_holder_expenses GROUP BY 1 ORDER BY 1 DESC`).Scan(ctx, &out)
 	return out, translate(err)
 }

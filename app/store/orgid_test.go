@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"granttrack/app/store"
 	"granttrack/app/store/storetest"
 	"granttrack/models"
+	"granttrack/models/registers"
 )
 
 // TestAwardNeedsRecipientOrgID: an organisation receives no award until it
@@ -84,4 +87,81 @@ func wantConstraint(t *testing.T, err error, constraint string) {
 	if !errors.As(err, &pgErr) || pgErr.ConstraintName != constraint {
 		t.Fatalf("err = %v, want the database's %s", err, constraint)
 	}
+}
+
+// TestOrgIDRegisteredInDatabase: the database's org_id_registered refuses,
+// through raw SQL as the application role, what models.NormaliseOrgID
+// refuses in Go: a GB-LAE code in no register, a malformed GB-COH number.
+// Each case goes through both, so the two cannot drift apart.
+func TestOrgIDRegisteredInDatabase(t *testing.T) {
+	ctx := context.Background()
+	st := MustStore(t)
+	o := &models.Organisation{Name: unique("Register check "), IsRecipient: true}
+	if err := st.CreateOrganisation(ctx, actor, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		orgID string
+		ok    bool
+	}{
+		{"GB-LAE-HACK", false}, {"GB-LAE-XXX", false}, {"GB-LAE-hck", false},
+		{"GB-COH-1234567", false}, {"GB-COH-XX123456", false}, {"GB-COH-SC12345", false}, {"GB-COH-0123456789", false},
+		{"GB-COH-sc123456", false},
+		{"GB-COH-SC123456", true}, {"GB-COH-R0123456", true}, {"GB-COH-0" + fmt.Sprint(7654321), true},
+		{"GB-CHC-1077810", true},
+	} {
+		// Go stores the canonical form (upper case, short company numbers
+		// padded), so what it would store unchanged is what it accepts.
+		canonical, goErr := models.NormaliseOrgID(c.orgID)
+		if goOK := goErr == nil && canonical == c.orgID; goOK != c.ok {
+			t.Errorf("Go on %s: %v, want ok=%v", c.orgID, goErr, c.ok)
+		}
+		err := raw(st, "UPDATE organisations SET org_id = ? WHERE id = ?", c.orgID, o.ID)
+		if c.ok {
+			if err != nil {
+				t.Errorf("the database refused %s: %v", c.orgID, err)
+			}
+			// Free the org-id again for the next case and the next run.
+			if err := raw(st, "UPDATE organisations SET org_id = NULL WHERE id = ?", o.ID); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		wantConstraint(t, err, "org_id_registered")
+		wantConstraint(t, raw(st, "INSERT INTO organisations (name, org_id) VALUES (?, ?)", unique("Stray "), c.orgID), "org_id_registered")
+	}
+	// Through the store, the database's refusal reads as Go's: by field.
+	if err := store.Translate(raw(st, "UPDATE organisations SET org_id = 'GB-LAE-HACK' WHERE id = ?", o.ID)); models.ErrorCode(err) != models.EINVALID ||
+		fieldMessage(err, "org_id") == "" {
+		t.Errorf("the refusal should name org_id: %v", err)
+	}
+}
+
+// TestLocalAuthorityRegisterMatchesDatabase: the database's copy of the
+// local-authority-eng register holds exactly the codes shipped in Go.
+func TestLocalAuthorityRegisterMatchesDatabase(t *testing.T) {
+	st := MustStore(t)
+	var db []string
+	if err := st.DB().NewRaw("SELECT code FROM local_authority_eng ORDER BY code COLLATE \"C\"").Scan(context.Background(), &db); err != nil {
+		t.Fatal(err)
+	}
+	goCodes := registers.LocalAuthorityEngCodes()
+	if !slices.Equal(db, goCodes) {
+		t.Fatalf("the database holds %d codes, Go %d; they differ: db-only %v, go-only %v", len(db), len(goCodes),
+			without(db, goCodes), without(goCodes, db))
+	}
+	if len(db) < 350 {
+		t.Fatalf("only %d codes", len(db))
+	}
+}
+
+// without is what a holds that b does not.
+func without(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

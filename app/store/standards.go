@@ -296,9 +296,12 @@ type PublishedSpend struct {
 	VFMReason   string `bun:"vfm_reason"`
 	ReversesID  *int64
 	FundingLine string
-	Award       *string
-	Payee       string
-	PayeeOrg    *string `bun:"payee_org"`
+	// LineKind is the funding line's kind (grant, allocation, contract):
+	// what the payment is, with Award.
+	LineKind models.FundingLineKind
+	Award    *string
+	Payee    string
+	PayeeOrg *string `bun:"payee_org"`
 }
 
 // SpendOver lists approved spend incurred between from and to (inclusive)
@@ -307,7 +310,7 @@ func (s *Store) SpendOver(ctx context.Context, from, to time.Time, threshold dec
 	var out []PublishedSpend
 	err := s.db.NewRaw(`
 		SELECT e.id, e.incurred_on, e.amount, e.category, e.reference, e.description, e.purpose, e.vfm_reason, e.reverses_id,
-			fl.code AS funding_line, a.reference AS award, o.name AS payee, o.org_id AS payee_org
+			fl.code AS funding_line, fl.kind AS line_kind, a.reference AS award, o.name AS payee, o.org_id AS payee_org
 		FROM spend_entries e
 		JOIN funding_lines fl ON fl.id = e.funding_line_id
 		JOIN organisations o ON o.id = e.payee_id

@@ -115,7 +115,7 @@ func (c *command) importExpenses(args []string) error {
 	if err := c.importRefused(err); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Recorded %d office holders' expenses from %s.\n", len(out), filepath.Base(path))
+	fmt.Fprintf(c.stdout, "Recorded %d office holders' expenses from %s, each pending until a second person approves it (/approvals).\n", len(out), filepath.Base(path))
 	return nil
 }
 

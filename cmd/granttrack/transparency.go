@@ -33,7 +33,7 @@ func (c *command) transparencyCmd(args []string) error {
 		return err
 	}
 	defer a.Close()
-	p, err := export.Transparency(c.ctx, a.Store, *month)
+	p, err := export.Transparency(c.ctx, a.Store, *month, export.WithPublisher(c.cfg.Publisher))
 	if err != nil {
 		return err
 	}

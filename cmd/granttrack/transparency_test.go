@@ -44,7 +44,7 @@ func TestExportTransparencyCommand(t *testing.T) {
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
 		code := Main(ctx, args, strings.NewReader(""), &out, &errOut, func(k string) string {
-			return map[string]string{"DATABASE_URL": dsn}[k]
+			return map[string]string{"DATABASE_URL": dsn, "GRANTTRACK_360GIVING_PREFIX": "360G-mopactest"}[k]
 		})
 		return code, out.String(), errOut.String()
 	}
@@ -56,6 +56,19 @@ func TestExportTransparencyCommand(t *testing.T) {
 	}
 	if code, stdout, stderr := run("import", "expenses", expenses, "--as", "finance@granttrack.example"); code != 0 || !strings.Contains(stdout, "Recorded 1 office holders' expenses") {
 		t.Fatalf("import expenses: exit %d %q %q", code, stdout, stderr)
+	}
+	// Each is published once a second officer approves it.
+	var pending []int64
+	if err := st.DB().NewRaw("SELECT id FROM office_holder_expenses WHERE status = 'pending'").Scan(ctx, &pending); err != nil || len(pending) != 1 {
+		t.Fatalf("the import is pending: %v %v", pending, err)
+	}
+	var checker int64
+	if err := st.DB().NewRaw("SELECT id FROM users WHERE email = 'finance2@granttrack.example'").Scan(ctx, &checker); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideOfficeHolderExpense(ctx, models.Actor{UserID: checker, Label: "finance2@granttrack.example", Role: models.RoleFinanceOfficer},
+		pending[0], models.DecisionApproved, ""); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.WriteFile(expenses, []byte("office_holder,office,incurred_on,category,description,amount\nX,Y,2024-04-31,travel,,1\n"), 0o644); err != nil {
 		t.Fatal(err)

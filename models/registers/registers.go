@@ -7,6 +7,7 @@ package registers
 import (
 	"bufio"
 	_ "embed"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -71,4 +72,17 @@ func LocalAuthorityEngSource() string {
 		b.WriteString(strings.TrimSpace(strings.TrimPrefix(line, "#")) + " ")
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// LocalAuthorityEngCodes returns every code in the local-authority-eng
+// register, sorted: the list the database's copy (table
+// local_authority_eng) must equal.
+func LocalAuthorityEngCodes() []string {
+	LocalAuthorityEng("")
+	codes := make([]string, 0, len(lae))
+	for c := range lae {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
 }
