@@ -114,7 +114,7 @@ func TestLoadOnceWithTheScenario(t *testing.T) {
 	}
 	// One payment run approved by a second person, with its remittance; one
 	// proposed, waiting for a second person.
-	runs, err := st.PaymentRuns(ctx)
+	runs, _, err := st.PaymentRuns(ctx, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
