@@ -184,3 +184,14 @@ GRANT SELECT, INSERT ON payment_run_items TO :"app";
 GRANT UPDATE (spend_entry_id, confirmed_on, confirmed_amount) ON payment_run_items TO :"app";
 GRANT EXECUTE ON FUNCTION tranche_paid(bigint) TO :"app";
 GRANT EXECUTE ON FUNCTION payment_run_total(bigint) TO :"app";
+-- Two-factor sign-in: an account's TOTP secret (replaced while unconfirmed,
+-- removed when turned off or reset), its recovery codes (each used once:
+-- two_factor_recovery_once), the roles that must use it (one row, changed by
+-- admins), and sign-ins awaiting their code (deleted when used or expired).
+GRANT SELECT, INSERT, DELETE ON user_totp TO :"app";
+GRANT UPDATE (secret, confirmed_at, last_step, created_at) ON user_totp TO :"app";
+GRANT SELECT, INSERT, DELETE ON two_factor_recovery_codes TO :"app";
+GRANT UPDATE (used_at) ON two_factor_recovery_codes TO :"app";
+GRANT SELECT ON two_factor_settings TO :"app";
+GRANT UPDATE (required_roles, updated_by, updated_at) ON two_factor_settings TO :"app";
+GRANT SELECT, INSERT, DELETE ON sign_in_pending TO :"app";

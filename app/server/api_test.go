@@ -346,6 +346,9 @@ var roleMatrix = map[string]string{
 
 	// The background verification's runs are the auditors'.
 	"GET /api/v1/audit/verification": "A---U", "POST /api/v1/audit/verification": "A---U",
+
+	// Which roles must use two-factor sign-in: everyone reads it, admins change it.
+	"GET /api/v1/two-factor-settings": "AOMBU", "PUT /api/v1/two-factor-settings": "A----",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.
