@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"granttrack/app/auth"
 	"granttrack/app/pgtest"
 	"granttrack/models"
@@ -245,5 +247,68 @@ func TestTwoFactorSettings(t *testing.T) {
 	}
 	if n := auditCount(t, e, "two_factor_settings.update", 1); n != 4 {
 		t.Fatalf("%d changes of the setting audited, want 4 (the test set-up's two, the API's and the form's)", n)
+	}
+}
+
+// TestTwoFactorInABrowser: in headless Chromium, a finance manager whose
+// role must use two-factor is taken to enrolment after the password, reads
+// the secret beside the QR code (which the browser draws from the server's
+// PNG), turns two-factor on with a code computed here, signs out, and signs
+// in again with the password and a fresh code.
+func TestTwoFactorInABrowser(t *testing.T) {
+	e := twoFactorEnv(t, models.RoleFinanceManager)
+	manager := e.users[models.RoleFinanceManager]
+	ctx, base := e.browse(t)
+	if err := chromedp.Do(ctx, signIn(base, manager), chromedp.WaitVisible(`#totp-secret`)); err != nil {
+		t.Fatalf("sign in, then enrolment: %v", err)
+	}
+	secret, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('totp-secret').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The image's width once it has loaded (0 if it fails to).
+	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[int](`new Promise(done => {
+		const img = document.getElementById('totp-qr');
+		if (img.complete) { done(img.naturalWidth); return; }
+		img.onload = () => done(img.naturalWidth);
+		img.onerror = () => done(0);
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || drawn == 0 {
+		t.Fatalf("the QR code was not drawn (width %d, %v)", drawn, err)
+	}
+	// Any other page sends the browser back to enrolment.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/funding-lines"), chromedp.WaitVisible(`#must-enrol`)); err != nil {
+		t.Fatalf("another page before enrolment: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(`input[name="code"]`, mustCode(t, secret, time.Now())),
+		chromedp.Submit(`input[name="code"]`),
+		chromedp.WaitVisible(`#recovery-codes`))
+	if err != nil {
+		t.Fatalf("enrol: %v", err)
+	}
+	codes, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.recovery-code').length`))
+	if err != nil || codes != auth.RecoveryCodes {
+		t.Fatalf("%d recovery codes shown (%v), want %d", codes, err, auth.RecoveryCodes)
+	}
+	screenshot(t, ctx, "two-factor-enrolled.png")
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/account"), chromedp.WaitVisible(`button`),
+		chromedp.Submit(`form[action="/logout"]`), chromedp.WaitVisible(`input[name="email"]`),
+		signIn(base, manager), chromedp.WaitVisible(`input[name="code"]`))
+	if err != nil {
+		t.Fatalf("sign out and in again: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(`input[name="code"]`, mustCode(t, secret, time.Now().Add(30*time.Second))),
+		chromedp.Submit(`input[name="code"]`),
+		chromedp.WaitVisible(`form.filters[action="/funding-lines"]`))
+	if err != nil {
+		t.Fatalf("the code: %v", err)
+	}
+	landed, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.HasSuffix(landed, "/funding-lines") {
+		t.Fatalf("after the code, the browser is at %q (%v), not the funding lines", landed, err)
 	}
 }

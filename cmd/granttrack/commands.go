@@ -211,6 +211,8 @@ func (c *command) serve(args []string, withDemo bool) error {
 		}
 		fmt.Fprintf(c.stdout, "  %-17s %s (approves nothing until the second admin approves its grant on /approvals)\n",
 			demo.AwaitingGrant.Role, demo.AwaitingGrant.Email)
+		fmt.Fprintf(c.stdout, "Two-factor: the demo asks it of the %s role only; %s is enrolled: after the password, type the code an authenticator app shows for the TOTP secret %s\n",
+			demo.TwoFactorRoles[0], demo.Users[demo.Auditor].Email, demo.TOTPSecret)
 		fmt.Fprintln(c.stdout, "API token: granttrack token create --email "+demo.Users[1].Email)
 	}
 	fmt.Fprintln(c.stdout, "Press Ctrl-C to stop.")

@@ -18,6 +18,7 @@ import (
 	"granttrack/app/pgtest"
 	"granttrack/app/store"
 	"granttrack/app/store/storetest"
+	"granttrack/models"
 )
 
 // TestTwoNodesOnOnePostgreSQL runs two serve processes on one external
@@ -182,6 +183,10 @@ func TestTwoNodesOnOnePostgreSQL(t *testing.T) {
 
 	// A web session made on one node works on the other: sessions and the
 	// key that signs CSRF tokens live in PostgreSQL.
+	// Two-factor is off here: the maker signs in with the password alone.
+	if _, err := st.SetTwoFactorRoles(ctx, models.SystemActor("test"), nil); err != nil {
+		t.Fatal(err)
+	}
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(node, path string) (int, string) {
