@@ -63,9 +63,7 @@ func TestTwoNodesOnOnePostgreSQL(t *testing.T) {
 	tokens := map[string]string{}
 	for _, who := range []string{"maker", "checker1", "checker2"} {
 		email := who + "@nodes.example"
-		if code, out, errOut := granttrackOn(t, dsn, password+"\n", "user", "add", "--email", email, "--name", who, "--role", "finance_officer"); code != 0 {
-			t.Fatalf("user add %s: %s %s", who, out, errOut)
-		}
+		userAddMoney(t, dsn, password, email, who)
 		code, out, errOut := granttrackOn(t, dsn, "", "token", "create", "--email", email)
 		if code != 0 {
 			t.Fatalf("token create %s: %s", who, errOut)
