@@ -263,7 +263,7 @@ func (s *Server) enrol(c *fiber.Ctx) error {
 	codes := auth.NewRecoveryCodes()
 	hashes := make([]string, len(codes))
 	for i, rc := range codes {
-		if hashes[i], err = auth.HashPassword(rc); err != nil {
+		if hashes[i], err = auth.HashRecoveryCode(rc); err != nil {
 			return err
 		}
 	}

@@ -312,3 +312,29 @@ func TestTwoFactorInABrowser(t *testing.T) {
 		t.Fatalf("after the code, the browser is at %q (%v), not the funding lines", landed, err)
 	}
 }
+
+// TestTwoFactorOffWhenTheRoleAllows: a board member, whose role need not
+// use two-factor, may turn it on and off again (audited); signing in then
+// asks no code.
+func TestTwoFactorOffWhenTheRoleAllows(t *testing.T) {
+	e := twoFactorEnv(t, models.RoleAuditor)
+	board := e.users[models.RoleBoardMember]
+	b, r := passwordSignIn(e, board)
+	if r.Header.Get("Location") != "/funding-lines" {
+		t.Fatalf("a role that need not enrol: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	mustEnrol(t, e, b)
+	if _, r := passwordSignIn(e, board); r.Header.Get("Location") != "/login/two-factor" {
+		t.Fatalf("enrolled: %d to %q, want the code", r.Status, r.Header.Get("Location"))
+	}
+	r = b.request("POST", "/account/two-factor/off", url.Values{})
+	if r.Status != 200 || !strings.Contains(string(r.Body), "Two-factor sign-in is off.") {
+		t.Fatalf("turning it off: %d\n%s", r.Status, r.Body)
+	}
+	if auditCount(t, e, "two_factor.off", board.ID) != 1 || e.count("user_totp") != 0 || e.count("two_factor_recovery_codes") != 0 {
+		t.Fatal("turning it off was not audited, or left the secret or the codes")
+	}
+	if _, r := passwordSignIn(e, board); r.Header.Get("Location") != "/funding-lines" {
+		t.Fatalf("after turning it off: %d to %q, want straight in", r.Status, r.Header.Get("Location"))
+	}
+}

@@ -74,7 +74,7 @@ func TestTOTPStepsAndRecoveryCodesAreUsedOnce(t *testing.T) {
 	if used, err := st.UseTOTPStep(ctx, u.ID, 1); used || err != nil {
 		t.Fatalf("a step of an unconfirmed secret: used %v, %v", used, err)
 	}
-	hash, err := auth.HashPassword("abcde-fghij")
+	hash, err := auth.HashRecoveryCode("abcde-fghij")
 	if err != nil {
 		t.Fatal(err)
 	}
