@@ -199,3 +199,14 @@ GRANT SELECT ON spend_yearly TO :"app";
 -- register that organisations' GB-LAE codes are checked against, read by
 -- the trigger (which runs as the application) and by nothing else.
 GRANT SELECT ON local_authority_eng TO :"app";
+-- Two-factor sign-in: an account's TOTP secret (replaced while unconfirmed,
+-- removed when turned off or reset), its recovery codes (each used once:
+-- two_factor_recovery_once), the roles that must use it (one row, changed by
+-- admins), and sign-ins awaiting their code (deleted when used or expired).
+GRANT SELECT, INSERT, DELETE ON user_totp TO :"app";
+GRANT UPDATE (secret, confirmed_at, last_step, created_at) ON user_totp TO :"app";
+GRANT SELECT, INSERT, DELETE ON two_factor_recovery_codes TO :"app";
+GRANT UPDATE (used_at) ON two_factor_recovery_codes TO :"app";
+GRANT SELECT ON two_factor_settings TO :"app";
+GRANT UPDATE (required_roles, updated_by, updated_at) ON two_factor_settings TO :"app";
+GRANT SELECT, INSERT, DELETE ON sign_in_pending TO :"app";

@@ -41,12 +41,15 @@ func PasswordMatches(pw, hash string) bool {
 }
 
 // NewSecret returns n random bytes, URL-safe base64 encoded.
-func NewSecret(n int) string {
+func NewSecret(n int) string { return base64.RawURLEncoding.EncodeToString(randomBytes(n)) }
+
+// randomBytes returns n random bytes.
+func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic("auth: no randomness: " + err.Error()) // crypto/rand does not fail on Linux
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return b
 }
 
 // NewAPIToken returns a fresh bearer token; the prefix makes leaked tokens

@@ -45,6 +45,20 @@ var AwaitingGrant = User{"newfinance@granttrack.example", "Dan Okoro", models.Ro
 // FinanceManager is the index in Users of the demo's finance manager.
 const FinanceManager = 5
 
+// Auditor is the index in Users of the demo's auditor, who signs in with
+// two-factor: a TOTP code from TOTPSecret after the password.
+const Auditor = 4
+
+// TOTPSecret is the demo auditor's published TOTP secret: add it to an
+// authenticator app (or compute a code from it) to sign in as them.
+const TOTPSecret = "GRANTTRACKDEMOAUDITORTOTPSECRET2"
+
+// TwoFactorRoles are the roles the demo asks for two-factor sign-in: the
+// auditor's only, so that every other demo user signs in with the
+// published password alone and the demo stays walkable. A new database
+// asks it of admins, finance officers, finance managers and auditors.
+var TwoFactorRoles = []models.Role{models.RoleAuditor}
+
 var actor = models.SystemActor("demo data")
 
 // Load stores the demo data unless it is already there, and reports whether
@@ -79,7 +93,14 @@ func LoadIntoEmpty(ctx context.Context, st *store.Store) (bool, error) {
 		return false, models.Errorf(models.ECONFLICT, "The database already holds %s, so the demo data was not loaded: the demo loads only into an empty database, since its users sign in with a published password. Serve this database with `granttrack serve`, or run the demo on a fresh --data-dir.",
 			strings.Join(held, ", "))
 	}
-	return Load(ctx, st)
+	loaded, err := Load(ctx, st)
+	if err != nil || !loaded {
+		return loaded, err
+	}
+	if _, err := st.SetTwoFactorRoles(ctx, actor, TwoFactorRoles); err != nil {
+		return false, fmt.Errorf("demo: two-factor roles: %w", err)
+	}
+	return true, nil
 }
 
 // LoadFunding stores only the 2022-25 plan's organisations, programmes,
@@ -97,6 +118,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 	err := st.InTx(ctx, func(ctx context.Context, st *store.Store) error {
 		l := &loader{ctx: ctx, st: st, orgs: map[string]int64{}, progs: map[string]int64{}, lines: map[string]int64{}}
 		l.users()
+		l.twoFactor()
 		l.awaitingGrant()
 		l.decisionMakers()
 		l.organisations()
@@ -173,6 +195,24 @@ func (l *loader) users() {
 			return
 		}
 		l.fail(u.Email, l.st.CreateUser(l.ctx, actor, &models.User{Email: u.Email, Name: u.Name, Role: u.Role, PasswordHash: hash, Active: true}))
+	}
+}
+
+// twoFactor enrols the demo auditor in two-factor sign-in with
+// TOTPSecret (no recovery codes: the secret is published anyway).
+func (l *loader) twoFactor() {
+	if l.err != nil {
+		return
+	}
+	u, err := l.st.UserByEmail(l.ctx, Users[Auditor].Email)
+	l.fail(Users[Auditor].Email, err)
+	if l.err != nil {
+		return
+	}
+	_, err = l.st.StartTOTPEnrolment(l.ctx, u.ID, TOTPSecret)
+	l.fail("two-factor enrolment", err)
+	if l.err == nil {
+		l.fail("two-factor enrolment", l.st.ConfirmTOTP(l.ctx, actor, u.ID, 0, nil))
 	}
 }
 

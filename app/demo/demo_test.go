@@ -2,10 +2,12 @@ package demo_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"granttrack/app/auth"
 	"granttrack/app/demo"
 	"granttrack/app/export"
 	"granttrack/app/pgtest"
@@ -334,5 +336,31 @@ func TestLoadIntoEmptyRefusesALiveDatabase(t *testing.T) {
 	}
 	if loaded, err := demo.LoadIntoEmpty(ctx, empty); loaded || err != nil {
 		t.Fatalf("a second run: loaded %v, %v; want the demo kept", loaded, err)
+	}
+	// The demo asks two-factor of its auditor only, who is enrolled with the
+	// published secret: a code computed from it is accepted once.
+	roles, err := empty.TwoFactorRoles(ctx)
+	if err != nil || !slices.Equal(roles, demo.TwoFactorRoles) {
+		t.Fatalf("the demo's two-factor roles: %v %v, want %v", roles, err, demo.TwoFactorRoles)
+	}
+	for i, du := range demo.Users {
+		u, err := empty.UserByEmail(ctx, du.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		required, enrolled, err := empty.TwoFactorNeeded(ctx, u)
+		if err != nil || required != (i == demo.Auditor) || enrolled != (i == demo.Auditor) {
+			t.Fatalf("%s: two-factor required %v, enrolled %v (%v); want both only for the auditor", du.Email, required, enrolled, err)
+		}
+		if i == demo.Auditor {
+			code, err := auth.TOTPCode(demo.TOTPSecret, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			step, ok := auth.MatchTOTP(demo.TOTPSecret, code, time.Now())
+			if used, err := empty.UseTOTPStep(ctx, u.ID, step); !ok || !used || err != nil {
+				t.Fatalf("the demo auditor's code: matched %v, used %v, %v", ok, used, err)
+			}
+		}
 	}
 }

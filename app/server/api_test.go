@@ -352,6 +352,8 @@ var roleMatrix = map[string]string{
 	"GET /api/v1/office-holder-expenses": "AOMBU", "POST /api/v1/office-holder-expenses": "-OM--",
 	"POST /api/v1/office-holder-expenses/import": "-OM--", "POST /api/v1/office-holder-expenses/:id/approve": "-OM--",
 	"POST /api/v1/office-holder-expenses/:id/reject": "-OM--", "POST /api/v1/office-holder-expenses/:id/withdraw": "-OM--",
+	// Which roles must use two-factor sign-in: everyone reads it, admins change it.
+	"GET /api/v1/two-factor-settings": "AOMBU", "PUT /api/v1/two-factor-settings": "A----",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.

@@ -233,6 +233,18 @@ func (s *Server) listMyTokens(c *fiber.Ctx) error {
 // newToken makes a token for the signed-in user, for the API and the
 // account page alike; the token is returned once and never stored.
 func (s *Server) newToken(c *fiber.Ctx, in tokenInput) (newTokenJSON, error) {
+	// A token is a way in without the second factor: a password account whose
+	// role must use two-factor enrols before making one. Single sign-on leaves
+	// the second factor to the identity provider.
+	if u := currentUser(c); u.PasswordHash != auth.NoPassword {
+		required, enrolled, err := s.store.TwoFactorNeeded(c.UserContext(), u)
+		if err != nil {
+			return newTokenJSON{}, err
+		}
+		if required && !enrolled {
+			return newTokenJSON{}, models.Errorf(models.EFORBIDDEN, "Your role must sign in with two-factor: turn it on at /account/two-factor before creating API tokens.")
+		}
+	}
 	name, expires, err := in.validate(time.Now())
 	if err != nil {
 		return newTokenJSON{}, err
@@ -334,4 +346,42 @@ func (s *Server) changeMyPassword(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(sessionsEndedJSON{SessionsEnded: n})
+}
+
+// twoFactorSettingsJSON is which roles must sign in with a second factor.
+type twoFactorSettingsJSON struct {
+	RequiredRoles []models.Role `json:"required_roles" doc:"roles that must sign in with a TOTP code after their password: admin, finance_officer, finance_manager, board_member, auditor"`
+}
+
+// twoFactorRoutes read and change which roles must use two-factor sign-in.
+func (s *Server) twoFactorRoutes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/api/v1/two-factor-settings", Summary: "The roles that must sign in with a second factor (TOTP) after their password", Roles: everyone, Response: twoFactorSettingsJSON{}, Handler: s.getTwoFactorSettings},
+		{Method: "PUT", Path: "/api/v1/two-factor-settings", Summary: "Change the roles that must sign in with a second factor (admins; audited)", Roles: admins, Request: twoFactorSettingsJSON{}, Response: twoFactorSettingsJSON{}, Handler: s.putTwoFactorSettings},
+	}
+}
+
+func (s *Server) getTwoFactorSettings(c *fiber.Ctx) error {
+	roles, err := s.store.TwoFactorRoles(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(twoFactorSettingsJSON{RequiredRoles: roles})
+}
+
+func (s *Server) putTwoFactorSettings(c *fiber.Ctx) error {
+	var in twoFactorSettingsJSON
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.RequiredRoles == nil {
+		var p models.Problems
+		p.Add("required_roles", "is required: a list of roles, empty for none")
+		return p.Err()
+	}
+	roles, err := s.store.SetTwoFactorRoles(c.UserContext(), actorOf(c), in.RequiredRoles)
+	if err != nil {
+		return err
+	}
+	return c.JSON(twoFactorSettingsJSON{RequiredRoles: roles})
 }

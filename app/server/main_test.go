@@ -55,6 +55,12 @@ func mustEnvAt(t testing.TB, dsn string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two-factor sign-in is off for every role here, as most tests sign in
+	// with a password only; the two-factor tests turn it on in a database
+	// of their own (pgtest.FreshMigrated).
+	if _, err := st.SetTwoFactorRoles(ctx, models.SystemActor("test"), nil); err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, srv: srv, st: st, tokens: map[models.Role]string{}, users: map[models.Role]*models.User{}}
 	for _, r := range models.AllRoles() {
 		e.users[r], e.tokens[r] = e.mustUser(r)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -32,6 +33,7 @@ type ssoEnv struct {
 	idp  *oidctest.Provider
 	base string
 	ln   net.Listener // the server's, served by serve or by a browser test
+	sso  *auth.OIDC
 }
 
 const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -78,7 +80,7 @@ func mustSSO(t *testing.T, createUsers bool, people ...oidctest.Person) *ssoEnv 
 	if e.srv, err = server.New(server.Config{Store: e.st, SignInAttempts: 1 << 20, OIDC: sso}); err != nil {
 		t.Fatal(err)
 	}
-	return &ssoEnv{env: e, idp: idp, base: base, ln: ln}
+	return &ssoEnv{env: e, idp: idp, base: base, ln: ln, sso: sso}
 }
 
 // serve answers HTTP on the server's port until the test ends.
@@ -551,4 +553,30 @@ func TestSignInThroughTheIdentityProviderInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/spend"), chromedp.WaitVisible(`#sso button`)); err != nil {
 		t.Fatalf("after sign-out, /spend should ask to sign in: %v", err)
 	}
+}
+
+// TestSingleSignOnCallbacksAreLimitedByAddress: callbacks that sign nobody
+// in (a guessed state) count against the address's sign-in limit, and a
+// locked address is refused even a good callback; another address is not.
+func TestSingleSignOnCallbacksAreLimitedByAddress(t *testing.T) {
+	s := mustSSO(t, false, ssoPeople...)
+	limited := newServer(t, s.env, server.Config{TrustedProxies: peer, SignInAttempts: 3, OIDC: s.sso})
+	guesser, other := uniqueIP(), uniqueIP()
+	callback := func(from string) response {
+		req := httptest.NewRequest("GET", auth.OIDCCallbackPath+"?state=guess&code=guess", nil)
+		req.Header.Set("X-Forwarded-For", from)
+		req.AddCookie(&http.Cookie{Name: "granttrack_oidc", Value: "guess"})
+		return limited.send(req)
+	}
+	for range 3 {
+		s.mustStatus(callback(guesser), 401)
+	}
+	r := callback(guesser)
+	if r.Status != 429 || r.Header.Get("Retry-After") == "" || !strings.Contains(string(r.Body), "Too many failed sign-ins") {
+		t.Fatalf("a fourth guess from one address: %d %v\n%s", r.Status, r.Header, r.Body)
+	}
+	if n, lock := throttle(t, s.env, "address", guesser); n != 3 || lock != time.Minute {
+		t.Fatalf("address: %d failures locked %v, want 3 and 1m", n, lock)
+	}
+	s.mustStatus(callback(other), 401)
 }

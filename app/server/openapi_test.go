@@ -581,6 +581,11 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(fo, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
 	call(ad, "PUT", "/api/v1/alert-settings", map[string]any{"budget_used_percent": 0, "ending_within_days": 60, "tranche_grace_days": 0})
 	call(ad, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings)
+	// Two-factor settings (this package's database keeps every role off).
+	call(bm, "GET", "/api/v1/two-factor-settings", nil)
+	call("", "GET", "/api/v1/two-factor-settings", nil)
+	call(ad, "PUT", "/api/v1/two-factor-settings", map[string]any{"required_roles": []string{"nobody"}})
+	call(ad, "PUT", "/api/v1/two-factor-settings", map[string]any{"required_roles": []string{}})
 	exercisePaymentRoutes(t, e, f, call, note)
 
 	var missed []string

@@ -67,6 +67,19 @@ func (s *Server) oidcStart(c *fiber.Ctx) error {
 
 func (s *Server) oidcCallback(c *fiber.Ctx) error {
 	ctx := c.UserContext()
+	// Each callback counts against the address's sign-in limit, as a
+	// password does, and is taken back when it signs someone in (or the
+	// provider cannot be reached): guessed or replayed states and codes
+	// from one address are throttled. The account's limit is the
+	// provider's business.
+	addr := s.clientIP(c)
+	wait, err := s.store.BeginSignIn(ctx, s.signInLimits[0], addr)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return s.render(c.Status(fiber.StatusTooManyRequests), "login", fiber.Map{"Title": "Sign in", "Next": "/", "Error": lockedOut(c, wait)})
+	}
 	state, cookie := c.Query("state"), c.Cookies(oidcStateCookie)
 	c.Cookie(&fiber.Cookie{Name: oidcStateCookie, Path: auth.OIDCCallbackPath, HTTPOnly: true, Secure: s.cfg.SecureCookies,
 		SameSite: "Lax", Expires: time.Unix(0, 0), MaxAge: -1})
@@ -91,6 +104,9 @@ func (s *Server) oidcCallback(c *fiber.Ctx) error {
 	}
 	if err != nil {
 		s.log.Error("single sign-on: the identity provider cannot be reached", "err", err, "request_id", requestID(c))
+		if err := s.store.SignInSucceeded(ctx, s.signInLimits[0], addr, ""); err != nil {
+			return err
+		}
 		return s.render(c.Status(fiber.StatusServiceUnavailable), "login", fiber.Map{"Title": "Sign in", "Next": pending.Next,
 			"Error": "The identity provider cannot be reached. Try again shortly."})
 	}
@@ -119,6 +135,9 @@ func (s *Server) oidcCallback(c *fiber.Ctx) error {
 	case !id.Grants(u.Role):
 		return s.refuseOIDC(c, &auth.Refusal{Reason: "role", Message: "The identity provider no longer gives you the " +
 			string(u.Role) + " role you hold in granttrack. Ask an admin."}, id)
+	}
+	if err := s.store.SignInSucceeded(ctx, s.signInLimits[0], addr, ""); err != nil {
+		return err
 	}
 	if err := s.CompleteSignIn(c, u, map[string]any{"method": "oidc", "issuer": id.Issuer,
 		"subject": id.Subject, "tenant_id": id.TenantID, "roles": id.Values}); err != nil {

@@ -50,10 +50,14 @@ func (s *Server) usersShow(c *fiber.Ctx, v usersView) error {
 	if err != nil {
 		return err
 	}
+	tfRoles, err := s.store.TwoFactorRoles(c.UserContext())
+	if err != nil {
+		return err
+	}
 	if v.Status == 0 {
 		v.Status = fiber.StatusOK
 	}
-	return s.render(c.Status(v.Status), "people/users", fiber.Map{"Title": "Users", "Users": us, "Roles": models.AllRoles(),
+	return s.render(c.Status(v.Status), "people/users", fiber.Map{"TwoFactorRoles": tfRoles, "Title": "Users", "Users": us, "Roles": models.AllRoles(),
 		"RoleFilter": c.Query("role"), "ActiveFilter": c.Query("active"), "In": v.In, "Errors": v.Errs, "Flash": v.Flash, "Reset": v.Reset,
 		"Me": currentUser(c).ID})
 }

@@ -98,6 +98,7 @@ var templateFuncs = template.FuncMap{
 		return u != nil && slices.Contains(webPermissions[what], u.Role)
 	},
 	"list": func(v ...string) []string { return v },
+	"has":  func(rs []models.Role, r models.Role) bool { return slices.Contains(rs, r) },
 	// decideArgs are the approve, reject and withdraw buttons' arguments
 	// for a pending decision (the "decide" template).
 	"decideArgs": func(entity string, id int64, mine bool, csrf any) map[string]any {
@@ -151,6 +152,7 @@ func (s *Server) registerWeb() {
 	s.registerAlertPages()
 	s.registerPaymentPages()
 	s.registerOIDCPages()
+	s.registerTwoFactorPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.
@@ -170,6 +172,10 @@ func (s *Server) webSession(c *fiber.Ctx) error {
 		if err == nil && u.Active {
 			c.Locals(localUser, u)
 			c.Locals(localSession, sess.ID())
+			if must, _ := sess.Get(sessionEnrolKey).(bool); must && !enrolmentPath(c.Path()) {
+				// Until enrolled, a session that must enrol opens nothing else.
+				return c.Redirect(enrolPath, fiber.StatusSeeOther)
+			}
 		} else if models.ErrorCode(err) != models.ENOTFOUND && err != nil {
 			return err
 		}
@@ -239,24 +245,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 	addr := s.clientIP(c)
 	// Every attempt counts against the address and the account before the
 	// password is checked, so attempts sent at once cannot pass the limit.
-	limits := []struct {
-		limit   store.SignInLimit
-		subject string
-	}{{s.signInLimits[0], addr}, {s.signInLimits[1], email}}
-	for _, l := range limits {
-		if l.subject == "" {
-			continue
-		}
-		wait, err := s.store.BeginSignIn(ctx, l.limit, l.subject)
+	if wait, err := s.beginSignIn(c, addr, email); err != nil || wait > 0 {
 		if err != nil {
 			return err
 		}
-		if wait > 0 {
-			minutes := int(math.Ceil(wait.Minutes()))
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			return s.render(c.Status(fiber.StatusTooManyRequests), "login", fiber.Map{"Title": "Sign in", "Email": email, "Next": next,
-				"Error": fmt.Sprintf("Too many failed sign-ins. Try again in %d minute%s.", minutes, map[bool]string{true: "s"}[minutes != 1])})
-		}
+		return s.render(c.Status(fiber.StatusTooManyRequests), "login", fiber.Map{"Title": "Sign in", "Email": email, "Next": next,
+			"Error": lockedOut(c, wait)})
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && models.ErrorCode(err) != models.ENOTFOUND {
@@ -276,13 +270,34 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return s.render(c.Status(fiber.StatusUnauthorized), "login", fiber.Map{
 			"Title": "Sign in", "Error": "That email and password do not match an account.", "Email": email, "Next": next})
 	}
-	if err := s.store.SignInSucceeded(ctx, s.signInLimits[0], addr, email); err != nil {
-		return err
+	return s.passwordAccepted(c, u, addr, next)
+}
+
+// beginSignIn counts a sign-in attempt against the address and the account
+// (see store.BeginSignIn) and returns how long either is still locked out.
+func (s *Server) beginSignIn(c *fiber.Ctx, addr, email string) (time.Duration, error) {
+	limits := []struct {
+		limit   store.SignInLimit
+		subject string
+	}{{s.signInLimits[0], addr}, {s.signInLimits[1], email}}
+	for _, l := range limits {
+		if l.subject == "" {
+			continue
+		}
+		wait, err := s.store.BeginSignIn(c.UserContext(), l.limit, l.subject)
+		if err != nil || wait > 0 {
+			return wait, err
+		}
 	}
-	if err := s.CompleteSignIn(c, u, map[string]any{"method": "password"}); err != nil {
-		return err
-	}
-	return c.Redirect(next, fiber.StatusSeeOther)
+	return 0, nil
+}
+
+// lockedOut sets Retry-After and returns the message for a sign-in refused
+// for wait more.
+func lockedOut(c *fiber.Ctx, wait time.Duration) string {
+	minutes := int(math.Ceil(wait.Minutes()))
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	return fmt.Sprintf("Too many failed sign-ins. Try again in %d minute%s.", minutes, map[bool]string{true: "s"}[minutes != 1])
 }
 
 // CompleteSignIn starts a web session for u, who has proven who they are;
@@ -294,6 +309,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 // the audit trail. It refuses an inactive account. Every way of signing in
 // ends here; the caller redirects afterwards.
 func (s *Server) CompleteSignIn(c *fiber.Ctx, u *models.User, event map[string]any) error {
+	return s.completeSignIn(c, u, event, false)
+}
+
+// completeSignIn is CompleteSignIn; mustEnrol marks the session as one that
+// may do nothing but enrol in two-factor sign-in (see requireEnrolment).
+func (s *Server) completeSignIn(c *fiber.Ctx, u *models.User, event map[string]any, mustEnrol bool) error {
 	ctx := c.UserContext()
 	if !u.Active {
 		return models.Errorf(models.EUNAUTHORIZED, "This account is deactivated.")
@@ -311,6 +332,9 @@ func (s *Server) CompleteSignIn(c *fiber.Ctx, u *models.User, event map[string]a
 		return err
 	}
 	sess.Set(sessionUserKey, u.ID)
+	if mustEnrol {
+		sess.Set(sessionEnrolKey, true)
+	}
 	sessionID := sess.ID() // Save releases sess for reuse
 	if err := sess.Save(); err != nil {
 		return err

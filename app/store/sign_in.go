@@ -82,7 +82,9 @@ func (s *Store) BeginSignIn(ctx context.Context, limit SignInLimit, subject stri
 }
 
 // SignInSucceeded takes back the attempt BeginSignIn counted against the
-// address, and forgets the account's failures.
+// address, and forgets the account's failures; an account of "" keeps
+// every account's count (a password right but a second factor to come, or
+// a single sign-on, which counts by address only).
 func (s *Store) SignInSucceeded(ctx context.Context, address SignInLimit, addr, account string) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw("DELETE FROM sign_in_throttles WHERE scope = ? AND subject = ?", SignInByAccount, account).

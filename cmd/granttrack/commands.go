@@ -28,7 +28,8 @@ Usage:
   granttrack demo    [--addr 127.0.0.1:8080] [--data-dir var]   serve with the demo data loaded
   granttrack serve   [--addr 127.0.0.1:8080] [--data-dir var]   serve the web app and API
   granttrack migrate up|down|status [--data-dir var] [--owner-url URL] [--destroy-ledger]
-  granttrack user add --email E --name N --role R            password from stdin, or generated
+  granttrack user add --email E --name N --role R            password from stdin, or generated; a role that approves
+                      [--proposed-by ADMIN_EMAIL --reason R]     money waits for a second admin's approval of its grant
   granttrack user sso --email E --subject S | --unlink       links a user to their account at the identity provider (single sign-on)
   granttrack token create --email E [--name N]                prints a new API token
   granttrack audit verify [--anchor HASH@SEQ]                 checks the audit trail's hash chain (and that it still holds an export's head)
@@ -211,6 +212,8 @@ func (c *command) serve(args []string, withDemo bool) error {
 		}
 		fmt.Fprintf(c.stdout, "  %-17s %s (approves nothing until the second admin approves its grant on /approvals)\n",
 			demo.AwaitingGrant.Role, demo.AwaitingGrant.Email)
+		fmt.Fprintf(c.stdout, "Two-factor: the demo asks it of the %s role only; %s is enrolled: after the password, type the code an authenticator app shows for the TOTP secret %s\n",
+			demo.TwoFactorRoles[0], demo.Users[demo.Auditor].Email, demo.TOTPSecret)
 		fmt.Fprintln(c.stdout, "API token: granttrack token create --email "+demo.Users[1].Email)
 	}
 	fmt.Fprintln(c.stdout, "Press Ctrl-C to stop.")
@@ -330,15 +333,26 @@ func (c *command) user(args []string) error {
 	}
 	fs := c.flags("user add")
 	var in models.UserInput
+	var proposer, reason string
 	fs.StringVar(&in.Email, "email", "", "email address")
 	fs.StringVar(&in.Name, "name", "", "full name")
-	fs.StringVar(&in.Role, "role", "", "admin, finance_officer, board_member or auditor")
+	fs.StringVar(&in.Role, "role", "", "admin, finance_officer, finance_manager, board_member or auditor")
+	fs.StringVar(&proposer, "proposed-by", "", "for a role that approves money: the email of the admin proposing the grant")
+	fs.StringVar(&reason, "reason", "", "for a role that approves money: why the account needs it")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	u, err := in.Validate()
 	if err != nil {
 		return err
+	}
+	// A role that approves money is a two-admin decision here as on the
+	// web: one admin proposes the grant, another approves it. Admins
+	// themselves (the first one above all) are added without one.
+	if u.Role.HoldsMoneyAuthority() && proposer == "" {
+		return models.Errorf(models.EINVALID, "The %s role approves money, so one admin proposes the grant and a second admin approves it: "+
+			"run user add again with --proposed-by ADMIN_EMAIL --reason REASON (the account approves nothing until another admin approves "+
+			"the grant on /approvals), or add the account on /users while signed in as an admin.", u.Role)
 	}
 	password, generated, err := c.readPassword()
 	if err != nil {
@@ -352,8 +366,26 @@ func (c *command) user(args []string) error {
 		return err
 	}
 	defer a.Close()
-	if err := a.Store.CreateUser(c.ctx, models.SystemActor("user add"), u); err != nil {
-		return err
+	if proposer == "" {
+		if err := a.Store.CreateUser(c.ctx, models.SystemActor("user add"), u); err != nil {
+			return err
+		}
+	} else {
+		admin, err := a.Store.UserByEmail(c.ctx, proposer)
+		if err != nil {
+			return err
+		}
+		if !admin.Active {
+			return models.Errorf(models.EFORBIDDEN, "%s is deactivated and proposes nothing.", admin.Email)
+		}
+		g, err := a.Store.AddAccount(c.ctx, models.Actor{UserID: admin.ID, Label: admin.Email, Role: admin.Role, RequestID: "user add"}, u, reason)
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			defer fmt.Fprintf(c.stdout, "Its %s authority waits for a second admin (not %s) to approve grant %d on /approvals "+
+				"(or POST /api/v1/account-grants/%d/approve); until then it approves nothing.\n", u.Role, admin.Email, g.ID, g.ID)
+		}
 	}
 	fmt.Fprintf(c.stdout, "Added %s (%s) as %s.\n", u.Name, u.Email, u.Role)
 	if generated {

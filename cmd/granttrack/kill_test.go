@@ -30,9 +30,7 @@ func TestKilledImportStoresNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if code, _, errOut := granttrack(t, "a long enough password\n", "user", "add", "--email", "killer@example.org", "--name", "K", "--role", "finance_officer"); code != 0 {
-		t.Fatal(errOut)
-	}
+	userAddMoney(t, pgtest.DSN(), "a long enough password", "killer@example.org", "K")
 	sys := models.SystemActor("test")
 	p := &models.Programme{Code: "KILL", Name: "K", Plan: "P"}
 	o := &models.Organisation{Name: "Kill payee", OrgID: storetest.OrgID(), IsFunder: true, IsRecipient: true}
