@@ -184,3 +184,7 @@ GRANT SELECT, INSERT ON payment_run_items TO :"app";
 GRANT UPDATE (spend_entry_id, confirmed_on, confirmed_amount) ON payment_run_items TO :"app";
 GRANT EXECUTE ON FUNCTION tranche_paid(bigint) TO :"app";
 GRANT EXECUTE ON FUNCTION payment_run_total(bigint) TO :"app";
+-- Contract documents (invitations to tender, contracts, other tender
+-- documents): uploaded and read, never changed or deleted
+-- (contract_document_append_only).
+GRANT SELECT, INSERT ON contract_documents TO :"app";

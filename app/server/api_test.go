@@ -346,6 +346,10 @@ var roleMatrix = map[string]string{
 
 	// The background verification's runs are the auditors'.
 	"GET /api/v1/audit/verification": "A---U", "POST /api/v1/audit/verification": "A---U",
+
+	// Contract documents: the finance roles upload; everyone reads them.
+	"POST /api/v1/funding-lines/:id/documents": "-OM--", "GET /api/v1/funding-lines/:id/documents": "AOMBU",
+	"GET /api/v1/funding-lines/:id/documents/:document_id": "AOMBU",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.

@@ -22,13 +22,15 @@ func (s *Server) registerLineOutcomePages() {
 // the typed values and the message beside each field.
 type lineView struct {
 	Problem   string
-	Form      string // "reserve", "release", "measure", "indicator" or "profile"
+	Form      string // "reserve", "release", "measure", "indicator", "profile", "document" or "band"
 	Errors    map[string]string
 	Reserve   models.ReservationInput
 	Measure   models.MeasurementInput
 	NewInd    models.IndicatorInput
 	Indicator int64
 	Typed     map[string]string // a draft profile's amounts as typed, by year
+	Document  models.ContractDocumentInput
+	Band      models.BandExceptionInput
 }
 
 type indicatorRow struct {

@@ -150,6 +150,7 @@ func (s *Server) registerWeb() {
 	s.registerAlertPages()
 	s.registerPaymentPages()
 	s.registerOIDCPages()
+	s.registerContractPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.
