@@ -98,3 +98,22 @@ func (s *Store) PublishableDocuments(ctx context.Context, from, to time.Time, co
 		Order("funding_line_id", "kind DESC", "id")
 	return docs, translate(q.Scan(ctx))
 }
+
+// CurrentDocuments returns, without their contents, the current version
+// (superseded by none) of each document of the lines not marked as holding
+// personal data, by line: what the open-data exports describe.
+func (s *Store) CurrentDocuments(ctx context.Context, lineIDs []int64) (map[int64][]*models.ContractDocument, error) {
+	out := map[int64][]*models.ContractDocument{}
+	if len(lineIDs) == 0 {
+		return out, nil
+	}
+	docs := []*models.ContractDocument{}
+	err := s.db.NewSelect().Model(&docs).ExcludeColumn("content").
+		Where("funding_line_id IN (?) AND NOT personal_data", bun.In(lineIDs)).
+		Where("NOT EXISTS (SELECT 1 FROM contract_documents n WHERE n.supersedes_id = contract_document.id)").
+		Order("funding_line_id", "id").Scan(ctx)
+	for _, d := range docs {
+		out[d.FundingLineID] = append(out[d.FundingLineID], d)
+	}
+	return out, translate(err)
+}
