@@ -210,3 +210,7 @@ GRANT UPDATE (used_at) ON two_factor_recovery_codes TO :"app";
 GRANT SELECT ON two_factor_settings TO :"app";
 GRANT UPDATE (required_roles, updated_by, updated_at) ON two_factor_settings TO :"app";
 GRANT SELECT, INSERT, DELETE ON sign_in_pending TO :"app";
+-- Contract documents (invitations to tender, contracts, other tender
+-- documents): uploaded and read, never changed or deleted
+-- (contract_document_append_only).
+GRANT SELECT, INSERT ON contract_documents TO :"app";

@@ -125,6 +125,7 @@ func load(ctx context.Context, st *store.Store, story bool) (bool, error) {
 		l.programmes()
 		l.fundingLines()
 		l.awards()
+		l.tenderDocuments()
 		l.reprofileDrugSupply()
 		if story {
 			l.currentLines()

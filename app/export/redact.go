@@ -66,7 +66,7 @@ func redactTable(t *Table) []Redaction {
 	var out []Redaction
 	for r, row := range t.Rows {
 		for i, c := range t.Columns {
-			if c.Money || row[i] == "" {
+			if c.Money || c.Verbatim || row[i] == "" {
 				continue
 			}
 			if org, ok := col[c.Name+"_org_id"]; ok && row[org] == "" {

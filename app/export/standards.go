@@ -484,18 +484,41 @@ type period struct {
 }
 
 type tender struct {
-	ID                      string  `json:"id"`
-	Title                   string  `json:"title"`
-	Description             string  `json:"description,omitempty"`
-	Status                  string  `json:"status"`
-	ProcuringEntity         orgRef  `json:"procuringEntity"`
-	MinValue                *value  `json:"minValue,omitempty"`
-	Value                   *value  `json:"value,omitempty"`
-	ProcurementMethod       string  `json:"procurementMethod,omitempty"`
-	ProcurementDetails      string  `json:"procurementMethodDetails,omitempty"`
-	ProcurementRationale    string  `json:"procurementMethodRationale,omitempty"`
-	MainProcurementCategory string  `json:"mainProcurementCategory,omitempty"`
-	TenderPeriod            *period `json:"tenderPeriod,omitempty"`
+	ID                      string         `json:"id"`
+	Title                   string         `json:"title"`
+	Description             string         `json:"description,omitempty"`
+	Status                  string         `json:"status"`
+	ProcuringEntity         orgRef         `json:"procuringEntity"`
+	MinValue                *value         `json:"minValue,omitempty"`
+	Value                   *value         `json:"value,omitempty"`
+	ProcurementMethod       string         `json:"procurementMethod,omitempty"`
+	ProcurementDetails      string         `json:"procurementMethodDetails,omitempty"`
+	ProcurementRationale    string         `json:"procurementMethodRationale,omitempty"`
+	MainProcurementCategory string         `json:"mainProcurementCategory,omitempty"`
+	TenderPeriod            *period        `json:"tenderPeriod,omitempty"`
+	Documents               []ocdsDocument `json:"documents,omitempty"`
+}
+
+// ocdsDocument is a contract line's document as OCDS describes it: its
+// kind from the documentType codelist, its title, the day it was
+// published (an invitation to tender) or signed (a contract), and its
+// media type.
+type ocdsDocument struct {
+	ID            string `json:"id"`
+	DocumentType  string `json:"documentType"`
+	Title         string `json:"title"`
+	DatePublished string `json:"datePublished"`
+	Format        string `json:"format"`
+}
+
+// ocdsDocumentTypes are OCDS's document types for our kinds.
+var ocdsDocumentTypes = map[models.ContractDocumentKind]string{
+	models.DocInvitationToTender: "tenderNotice", models.DocTenderDocument: "biddingDocuments", models.DocContract: "contractSigned",
+}
+
+func toOCDSDocument(d *models.ContractDocument) ocdsDocument {
+	return ocdsDocument{ID: fmt.Sprintf("document-%d", d.ID), DocumentType: ocdsDocumentTypes[d.Kind], Title: d.Title,
+		DatePublished: dayStart(d.DocumentDate), Format: strings.SplitN(d.ContentType, ";", 2)[0]}
 }
 
 // ocdsMethods are OCDS's procurement methods for ours: the restricted and
@@ -527,6 +550,7 @@ type contract struct {
 	Value          value          `json:"value"`
 	DateSigned     string         `json:"dateSigned"`
 	Implementation implementation `json:"implementation"`
+	Documents      []ocdsDocument `json:"documents,omitempty"`
 }
 
 type implementation struct {
@@ -578,7 +602,8 @@ func gbp(d decimal.Decimal) value { return value{Amount: amount(d), Currency: "G
 // spend. A line with no award has no contract to hold it (OCDS keeps
 // payments only under a contract); the manifest's approved total then
 // leaves it out.
-func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecord, payments map[int64][]store.AwardPayment, head store.ChainHead, now time.Time) (release, decimal.Decimal, decimal.Decimal) {
+func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecord, payments map[int64][]store.AwardPayment, docs []*models.ContractDocument,
+	head store.ChainHead, now time.Time) (release, decimal.Decimal, decimal.Decimal) {
 	r := release{OCID: pub.OCIDPrefix + "-granttrack-" + c.Code, ID: fmt.Sprintf("%s-%d", c.Code, head.Seq), Date: dateTime(now),
 		Tag: []string{"tender"}, InitiationType: "tender", byID: map[string]*party{}, prefix: pub.ThreeSixtyGivingPrefix}
 	if r.prefix == "" {
@@ -634,6 +659,14 @@ func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecor
 			r.Tender.TenderPeriod.EndDate = dayEnd(*c.TenderClosesOn)
 		}
 	}
+	var contractDocs []ocdsDocument
+	for _, d := range docs {
+		if d.Kind == models.DocContract {
+			contractDocs = append(contractDocs, toOCDSDocument(d))
+		} else {
+			r.Tender.Documents = append(r.Tender.Documents, toOCDSDocument(d))
+		}
+	}
 	title := c.Title
 	if c.ContractTitle != nil {
 		title = *c.ContractTitle
@@ -663,6 +696,9 @@ func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecor
 			k.Implementation.Transactions = append(k.Implementation.Transactions, transactionOCDS{ID: fmt.Sprintf("spend-%d", p.ID),
 				Date: dayStart(p.IncurredOn), Value: gbp(p.Amount), Payer: buyer, Payee: payee})
 			paid = paid.Add(p.Amount)
+		}
+		if len(r.Contracts) == 0 {
+			k.Documents = contractDocs // the line's contract: its first award
 		}
 		r.Contracts = append(r.Contracts, k)
 		awarded = awarded.Add(a.Amount)
@@ -730,11 +766,15 @@ func writeOCDS(ctx context.Context, st *store.Store, w io.Writer, pub Publisher,
 		}); err != nil {
 			return err
 		}
+		docs, err := st.CurrentDocuments(ctx, lineIDs)
+		if err != nil {
+			return err
+		}
 		hdr := packageOCDS{URI: fmt.Sprintf("%s/ocds/%s/release-package/%s", strings.TrimRight(pub.URI, "/"), pub.OCIDPrefix, m.GeneratedAt.Format("20060102T150405Z")),
 			Version: "1.1", PublishedDate: dateTime(m.GeneratedAt), Publisher: publisherOCDS{Name: pub.Name, URI: pub.URI}, License: pub.Licence}
 		return writeJSONArrayPackage(w, hdr, "releases", func(item func(any) error) error {
 			for _, p := range procs {
-				r, awarded, paid := toRelease(pub, p, byLine[p.ID], payments, head, m.GeneratedAt)
+				r, awarded, paid := toRelease(pub, p, byLine[p.ID], payments, docs[p.ID], head, m.GeneratedAt)
 				m.Rows++
 				total, approved = total.Add(awarded), approved.Add(paid)
 				if err := item(r); err != nil {

@@ -321,6 +321,11 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 					StartDate string `json:"startDate"`
 					EndDate   string `json:"endDate"`
 				} `json:"tenderPeriod"`
+				Documents []struct {
+					DocumentType  string `json:"documentType"`
+					Title, Format string
+					DatePublished string `json:"datePublished"`
+				} `json:"documents"`
 			} `json:"tender"`
 			Awards    []struct{ Value val } `json:"awards"`
 			Contracts []struct {
@@ -347,6 +352,12 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 	if r.Tender.Method != "open" || r.Tender.Details != "Open procedure" || r.Tender.Category != "services" ||
 		!strings.HasPrefix(r.Tender.TenderPeriod.StartDate, "2024-03-12") || !strings.HasPrefix(r.Tender.TenderPeriod.EndDate, "2024-04-02") {
 		t.Fatalf("allyship tender %+v", r.Tender)
+	}
+	// The invitation to tender is the tender's notice, dated the day it
+	// was published.
+	if d := r.Tender.Documents; len(d) != 1 || d[0].DocumentType != "tenderNotice" || !strings.HasPrefix(d[0].DatePublished, "2024-03-12") ||
+		d[0].Format != "application/pdf" || !strings.Contains(d[0].Title, "MOPAC-T-2024-017") {
+		t.Fatalf("the allyship tender's documents: %+v", d)
 	}
 	if research.Tender.Method != "selective" || research.Tender.Details != "Restricted procedure" {
 		t.Fatalf("research tender %+v", research.Tender)

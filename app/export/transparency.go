@@ -42,19 +42,24 @@ const (
 	FileGrants    = "grants.csv"
 	FileSpend     = "spend-over-500.csv"
 	FileContracts = "contracts-over-10000.csv"
+	FileDocuments = "contract-documents.csv"
 )
 
 // PackFiles are the pack's CSV files in order.
-var PackFiles = []string{FileExpenses, FileGrants, FileSpend, FileContracts}
+var PackFiles = []string{FileExpenses, FileGrants, FileSpend, FileContracts, FileDocuments}
 
 // Pack is one month's publishing pack, read in one snapshot.
 type Pack struct {
-	Month       string // 2024-06
-	From, To    time.Time
-	Grants      []store.AwardRecord
-	Spend       []store.PublishedSpend
-	Contracts   []store.AwardRecord
-	Expenses    []models.OfficeHolderExpense
+	Month     string // 2024-06
+	From, To  time.Time
+	Grants    []store.AwardRecord
+	Spend     []store.PublishedSpend
+	Contracts []store.AwardRecord
+	Expenses  []models.OfficeHolderExpense
+	// Documents are the invitations to tender published in the month and
+	// the contract documents of the contracts awarded in it (paragraph
+	// 4(b)), each with its path in the pack, or withheld.
+	Documents   []PackDocument
 	Missing     []Missing   // what must be filled in before publication
 	Redactions  []Redaction // what was withheld as personal data
 	AuditSeq    int64
@@ -62,6 +67,20 @@ type Pack struct {
 	GeneratedAt time.Time
 	// Publisher names the grants by their 360Giving identifiers.
 	Publisher Publisher
+}
+
+// PackDocument is a contract line's document in the pack: published as
+// uploaded at Path (documents/ID-NAME), or withheld (no Path) because it
+// was marked as holding personal data.
+type PackDocument struct {
+	*models.ContractDocument
+	LineCode string
+	Path     string
+}
+
+// documentPath is where a document is published in the pack.
+func documentPath(d *models.ContractDocument) string {
+	return "documents/" + strconv.FormatInt(d.ID, 10) + "-" + d.FileName
 }
 
 // Missing is a required field left empty in one item of the pack.
@@ -118,8 +137,33 @@ func Transparency(ctx context.Context, st *store.Store, month string, opts ...Op
 		if p.Contracts, err = st.PublishableAwards(ctx, store.AwardFilter{From: &from, To: &to, Kinds: []models.FundingLineKind{models.KindContract}, Over: &over}); err != nil {
 			return err
 		}
-		p.Expenses, err = st.OfficeHolderExpenses(ctx, from, to)
-		return err
+		if p.Expenses, err = st.OfficeHolderExpenses(ctx, from, to); err != nil {
+			return err
+		}
+		codes := map[int64]string{}
+		var lines []int64
+		for _, a := range p.Contracts {
+			lines, codes[a.LineID] = append(lines, a.LineID), a.LineCode
+		}
+		docs, err := st.PublishableDocuments(ctx, from, to, lines)
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			if _, ok := codes[d.FundingLineID]; !ok {
+				fl, err := st.FundingLine(ctx, d.FundingLineID)
+				if err != nil {
+					return err
+				}
+				codes[d.FundingLineID] = fl.Code
+			}
+			pd := PackDocument{ContractDocument: d, LineCode: codes[d.FundingLineID]}
+			if !d.PersonalData {
+				pd.Path = documentPath(d)
+			}
+			p.Documents = append(p.Documents, pd)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -203,6 +247,10 @@ func (p *Pack) grantIDs() func(reference string) string {
 type Column struct {
 	Name  string
 	Money bool
+	// Verbatim marks what granttrack wrote itself (a document's path in
+	// the pack, its SHA-256 and size): never redacted, so a path still
+	// names its file and a hash still matches.
+	Verbatim bool
 }
 
 // Table is one file of the pack as columns and rows of text.
@@ -244,7 +292,8 @@ func (p *Pack) tables() ([]Table, []Redaction) {
 	text := func(names ...string) []Column {
 		cs := make([]Column, len(names))
 		for i, n := range names {
-			cs[i] = Column{Name: n, Money: strings.HasPrefix(n, "amount") || strings.HasPrefix(n, "value") || strings.HasPrefix(n, "tender_m")}
+			cs[i] = Column{Name: n, Money: strings.HasPrefix(n, "amount") || strings.HasPrefix(n, "value") || strings.HasPrefix(n, "tender_m"),
+				Verbatim: n == "file" || n == "sha256" || n == "size" || n == "contract_documents"}
 		}
 		return cs
 	}
@@ -285,14 +334,31 @@ func (p *Pack) tables() ([]Table, []Redaction) {
 	contracts := Table{File: FileContracts, Title: "Contracts over £10,000", Paragraph: "4(b)",
 		Columns: text("award_reference", "awarded_on", "funding_line", "tender_reference", "supplier", "supplier_org_id", "value",
 			"tender_min_value", "tender_max_value", "starts_on", "ends_on", "purpose", "contract_title", "procedure",
-			"decision_record", "decision_record_url")}
+			"decision_record", "decision_record_url", "contract_documents")}
 	for _, a := range p.Contracts {
+		var files []string
+		for _, d := range p.Documents {
+			if d.FundingLineID == a.LineID && d.Kind == models.DocContract && d.Path != "" {
+				files = append(files, d.Path)
+			}
+		}
 		contracts.Rows = append(contracts.Rows, []string{a.Reference, day(a.AwardedOn), a.LineCode, optText(a.TenderReference), a.RecipientName,
 			optText(a.RecipientOrg), models.FormatMoney(a.Amount), optMoney(a.TenderMinValue), optMoney(a.TenderMaxValue),
 			day(a.StartsOn), day(a.EndsOn), a.Purpose, optText(a.ContractTitle),
-			models.Procedure(a.ProcurementMethod, a.FrameworkName, a.DirectAwardReason), optText(a.DecisionRecord), optText(a.DecisionRecordURL)})
+			models.Procedure(a.ProcurementMethod, a.FrameworkName, a.DirectAwardReason), optText(a.DecisionRecord), optText(a.DecisionRecordURL),
+			strings.Join(files, " ")})
 	}
-	tables := []Table{expenses, grants, spend, contracts}
+	documents := Table{File: FileDocuments, Title: "Invitations to tender and contract documents", Paragraph: "4(b)",
+		Columns: text("file", "funding_line", "kind", "title", "dated", "sha256", "size", "published")}
+	for _, d := range p.Documents {
+		published := "yes"
+		if d.Path == "" {
+			published = "withheld: holds personal data"
+		}
+		documents.Rows = append(documents.Rows, []string{d.Path, d.LineCode, string(d.Kind), d.Title, day(d.DocumentDate),
+			hex.EncodeToString(d.SHA256), strconv.FormatInt(d.Size, 10), published})
+	}
+	tables := []Table{expenses, grants, spend, contracts, documents}
 	var redactions []Redaction
 	for i := range tables {
 		redactions = append(redactions, redactTable(&tables[i])...)
@@ -359,4 +425,16 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 func (p *Pack) WriteIndex(w io.Writer) error {
 	return indexPage.Execute(w, map[string]any{"Pack": p, "Tables": p.Tables(), "From": day(p.From), "To": day(p.To),
 		"Generated": p.GeneratedAt.Format(time.RFC3339)})
+}
+
+// WriteDocument writes the bytes of the pack's document at path (a Path of
+// one of p.Documents), as uploaded; ENOTFOUND for another path.
+func (p *Pack) WriteDocument(path string, w io.Writer) error {
+	for _, d := range p.Documents {
+		if d.Path != "" && d.Path == path {
+			_, err := w.Write(d.Content)
+			return err
+		}
+	}
+	return models.Errorf(models.ENOTFOUND, "The publishing pack has no document %q.", path)
 }

@@ -3,7 +3,9 @@ package export_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -286,6 +288,71 @@ func packParagraphs(t *testing.T, st *store.Store, lineID, maker, checker int64)
 		tb := table(t, april, export.FileContracts)
 		if tb.Paragraph != "4(b)" || len(tb.Rows) != 1 || cell(tb, 0, "supplier") != "Allyship Learning Ltd (fictional)" || cell(tb, 0, "value") != "18500.00" {
 			t.Fatalf("contracts over £10,000: %+v", tb)
+		}
+	})
+	// Paragraph 4(b) asks for copies of invitations to tender and of
+	// contracts: the month's pack carries each invitation to tender
+	// published in it (the demo's allyship tender, March 2024) and the
+	// contract document of each contract awarded in it, as uploaded, listed
+	// with its SHA-256, and named by the contracts list.
+	t.Run("Paragraph4bInvitationsToTender", func(t *testing.T) {
+		march, err := export.Transparency(ctx, st, "2024-03")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb := table(t, march, export.FileDocuments)
+		if tb.Paragraph != "4(b)" || len(tb.Rows) != 1 || cell(tb, 0, "kind") != "invitation_to_tender" || cell(tb, 0, "dated") != "2024-03-12" ||
+			cell(tb, 0, "funding_line") != "ALLYSHIP-TRAINING" || cell(tb, 0, "published") != "yes" {
+			t.Fatalf("March 2024's invitations to tender: %+v", tb)
+		}
+		var pdf bytes.Buffer
+		if err := march.WriteDocument(cell(tb, 0, "file"), &pdf); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(pdf.Bytes())
+		if !bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-1.4")) || cell(tb, 0, "sha256") != hex.EncodeToString(sum[:]) ||
+			!strings.HasPrefix(cell(tb, 0, "file"), "documents/") {
+			t.Fatalf("the invitation is published as uploaded, with its SHA-256: %s %q", cell(tb, 0, "sha256"), pdf.String()[:20])
+		}
+		if len(table(t, march, export.FileContracts).Rows) != 0 {
+			t.Fatal("no contract was awarded in March 2024")
+		}
+	})
+	t.Run("Paragraph4bContractDocuments", func(t *testing.T) {
+		var line int64
+		if err := st.DB().NewRaw("SELECT id FROM funding_lines WHERE code = 'ALLYSHIP-TRAINING'").Scan(ctx, &line); err != nil {
+			t.Fatal(err)
+		}
+		add := func(title, personal string) {
+			t.Helper()
+			in := models.ContractDocumentInput{Kind: "contract", Title: title, SignedOn: "2024-04-12", PersonalData: personal}
+			d, err := in.Validate(line, "contract.pdf", []byte("%PDF-1.7\n"+title))
+			if err == nil {
+				err = st.AddContractDocument(ctx, officer, d)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("Signed contract, questions to jane.doe@example.org", "")
+		add("Signed contract with the facilitator's home address", "true")
+		april, err := export.Transparency(ctx, st, "2024-04")
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs := table(t, april, export.FileDocuments)
+		contracts := table(t, april, export.FileContracts)
+		if len(docs.Rows) != 2 || cell(docs, 0, "published") != "yes" || cell(docs, 1, "published") != "withheld: holds personal data" || cell(docs, 1, "file") != "" {
+			t.Fatalf("April 2024's contract documents, one withheld: %+v", docs)
+		}
+		if cell(contracts, 0, "contract_documents") != cell(docs, 0, "file") {
+			t.Fatalf("the contracts list names the published contract document: %q, want %q", cell(contracts, 0, "contract_documents"), cell(docs, 0, "file"))
+		}
+		if strings.Contains(cell(docs, 0, "title"), "jane.doe@") {
+			t.Fatalf("the documents list is redacted like every other: %q", cell(docs, 0, "title"))
+		}
+		if err := april.WriteDocument(cell(docs, 1, "file"), &bytes.Buffer{}); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("a withheld document is not written: %v", err)
 		}
 	})
 	t.Run("RedactionsAreListed", func(t *testing.T) {

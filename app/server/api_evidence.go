@@ -112,12 +112,20 @@ func (s *Server) downloadEvidence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(ev.Content)
-	c.Set(fiber.HeaderContentType, ev.ContentType)
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ev.FileName+`"`)
+	return sendFile(c, ev.FileName, ev.ContentType, ev.Content)
+}
+
+// sendFile sends a stored file as it was stored, as a download of the type
+// detected when it was uploaded, with its SHA-256; the browser must not
+// guess another type or show it inside the site. Evidence and contract
+// documents share it.
+func sendFile(c *fiber.Ctx, name, contentType string, content []byte) error {
+	sum := sha256.Sum256(content)
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; sandbox")
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":")
-	return c.Send(ev.Content)
+	return c.Send(content)
 }

@@ -63,6 +63,15 @@ func (e *env) upload(role models.Role, path, name, partType string, data []byte)
 	return e.send(req)
 }
 
+// multipartRequest is a POST of a multipart body as the role, through the
+// API.
+func (e *env) multipartRequest(role models.Role, path string, body []byte, contentType string) *http.Request {
+	req := httptest.NewRequest("POST", path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+e.tokens[role])
+	return req
+}
+
 // mustSpend records pending spend on the fixture's line and returns its id.
 func (e *env) mustSpend(f fixture, amount string) int64 {
 	e.t.Helper()

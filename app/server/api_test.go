@@ -354,6 +354,9 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/office-holder-expenses/:id/reject": "-OM--", "POST /api/v1/office-holder-expenses/:id/withdraw": "-OM--",
 	// Which roles must use two-factor sign-in: everyone reads it, admins change it.
 	"GET /api/v1/two-factor-settings": "AOMBU", "PUT /api/v1/two-factor-settings": "A----",
+	// Contract documents: the finance roles upload; everyone reads them.
+	"POST /api/v1/funding-lines/:id/documents": "-OM--", "GET /api/v1/funding-lines/:id/documents": "AOMBU",
+	"GET /api/v1/funding-lines/:id/documents/:document_id": "AOMBU",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.

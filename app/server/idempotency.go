@@ -3,6 +3,10 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,7 +43,7 @@ func (s *Server) idempotent() fiber.Handler {
 		if len(key) > maxIdempotencyKey {
 			return models.Errorf(models.EBADREQUEST, "The Idempotency-Key header is over %d characters.", maxIdempotencyKey)
 		}
-		sum := sha256.Sum256(c.Body())
+		sum := requestHash(c)
 		route := c.Method() + " " + c.Path() // the same key on another line is another request
 		resp, replayed, err := s.store.Idempotent(c.UserContext(), actorOf(c).UserID, key, route, sum[:],
 			func(_ context.Context, st *store.Store) (store.IdempotentResponse, error) {
@@ -61,4 +65,33 @@ func (s *Server) idempotent() fiber.Handler {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 		return c.Status(resp.Status).Send(resp.Body)
 	}
+}
+
+// requestHash is the SHA-256 of what a request asks for. A multipart body
+// is read (fasthttp parses it before any handler) from its parsed form, in
+// a fixed order: each value, then each file's name and SHA-256, by field,
+// since fasthttp writes the body again from the form in map order, which
+// changes from call to call.
+func requestHash(c *fiber.Ctx) [32]byte {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return sha256.Sum256(c.Body())
+	}
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(form.Value)) {
+		fmt.Fprintf(h, "value %q %q\n", k, form.Value[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(form.File)) {
+		for _, fh := range form.File[k] {
+			fmt.Fprintf(h, "file %q %q %d ", k, fh.Filename, fh.Size)
+			if f, err := fh.Open(); err == nil {
+				_, _ = io.Copy(h, f)
+				f.Close()
+			}
+			h.Write([]byte("\n"))
+		}
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return sum
 }

@@ -58,10 +58,14 @@ func (s *Server) OpenAPI() map[string]any {
 				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Request), schemas)}}}
 		}
 		if r.Upload != "" {
+			var schema any = map[string]any{"type": "object", "required": []any{r.Upload},
+				"properties": map[string]any{r.Upload: map[string]any{"type": "string", "format": "binary",
+					"maxLength": r.FileSize}}}
+			if r.Request != nil { // the form's other fields, beside the file
+				schema = map[string]any{"allOf": []any{schemaOf(reflect.TypeOf(r.Request), schemas), schema}}
+			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "required": []any{r.Upload},
-					"properties": map[string]any{r.Upload: map[string]any{"type": "string", "format": "binary",
-						"maxLength": r.FileSize}}}}}}
+				"multipart/form-data": map[string]any{"schema": schema}}}
 		}
 		status := r.Status
 		if status == 0 {

@@ -490,6 +490,18 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	ox = id(call(fo, "POST", "/api/v1/office-holder-expenses", expense))
 	call(fo, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/withdraw", ox), map[string]any{"reason": "Recorded twice"})
 	call(fo, "POST", fmt.Sprintf("/api/v1/office-holder-expenses/%d/withdraw", missing), map[string]any{"reason": "Gone"})
+	// Contract documents: uploaded by the finance roles, read by anyone.
+	docs := strings.TrimSuffix(bands, "band-exceptions") + "documents"
+	body, ct := multipartBody(t, "file", "itt.pdf", "", testPDF, map[string]string{"kind": "invitation_to_tender", "title": "Invitation to tender",
+		"published_on": "2024-03-01"})
+	doc := id(note("POST", docs, e.send(e.multipartRequest(fo, docs, body, ct))))
+	body, ct = multipartBody(t, "file", "itt.png", "", testPNG, map[string]string{"kind": "invitation_to_tender", "title": "Invitation to tender",
+		"published_on": "2024-03-01"})
+	note("POST", docs, e.send(e.multipartRequest(fo, docs, body, ct)))
+	call(bm, "GET", docs, nil)
+	call(bm, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/documents", missing), nil)
+	call(bm, "GET", fmt.Sprintf("%s/%d", docs, doc), nil)
+	call(bm, "GET", fmt.Sprintf("%s/%d", docs, missing), nil)
 
 	// Budgets by financial year: a draft's profile is replaced; an approved
 	// line's is proposed as a re-profiling (202), decided by someone else.

@@ -157,7 +157,24 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c.Status(status), "lines/show", fiber.Map{"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
+	var docs []contractDocumentJSON
+	var bands []bandExceptionJSON
+	if fl.Kind == models.KindContract {
+		ds, err := s.store.ContractDocuments(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		docs = contractDocumentsJSON(ds)
+		xs, err := s.store.BandExceptions(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		for _, x := range xs {
+			bands = append(bands, toBandExceptionJSON(x))
+		}
+	}
+	return s.render(c.Status(status), "lines/show", fiber.Map{"Documents": docs, "DocKinds": models.ContractDocumentKinds(), "BandExceptions": bands,
+		"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
 		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
 		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout),
 		"Decisions": decisions, "Records": records, "RecordRefs": recordRefs, "People": people,

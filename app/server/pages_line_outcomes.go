@@ -25,7 +25,7 @@ func (s *Server) registerLineOutcomePages() {
 // the typed values and the message beside each field.
 type lineView struct {
 	Problem   string
-	Form      string // "reserve", "release", "measure", "indicator", "correct" or "profile"
+	Form      string // "reserve", "release", "measure", "indicator", "correct", "profile", "document" or "band"
 	Errors    map[string]string
 	Reserve   models.ReservationInput
 	Measure   models.MeasurementInput
@@ -33,6 +33,8 @@ type lineView struct {
 	Correct   models.IndicatorCorrectionInput // a refused correction of indicator Indicator
 	Indicator int64
 	Typed     map[string]string // a draft profile's amounts as typed, by year
+	Document  models.ContractDocumentInput
+	Band      models.BandExceptionInput
 }
 
 type indicatorRow struct {

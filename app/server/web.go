@@ -153,6 +153,7 @@ func (s *Server) registerWeb() {
 	s.registerPaymentPages()
 	s.registerOIDCPages()
 	s.registerTwoFactorPages()
+	s.registerContractPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -108,6 +108,11 @@ var constraintErrors = map[string]struct {
 	"contract_band_exceptions_decided_once":         {models.ECONFLICT, "", "a proposal is decided once and never changed"},
 	"contract_band_exceptions_one_pending":          {models.ECONFLICT, "", "this funding line already has a band exception awaiting a decision"},
 	"funding_lines_procurement_kind_check":          {models.EINVALID, "tender", "only a contract has a procurement"},
+	// Contract documents.
+	"contract_document_append_only":          {models.ECONFLICT, "", "contract documents are append-only; upload the replacement as a new document that supersedes the old one"},
+	"contract_document_on_contract_line":     {models.EINVALID, "", "only a contract line has tender and contract documents"},
+	"contract_document_supersedes_same_kind": {models.EINVALID, "supersedes_id", "a document replaces only a document of the same kind on the same line"},
+	"contract_documents_superseded_once":     {models.ECONFLICT, "supersedes_id", "that document has already been replaced; replace its latest version"},
 	// Payments.
 	"spend_within_tranche":             {models.ECONFLICT, "tranche_id", "approved spend naming a tranche cannot exceed what the tranche has outstanding"},
 	"spend_tranche_withheld":           {models.ECONFLICT, "tranche_id", "the tranche is withheld; release it before paying it"},

@@ -22,8 +22,8 @@ func (s *Store) AddEvidence(ctx context.Context, actor models.Actor, entryID int
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	ev := &models.SpendEvidence{SpendEntryID: entryID, FileName: clean, ContentType: contentType, Size: int64(len(data)),
-		SHA256: sum[:], Content: data, UploadedBy: actor.UserID}
+	ev := &models.SpendEvidence{SpendEntryID: entryID, StoredFile: models.StoredFile{FileName: clean, ContentType: contentType,
+		Size: int64(len(data)), SHA256: sum[:], Content: data, UploadedBy: actor.UserID}}
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var status models.SpendStatus
 		if err := tx.NewRaw("SELECT status FROM spend_entries WHERE id = ? FOR NO KEY UPDATE", entryID).Scan(ctx, &status); err != nil {

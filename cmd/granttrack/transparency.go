@@ -63,8 +63,19 @@ func (c *command) transparencyCmd(args []string) error {
 	if err := write("index.html", func(f *os.File) error { return p.WriteIndex(f) }); err != nil {
 		return err
 	}
+	for _, d := range p.Documents {
+		if d.Path == "" {
+			continue // withheld: it holds personal data
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(d.Path)), 0o755); err != nil {
+			return err
+		}
+		if err := write(d.Path, func(f *os.File) error { return p.WriteDocument(d.Path, f) }); err != nil {
+			return err
+		}
+	}
 	if err := a.Store.RecordEvent(c.ctx, models.SystemActor("export transparency"), store.Change{Action: "export.transparency", Entity: "export",
-		After: map[string]any{"month": p.Month, "grants": len(p.Grants), "spend": len(p.Spend), "contracts": len(p.Contracts), "expenses": len(p.Expenses), "redactions": len(p.Redactions),
+		After: map[string]any{"month": p.Month, "grants": len(p.Grants), "spend": len(p.Spend), "contracts": len(p.Contracts), "documents": len(p.Documents), "expenses": len(p.Expenses), "redactions": len(p.Redactions),
 			"missing": len(p.Missing), "audit_head_seq": p.AuditSeq}}); err != nil {
 		return err
 	}
