@@ -42,7 +42,9 @@ var personalData = []struct {
 	{"bank details", regexp.MustCompile(`\bGB\d{2} ?[A-Z]{4}(?: ?\d){14}\b`)},
 	{"bank details", regexp.MustCompile(`(?i)\b(?:sort code|account(?: number| no\.?)?|a/c(?: no\.?)?)[\s:.#]*\d[\d -]{5,}\d`)},
 	{"bank details", regexp.MustCompile(`\b\d{2}-\d{2}-\d{2}\b`)},
-	{"telephone number", regexp.MustCompile(`(?:\+44\s?(?:\(0\)\s?)?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b`)},
+	// A UK number's area or service code never starts with 0 (00 is the
+	// international prefix), so "…-2024-003-4483…" in a reference is no number.
+	{"telephone number", regexp.MustCompile(`(?:\+44\s?(?:\(0\)\s?)?|\b0)[1-9]\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}\b`)},
 }
 
 // redactText cuts personal data out of s, returning what it found.
