@@ -38,6 +38,14 @@ func toAlertJSON(a models.Alert) alertJSON {
 		EntityID: a.EntityID, FundingLineID: a.FundingLineID, FundingLineCode: a.FundingLineCode, Amount: optMoney(a.Amount), On: optDate(a.On)}
 }
 
+// alertList is an alerts list as a page shows it: the first alerts, how
+// many there are in all and, when some are left out, where they all are.
+type alertList struct {
+	Items []alertJSON
+	All   int
+	More  string
+}
+
 // alertsOf is the signed-in user's alerts today, for the API and the pages.
 func (s *Server) alertsOf(c *fiber.Ctx) ([]alertJSON, error) {
 	as, err := report.Alerts(c.UserContext(), s.store, actorOf(c).UserID, s.today())

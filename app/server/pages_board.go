@@ -21,6 +21,7 @@ func (s *Server) registerBoardPages() {
 const (
 	dashboardLines    = 25
 	dashboardOutcomes = 24
+	dashboardAlerts   = 20
 )
 
 type monthJSON struct {
@@ -92,6 +93,15 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if q.Period.Quarter != 0 {
 			quarter = q.Period.Quarter.String()
 		}
+		var alerts alertList
+		if tmpl == "dashboard" {
+			all, err := s.alertsOf(c)
+			if err != nil {
+				return err
+			}
+			// The most urgent come first; the approvals page lists them all.
+			alerts = alertList{Items: all[:min(len(all), dashboardAlerts)], All: len(all), More: "/approvals#alerts"}
+		}
 		status := fiber.StatusOK
 		if errs != nil {
 			status = fiber.StatusUnprocessableEntity
@@ -103,6 +113,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		return s.render(c.Status(status), "board/"+tmpl, fiber.Map{"Title": title, "D": data, "Period": q.Period.String(),
 			"ChartJSON": template.JS(chart), "Errors": errs, "Years": years, "Programmes": progs, "Scope": scope,
 			"Quarters": []string{"Q1", "Q2", "Q3", "Q4"}, "Attribution": report.Attribution, "CostMethod": report.CostMethod, "AllLines": allLines, "AllOutcomes": allOutcomes,
-			"Q": fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
+			"Alerts": alerts,
+			"Q":      fiber.Map{"fy": q.Period.Year.String(), "quarter": quarter, "programme_id": strconv.FormatInt(q.Scope.ProgrammeID, 10)}})
 	}
 }

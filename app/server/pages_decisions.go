@@ -37,7 +37,7 @@ func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem,
-		"Alerts": alerts})
+		"Alerts": alertList{Items: alerts, All: len(alerts)}})
 }
 
 // webDecisions decide each kind of pending decision from a form: approve,
