@@ -36,20 +36,20 @@ type OfficeHolderExpense struct {
 // OfficeHolderExpenseColumns is the column layout of an expenses CSV file.
 var OfficeHolderExpenseColumns = []string{"office_holder", "office", "incurred_on", "category", "description", "amount"}
 
-// OfficeHolderExpenseRow is one expense as typed: a row of an expenses CSV
+// OfficeHolderExpenseInput is one expense as typed: a row of an expenses CSV
 // file, or the JSON API's and the web form's input.
-type OfficeHolderExpenseRow struct {
+type OfficeHolderExpenseInput struct {
 	OfficeHolder string `json:"office_holder" form:"office_holder"`
 	Office       string `json:"office" form:"office"`
 	IncurredOn   string `json:"incurred_on" form:"incurred_on"`
 	Category     string `json:"category" form:"category"`
 	Description  string `json:"description" form:"description"`
-	Amount       string `json:"amount" form:"amount"`
+	Amount       string `json:"amount" form:"amount" openapi:"money-input"`
 }
 
 // Validate checks a row and returns it as an expense; EINVALID naming each
 // field that breaks a rule.
-func (in OfficeHolderExpenseRow) Validate() (*OfficeHolderExpense, error) {
+func (in OfficeHolderExpenseInput) Validate() (*OfficeHolderExpense, error) {
 	var c collector
 	e := &OfficeHolderExpense{
 		OfficeHolder: c.text("office_holder", in.OfficeHolder, true, 200),

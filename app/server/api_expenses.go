@@ -15,7 +15,7 @@ import (
 func (s *Server) expenseRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/v1/office-holder-expenses", Summary: "List office holders' expenses (all, or one financial year's), with totals by financial year", Roles: everyone, Query: expenseQuery{}, Response: expensesJSON{}, Handler: s.listExpenses},
-		{Method: "POST", Path: "/api/v1/office-holder-expenses", Summary: "Record an office holder's expense (pending until a second person approves it); send an Idempotency-Key header to make retries safe", Roles: writers, Request: models.OfficeHolderExpenseRow{}, Response: expenseJSON{}, Status: 201, Handler: s.recordExpense},
+		{Method: "POST", Path: "/api/v1/office-holder-expenses", Summary: "Record an office holder's expense (pending until a second person approves it); send an Idempotency-Key header to make retries safe", Roles: writers, Request: models.OfficeHolderExpenseInput{}, Response: expenseJSON{}, Status: 201, Handler: s.recordExpense},
 		{Method: "POST", Path: "/api/v1/office-holder-expenses/import", Summary: "Record a CSV of office holders' expenses (office_holder,office,incurred_on,category,description,amount), all or nothing, each pending; send an Idempotency-Key header to make retries safe", Roles: writers, Upload: "file", FileSize: MaxExpensesUpload, Response: list[expenseJSON]{}, Status: 201, Handler: s.importExpenses},
 		{Method: "POST", Path: "/api/v1/office-holder-expenses/:id/approve", Summary: "Approve a pending expense (not your own; within your authority in the scheme of delegation)", Roles: writers, Response: expenseJSON{}, Handler: s.decideExpense(models.DecisionApproved)},
 		{Method: "POST", Path: "/api/v1/office-holder-expenses/:id/reject", Summary: "Reject a pending expense with a reason", Roles: writers, Request: reasonInput{}, Response: expenseJSON{}, Handler: s.decideExpense(models.DecisionRejected)},
@@ -106,7 +106,7 @@ func (s *Server) listExpenses(c *fiber.Ctx) error {
 }
 
 func (s *Server) recordExpense(c *fiber.Ctx) error {
-	var in models.OfficeHolderExpenseRow
+	var in models.OfficeHolderExpenseInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}

@@ -33,11 +33,11 @@ func (s *Server) expensesPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) expenseFormPage(c *fiber.Ctx) error {
-	return s.renderForm(c, "expenses/form", nil, fiber.Map{"Title": "Record an office holder's expense", "In": models.OfficeHolderExpenseRow{}})
+	return s.renderForm(c, "expenses/form", nil, fiber.Map{"Title": "Record an office holder's expense", "In": models.OfficeHolderExpenseInput{}})
 }
 
 func (s *Server) expenseSave(c *fiber.Ctx) error {
-	in := models.OfficeHolderExpenseRow{OfficeHolder: c.FormValue("office_holder"), Office: c.FormValue("office"),
+	in := models.OfficeHolderExpenseInput{OfficeHolder: c.FormValue("office_holder"), Office: c.FormValue("office"),
 		IncurredOn: c.FormValue("incurred_on"), Category: c.FormValue("category"), Description: c.FormValue("description"),
 		Amount: c.FormValue("amount")}
 	e, err := in.Validate()

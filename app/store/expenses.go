@@ -54,7 +54,7 @@ func (s *Store) ImportOfficeHolderExpenses(ctx context.Context, actor models.Act
 			}
 			break
 		}
-		e, err := models.OfficeHolderExpenseRow{OfficeHolder: rec[0], Office: rec[1], IncurredOn: rec[2], Category: rec[3],
+		e, err := models.OfficeHolderExpenseInput{OfficeHolder: rec[0], Office: rec[1], IncurredOn: rec[2], Category: rec[3],
 			Description: rec[4], Amount: rec[5]}.Validate()
 		var me *models.Error
 		if errors.As(err, &me) {

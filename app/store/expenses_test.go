@@ -23,7 +23,7 @@ func TestOfficeHolderExpensesAreDecidedByASecondPerson(t *testing.T) {
 	maker, checker, board := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleBoardMember)
 	record := func(amount string) *models.OfficeHolderExpense {
 		t.Helper()
-		e, err := models.OfficeHolderExpenseRow{OfficeHolder: "Alex Morgan (fictional)", Office: "Deputy Mayor", IncurredOn: "2031-06-04",
+		e, err := models.OfficeHolderExpenseInput{OfficeHolder: "Alex Morgan (fictional)", Office: "Deputy Mayor", IncurredOn: "2031-06-04",
 			Category: "travel", Description: unique("Rail fare "), Amount: amount}.Validate()
 		if err != nil {
 			t.Fatal(err)
