@@ -134,10 +134,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			*d.to = every
 		}
 	}
-	cfg.Publisher = export.Publisher{Name: strings.TrimSpace(getenv("GRANTTRACK_PUBLISHER_NAME")), URI: strings.TrimSpace(getenv("GRANTTRACK_PUBLISHER_URI")),
-		ThreeSixtyGivingPrefix: strings.TrimSpace(getenv("GRANTTRACK_360GIVING_PREFIX")), OCIDPrefix: strings.TrimSpace(getenv("GRANTTRACK_OCID_PREFIX")),
-		Licence: strings.TrimSpace(getenv("GRANTTRACK_DATA_LICENCE"))}
-	for _, env := range []string{"GRANTTRACK_PUBLISHER_URI", "GRANTTRACK_360GIVING_PREFIX", "GRANTTRACK_OCID_PREFIX", "GRANTTRACK_DATA_LICENCE"} {
+	// The environment stands in for each publisher setting admins leave
+	// empty (store.EffectivePublisher).
+	cfg.Publisher = export.Publisher{Name: getenv("GRANTTRACK_PUBLISHER_NAME"), URI: getenv("GRANTTRACK_PUBLISHER_URI"),
+		OrgID: getenv("GRANTTRACK_PUBLISHER_ORG_ID"), ThreeSixtyGivingPrefix: getenv("GRANTTRACK_360GIVING_PREFIX"),
+		OCIDPrefix: getenv("GRANTTRACK_OCID_PREFIX"), Licence: getenv("GRANTTRACK_DATA_LICENCE")}.Trimmed()
+	for _, env := range []string{"GRANTTRACK_PUBLISHER_URI", "GRANTTRACK_PUBLISHER_ORG_ID", "GRANTTRACK_360GIVING_PREFIX", "GRANTTRACK_OCID_PREFIX", "GRANTTRACK_DATA_LICENCE"} {
 		if msg := cfg.Publisher.Check()[env]; msg != "" {
 			return cfg, fmt.Errorf("%s %s", env, msg)
 		}

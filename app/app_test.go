@@ -38,7 +38,8 @@ func TestLoadConfig(t *testing.T) {
 	for k, v := range map[string]string{"GRANTTRACK_APPROVAL_LIMIT": "25k", "GRANTTRACK_SECURE_COOKIES": "maybe", "GRANTTRACK_LOG_LEVEL": "loud",
 		"GRANTTRACK_TRUSTED_PROXIES": "proxy.internal", "GRANTTRACK_LOG_FORMAT": "xml", "GRANTTRACK_VERIFY_EVERY": "often",
 		"GRANTTRACK_FULL_VERIFY_EVERY": "-1h", "GRANTTRACK_PUBLISHER_URI": "london.gov.uk",
-		"GRANTTRACK_360GIVING_PREFIX": "GB-mopac", "GRANTTRACK_OCID_PREFIX": "ocds-ABC", "GRANTTRACK_DATA_LICENCE": "OGL"} {
+		"GRANTTRACK_360GIVING_PREFIX": "GB-mopac", "GRANTTRACK_OCID_PREFIX": "ocds-ABC", "GRANTTRACK_DATA_LICENCE": "OGL",
+		"GRANTTRACK_PUBLISHER_ORG_ID": "XX-NOPE-1"} {
 		if _, err := LoadConfig(env(map[string]string{k: v})); err == nil {
 			t.Errorf("%s=%s was accepted", k, v)
 		}

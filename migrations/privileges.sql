@@ -214,3 +214,7 @@ GRANT SELECT, INSERT, DELETE ON sign_in_pending TO :"app";
 -- documents): uploaded and read, never changed or deleted
 -- (contract_document_append_only).
 GRANT SELECT, INSERT ON contract_documents TO :"app";
+-- Publisher settings (one row, publisher_settings_one_row): read for every
+-- open-data export, changed by admins, never inserted or deleted.
+GRANT SELECT ON publisher_settings TO :"app";
+GRANT UPDATE (name, uri, org_id, three_sixty_giving_prefix, ocid_prefix, licence, updated_by, updated_at) ON publisher_settings TO :"app";

@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -25,93 +22,18 @@ import (
 // releases as Rows, with Total the sum awarded and Approved the sum of the
 // approved spend they carry as disbursements or transactions.
 const (
-	Format360Giving = "360giving"
-	FormatOCDS      = "ocds"
+	Format360Giving = models.Format360Giving
+	FormatOCDS      = models.FormatOCDS
 )
 
-// Publisher is who publishes the open-data packages and the identifiers
-// it registered for them; granttrack reads it from its configuration
-// (GRANTTRACK_PUBLISHER_NAME, GRANTTRACK_PUBLISHER_URI,
-// GRANTTRACK_360GIVING_PREFIX, GRANTTRACK_OCID_PREFIX,
-// GRANTTRACK_DATA_LICENCE). Until every one is set to a real value the
-// packages are refused, so that no file is published with identifiers that
-// belong to nobody.
-type Publisher struct {
-	// Name is the publishing body's name, e.g. "Mayor's Office for Policing
-	// and Crime".
-	Name string
-	// URI is its web address; OCDS names each package by a URI under it.
-	URI string
-	// ThreeSixtyGivingPrefix is "360G-" and the name 360Giving assigns on
-	// registration. A grant's id is the prefix and the award's reference.
-	ThreeSixtyGivingPrefix string
-	// OCIDPrefix is "ocds-" and the six characters the Open Contracting
-	// Partnership registers for the publisher. A process's ocid is the
-	// prefix, "granttrack" and the funding line's code.
-	OCIDPrefix string
-	// Licence is the URI of the licence the data is published under, e.g.
-	// the Open Government Licence.
-	Licence string
-}
+// Publisher is who publishes the open-data packages (see models.Publisher).
+type Publisher = models.Publisher
 
-// Placeholder identifiers from before the publisher's were configurable:
-// they validate against the schemas but belong to nobody, so they are
-// refused like unset ones.
+// Placeholder identifiers from before the publisher's were configurable.
 const (
-	Placeholder360Prefix = "360G-granttrack"
-	PlaceholderOCID      = "ocds-xxxxxx"
+	Placeholder360Prefix = models.Placeholder360Prefix
+	PlaceholderOCID      = models.PlaceholderOCID
 )
-
-var (
-	threeSixtyPrefix = regexp.MustCompile(`^360G-[A-Za-z0-9_-]+$`)
-	ocidPrefix       = regexp.MustCompile(`^ocds-[a-z0-9]{6}$`)
-)
-
-// Check returns, for each setting that is malformed, the problem with it,
-// keyed by its environment variable; empty settings are not problems here
-// (see Missing).
-func (p Publisher) Check() map[string]string {
-	out := map[string]string{}
-	if p.URI != "" {
-		if u, err := url.Parse(p.URI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			out["GRANTTRACK_PUBLISHER_URI"] = "must be a web address starting https://"
-		}
-	}
-	if p.Licence != "" {
-		if u, err := url.Parse(p.Licence); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			out["GRANTTRACK_DATA_LICENCE"] = "must be the licence's web address, e.g. https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
-		}
-	}
-	if p.ThreeSixtyGivingPrefix != "" && !threeSixtyPrefix.MatchString(p.ThreeSixtyGivingPrefix) {
-		out["GRANTTRACK_360GIVING_PREFIX"] = "must be 360G- and the name 360Giving registered, e.g. 360G-mopac"
-	}
-	if p.OCIDPrefix != "" && !ocidPrefix.MatchString(p.OCIDPrefix) {
-		out["GRANTTRACK_OCID_PREFIX"] = "must be ocds- and the 6 characters the Open Contracting Partnership registered, e.g. ocds-abc123"
-	}
-	return out
-}
-
-// Missing lists the settings a package in format still needs, by
-// environment variable: unset, malformed or placeholders.
-func (p Publisher) Missing(format string) []string {
-	bad := p.Check()
-	var out []string
-	need := func(env, v string, placeholder ...string) {
-		if strings.TrimSpace(v) == "" || bad[env] != "" || slices.Contains(placeholder, v) {
-			out = append(out, env)
-		}
-	}
-	need("GRANTTRACK_PUBLISHER_NAME", p.Name, "granttrack")
-	need("GRANTTRACK_PUBLISHER_URI", p.URI, "https://granttrack.example")
-	need("GRANTTRACK_DATA_LICENCE", p.Licence)
-	switch format {
-	case Format360Giving:
-		need("GRANTTRACK_360GIVING_PREFIX", p.ThreeSixtyGivingPrefix, Placeholder360Prefix)
-	case FormatOCDS:
-		need("GRANTTRACK_OCID_PREFIX", p.OCIDPrefix, PlaceholderOCID)
-	}
-	return out
-}
 
 // WithPublisher gives the open-data packages their publisher; without a
 // complete one they are refused.
@@ -299,13 +221,6 @@ func opt(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// GrantID is the 360Giving identifier of the grant an award makes: the
-// publisher's prefix and the award's reference. The 360Giving package,
-// grants.csv and spend-over-500.csv all name a grant by it.
-func (p Publisher) GrantID(awardReference string) string {
-	return p.ThreeSixtyGivingPrefix + "-" + awardReference
 }
 
 // toGrant360 describes an award as a 360Giving grant with its payments.

@@ -56,13 +56,17 @@ func (s *Server) sendLedger(c *fiber.Ctx, format string, f export.Filter) error 
 
 // writeLedger is sendLedger's work; it returns the size of the file sent.
 func (s *Server) writeLedger(c *fiber.Ctx, format string, f export.Filter) (int64, error) {
+	pub, err := s.publisher(c)
+	if err != nil {
+		return 0, err
+	}
 	tmp, err := os.CreateTemp("", "granttrack-export-*")
 	if err != nil {
 		return 0, err
 	}
 	os.Remove(tmp.Name()) // the open file lives until it has been sent
 	m, err := export.Ledger(c.UserContext(), s.reads(c), tmp, format, f, nil, export.ExcelBOM(c.QueryBool("excel")),
-		export.WithPublisher(s.cfg.Publisher))
+		pub)
 	if err != nil {
 		tmp.Close()
 		return 0, err

@@ -357,6 +357,8 @@ var roleMatrix = map[string]string{
 	// Contract documents: the finance roles upload; everyone reads them.
 	"POST /api/v1/funding-lines/:id/documents": "-OM--", "GET /api/v1/funding-lines/:id/documents": "AOMBU",
 	"GET /api/v1/funding-lines/:id/documents/:document_id": "AOMBU",
+	// The publisher identity the exports name: admins and auditors read it, admins change it.
+	"GET /api/v1/publisher-settings": "A---U", "PUT /api/v1/publisher-settings": "A----",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.

@@ -598,6 +598,11 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call("", "GET", "/api/v1/two-factor-settings", nil)
 	call(ad, "PUT", "/api/v1/two-factor-settings", map[string]any{"required_roles": []string{"nobody"}})
 	call(ad, "PUT", "/api/v1/two-factor-settings", map[string]any{"required_roles": []string{}})
+	// Publisher settings: saved empty, so that other tests' exports are still refused.
+	call(au, "GET", "/api/v1/publisher-settings", nil)
+	call(bm, "GET", "/api/v1/publisher-settings", nil)
+	call(ad, "PUT", "/api/v1/publisher-settings", map[string]any{"ocid_prefix": "ocds-x"})
+	call(ad, "PUT", "/api/v1/publisher-settings", map[string]any{})
 	exercisePaymentRoutes(t, e, f, call, note)
 
 	var missed []string

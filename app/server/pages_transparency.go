@@ -30,7 +30,11 @@ func (s *Server) packMonth(c *fiber.Ctx) string {
 
 func (s *Server) transparencyPage(c *fiber.Ctx) error {
 	month := s.packMonth(c)
-	p, err := export.Transparency(c.UserContext(), s.reads(c), month, export.WithPublisher(s.cfg.Publisher))
+	pub, err := s.publisher(c)
+	if err != nil {
+		return err
+	}
+	p, err := export.Transparency(c.UserContext(), s.reads(c), month, pub)
 	if errs, ferr := formErrors(err); ferr != nil {
 		return ferr
 	} else if errs != nil {
@@ -45,7 +49,11 @@ func (s *Server) transparencyFile(c *fiber.Ctx) error {
 	if !strings.HasSuffix(file, ".csv") {
 		return models.Errorf(models.ENOTFOUND, "The publishing pack has no file %q; it has %s.", file, strings.Join(export.PackFiles, ", "))
 	}
-	p, err := export.Transparency(c.UserContext(), s.reads(c), s.packMonth(c), export.WithPublisher(s.cfg.Publisher))
+	pub, err := s.publisher(c)
+	if err != nil {
+		return err
+	}
+	p, err := export.Transparency(c.UserContext(), s.reads(c), s.packMonth(c), pub)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/export"
 	"granttrack/app/store"
 )
 
@@ -25,4 +26,12 @@ func (s *Server) reads(c *fiber.Ctx) *store.Store {
 	}
 	c.Set("Granttrack-Data-Source", header)
 	return st
+}
+
+// publisher is the export option naming the effective publisher: the
+// stored settings, read from the primary so that a change is seen at once,
+// with the environment's for what admins left empty.
+func (s *Server) publisher(c *fiber.Ctx) (export.Option, error) {
+	p, err := s.store.EffectivePublisher(c.UserContext(), s.cfg.Publisher)
+	return export.WithPublisher(p), err
 }

@@ -123,7 +123,8 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/audit/verification", Summary: "Check the whole audit chain and ledger now; the run is kept with the background's and audited", Roles: auditors, Response: verificationRunJSON{}, Handler: s.runVerification},
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: auditVerifyJSON{}, Handler: s.verifyAudit},
 	}, slices.Concat(s.boardRoutes(), s.budgetRoutes(), s.peopleRoutes(), s.awardVariationRoutes(), s.contractRoutes(), s.alertRoutes(),
-		s.paymentRoutes(), s.indicatorRevisionRoutes(), s.expenseRoutes(), s.twoFactorRoutes(), s.contractDocumentRoutes())...)
+		s.paymentRoutes(), s.indicatorRevisionRoutes(), s.expenseRoutes(), s.twoFactorRoutes(), s.contractDocumentRoutes(),
+		s.publisherRoutes())...)
 }
 
 func (s *Server) registerAPI() {

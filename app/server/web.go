@@ -154,6 +154,7 @@ func (s *Server) registerWeb() {
 	s.registerOIDCPages()
 	s.registerTwoFactorPages()
 	s.registerContractPages()
+	s.registerPublisherPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -64,8 +64,11 @@ func (c *command) exportLedger(args []string) error {
 	}
 	var m *export.Manifest
 	written, err := c.writeExport(*out, "export ledger", func(st *store.Store, w io.Writer) (any, error) {
-		var err error
-		m, err = export.Ledger(c.ctx, st, w, *format, f, progress, export.ExcelBOM(*excel), export.WithPublisher(c.cfg.Publisher))
+		pub, err := st.EffectivePublisher(c.ctx, c.cfg.Publisher)
+		if err != nil {
+			return nil, err
+		}
+		m, err = export.Ledger(c.ctx, st, w, *format, f, progress, export.ExcelBOM(*excel), export.WithPublisher(pub))
 		return m, err
 	})
 	if err != nil || !written {

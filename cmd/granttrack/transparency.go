@@ -33,7 +33,11 @@ func (c *command) transparencyCmd(args []string) error {
 		return err
 	}
 	defer a.Close()
-	p, err := export.Transparency(c.ctx, a.Store, *month, export.WithPublisher(c.cfg.Publisher))
+	pub, err := a.Store.EffectivePublisher(c.ctx, c.cfg.Publisher)
+	if err != nil {
+		return err
+	}
+	p, err := export.Transparency(c.ctx, a.Store, *month, export.WithPublisher(pub))
 	if err != nil {
 		return err
 	}
