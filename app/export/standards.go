@@ -352,7 +352,11 @@ type packageOCDS struct {
 
 type publisherOCDS struct {
 	Name string `json:"name"`
-	URI  string `json:"uri,omitempty"`
+	// Scheme and UID are the publisher's org-id, split into its org-id.guide
+	// list code and the identifier within it, as OCDS asks.
+	Scheme string `json:"scheme,omitempty"`
+	UID    string `json:"uid,omitempty"`
+	URI    string `json:"uri,omitempty"`
 }
 
 type release struct {
@@ -638,6 +642,18 @@ func toRelease(pub Publisher, c store.ContractProcess, awards []store.AwardRecor
 // filter selects (see store.ContractProcesses for how a process is dated).
 // The payments of the contracts in the package are held together while it
 // is written: contract lines are few.
+// toPublisherOCDS is the package's publisher: its name and address and,
+// when set, its org-id as scheme (e.g. GB-GOR) and uid (e.g. PC000001).
+func toPublisherOCDS(pub Publisher) publisherOCDS {
+	out := publisherOCDS{Name: pub.Name, URI: pub.URI}
+	if id, err := models.NormaliseOrgID(pub.OrgID); err == nil && id != "" {
+		country, rest, _ := strings.Cut(id, "-")
+		register, uid, _ := strings.Cut(rest, "-")
+		out.Scheme, out.UID = country+"-"+register, uid
+	}
+	return out
+}
+
 func writeOCDS(ctx context.Context, st *store.Store, w io.Writer, pub Publisher, f Filter, m *Manifest) error {
 	af, err := f.awardFilter()
 	if err != nil {
@@ -686,7 +702,7 @@ func writeOCDS(ctx context.Context, st *store.Store, w io.Writer, pub Publisher,
 			return err
 		}
 		hdr := packageOCDS{URI: fmt.Sprintf("%s/ocds/%s/release-package/%s", strings.TrimRight(pub.URI, "/"), pub.OCIDPrefix, m.GeneratedAt.Format("20060102T150405Z")),
-			Version: "1.1", PublishedDate: dateTime(m.GeneratedAt), Publisher: publisherOCDS{Name: pub.Name, URI: pub.URI}, License: pub.Licence}
+			Version: "1.1", PublishedDate: dateTime(m.GeneratedAt), Publisher: toPublisherOCDS(pub), License: pub.Licence}
 		return writeJSONArrayPackage(w, hdr, "releases", func(item func(any) error) error {
 			for _, p := range procs {
 				r, awarded, paid := toRelease(pub, p, byLine[p.ID], payments, docs[p.ID], head, m.GeneratedAt)

@@ -171,6 +171,7 @@ func payDemoAwards(ctx context.Context, st *store.Store) error {
 // testPublisher is a complete publisher, as GRANTTRACK_PUBLISHER_NAME and
 // the other settings give it.
 var testPublisher = export.Publisher{Name: "Mayor's Office for Policing and Crime", URI: "https://www.london.gov.uk/mopac",
+	OrgID:                  "GB-GOR-PC000001",
 	ThreeSixtyGivingPrefix: "360G-mopactest", OCIDPrefix: "ocds-t3stxx",
 	Licence: "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}
 
@@ -294,6 +295,14 @@ func ocdsValidates(t *testing.T, st *store.Store) {
 	out, m := exportPackage(t, st, export.FormatOCDS, export.Filter{})
 	if err := validate(sch, out); err != nil {
 		t.Fatalf("the OCDS package does not validate: %v", err)
+	}
+	// The publisher names itself by its org-id, split as OCDS asks.
+	var head struct {
+		Publisher struct{ Name, Scheme, UID string } `json:"publisher"`
+	}
+	if err := json.Unmarshal(out, &head); err != nil || head.Publisher.Scheme != "GB-GOR" || head.Publisher.UID != "PC000001" ||
+		head.Publisher.Name != testPublisher.Name {
+		t.Fatalf("the OCDS package's publisher is %+v (%v), want scheme GB-GOR and uid PC000001", head.Publisher, err)
 	}
 	type val struct {
 		Amount   json.Number `json:"amount"`
