@@ -171,11 +171,12 @@ func RateForecast(budget, forecast decimal.Decimal) RAG {
 		}
 		return Red
 	}
-	share := variance.Div(budget)
+	// variance/budget against each threshold, multiplied out: exact, and
+	// a report rates ten thousand lines.
 	switch {
-	case share.GreaterThan(RedThreshold):
+	case variance.GreaterThan(budget.Mul(RedThreshold)):
 		return Red
-	case share.GreaterThan(AmberThreshold):
+	case variance.GreaterThan(budget.Mul(AmberThreshold)):
 		return Amber
 	}
 	return Green

@@ -1,9 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,56 +21,79 @@ import (
 // line's end) and the lines the budget report rates red for the current
 // financial year. Most urgent first, then by kind and line.
 func Alerts(ctx context.Context, st *store.Store, userID int64, today time.Time) ([]models.Alert, error) {
-	var out []models.Alert
+	out, _, err := MostUrgentAlerts(ctx, st, userID, today, -1, nil)
+	return out, err
+}
+
+// MostUrgentAlerts is the first n of the user's alerts (all of them when n
+// is negative), worded, and how many there are in all. Only the alerts
+// returned are worded: at ten thousand red lines the wording cost more
+// than finding them. When d is the dashboard of the current financial year
+// as of today, unscoped, its line figures are the red lines' own, so they
+// are not worked out a second time.
+func MostUrgentAlerts(ctx context.Context, st *store.Store, userID int64, today time.Time, n int, d *Dashboard) ([]models.Alert, int, error) {
+	var all []found
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
 		rows, err := st.Alerts(ctx, userID, today)
 		if err != nil {
 			return err
 		}
 		for _, r := range rows {
-			out = append(out, alertOf(r))
+			all = append(all, alertOf(r))
 		}
-		red, err := redLines(ctx, st, today)
-		out = append(out, red...)
-		return err
+		q := alertLinesQuery(today)
+		ls := d.linesFor(q)
+		if ls == nil {
+			rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
+			if err != nil {
+				return err
+			}
+			if ls, err = lines(rows, q); err != nil {
+				return err
+			}
+		}
+		all = append(all, redLines(q, ls)...)
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	rank := map[models.AlertKind]int{}
 	for i, k := range models.AlertKinds {
 		rank[k] = i
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Severity != b.Severity {
-			return a.Severity.Rank() < b.Severity.Rank()
-		}
-		if a.Kind != b.Kind {
-			return rank[a.Kind] < rank[b.Kind]
-		}
-		if a.FundingLineCode != b.FundingLineCode {
-			return a.FundingLineCode < b.FundingLineCode
-		}
-		return a.EntityID < b.EntityID
+	slices.SortStableFunc(all, func(x, y found) int {
+		a, b := x.Alert, y.Alert
+		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), cmp.Compare(rank[a.Kind], rank[b.Kind]),
+			cmp.Compare(a.FundingLineCode, b.FundingLineCode), cmp.Compare(a.EntityID, b.EntityID))
 	})
-	return out, nil
+	if n < 0 || n > len(all) {
+		n = len(all)
+	}
+	out := make([]models.Alert, n)
+	for i, f := range all[:n] {
+		out[i] = f.Alert
+		out[i].Message = f.word()
+	}
+	return out, len(all), nil
 }
 
-// redLines are the funding lines the budget report rates red for the
-// current financial year: the report's own figures and RAG rating.
-func redLines(ctx context.Context, st *store.Store, today time.Time) ([]models.Alert, error) {
-	q := Query{Period: models.PeriodOf(models.FinancialYearOf(today), 0), AsOf: today, GroupBy: ByFundingLine}
-	rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
-	if err != nil {
-		return nil, err
-	}
-	// A line's own figures are its group's in the report by funding line.
-	ls, err := lines(rows, q)
-	if err != nil {
-		return nil, err
-	}
-	var out []models.Alert
+// alertLinesQuery is the report the red lines come from: the current
+// financial year by funding line, as of today.
+func alertLinesQuery(today time.Time) Query {
+	return Query{Period: models.PeriodOf(models.FinancialYearOf(today), 0), AsOf: today, GroupBy: ByFundingLine}
+}
+
+// found is an alert before it is worded.
+type found struct {
+	models.Alert
+	word func() string
+}
+
+// redLines are the funding lines the budget report rates red for q, the
+// current financial year, from the report's own line figures and ratings.
+func redLines(q Query, ls []line) []found {
+	var out []found
 	for _, l := range ls {
 		g := l.fig
 		if g.RAG != models.Red {
@@ -81,18 +105,20 @@ func redLines(ctx context.Context, st *store.Store, today time.Time) ([]models.A
 			way = "under"
 		}
 		variance := g.Variance.Abs()
-		out = append(out, models.Alert{Kind: models.AlertRedLine, Severity: models.SeverityHigh,
-			Message: fmt.Sprintf("%s %s is red for %s: forecast %s against a budget of %s, %s %s.",
-				l.Code, l.Title, q.Period, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way),
-			Link: lineLink(id), Entity: "funding_line", EntityID: id, FundingLineID: &id, FundingLineCode: l.Code, Amount: &variance})
+		out = append(out, found{Alert: models.Alert{Kind: models.AlertRedLine, Severity: models.SeverityHigh,
+			Link: lineLink(id), Entity: "funding_line", EntityID: id, FundingLineID: &id, FundingLineCode: l.Code, Amount: &variance},
+			word: func() string {
+				return fmt.Sprintf("%s %s is red for %s: forecast %s against a budget of %s, %s %s.",
+					l.Code, l.Title, q.Period, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way)
+			}})
 	}
-	return out, nil
+	return out
 }
 
 func lineLink(id int64) string { return "/funding-lines/" + strconv.FormatInt(id, 10) }
 
-// alertOf words one alert the store found.
-func alertOf(r store.AlertFigures) models.Alert {
+// alertOf is one alert the store found, with its wording.
+func alertOf(r store.AlertFigures) found {
 	a := models.Alert{Kind: r.Kind, Entity: r.Entity, EntityID: r.EntityID, FundingLineID: r.LineID, Amount: r.Amount, On: r.On}
 	if r.LineID != nil {
 		a.FundingLineCode = r.Code
@@ -155,7 +181,8 @@ func alertOf(r store.AlertFigures) models.Alert {
 		a.Message = fmt.Sprintf("%s of %s on %s %s dated after the line ended (the latest on %s).",
 			entries, amount(r.Amount), r.Code, map[bool]string{true: "is", false: "are"}[r.Count == 1], day(r.On))
 	}
-	return a
+	// The store finds few alerts; only red lines come by the thousand.
+	return found{Alert: a, word: func() string { return a.Message }}
 }
 
 func days(n int) string {

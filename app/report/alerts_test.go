@@ -64,6 +64,29 @@ func TestAlertsWordEachKindAndAddTheReportsRedLines(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("alerts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The dashboard's most urgent: the list's head, worded the same, with
+	// the count of all; from the dashboard's own line figures when it shows
+	// the current year as of today, else worked out afresh.
+	current := report.Query{Period: models.PeriodOf(2024, 0), AsOf: today, GroupBy: report.ByProgramme}
+	if !report.SharesAlertLines(current, today) {
+		t.Fatal("the current year's dashboard should share the alerts' line figures")
+	}
+	lastYear := report.Query{Period: models.PeriodOf(2023, 0), AsOf: today, GroupBy: report.ByProgramme}
+	if report.SharesAlertLines(lastYear, today) || report.SharesAlertLines(report.Query{Period: models.PeriodOf(2024, 1), AsOf: today}, today) {
+		t.Fatal("another year's or a quarter's dashboard should not share the alerts' line figures")
+	}
+	for _, q := range []*report.Query{nil, &current, &lastYear} {
+		var d *report.Dashboard
+		if q != nil {
+			d, err = report.DashboardReport(ctx, st, *q, 25, 10)
+			must(t, err)
+		}
+		urgent, all, err := report.MostUrgentAlerts(ctx, st, officers[1].UserID, today, 2, d)
+		must(t, err)
+		if all != 3 || len(urgent) != 2 || urgent[0].Message != alerts[0].Message || urgent[1].Message != alerts[1].Message {
+			t.Fatalf("most urgent with dashboard %v: %d in all, %+v", q, all, urgent)
+		}
+	}
 	// The proposer's list has no decision of theirs to take.
 	mine, err := report.Alerts(ctx, st, officers[0].UserID, today)
 	must(t, err)

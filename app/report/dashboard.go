@@ -36,6 +36,28 @@ type Dashboard struct {
 	AllLines int
 	Months   []MonthPoint
 	VFM      *ValueForMoney
+
+	lines []line // every line's figures, for linesFor
+}
+
+// linesFor is the dashboard's line figures when they are q's own (see
+// SharesAlertLines); nil otherwise, and for a nil dashboard.
+func (d *Dashboard) linesFor(q Query) []line {
+	if d == nil || !d.Query.sameLines(q) {
+		return nil
+	}
+	return d.lines
+}
+
+// SharesAlertLines says whether the dashboard for q works out the very line
+// figures the alerts' red lines on the day today come from: the current
+// financial year's whole year, as of today, over every programme. Then
+// MostUrgentAlerts takes them from the dashboard; otherwise the two are
+// independent reads.
+func SharesAlertLines(q Query, today time.Time) bool { return q.sameLines(alertLinesQuery(today)) }
+
+func (q Query) sameLines(o Query) bool {
+	return q.Scope == o.Scope && q.Period.Year == o.Period.Year && q.Period.Quarter == o.Period.Quarter && q.AsOf.Equal(o.AsOf)
 }
 
 // DashboardReport builds the dashboard for q's period and scope, with the
@@ -61,7 +83,7 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, ou
 		if d.Lines, err = budgetFrom(ctx, st, byLine, byVariance(ls, topLines)); err != nil {
 			return err
 		}
-		d.AllLines = len(ls)
+		d.AllLines, d.lines = len(ls), ls
 		d.Lines.Total = totalOf(byLine, len(ls), func(i int) Figures { return ls[i].fig })
 		months, err := st.ApprovedSpendByMonth(ctx, q.Period.Start, q.Period.End, q.Scope)
 		if err != nil {

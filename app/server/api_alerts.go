@@ -52,11 +52,15 @@ func (s *Server) alertsOf(c *fiber.Ctx) ([]alertJSON, error) {
 	if err != nil {
 		return nil, err
 	}
+	return toAlertsJSON(as), nil
+}
+
+func toAlertsJSON(as []models.Alert) []alertJSON {
 	out := make([]alertJSON, len(as))
 	for i, a := range as {
 		out[i] = toAlertJSON(a)
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) listAlerts(c *fiber.Ctx) error {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/errgroup"
 
 	"granttrack/app/report"
 	"granttrack/models"
@@ -59,8 +60,32 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if tmpl == "dashboard" {
 			topLines, outcomes = dashboardLines, dashboardOutcomes
 		}
-		d, err := report.DashboardReport(c.UserContext(), s.reads(c), q, topLines, outcomes)
+		// The dashboard's alerts are the user's most urgent. When they do not
+		// come from the dashboard's own line figures, they are read at the
+		// same time, on a connection of their own.
+		var urgent []models.Alert
+		var allAlerts int
+		var alertsRead errgroup.Group
+		ctx, uid, today := c.UserContext(), actorOf(c).UserID, s.today()
+		shared := report.SharesAlertLines(q, today)
+		if tmpl == "dashboard" && !shared {
+			alertsRead.Go(func() (err error) {
+				urgent, allAlerts, err = report.MostUrgentAlerts(ctx, s.store, uid, today, dashboardAlerts, nil)
+				return err
+			})
+		}
+		d, err := report.DashboardReport(ctx, s.reads(c), q, topLines, outcomes)
 		if err != nil {
+			alertsRead.Wait()
+			return err
+		}
+		if tmpl == "dashboard" && shared {
+			alertsRead.Go(func() (err error) {
+				urgent, allAlerts, err = report.MostUrgentAlerts(ctx, s.store, uid, today, dashboardAlerts, d)
+				return err
+			})
+		}
+		if err := alertsRead.Wait(); err != nil {
 			return err
 		}
 		allLines, allOutcomes := d.AllLines, d.VFM.AllOutcomes
@@ -95,12 +120,8 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		var alerts alertList
 		if tmpl == "dashboard" {
-			all, err := s.alertsOf(c)
-			if err != nil {
-				return err
-			}
 			// The most urgent come first; the approvals page lists them all.
-			alerts = alertList{Items: all[:min(len(all), dashboardAlerts)], All: len(all), More: "/approvals#alerts"}
+			alerts = alertList{Items: toAlertsJSON(urgent), All: allAlerts, More: "/approvals#alerts"}
 		}
 		status := fiber.StatusOK
 		if errs != nil {

@@ -38,13 +38,14 @@ var alertSources = []string{
 		a.title, a.kind AS detail, a.proposed_by_name AS who, a.amount, NULL::numeric AS total, a.proposed_at::date AS on_date, a.entries AS count
 	FROM (` + approvalsFor + `) a`,
 	// Lines whose approved spend in the current financial year has reached
-	// the threshold share of the year's profiled budget (from the rollup).
+	// the threshold share of the year's profiled budget (from the yearly
+	// rollup, one or two rows a line).
 	`SELECT 'budget_used', 'funding_line', fl.id, fl.id, fl.code, fl.title, fy.name, '', sp.spent, bp.amount, NULL::date, 0
 	FROM fy
 	JOIN budget_profiles bp ON bp.financial_year = fy.year AND bp.amount > 0
 	JOIN funding_lines fl ON fl.id = bp.funding_line_id AND fl.status IN ('approved', 'active')
-	JOIN (SELECT m.funding_line_id, sum(m.amount) AS spent FROM spend_monthly m, fy
-		WHERE m.status = 'approved' AND m.month BETWEEN fy.starts AND fy.ends GROUP BY 1) sp ON sp.funding_line_id = fl.id
+	JOIN LATERAL (SELECT sum(y.amount) AS spent FROM spend_yearly y
+		WHERE y.funding_line_id = fl.id AND y.financial_year = fy.year AND y.status = 'approved') sp ON sp.spent IS NOT NULL
 	CROSS JOIN s
 	WHERE sp.spent * 100 >= bp.amount * s.budget_used_percent`,
 	// Lines ending within the threshold with budget neither awarded (pending
@@ -73,7 +74,7 @@ var alertSources = []string{
 	CROSS JOIN indicators i
 	LEFT JOIN funding_lines fl ON fl.id = i.funding_line_id
 	LEFT JOIN programmes pr ON pr.id = i.programme_id
-	LEFT JOIN (SELECT indicator_id, max(period_end) AS last_end FROM measurements GROUP BY 1) m ON m.indicator_id = i.id
+	LEFT JOIN LATERAL (SELECT max(period_end) AS last_end FROM measurements WHERE indicator_id = i.id) m ON true -- one probe of measurements_latest_idx each
 	WHERE (fl.status IN ('approved', 'active') OR i.programme_id IS NOT NULL)
 	  AND measurement_due(i.frequency, coalesce(m.last_end, i.baseline_on)) < today.d`,
 	// Spend (pending or approved, reversals included) dated after its line
@@ -82,6 +83,10 @@ var alertSources = []string{
 	// Only their entries are read.
 	`SELECT 'spend_after_end', 'funding_line', fl.id, fl.id, fl.code, fl.title, '', '', late.amount, NULL::numeric, late.last_on, late.entries
 	FROM funding_lines fl
+	-- Only a line that ended before the last month any spend is dated in
+	-- can have spend after its end: running lines, most of them, are not
+	-- probed at all.
+	JOIN (SELECT (max(month) + interval '1 month - 1 day')::date AS last_day FROM spend_monthly) latest ON fl.ends_on < latest.last_day
 	JOIN LATERAL (SELECT 1 FROM spend_monthly m WHERE m.funding_line_id = fl.id AND m.month > fl.ends_on - 31
 		AND (m.month + interval '1 month')::date > fl.ends_on + 1 AND m.status <> 'rejected' AND m.entries > 0
 		LIMIT 1) candidate ON true -- LIMIT keeps it one probe per line, not a join over the whole rollup

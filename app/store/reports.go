@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -79,9 +81,13 @@ var reportedStatuses = []models.FundingLineStatus{models.StatusApproved, models.
 
 // LineFiguresFor returns the figures of every approved, active or closed
 // line that runs in [from, to] or has money in it, by programme and code.
-// Each sum is one GROUP BY over its table, joined once to the lines; spend
-// comes from a rollup (spendIn), so from and to must be a first and a last
-// day of a month, as every financial year and quarter are.
+// from and to must be a first and a last day of a month, as every financial
+// year and quarter are, because spend comes from the rollups (lineMoneyIn).
+//
+// It reads the lines and their money as plain rows and joins them here: at
+// ten thousand lines PostgreSQL's GROUP BY of numeric sums, its sort on two
+// text keys and the decoding of a dozen mostly-zero numerics per line cost
+// more than the rest of the report (measured with granttrack bench report).
 func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope ReportScope) ([]LineFigures, error) {
 	if err := wholeMonths(from, to); err != nil {
 		return nil, err
@@ -90,88 +96,147 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 		return nil, models.Errorf(models.EINVALID, "A report period lies within one financial year, not %s to %s.",
 			from.Format(models.DateLayout), to.Format(models.DateLayout))
 	}
-	// Scanned by hand: ten thousand lines through Bun's reflection took a
-	// third of a large report's own time.
-	rows, err := s.db.QueryContext(ctx, `
-		WITH `+spendIn(from, to)+`,
-		after_end AS (
-			SELECT se.funding_line_id, sum(se.amount) AS after_end, count(*) AS after_end_count
-			FROM funding_lines fl JOIN spend_entries se ON se.funding_line_id = fl.id
-			WHERE fl.ends_on < ?1 AND se.incurred_on > fl.ends_on AND se.incurred_on BETWEEN ?0 AND ?1
-			  AND se.status IN ('pending', 'approved')
-			GROUP BY se.funding_line_id),
-		committed AS (
-			SELECT a.funding_line_id, sum(t.amount) AS committed
-			FROM tranches t JOIN awards a ON a.id = t.award_id
-			WHERE t.due_on BETWEEN ?0 AND ?1 GROUP BY a.funding_line_id),
-		reserved AS (
-			SELECT funding_line_id, sum(amount) AS reserved
-			FROM reservations WHERE status = 'held' AND expected_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id)
-		SELECT fl.id AS line_id, fl.code, fl.title, fl.kind, fl.status, fl.programme_id, p.code AS programme_code, p.name AS programme_name,
-			fl.budget, coalesce(bp.amount, 0) AS year_budget, fl.starts_on, fl.ends_on, fl.tender_min_value AS tender_min, fl.tender_max_value AS tender_max,
-			fl.contract_value,
-			coalesce(r.reserved, 0) AS reserved, coalesce(c.committed, 0) AS committed,
-			coalesce(sp.pending, 0) AS pending, coalesce(sp.pending_reversals, 0) AS pending_reversals, coalesce(sp.spent, 0) AS spent,
-			coalesce(ae.after_end, 0) AS after_end, coalesce(ae.after_end_count, 0) AS after_end_count
-		FROM funding_lines fl
-		JOIN programmes p ON p.id = fl.programme_id
-		LEFT JOIN spend sp ON sp.funding_line_id = fl.id
-		LEFT JOIN after_end ae ON ae.funding_line_id = fl.id
-		LEFT JOIN committed c ON c.funding_line_id = fl.id
-		LEFT JOIN reserved r ON r.funding_line_id = fl.id
-		LEFT JOIN budget_profiles bp ON bp.funding_line_id = fl.id AND bp.financial_year = financial_year_of(?0)
-		WHERE fl.status IN (?2)
-		  AND ((fl.starts_on <= ?1 AND fl.ends_on >= ?0) OR sp.funding_line_id IS NOT NULL
-		       OR c.funding_line_id IS NOT NULL OR r.funding_line_id IS NOT NULL)
-		  AND (?3 = 0 OR fl.programme_id = ?3)
-		  AND (?4 = 0 OR fl.id = ?4)
-		ORDER BY p.code, fl.code`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID)
+	out, index, err := s.reportedLines(ctx, from, scope)
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []LineFigures
-	for rows.Next() {
-		var f LineFigures
-		if err := rows.Scan(&f.LineID, &f.Code, &f.Title, &f.Kind, &f.Status, &f.ProgrammeID, &f.ProgrammeCode, &f.ProgrammeName,
-			&f.Budget, &f.YearBudget, &f.StartsOn, &f.EndsOn, &f.TenderMin, &f.TenderMax, &f.ContractValue,
-			&f.Reserved, &f.Committed, &f.Pending, &f.PendingReversals, &f.Spent, &f.AfterEnd, &f.AfterEndCount); err != nil {
-			return nil, translate(err)
+	hasMoney := make([]bool, len(out))
+	err = s.lineMoneyIn(ctx, from, to, scope, func(lineID int64, figure string, amount decimal.Decimal, count int) {
+		i, ok := index[lineID]
+		if !ok {
+			return // a draft or cancelled line's money is not reported
 		}
-		out = append(out, f)
+		f := &out[i]
+		switch figure {
+		case "spent":
+			f.Spent = f.Spent.Add(amount)
+		case "pending":
+			f.Pending = f.Pending.Add(amount)
+		case "pending_reversals":
+			f.PendingReversals = f.PendingReversals.Add(amount)
+		case "committed":
+			f.Committed = f.Committed.Add(amount)
+		case "reserved":
+			f.Reserved = f.Reserved.Add(amount)
+		case "after_end":
+			f.AfterEnd, f.AfterEndCount = f.AfterEnd.Add(amount), f.AfterEndCount+count
+			return // spend after the end is also in spent or pending
+		}
+		hasMoney[i] = true
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, translate(rows.Err())
+	kept := out[:0]
+	for i, f := range out {
+		if hasMoney[i] || (!f.StartsOn.After(to) && !f.EndsOn.Before(from)) {
+			kept = append(kept, f)
+		}
+	}
+	slices.SortFunc(kept, func(a, b LineFigures) int {
+		return cmp.Or(cmp.Compare(a.ProgrammeCode, b.ProgrammeCode), cmp.Compare(a.Code, b.Code))
+	})
+	return kept, nil
 }
 
-// spendIn is the CTE "spend": each line's approved spend, pending spend and
-// pending reversals (as a positive amount) incurred in [from, to], with a
-// row only for a line with approved or pending entries there. A whole
-// financial year reads one yearly rollup row per line and status; a part of
-// one reads the monthly rollup for approved spend and the pending entries
-// themselves, which are few at any time (a partial index finds them).
-func spendIn(from, to time.Time) string {
-	year := models.PeriodOf(models.FinancialYearOf(from), 0)
-	if from.Format(models.DateLayout) == year.Start.Format(models.DateLayout) && to.Format(models.DateLayout) == year.End.Format(models.DateLayout) {
-		return `spend AS (
-			SELECT funding_line_id,
-				coalesce(sum(amount) FILTER (WHERE status = 'approved'), 0) AS spent,
-				coalesce(sum(amount) FILTER (WHERE status = 'pending' AND NOT reversal), 0) AS pending,
-				coalesce(-sum(amount) FILTER (WHERE status = 'pending' AND reversal), 0) AS pending_reversals
-			FROM spend_yearly WHERE financial_year = financial_year_of(?0) AND status IN ('approved', 'pending') AND entries > 0
-			GROUP BY funding_line_id)`
+// reportedLines reads every approved, active or closed line in scope with
+// its profiled budget for from's financial year, money figures zero, and
+// indexes them by id. Scanned by hand: ten thousand lines through Bun's
+// reflection took a third of a large report's own time.
+func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportScope) ([]LineFigures, map[int64]int, error) {
+	var n int
+	if err := s.db.NewRaw(`SELECT count(*) FROM funding_lines WHERE status IN (?0) AND (?1 = 0 OR programme_id = ?1) AND (?2 = 0 OR id = ?2)`,
+		bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &n); err != nil {
+		return nil, nil, translate(err)
 	}
-	return `approved AS (
-			SELECT funding_line_id, sum(amount) AS spent
-			FROM spend_monthly WHERE month BETWEEN ?0 AND ?1 AND status = 'approved' AND entries > 0 GROUP BY funding_line_id),
-		pending AS (
-			SELECT funding_line_id,
-				coalesce(sum(amount) FILTER (WHERE reverses_id IS NULL), 0) AS pending,
-				coalesce(-sum(amount) FILTER (WHERE reverses_id IS NOT NULL), 0) AS pending_reversals
-			FROM spend_entries WHERE status = 'pending' AND incurred_on BETWEEN ?0 AND ?1 GROUP BY funding_line_id),
-		spend AS (
-			SELECT funding_line_id, coalesce(a.spent, 0) AS spent, coalesce(p.pending, 0) AS pending,
-				coalesce(p.pending_reversals, 0) AS pending_reversals
-			FROM approved a FULL JOIN pending p USING (funding_line_id))`
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT fl.id, fl.code, fl.title, fl.kind, fl.status, fl.programme_id, p.code, p.name,
+			fl.budget, bp.amount, fl.starts_on, fl.ends_on, fl.tender_min_value, fl.tender_max_value, fl.contract_value
+		FROM funding_lines fl
+		JOIN programmes p ON p.id = fl.programme_id
+		LEFT JOIN budget_profiles bp ON bp.funding_line_id = fl.id AND bp.financial_year = financial_year_of(?0)
+		WHERE fl.status IN (?1) AND (?2 = 0 OR fl.programme_id = ?2) AND (?3 = 0 OR fl.id = ?3)`,
+		from, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	defer rows.Close()
+	out := make([]LineFigures, 0, n)
+	index := make(map[int64]int, n)
+	for rows.Next() {
+		var f LineFigures
+		var yearBudget *decimal.Decimal
+		if err := rows.Scan(&f.LineID, &f.Code, &f.Title, &f.Kind, &f.Status, &f.ProgrammeID, &f.ProgrammeCode, &f.ProgrammeName,
+			&f.Budget, &yearBudget, &f.StartsOn, &f.EndsOn, &f.TenderMin, &f.TenderMax, &f.ContractValue); err != nil {
+			return nil, nil, translate(err)
+		}
+		if yearBudget != nil {
+			f.YearBudget = *yearBudget
+		}
+		index[f.LineID] = len(out)
+		out = append(out, f)
+	}
+	return out, index, translate(rows.Err())
+}
+
+// lineMoneyIn calls add for each part of each line's money in [from, to],
+// in scope, as rows to be summed by line and figure: "spent" (approved
+// spend, reversals netted), "pending" (spend awaiting approval, reversals
+// left out), "pending_reversals" (what reversals awaiting approval would
+// take off, as a positive amount), "committed" (tranches due), "reserved"
+// (held reservations expected) and "after_end" (pending and approved spend
+// incurred after the line's last day, with its count). A whole financial
+// year reads the yearly rollup's rows as they are, one or two a line; a
+// quarter sums the monthly rollup and the pending entries, which are few at
+// any time (a partial index finds them).
+func (s *Store) lineMoneyIn(ctx context.Context, from, to time.Time, scope ReportScope,
+	add func(lineID int64, figure string, amount decimal.Decimal, count int)) error {
+	spend := `SELECT m.funding_line_id, 'spent' AS figure, sum(m.amount) AS amount, 0 AS count
+			FROM spend_monthly m WHERE m.month BETWEEN ?0 AND ?1 AND m.status = 'approved' AND m.entries > 0 GROUP BY 1
+		UNION ALL
+		SELECT e.funding_line_id, CASE WHEN e.reverses_id IS NULL THEN 'pending' ELSE 'pending_reversals' END,
+				CASE WHEN e.reverses_id IS NULL THEN sum(e.amount) ELSE -sum(e.amount) END, 0
+			FROM spend_entries e WHERE e.status = 'pending' AND e.incurred_on BETWEEN ?0 AND ?1 GROUP BY 1, e.reverses_id IS NULL`
+	year := models.PeriodOf(models.FinancialYearOf(from), 0)
+	if from.Equal(year.Start) && to.Equal(year.End) {
+		spend = `SELECT y.funding_line_id,
+				CASE WHEN y.status = 'approved' THEN 'spent' WHEN y.reversal THEN 'pending_reversals' ELSE 'pending' END AS figure,
+				CASE WHEN y.status = 'pending' AND y.reversal THEN -y.amount ELSE y.amount END AS amount, 0 AS count
+			FROM spend_yearly y WHERE y.financial_year = financial_year_of(?0) AND y.status IN ('approved', 'pending') AND y.entries > 0`
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		WITH lines AS (
+			SELECT id, ends_on FROM funding_lines WHERE status IN (?2) AND (?3 = 0 OR programme_id = ?3) AND (?4 = 0 OR id = ?4))
+		SELECT * FROM (`+spend+`) spend WHERE (?3 = 0 AND ?4 = 0) OR spend.funding_line_id IN (SELECT id FROM lines)
+		UNION ALL
+		SELECT a.funding_line_id, 'committed', sum(t.amount), 0
+		FROM tranches t JOIN awards a ON a.id = t.award_id JOIN lines ON lines.id = a.funding_line_id
+		WHERE t.due_on BETWEEN ?0 AND ?1 GROUP BY 1
+		UNION ALL
+		SELECT r.funding_line_id, 'reserved', sum(r.amount), 0
+		FROM reservations r JOIN lines ON lines.id = r.funding_line_id
+		WHERE r.status = 'held' AND r.expected_on BETWEEN ?0 AND ?1 GROUP BY 1
+		UNION ALL
+		SELECT se.funding_line_id, 'after_end', sum(se.amount), count(*)
+		FROM lines JOIN spend_entries se ON se.funding_line_id = lines.id
+		WHERE lines.ends_on < ?1 AND se.incurred_on > lines.ends_on AND se.incurred_on BETWEEN ?0 AND ?1
+		  AND se.status IN ('pending', 'approved')
+		GROUP BY 1`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var lineID int64
+		var figure string
+		var amount decimal.Decimal
+		var count int
+		if err := rows.Scan(&lineID, &figure, &amount, &count); err != nil {
+			return translate(err)
+		}
+		add(lineID, figure, amount, count)
+	}
+	return translate(rows.Err())
 }
 
 // RecipientFigures are what one funding line committed to and paid one
