@@ -39,10 +39,7 @@ func SeedListData(ctx context.Context, st, owner *store.Store) error {
 		return err
 	}
 	return owner.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		for _, step := range []struct {
-			sql  string
-			args []any
-		}{
+		steps := []seedStep{
 			{"ALTER TABLE awards DISABLE TRIGGER USER", nil},
 			{"ALTER TABLE spend_entries DISABLE TRIGGER USER", nil},
 			{`INSERT INTO users (email, name, role, password_hash, active) VALUES (?, 'Bench auditor', 'auditor', ?, true)
@@ -62,15 +59,13 @@ func SeedListData(ctx context.Context, st, owner *store.Store) error {
 				SELECT a.funding_line_id, a.id, a.recipient_id, 10.00, a.starts_on + (i % 365), 'grant_payment', 'RPT-AWARD-' || i, 'approved',
 					a.proposed_by, a.decided_by, now()
 				FROM awards a, generate_series(1, ?) i WHERE a.reference = ?`, []any{benchAwardEntries, benchAward}},
-			{`INSERT INTO spend_monthly AS m (funding_line_id, month, status, amount, entries)
-				SELECT funding_line_id, date_trunc('month', incurred_on)::date, status, sum(amount), count(*)
-				FROM spend_entries WHERE reference LIKE 'RPT-AWARD-%' GROUP BY 1, 2, 3
-				ON CONFLICT (funding_line_id, month, status)
-				DO UPDATE SET amount = m.amount + EXCLUDED.amount, entries = m.entries + EXCLUDED.entries`, nil},
-			{"ALTER TABLE spend_entries ENABLE TRIGGER USER", nil},
-			{"ALTER TABLE awards ENABLE TRIGGER USER", nil},
-			{"ANALYZE awards", nil},
-		} {
+		}
+		steps = append(steps, rollUp("RPT-AWARD-%")...)
+		steps = append(steps,
+			seedStep{"ALTER TABLE spend_entries ENABLE TRIGGER USER", nil},
+			seedStep{"ALTER TABLE awards ENABLE TRIGGER USER", nil},
+			seedStep{"ANALYZE awards", nil})
+		for _, step := range steps {
 			if _, err := tx.NewRaw(step.sql, step.args...).Exec(ctx); err != nil {
 				return fmt.Errorf("seeding the list pages' data (as the schema's owner): %w", err)
 			}

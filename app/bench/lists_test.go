@@ -45,6 +45,9 @@ func TestListBenchSeedsTheAwardAndTimesEveryPage(t *testing.T) {
 	if drift, err := st.MonthlyRollupDrift(ctx); err != nil || len(drift) > 0 {
 		t.Fatalf("the seeded rollup differs from the ledger (%v): %v", err, drift)
 	}
+	if drift, err := st.YearlyRollupDrift(ctx); err != nil || len(drift) > 0 {
+		t.Fatalf("the yearly rollup differs from the ledger after seeding the award's entries: %v %v", drift, err)
+	}
 	srv, err := server.New(server.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)

@@ -52,10 +52,7 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 		return false, err
 	}
 	err = owner.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		steps := []struct {
-			sql  string
-			args []any
-		}{
+		steps := []seedStep{
 			// Until the end of this transaction, which switches them on again:
 			// the lines are born active with their profiles, which the rules
 			// (two-person line decisions, proposed profiles) would refuse.
@@ -93,18 +90,9 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 				FROM generate_series(0::bigint, ?1 - 1) i
 				JOIN bench_lines l ON l.n = i % ?3
 				JOIN bench_orgs o ON o.n = i % 200`, []any{start, size.Entries, int(days), size.Lines}},
-			// The triggers that keep the monthly and yearly rollups are off while
-			// seeding.
-			{`INSERT INTO spend_monthly AS m (funding_line_id, month, status, amount, entries)
-				SELECT funding_line_id, date_trunc('month', incurred_on)::date, status, sum(amount), count(*)
-				FROM spend_entries WHERE reference LIKE 'RPT-%' GROUP BY 1, 2, 3
-				ON CONFLICT (funding_line_id, month, status)
-				DO UPDATE SET amount = m.amount + EXCLUDED.amount, entries = m.entries + EXCLUDED.entries`, nil},
-			{`INSERT INTO spend_yearly AS y (funding_line_id, financial_year, status, reversal, amount, entries)
-				SELECT funding_line_id, financial_year_of(incurred_on), status, reverses_id IS NOT NULL, sum(amount), count(*)
-				FROM spend_entries WHERE reference LIKE 'RPT-%' GROUP BY 1, 2, 3, 4
-				ON CONFLICT (funding_line_id, financial_year, status, reversal)
-				DO UPDATE SET amount = y.amount + EXCLUDED.amount, entries = y.entries + EXCLUDED.entries`, nil},
+		}
+		steps = append(steps, rollUp("RPT-%")...)
+		steps = append(steps, []seedStep{
 			{`INSERT INTO indicators (funding_line_id, name, unit, direction, baseline_value, baseline_on, target_value, target_on, frequency)
 				SELECT l.id, 'Bench indicator ' || l.n, 'count', 'higher_is_better', 100, ?0::date - 1, 200, ?0::date + interval '5 years', 'monthly'
 				FROM bench_lines l WHERE l.n < ?1`, []any{start, size.Indicators}},
@@ -119,7 +107,7 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 			{"ALTER TABLE spend_entries ENABLE TRIGGER USER", nil},
 			{"ALTER TABLE funding_lines ENABLE TRIGGER USER", nil},
 			{"ALTER TABLE budget_profiles ENABLE TRIGGER USER", nil},
-		}
+		}...)
 		for _, s := range steps {
 			if _, err := tx.NewRaw(s.sql, s.args...).Exec(ctx); err != nil {
 				return fmt.Errorf("seeding the report data set (as the schema's owner): %w", err)
@@ -132,6 +120,29 @@ func SeedReportData(ctx context.Context, st, owner *store.Store, size ReportSize
 	}
 	_, err = owner.DB().ExecContext(ctx, "ANALYZE")
 	return true, err
+}
+
+// seedStep is one statement of a bench's seeding, run as the schema's owner.
+type seedStep struct {
+	sql  string
+	args []any
+}
+
+// rollUp adds the spend entries whose reference is LIKE pattern to the
+// monthly and yearly rollups, whose triggers are off while a bench seeds.
+func rollUp(pattern string) []seedStep {
+	return []seedStep{
+		{`INSERT INTO spend_monthly AS m (funding_line_id, month, status, amount, entries)
+			SELECT funding_line_id, date_trunc('month', incurred_on)::date, status, sum(amount), count(*)
+			FROM spend_entries WHERE reference LIKE ? GROUP BY 1, 2, 3
+			ON CONFLICT (funding_line_id, month, status)
+			DO UPDATE SET amount = m.amount + EXCLUDED.amount, entries = m.entries + EXCLUDED.entries`, []any{pattern}},
+		{`INSERT INTO spend_yearly AS y (funding_line_id, financial_year, status, reversal, amount, entries)
+			SELECT funding_line_id, financial_year_of(incurred_on), status, reverses_id IS NOT NULL, sum(amount), count(*)
+			FROM spend_entries WHERE reference LIKE ? GROUP BY 1, 2, 3, 4
+			ON CONFLICT (funding_line_id, financial_year, status, reversal)
+			DO UPDATE SET amount = y.amount + EXCLUDED.amount, entries = y.entries + EXCLUDED.entries`, []any{pattern}},
+	}
 }
 
 const (

@@ -179,6 +179,9 @@ func (s *Store) spendWhere(q *bun.SelectQuery, f SpendFilter) {
 // the monthly rollup can answer (line, status, whole months) is read from
 // it, thousands of rows instead of millions; any other from the ledger.
 func (s *Store) spendTotals(ctx context.Context, f SpendFilter) (count int, amount decimal.Decimal, err error) {
+	on := func(t *time.Time, month, day int) bool {
+		return t == nil || (int(t.Month()) == month && t.Day() == day)
+	}
 	wholeMonth := func(t *time.Time, end bool) bool {
 		if t == nil {
 			return true
@@ -189,18 +192,32 @@ func (s *Store) spendTotals(ctx context.Context, f SpendFilter) (count int, amou
 		return t.Day() == 1
 	}
 	if f.AwardID == 0 && f.PayeeID == 0 && f.ImportID == 0 && strings.TrimSpace(f.Search) == "" && wholeMonth(f.From, false) && wholeMonth(f.To, true) {
-		q := s.db.NewSelect().TableExpr("spend_monthly").ColumnExpr("coalesce(sum(entries), 0), coalesce(sum(amount), 0)")
+		// Whole financial years (or no dates) read the yearly rollup, a
+		// row a line and year: the unfiltered ledger's totals at a
+		// million entries are 50,000 rows there, 600,000 by month.
+		q := s.db.NewSelect().ColumnExpr("coalesce(sum(entries), 0), coalesce(sum(amount), 0)")
+		if on(f.From, 4, 1) && on(f.To, 3, 31) {
+			q.TableExpr("spend_yearly")
+			if f.From != nil {
+				q.Where("financial_year >= ?", int(models.FinancialYearOf(*f.From)))
+			}
+			if f.To != nil {
+				q.Where("financial_year <= ?", int(models.FinancialYearOf(*f.To)))
+			}
+		} else {
+			q.TableExpr("spend_monthly")
+			if f.From != nil {
+				q.Where("month >= ?", *f.From)
+			}
+			if f.To != nil {
+				q.Where("month <= ?", *f.To)
+			}
+		}
 		if f.FundingLineID != 0 {
 			q.Where("funding_line_id = ?", f.FundingLineID)
 		}
 		if f.Status != "" {
 			q.Where("status = ?", f.Status)
-		}
-		if f.From != nil {
-			q.Where("month >= ?", *f.From)
-		}
-		if f.To != nil {
-			q.Where("month <= ?", *f.To)
 		}
 		err = q.Scan(ctx, &count, &amount)
 		return count, amount, translate(err)

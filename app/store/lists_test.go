@@ -83,6 +83,28 @@ func TestSpendPageWalksTheLedgerOnceEachWay(t *testing.T) {
 	if err != nil || l.Count != 131 || !l.Amount.Equal(want) {
 		t.Fatalf("totals from the ledger: %v, %d, %s", err, l.Count, l.Amount)
 	}
+	// And from either rollup: whole financial years read the yearly one,
+	// whole months the monthly one; a status narrows both.
+	yearEnd, _ := models.ParseDate("2025-03-31")
+	decEnd, _ := models.ParseDate("2024-12-31")
+	for _, f := range []store.SpendFilter{
+		{FundingLineID: fl.ID, From: &from, To: &yearEnd},
+		{FundingLineID: fl.ID, To: &yearEnd},
+		{FundingLineID: fl.ID, From: &from, To: &decEnd},
+		{FundingLineID: fl.ID, Status: models.SpendPending},
+	} {
+		f.Page = store.Page{PerPage: 1}
+		l, err := st.SpendPage(ctx, f)
+		if err != nil || l.Count != 131 || !l.Amount.Equal(want) {
+			t.Fatalf("totals from a rollup for %+v: %v, %d, %s", f, err, l.Count, l.Amount)
+		}
+	}
+	for _, status := range []models.SpendStatus{models.SpendApproved, models.SpendRejected} {
+		l, err := st.SpendPage(ctx, store.SpendFilter{FundingLineID: fl.ID, From: &from, To: &yearEnd, Status: status, Page: store.Page{PerPage: 1}})
+		if err != nil || l.Count != 0 || !l.Amount.IsZero() {
+			t.Fatalf("%s entries in the yearly rollup: %v, %d, %s", status, err, l.Count, l.Amount)
+		}
+	}
 }
 
 // TestSearchFindsAndTakesWildcardsLiterally: spend, lines and organisations
