@@ -195,6 +195,9 @@ GRANT SELECT, INSERT ON indicator_revisions TO :"app";
 -- The yearly rollup, like the monthly one, is written only by its triggers,
 -- which run as the owner (SECURITY DEFINER): the application reads it.
 GRANT SELECT ON spend_yearly TO :"app";
+-- The line catalogue's version is bumped only by its triggers, which run as
+-- the owner: the application reads it, and cannot wind it back.
+GRANT SELECT ON line_catalogue_version TO :"app";
 -- Org-id registers (org_id_registered): the copy of the local-authority-eng
 -- register that organisations' GB-LAE codes are checked against, read by
 -- the trigger (which runs as the application) and by nothing else.

@@ -110,7 +110,15 @@ func Lists(ctx context.Context, st *store.Store, srv *server.Server, runs int) (
 		{name: "award page", path: fmt.Sprintf("/awards/%d", awardID), email: benchBoardEmail, args: []any{awardID}, raw: []string{
 			`SELECT a.reference, a.amount::text, coalesce((SELECT sum(e.amount) FROM spend_entries e
 				WHERE e.award_id = a.id AND e.status = 'approved'), 0)::text FROM awards a WHERE a.id = $1`,
-			`SELECT id, amount::text, due_on FROM tranches WHERE award_id = $1 ORDER BY seq`}},
+			`SELECT id, amount::text, due_on FROM tranches WHERE award_id = $1 ORDER BY seq`,
+			// The rest of what the page shows: its line, recipient,
+			// variations, history and the decision records a variation
+			// may cite.
+			`SELECT fl.code, fl.title, fl.budget::text FROM funding_lines fl JOIN awards a ON a.funding_line_id = fl.id WHERE a.id = $1`,
+			`SELECT o.name FROM organisations o JOIN awards a ON a.recipient_id = o.id WHERE a.id = $1`,
+			`SELECT id, kind, amount::text, status FROM award_variations WHERE award_id = $1 ORDER BY id`,
+			`SELECT seq, occurred_at, action FROM audit_events WHERE entity = 'award' AND entity_id = $1::text ORDER BY seq DESC LIMIT 50`,
+			`SELECT id, reference, title FROM decision_records WHERE $1::bigint > 0 ORDER BY signed_on DESC`}},
 	}
 	cookies := map[string]string{}
 	var out []Timing

@@ -101,13 +101,19 @@ type Figures struct {
 }
 
 func (f *Figures) add(o Figures) {
-	f.Budget = f.Budget.Add(o.Budget)
-	f.Reserved = f.Reserved.Add(o.Reserved)
-	f.Committed = f.Committed.Add(o.Committed)
-	f.Pending = f.Pending.Add(o.Pending)
-	f.PendingReversals = f.PendingReversals.Add(o.PendingReversals)
-	f.Spent = f.Spent.Add(o.Spent)
-	f.Forecast = f.Forecast.Add(o.Forecast)
+	// Most of a line's figures are zero; adding zero still allocates.
+	plus := func(sum *decimal.Decimal, d decimal.Decimal) {
+		if !d.IsZero() {
+			*sum = sum.Add(d)
+		}
+	}
+	plus(&f.Budget, o.Budget)
+	plus(&f.Reserved, o.Reserved)
+	plus(&f.Committed, o.Committed)
+	plus(&f.Pending, o.Pending)
+	plus(&f.PendingReversals, o.PendingReversals)
+	plus(&f.Spent, o.Spent)
+	plus(&f.Forecast, o.Forecast)
 }
 
 // finish derives the figures that are not sums.

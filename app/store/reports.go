@@ -1,9 +1,7 @@
 package store
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -133,50 +131,7 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 			kept = append(kept, f)
 		}
 	}
-	slices.SortFunc(kept, func(a, b LineFigures) int {
-		return cmp.Or(cmp.Compare(a.ProgrammeCode, b.ProgrammeCode), cmp.Compare(a.Code, b.Code))
-	})
 	return kept, nil
-}
-
-// reportedLines reads every approved, active or closed line in scope with
-// its profiled budget for from's financial year, money figures zero, and
-// indexes them by id. Scanned by hand: ten thousand lines through Bun's
-// reflection took a third of a large report's own time.
-func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportScope) ([]LineFigures, map[int64]int, error) {
-	var n int
-	if err := s.db.NewRaw(`SELECT count(*) FROM funding_lines WHERE status IN (?0) AND (?1 = 0 OR programme_id = ?1) AND (?2 = 0 OR id = ?2)`,
-		bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID).Scan(ctx, &n); err != nil {
-		return nil, nil, translate(err)
-	}
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT fl.id, fl.code, fl.title, fl.kind, fl.status, fl.programme_id, p.code, p.name,
-			fl.budget, bp.amount, fl.starts_on, fl.ends_on, fl.tender_min_value, fl.tender_max_value, fl.contract_value
-		FROM funding_lines fl
-		JOIN programmes p ON p.id = fl.programme_id
-		LEFT JOIN budget_profiles bp ON bp.funding_line_id = fl.id AND bp.financial_year = financial_year_of(?0)
-		WHERE fl.status IN (?1) AND (?2 = 0 OR fl.programme_id = ?2) AND (?3 = 0 OR fl.id = ?3)`,
-		from, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID)
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	defer rows.Close()
-	out := make([]LineFigures, 0, n)
-	index := make(map[int64]int, n)
-	for rows.Next() {
-		var f LineFigures
-		var yearBudget *decimal.Decimal
-		if err := rows.Scan(&f.LineID, &f.Code, &f.Title, &f.Kind, &f.Status, &f.ProgrammeID, &f.ProgrammeCode, &f.ProgrammeName,
-			&f.Budget, &yearBudget, &f.StartsOn, &f.EndsOn, &f.TenderMin, &f.TenderMax, &f.ContractValue); err != nil {
-			return nil, nil, translate(err)
-		}
-		if yearBudget != nil {
-			f.YearBudget = *yearBudget
-		}
-		index[f.LineID] = len(out)
-		out = append(out, f)
-	}
-	return out, index, translate(rows.Err())
 }
 
 // lineMoneyIn calls add for each part of each line's money in [from, to],

@@ -30,6 +30,9 @@ type Store struct {
 	replica *replica
 	// activity counts decisions and imports for monitoring.
 	activity *activity
+	// catalogue keeps the reported lines between reports (see
+	// lineCatalogue).
+	catalogue *lineCatalogue
 }
 
 // Open connects to the PostgreSQL server at dsn and checks that it answers.
@@ -54,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
-	return &Store{db: db, bun: db, pool: pool, activity: newActivity()}, nil
+	return &Store{db: db, bun: db, pool: pool, activity: newActivity(), catalogue: newLineCatalogue()}, nil
 }
 
 // SetClock makes the store read the time from clock; tests pin it to an
