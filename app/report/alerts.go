@@ -21,17 +21,17 @@ import (
 // line's end) and the lines the budget report rates red for the current
 // financial year. Most urgent first, then by kind and line.
 func Alerts(ctx context.Context, st *store.Store, userID int64, today time.Time) ([]models.Alert, error) {
-	out, _, err := MostUrgentAlerts(ctx, st, userID, today, -1, nil)
+	out, _, err := AlertsPage(ctx, st, userID, today, store.Page{}, nil)
 	return out, err
 }
 
-// MostUrgentAlerts is the first n of the user's alerts (all of them when n
-// is negative), worded, and how many there are in all. Only the alerts
-// returned are worded: at ten thousand red lines the wording cost more
-// than finding them. When d is the dashboard of the current financial year
-// as of today, unscoped, its line figures are the red lines' own, so they
-// are not worked out a second time.
-func MostUrgentAlerts(ctx context.Context, st *store.Store, userID int64, today time.Time, n int, d *Dashboard) ([]models.Alert, int, error) {
+// AlertsPage is one page of the user's alerts, most urgent first (all of
+// them when pg has no size), worded, and how many there are in all. Only
+// the alerts returned are worded: at ten thousand red lines the wording
+// cost more than finding them. When d is the dashboard of the current
+// financial year as of today, unscoped, its line figures are the red
+// lines' own, so they are not worked out a second time.
+func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.Time, pg store.Page, d *Dashboard) ([]models.Alert, int, error) {
 	var all []found
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
 		rows, err := st.Alerts(ctx, userID, today)
@@ -67,13 +67,16 @@ func MostUrgentAlerts(ctx context.Context, st *store.Store, userID int64, today 
 		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), cmp.Compare(rank[a.Kind], rank[b.Kind]),
 			cmp.Compare(a.FundingLineCode, b.FundingLineCode), cmp.Compare(a.EntityID, b.EntityID))
 	})
-	if n < 0 || n > len(all) {
-		n = len(all)
+	from, to := 0, len(all)
+	if pg.PerPage > 0 {
+		from = min((max(pg.Number, 1)-1)*pg.PerPage, len(all))
+		to = min(from+pg.PerPage, len(all))
 	}
-	out := make([]models.Alert, n)
-	for i, f := range all[:n] {
-		out[i] = f.Alert
-		out[i].Message = f.word()
+	out := make([]models.Alert, 0, to-from)
+	for _, f := range all[from:to] {
+		a := f.Alert
+		a.Message = f.word()
+		out = append(out, a)
 	}
 	return out, len(all), nil
 }

@@ -81,11 +81,21 @@ func TestAlertsWordEachKindAndAddTheReportsRedLines(t *testing.T) {
 			d, err = report.DashboardReport(ctx, st, *q, 25, 10)
 			must(t, err)
 		}
-		urgent, all, err := report.MostUrgentAlerts(ctx, st, officers[1].UserID, today, 2, d)
+		urgent, all, err := report.AlertsPage(ctx, st, officers[1].UserID, today, store.Page{Number: 1, PerPage: 2}, d)
 		must(t, err)
 		if all != 3 || len(urgent) != 2 || urgent[0].Message != alerts[0].Message || urgent[1].Message != alerts[1].Message {
 			t.Fatalf("most urgent with dashboard %v: %d in all, %+v", q, all, urgent)
 		}
+	}
+	second, all, err := report.AlertsPage(ctx, st, officers[1].UserID, today, store.Page{Number: 2, PerPage: 2}, nil)
+	must(t, err)
+	if all != 3 || len(second) != 1 || second[0].Message != alerts[2].Message {
+		t.Fatalf("the second page of two: %d in all, %+v", all, second)
+	}
+	past, all, err := report.AlertsPage(ctx, st, officers[1].UserID, today, store.Page{Number: 3, PerPage: 2}, nil)
+	must(t, err)
+	if all != 3 || len(past) != 0 {
+		t.Fatalf("a page past the end: %d in all, %+v", all, past)
 	}
 	// The proposer's list has no decision of theirs to take.
 	mine, err := report.Alerts(ctx, st, officers[0].UserID, today)

@@ -52,7 +52,7 @@ func (d *Dashboard) linesFor(q Query) []line {
 // SharesAlertLines says whether the dashboard for q works out the very line
 // figures the alerts' red lines on the day today come from: the current
 // financial year's whole year, as of today, over every programme. Then
-// MostUrgentAlerts takes them from the dashboard; otherwise the two are
+// AlertsPage takes them from the dashboard; otherwise the two are
 // independent reads.
 func SharesAlertLines(q Query, today time.Time) bool { return q.sameLines(alertLinesQuery(today)) }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"granttrack/app/report"
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -14,7 +15,7 @@ import (
 
 func (s *Server) alertRoutes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/api/v1/alerts", Summary: "My alerts, most urgent first: decisions waiting for me, lines near their year's budget, lines ending with budget unawarded, tranches and readings overdue, spend dated after a line's end, and red lines", Roles: everyone, Response: list[alertJSON]{}, Handler: s.listAlerts},
+		{Method: "GET", Path: "/api/v1/alerts", Summary: "My alerts, most urgent first: decisions waiting for me, lines near their year's budget, lines ending with budget unawarded, tranches and readings overdue, spend dated after a line's end, and red lines", Roles: everyone, Query: pageQuery{}, Response: list[alertJSON]{}, Handler: s.listAlerts},
 		{Method: "GET", Path: "/api/v1/alert-settings", Summary: "The thresholds the alerts use", Roles: everyone, Response: models.AlertSettings{}, Handler: s.getAlertSettings},
 		{Method: "PUT", Path: "/api/v1/alert-settings", Summary: "Change the thresholds the alerts use (admins; audited)", Roles: admins, Request: models.AlertSettings{}, Response: models.AlertSettings{}, Handler: s.putAlertSettings},
 	}
@@ -44,15 +45,17 @@ type alertList struct {
 	Items []alertJSON
 	All   int
 	More  string
+	Pager *pager // on the alerts page itself
 }
 
-// alertsOf is the signed-in user's alerts today, for the API and the pages.
-func (s *Server) alertsOf(c *fiber.Ctx) ([]alertJSON, error) {
-	as, err := report.Alerts(c.UserContext(), s.store, actorOf(c).UserID, s.today())
+// alertsOf is a page of the signed-in user's alerts today, for the API and
+// the pages, and how many there are in all.
+func (s *Server) alertsOf(c *fiber.Ctx, pg store.Page) ([]alertJSON, int, error) {
+	as, total, err := report.AlertsPage(c.UserContext(), s.store, actorOf(c).UserID, s.today(), pg, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return toAlertsJSON(as), nil
+	return toAlertsJSON(as), total, nil
 }
 
 func toAlertsJSON(as []models.Alert) []alertJSON {
@@ -64,11 +67,16 @@ func toAlertsJSON(as []models.Alert) []alertJSON {
 }
 
 func (s *Server) listAlerts(c *fiber.Ctx) error {
-	as, err := s.alertsOf(c)
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	as, total, err := s.alertsOf(c, pg)
 	if err != nil {
 		return err
 	}
-	return c.JSON(list[alertJSON]{Items: as, Page: 1, PerPage: len(as), Total: len(as)})
+	return c.JSON(list[alertJSON]{Items: as, Page: pg.Number, PerPage: pg.PerPage, Total: total, Next: nextLink(c, pg, len(as), total)})
 }
 
 func (s *Server) getAlertSettings(c *fiber.Ctx) error {
@@ -91,9 +99,10 @@ func (s *Server) putAlertSettings(c *fiber.Ctx) error {
 	return c.JSON(set)
 }
 
-// The settings page, for admins.
+// The alerts page, and the settings page for admins.
 
 func (s *Server) registerAlertPages() {
+	s.app.Get("/alerts", s.requireWebUser, s.alertsPage)
 	s.app.Get("/alert-settings", s.requireWebRole(admins), s.alertSettingsPage)
 	s.app.Post("/alert-settings", s.requireWebRole(admins), s.alertSettingsSave)
 }

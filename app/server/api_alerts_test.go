@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"granttrack/app/pgtest"
 	"granttrack/models"
 )
 
@@ -86,4 +87,70 @@ func TestAlertsThroughTheAPIAndThePages(t *testing.T) {
 	e.mustStatus(e.do(models.RoleAdmin, "PUT", "/api/v1/alert-settings", models.DefaultAlertSettings), 200)
 	officer := spendWebSignIn(t, e, models.RoleFinanceOfficer)
 	e.mustStatus(officer.request("GET", "/alert-settings", nil), 403)
+}
+
+// TestAlertsArePaged: a long alerts list comes a page at a time, in the API
+// (with the total and a next link) and on the alerts page (with the pager),
+// every alert once; the dashboard and the approvals page show the most
+// urgent and link to the rest.
+func TestAlertsArePaged(t *testing.T) {
+	e := mustEnvAt(t, pgtest.FreshMigrated(t))
+	f := e.mustFixture("100000.00")
+	for i := range 55 {
+		e.mustStatus(e.do(models.RoleFinanceOfficer, "POST", "/api/v1/spend", map[string]any{"funding_line_id": f.LineID, "payee_id": f.RecipientID,
+			"amount": "10.00", "incurred_on": "2024-06-03", "category": "other", "description": fmt.Sprintf("Paged %02d", i)}), 201)
+	}
+	type page struct {
+		Items []struct {
+			Entity   string
+			EntityID int64 `json:"entity_id"`
+		}
+		Total int
+		Next  string
+	}
+	seen := map[string]bool{}
+	path := "/api/v1/alerts?per_page=20"
+	var pages []page
+	for path != "" && len(pages) < 5 {
+		r := e.do(models.RoleFinanceManager, "GET", path, nil)
+		e.mustStatus(r, 200)
+		var p page
+		r.json(t, &p)
+		for _, a := range p.Items {
+			key := fmt.Sprintf("%s %d", a.Entity, a.EntityID)
+			if seen[key] {
+				t.Fatalf("%s is on two pages", key)
+			}
+			seen[key] = true
+		}
+		pages = append(pages, p)
+		path = p.Next
+	}
+	if len(pages) != 3 || pages[0].Total < 55 || len(seen) != pages[0].Total || len(pages[0].Items) != 20 || len(pages[2].Items) != pages[0].Total-40 {
+		t.Fatalf("%d pages, %d alerts seen of %d", len(pages), len(seen), pages[0].Total)
+	}
+	e.mustStatus(e.do(models.RoleFinanceManager, "GET", "/api/v1/alerts?per_page=501", nil), 422)
+
+	total := pages[0].Total
+	manager := spendWebSignIn(t, e, models.RoleFinanceManager)
+	r := manager.request("GET", "/alerts", nil)
+	e.mustStatus(r, 200)
+	body := string(r.Body)
+	if !strings.Contains(body, fmt.Sprintf("Alerts 1–50 of %d", total)) || !strings.Contains(body, `href="/alerts?page=2" rel="next"`) ||
+		strings.Count(body, `<tr class="alert-`) != 50 {
+		t.Fatalf("the alerts page's first page:\n%s", body)
+	}
+	r = manager.request("GET", "/alerts?page=2", nil)
+	e.mustStatus(r, 200)
+	if body := string(r.Body); !strings.Contains(body, fmt.Sprintf("Alerts 51–%d of %d", total, total)) || strings.Count(body, `<tr class="alert-`) != total-50 ||
+		strings.Contains(body, `rel="next"`) {
+		t.Fatalf("the alerts page's second page:\n%s", body)
+	}
+	for _, path := range []string{"/dashboard", "/approvals"} {
+		r := manager.request("GET", path, nil)
+		e.mustStatus(r, 200)
+		if !strings.Contains(string(r.Body), fmt.Sprintf(`most urgent of %d; <a href="/alerts">all alerts</a>`, total)) {
+			t.Fatalf("%s does not link to the rest of the alerts:\n%s", path, r.Body)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"granttrack/app/report"
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -70,7 +71,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		shared := report.SharesAlertLines(q, today)
 		if tmpl == "dashboard" && !shared {
 			alertsRead.Go(func() (err error) {
-				urgent, allAlerts, err = report.MostUrgentAlerts(ctx, s.store, uid, today, dashboardAlerts, nil)
+				urgent, allAlerts, err = report.AlertsPage(ctx, s.store, uid, today, store.Page{Number: 1, PerPage: dashboardAlerts}, nil)
 				return err
 			})
 		}
@@ -81,7 +82,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		if tmpl == "dashboard" && shared {
 			alertsRead.Go(func() (err error) {
-				urgent, allAlerts, err = report.MostUrgentAlerts(ctx, s.store, uid, today, dashboardAlerts, d)
+				urgent, allAlerts, err = report.AlertsPage(ctx, s.store, uid, today, store.Page{Number: 1, PerPage: dashboardAlerts}, d)
 				return err
 			})
 		}
@@ -120,8 +121,8 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		var alerts alertList
 		if tmpl == "dashboard" {
-			// The most urgent come first; the approvals page lists them all.
-			alerts = alertList{Items: toAlertsJSON(urgent), All: allAlerts, More: "/approvals#alerts"}
+			// The most urgent come first; the alerts page lists them all.
+			alerts = alertList{Items: toAlertsJSON(urgent), All: allAlerts, More: "/alerts"}
 		}
 		status := fiber.StatusOK
 		if errs != nil {

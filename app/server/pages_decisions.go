@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -28,7 +29,7 @@ func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
 	for i, a := range as {
 		rows[i] = toApprovalJSON(a)
 	}
-	alerts, err := s.alertsOf(c)
+	alerts, allAlerts, err := s.alertsOf(c, store.Page{Number: 1, PerPage: alertsPerPage})
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem,
-		"Alerts": alertList{Items: alerts, All: len(alerts)}})
+		"Alerts": alertList{Items: alerts, All: allAlerts, More: "/alerts"}})
 }
 
 // webDecisions decide each kind of pending decision from a form: approve,
