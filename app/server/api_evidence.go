@@ -69,7 +69,7 @@ func (s *Server) storeEvidence(c *fiber.Ctx) (*models.SpendEvidence, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.store.AddEvidence(c.UserContext(), actorOf(c), id, name, data)
+	return s.storeOf(c).AddEvidence(c.UserContext(), actorOf(c), id, name, data)
 }
 
 func (s *Server) addEvidence(c *fiber.Ctx) error {

@@ -168,7 +168,7 @@ func (s *Server) proposePaymentRun(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	run, err := s.store.ProposePaymentRun(c.UserContext(), actorOf(c), payOn, note, ids)
+	run, err := s.storeOf(c).ProposePaymentRun(c.UserContext(), actorOf(c), payOn, note, ids)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"granttrack/models"
 )
@@ -68,4 +71,49 @@ func TestIdempotencyKeyOnEveryCreatingRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCreatingRoutesWriteInTheKeysTransaction: what a creating request with
+// an Idempotency-Key stores is written in the same transaction as the key,
+// so that neither can be kept without the other (a retry after a failure
+// between two transactions would otherwise store it twice). Both rows take
+// now() by default, which is the time their transaction began.
+func TestCreatingRoutesWriteInTheKeysTransaction(t *testing.T) {
+	e := MustEnv(t)
+	f := e.mustFixture("100000.00")
+	sameTransaction := func(table, column string, id int64, key string) {
+		t.Helper()
+		var row, kept time.Time
+		if err := e.st.DB().NewRaw("SELECT "+column+" FROM "+table+" WHERE id = ?", id).Scan(context.Background(), &row); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.DB().NewRaw("SELECT created_at FROM idempotency_keys WHERE key = ?", key).Scan(context.Background(), &kept); err != nil {
+			t.Fatal(err)
+		}
+		if !row.Equal(kept) {
+			t.Fatalf("%s %d was written in a transaction begun at %s, its key %s in one begun at %s", table, id, row, key, kept)
+		}
+	}
+	withKey := func(req *http.Request) (response, string) {
+		key := unique("key-")
+		req.Header.Set("Idempotency-Key", key)
+		return e.send(req), key
+	}
+
+	body, ct := multipartBody(t, "file", "receipt.pdf", "application/pdf", testPDF, nil)
+	r, key := withKey(e.multipartRequest(models.RoleFinanceOfficer, fmt.Sprintf("/api/v1/spend/%d/evidence", e.mustSpend(f, "10.00")), body, ct))
+	e.mustStatus(r, 201)
+	var created struct{ ID int64 }
+	r.json(t, &created)
+	sameTransaction("spend_evidence", "uploaded_at", created.ID, key)
+
+	p := e.mustTrancheAward(f)
+	req := httptest.NewRequest("POST", "/api/v1/payment-runs",
+		strings.NewReader(fmt.Sprintf(`{"pay_on": "2024-12-05", "tranche_ids": [%d]}`, p.Tranches[0])))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.tokens[models.RoleFinanceOfficer])
+	r, key = withKey(req)
+	e.mustStatus(r, 201)
+	r.json(t, &created)
+	sameTransaction("payment_runs", "proposed_at", created.ID, key)
 }
