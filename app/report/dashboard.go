@@ -66,7 +66,10 @@ func (q Query) sameLines(o Query) bool {
 // DashboardSeries indicators carry their trends.
 func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, outcomes int) (*Dashboard, error) {
 	d := &Dashboard{Query: q}
-	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
+	var months []store.MonthAmount
+	// The monthly chart is read alongside the line figures, in the same
+	// snapshot (store.SharedSnapshot).
+	err := st.SharedSnapshot(ctx, func(ctx context.Context, st *store.Store) error {
 		rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
 		if err != nil {
 			return err
@@ -85,15 +88,17 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, ou
 		}
 		d.AllLines, d.lines = len(ls), ls
 		d.Lines.Total = totalOf(byLine, len(ls), func(i int) Figures { return ls[i].fig })
-		months, err := st.ApprovedSpendByMonth(ctx, q.Period.Start, q.Period.End, q.Scope)
-		if err != nil {
-			return err
-		}
-		d.Months = cumulative(q.Period, months, d.Programmes.Total.Budget)
 		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries, outcomes)
 		return err
+	}, func(ctx context.Context, st *store.Store) (err error) {
+		months, err = st.ApprovedSpendByMonth(ctx, q.Period.Start, q.Period.End, q.Scope)
+		return err
 	})
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	d.Months = cumulative(q.Period, months, d.Programmes.Total.Budget)
+	return d, nil
 }
 
 // byVariance is the n lines with the largest variance (all when n is

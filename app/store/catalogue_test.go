@@ -89,3 +89,40 @@ func TestReportsSeeEveryChangeToTheLinesAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedSnapshotReadsOneMoment: the functions a shared snapshot runs
+// side by side all read the moment it was taken, even a change committed
+// after it by another connection; a plain transaction begun then sees it.
+func TestSharedSnapshotReadsOneMoment(t *testing.T) {
+	st := FreshStore(t)
+	ctx := context.Background()
+	count := func(ctx context.Context, st *store.Store) int {
+		t.Helper()
+		var n int
+		if err := st.DB().NewRaw("SELECT count(*) FROM programmes").Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count(ctx, st)
+	var first, second int
+	err := st.SharedSnapshot(ctx, func(ctx context.Context, tx *store.Store) error {
+		ps, err := tx.Programmes(ctx)
+		first = len(ps)
+		return err
+	}, func(ctx context.Context, tx *store.Store) error {
+		// Committed by another connection after the snapshot was taken.
+		if err := st.CreateProgramme(ctx, actor, &models.Programme{Code: unique("SNAP"), Name: "After the snapshot", Plan: "Plan"}); err != nil {
+			return err
+		}
+		ps, err := tx.Programmes(ctx)
+		second = len(ps)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != before || second != before || count(ctx, st) != before+1 {
+		t.Fatalf("before %d; the shared snapshot read %d and %d; after it %d", before, first, second, count(ctx, st))
+	}
+}

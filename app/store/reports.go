@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
+	"golang.org/x/sync/errgroup"
 
 	"granttrack/models"
 )
@@ -15,21 +18,68 @@ import (
 // same moment and its totals agree with each other.
 func (s *Store) Snapshot(ctx context.Context, fn func(ctx context.Context, st *Store) error) error {
 	return translate(s.bun.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
-		// A report's queries each aggregate a few hundred thousand rollup
-		// rows at most; starting parallel workers for them costs more than
-		// it saves (measured: 199 ms against 62 ms on two cores).
-		if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
-			return err
-		}
-		// Nor does compiling them: the alerts query's estimate crosses
-		// jit_above_cost at a few hundred lines, and JIT then took 240 ms of
-		// a query that runs in 2.
-		if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off"); err != nil {
+		if err := reportSettings(ctx, tx); err != nil {
 			return err
 		}
 		return fn(ctx, s.inside(tx))
 	}))
 }
+
+// reportSettings tunes a report's transaction.
+func reportSettings(ctx context.Context, tx bun.Tx) error {
+	// A report's queries each aggregate a few hundred thousand rollup
+	// rows at most; starting parallel workers for them costs more than
+	// it saves (measured: 199 ms against 62 ms on two cores).
+	if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+		return err
+	}
+	// Nor does compiling them: the alerts query's estimate crosses
+	// jit_above_cost at a few hundred lines, and JIT then took 240 ms of
+	// a query that runs in 2.
+	_, err := tx.ExecContext(ctx, "SET LOCAL jit = off")
+	return err
+}
+
+// SharedSnapshot runs fns at once, each in a read-only transaction of its
+// own on a connection of its own, all reading the one snapshot: the first
+// exports it (pg_export_snapshot) and the others import it (SET
+// TRANSACTION SNAPSHOT) before anything else, so figures read side by side
+// agree as if read one after another. The board's dashboard reads its line
+// figures and its monthly chart this way; on a replica too (PostgreSQL 10
+// and later export snapshots on a standby).
+func (s *Store) SharedSnapshot(ctx context.Context, fns ...func(ctx context.Context, st *Store) error) error {
+	if len(fns) == 0 {
+		return nil
+	}
+	return s.Snapshot(ctx, func(ctx context.Context, first *Store) error {
+		var id string
+		if err := first.db.NewRaw("SELECT pg_export_snapshot()").Scan(ctx, &id); err != nil {
+			return translate(err)
+		}
+		var others errgroup.Group
+		for _, fn := range fns[1:] {
+			others.Go(func() error {
+				return translate(s.bun.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
+					// Before any other statement, as PostgreSQL requires.
+					if _, err := tx.ExecContext(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(id)); err != nil {
+						return err
+					}
+					if err := reportSettings(ctx, tx); err != nil {
+						return err
+					}
+					return fn(ctx, s.inside(tx))
+				}))
+			})
+		}
+		// The exporting transaction stays open until every other has
+		// imported its snapshot and finished.
+		err := fns[0](ctx, first)
+		return errors.Join(err, others.Wait())
+	})
+}
+
+// quoteLiteral quotes a string as an SQL literal; SET takes no parameters.
+func quoteLiteral(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
 
 // ReportScope narrows a report; zero fields match all.
 type ReportScope struct {
