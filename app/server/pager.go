@@ -41,21 +41,44 @@ func numberedPager(c *fiber.Ctx, noun string, pg store.Page, shown, total int) p
 	return p
 }
 
-// ledgerPager is the pager of the keyset-paged ledger: the page number
-// travels with the cursor only to number the rows.
+// ledgerPager is the pager of the keyset-paged ledger.
 func ledgerPager(c *fiber.Ctx, pg store.Page, l *store.SpendList) pager {
-	n := max(pg.Number, 1)
-	amount := money(l.Amount)
-	p := pager{Noun: "entries", Total: l.Count, Amount: &amount, First: (n-1)*pg.PerPage + 1, FirstPage: pageLink(c, 1, "", "")}
-	p.Last = p.First + len(l.Entries) - 1
+	var prev, next string
 	if l.Prev != nil {
-		p.Prev = pageLink(c, n-1, "before", l.Prev.String())
+		prev = l.Prev.String()
+	}
+	if l.Next != nil {
+		next = l.Next.String()
+	}
+	return keysetPager(c, "entries", pg, len(l.Entries), l.Count, moneyOf(l.Amount), prev, next)
+}
+
+// auditPager is the pager of the keyset-paged audit trail.
+func auditPager(c *fiber.Ctx, pg store.Page, l *store.AuditList) pager {
+	cursor := func(seq int64) string {
+		if seq == 0 {
+			return ""
+		}
+		return strconv.FormatInt(seq, 10)
+	}
+	return keysetPager(c, "events", pg, len(l.Events), l.Count, nil, cursor(l.Prev), cursor(l.Next))
+}
+
+// keysetPager is the pager of a keyset-paged list: the links carry the
+// cursors either side ("" at either end) and the page number travels with
+// them only to number the rows.
+func keysetPager(c *fiber.Ctx, noun string, pg store.Page, shown, total int, amount *Money, prev, next string) pager {
+	n := max(pg.Number, 1)
+	p := pager{Noun: noun, Total: total, Amount: amount, First: (n-1)*pg.PerPage + 1, FirstPage: pageLink(c, 1, "", "")}
+	p.Last = p.First + shown - 1
+	if prev != "" {
+		p.Prev = pageLink(c, n-1, "before", prev)
 		if n-1 <= 1 {
 			p.Prev = pageLink(c, 1, "", "")
 		}
 	}
-	if l.Next != nil {
-		p.Next = pageLink(c, n+1, "after", l.Next.String())
+	if next != "" {
+		p.Next = pageLink(c, n+1, "after", next)
 	}
 	return p
 }

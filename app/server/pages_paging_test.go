@@ -1,0 +1,233 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"granttrack/app/pgtest"
+	"granttrack/models"
+)
+
+var prevHref = regexp.MustCompile(`href="([^"]+)" rel="prev"`)
+
+// hrefOf is the link re finds in a page, as a browser would follow it; ""
+// when there is none.
+func hrefOf(body []byte, re *regexp.Regexp) string {
+	if m := re.FindSubmatch(body); m != nil {
+		return html.UnescapeString(string(m[1]))
+	}
+	return ""
+}
+
+// webList is a paged web list to walk: its first page's path (with its
+// filters), how its rows are found (the first group is the row's key), its
+// pager's noun and what the pager should say of the whole list.
+type webList struct {
+	First  string
+	Row    *regexp.Regexp
+	Noun   string // capitalised, as the pager starts: "Awards"
+	Total  int
+	Amount string // "£1,234.00", or "" for a list without money
+	Per    int
+}
+
+// walkWebPages checks a paged web list the way a reader uses it: the first
+// page says "Noun 1–per of Total" (with the whole list's money), Next
+// leads through every row once with no gap and keeps the filters, Prev
+// returns to the page before, a page past the end links the first page
+// and per_page over the maximum is refused. It returns the rows' keys in
+// the order shown.
+func walkWebPages(t *testing.T, b *spendBrowser, l webList) []string {
+	t.Helper()
+	whole := "."
+	if l.Amount != "" {
+		whole = ", " + l.Amount + " in all."
+	}
+	filters, err := url.Parse(l.First)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	seen := map[string]bool{}
+	var pages [][]string
+	path := l.First
+	for n := 1; path != ""; n++ {
+		r := b.request("GET", path, nil)
+		b.e.mustStatus(r, 200)
+		var rows []string
+		for _, m := range l.Row.FindAllSubmatch(r.Body, -1) {
+			k := string(m[1])
+			if seen[k] {
+				t.Fatalf("%s: row %s shown twice (page %d)", l.First, k, n)
+			}
+			seen[k] = true
+			rows = append(rows, k)
+		}
+		first, last := (n-1)*l.Per+1, min(n*l.Per, l.Total)
+		where := fmt.Sprintf("%s %d–%d of %d%s", l.Noun, first, last, l.Total, whole)
+		if first == last {
+			where = fmt.Sprintf("%s %d of %d%s", l.Noun, first, l.Total, whole)
+		}
+		if len(rows) != last-first+1 || !strings.Contains(string(r.Body), where) {
+			t.Fatalf("page %d of %s shows %d rows; want %q:\n%s", n, l.First, len(rows), where, r.Body)
+		}
+		if (n == 1) != (hrefOf(r.Body, prevHref) == "") {
+			t.Fatalf("page %d of %s: previous link %q", n, l.First, hrefOf(r.Body, prevHref))
+		}
+		if n > 1 { // Prev shows the page before, row for row.
+			back := b.request("GET", hrefOf(r.Body, prevHref), nil)
+			var again []string
+			for _, m := range l.Row.FindAllSubmatch(back.Body, -1) {
+				again = append(again, string(m[1]))
+			}
+			if fmt.Sprint(again) != fmt.Sprint(pages[n-2]) {
+				t.Fatalf("%s: previous from page %d shows %v, want %v", l.First, n, again, pages[n-2])
+			}
+		}
+		pages = append(pages, rows)
+		keys = append(keys, rows...)
+		path = hrefOf(r.Body, nextHref)
+		if path != "" {
+			next, err := url.Parse(path)
+			if err != nil || next.Path != filters.Path {
+				t.Fatalf("next link %q leaves %s", path, filters.Path)
+			}
+			for k, v := range filters.Query() {
+				if k != "page" && next.Query().Get(k) != v[0] {
+					t.Fatalf("next link %q drops the filter %s=%s", path, k, v[0])
+				}
+			}
+		}
+		if n > l.Total+1 {
+			t.Fatalf("%s: next never ends", l.First)
+		}
+	}
+	if len(keys) != l.Total {
+		t.Fatalf("%s: the pages showed %d rows of %d", l.First, len(keys), l.Total)
+	}
+	r := b.request("GET", withQuery(l.First, "page", "999"), nil)
+	past := fmt.Sprintf("No %s on this page: there are %d.", strings.ToLower(l.Noun), l.Total)
+	if !strings.Contains(string(r.Body), past) || !strings.Contains(string(r.Body), `href="`+html.EscapeString(filters.Path)) {
+		t.Fatalf("a page past the end of %s:\n%s", l.First, r.Body)
+	}
+	b.e.mustStatus(b.request("GET", withQuery(l.First, "per_page", "501"), nil), 422)
+	return keys
+}
+
+// withQuery is path with the query parameter k set to v.
+func withQuery(path, k, v string) string {
+	u, err := url.Parse(path)
+	if err != nil {
+		panic(err)
+	}
+	q := u.Query()
+	q.Set(k, v)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// walkAPIPages follows next from an API list's first page and returns the
+// key of every item in order, checking each appears once, the total holds
+// on every page, and per_page over the maximum is refused.
+func walkAPIPages(t *testing.T, e *env, role models.Role, first, key string, total int) []string {
+	t.Helper()
+	var keys []string
+	seen := map[string]bool{}
+	for path, n := first, 0; path != ""; n++ {
+		var l struct {
+			Items []map[string]any `json:"items"`
+			Total int              `json:"total"`
+			Next  string           `json:"next"`
+		}
+		r := e.do(role, "GET", path, nil)
+		e.mustStatus(r, 200)
+		r.json(t, &l)
+		if l.Total != total {
+			t.Fatalf("%s: total %d, want %d", path, l.Total, total)
+		}
+		for _, it := range l.Items {
+			k := fmt.Sprint(it[key])
+			if seen[k] {
+				t.Fatalf("%s: item %s seen twice", first, k)
+			}
+			seen[k] = true
+			keys = append(keys, k)
+		}
+		path = l.Next
+		if n > total+1 {
+			t.Fatalf("%s: next never ends", first)
+		}
+	}
+	if len(keys) != total {
+		t.Fatalf("%s: the walk saw %d items of %d", first, len(keys), total)
+	}
+	if p := e.do(role, "GET", withQuery(first, "per_page", "501"), nil).problem(t); p.Status != 422 || !strings.Contains(fmt.Sprint(p), "per_page") {
+		t.Fatalf("%s: per_page 501: %+v", first, p)
+	}
+	return keys
+}
+
+// TestAuditPagesByKeyset: the audit trail, walked page by page through the
+// web (newest first) and the API (in sequence), shows every event exactly
+// once and in order; its links carry the sequence as a cursor, and a
+// filter is kept across pages.
+func TestAuditPagesByKeyset(t *testing.T) {
+	e := mustEnvAt(t, pgtest.FreshMigrated(t))
+	f := e.mustFixture("100.00")
+	e.mustEntries(f, unique("AUD"), 12)
+	var head int
+	if err := e.st.DB().NewRaw("SELECT seq FROM audit_head").Scan(context.Background(), &head); err != nil || head < 30 {
+		t.Fatalf("the audit head: %d %v", head, err)
+	}
+	auditor := spendWebSignIn(t, e, models.RoleAuditor)
+	// The auditor's sign-in is itself audited; the walk starts after it.
+	if err := e.st.DB().NewRaw("SELECT seq FROM audit_head").Scan(context.Background(), &head); err != nil {
+		t.Fatal(err)
+	}
+	seqs := walkWebPages(t, auditor, webList{First: "/audit?per_page=7", Row: regexp.MustCompile(`<article class="audit-event" id="seq-(\d+)">`),
+		Noun: "Events", Total: head, Per: 7})
+	for i, s := range seqs {
+		if s != strconv.Itoa(head-i) {
+			t.Fatalf("row %d of the walk is event %s, want %d", i, s, head-i)
+		}
+	}
+	r := auditor.request("GET", "/audit?per_page=7", nil)
+	if next := hrefOf(r.Body, nextHref); !strings.Contains(next, fmt.Sprintf("after=%d", head-6)) || !strings.Contains(next, "page=2") {
+		t.Fatalf("the next link should carry the last event shown as its cursor: %q", next)
+	}
+
+	// A filter kept across pages: the spend entries' events alone.
+	var spendEvents int
+	if err := e.st.DB().NewRaw("SELECT count(*) FROM audit_events WHERE entity = 'spend_entry'").Scan(context.Background(), &spendEvents); err != nil || spendEvents != 12 {
+		t.Fatalf("spend events: %d %v", spendEvents, err)
+	}
+	walkWebPages(t, auditor, webList{First: "/audit?entity=spend_entry&per_page=5", Row: regexp.MustCompile(`<article class="audit-event" id="seq-(\d+)">`),
+		Noun: "Events", Total: spendEvents, Per: 5})
+	e.mustStatus(auditor.request("GET", "/audit?after=yesterday", nil), 422)
+
+	// The API walks the trail in sequence order (the refusals above are
+	// not events).
+	if err := e.st.DB().NewRaw("SELECT seq FROM audit_head").Scan(context.Background(), &head); err != nil {
+		t.Fatal(err)
+	}
+	keys := walkAPIPages(t, e, models.RoleAuditor, "/api/v1/audit?per_page=9&to=2199-01-01", "seq", head)
+	for i, k := range keys {
+		if k != strconv.Itoa(i+1) {
+			t.Fatalf("item %d of the API walk is event %s", i, k)
+		}
+	}
+	if got := walkAPIPages(t, e, models.RoleAuditor, "/api/v1/audit?entity=spend_entry&per_page=5", "seq", spendEvents); len(got) != 12 {
+		t.Fatalf("spend events through the API: %v", got)
+	}
+	for _, bad := range []string{"after=0", "before=x", "after=3&before=9"} {
+		if p := e.do(models.RoleAuditor, "GET", "/api/v1/audit?"+bad, nil).problem(t); p.Status != 422 {
+			t.Fatalf("%s: %+v", bad, p)
+		}
+	}
+}
