@@ -153,11 +153,16 @@ func toApprovalJSON(a store.Approval) approvalJSON {
 }
 
 func (s *Server) listApprovals(c *fiber.Ctx) error {
-	as, err := s.store.Approvals(c.UserContext(), actorOf(c).UserID)
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	as, total, err := s.store.ApprovalsPage(c.UserContext(), actorOf(c).UserID, pg)
 	if err != nil {
 		return err
 	}
-	out := list[approvalJSON]{Items: []approvalJSON{}, Page: 1, PerPage: len(as), Total: len(as)}
+	out := pagedList[approvalJSON](c, pg, len(as), total)
 	for _, a := range as {
 		out.Items = append(out.Items, toApprovalJSON(a))
 	}

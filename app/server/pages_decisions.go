@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -20,7 +21,15 @@ func (s *Server) registerDecisionPages() {
 func (s *Server) approvalsPage(c *fiber.Ctx) error { return s.approvalsShow(c, "") }
 
 func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
-	as, err := s.store.Approvals(c.UserContext(), actorOf(c).UserID)
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if len(p) > 0 {
+		if problem == "" {
+			problem = "The list's " + p[0].Field + " " + p[0].Message + "."
+		}
+		pg = store.Page{Number: 1, PerPage: 50}
+	}
+	as, total, err := s.store.ApprovalsPage(c.UserContext(), actorOf(c).UserID, pg)
 	if err != nil {
 		return err
 	}
@@ -37,6 +46,7 @@ func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem,
+		"Pager":  numberedPager(c, "decisions", pg, len(rows), total),
 		"Alerts": alertList{Items: alerts, All: len(alerts)}})
 }
 

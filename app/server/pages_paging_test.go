@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"granttrack/app/pgtest"
 	"granttrack/models"
 )
@@ -229,5 +231,80 @@ func TestAuditPagesByKeyset(t *testing.T) {
 		if p := e.do(models.RoleAuditor, "GET", "/api/v1/audit?"+bad, nil).problem(t); p.Status != 422 {
 			t.Fatalf("%s: %+v", bad, p)
 		}
+	}
+}
+
+// TestAwardsAndApprovalsPage: 131 awards on a line are listed 50 at a time
+// on /awards and through the API ("Awards 51–100 of 131" with their whole
+// amount), filters kept across pages; the line's page lists its first 50
+// and links the rest; and the approvals list, with the 131 awards awaiting
+// a manager, pages with the count of everything pending.
+func TestAwardsAndApprovalsPage(t *testing.T) {
+	e := mustEnvAt(t, pgtest.FreshMigrated(t)) // its 131 pending awards would crowd other tests' approval queues
+	f := e.mustFixture("100000.00")
+	other := e.mustFixture("1000.00")
+	ref := unique("AWL")
+	sum := decimal.Zero
+	award := func(line int64, ref, amount string) {
+		r := e.do(models.RoleFinanceOfficer, "POST", fmt.Sprintf("/api/v1/funding-lines/%d/awards", line), map[string]any{"recipient_id": f.RecipientID,
+			"reference": ref, "amount": amount, "awarded_on": "2024-04-02", "starts_on": "2024-04-01", "ends_on": "2025-03-31"})
+		e.mustStatus(r, 201)
+	}
+	for i := range 131 {
+		amount := fmt.Sprintf("%d.00", 1+i%7)
+		award(f.LineID, fmt.Sprintf("%s-%d", ref, i), amount)
+		sum = sum.Add(decimal.RequireFromString(amount))
+	}
+	award(other.LineID, ref+"-other", "9.00")
+	whole := models.PoundsText(sum.StringFixed(2))
+	b := spendWebSignIn(t, e, models.RoleBoardMember)
+	row := regexp.MustCompile(`<tr><td><a href="/awards/(\d+)">`)
+	shown := walkWebPages(t, b, webList{First: fmt.Sprintf("/awards?funding_line_id=%d&status=pending&per_page=50", f.LineID), Row: row,
+		Noun: "Awards", Total: 131, Amount: whole, Per: 50})
+	walkWebPages(t, b, webList{First: "/awards?q=" + url.QueryEscape(ref) + "&per_page=40", Row: row, Noun: "Awards", Total: 132,
+		Amount: models.PoundsText(sum.Add(decimal.NewFromInt(9)).StringFixed(2)), Per: 40})
+	r := b.request("GET", "/awards?q="+url.QueryEscape(ref+"-13%"), nil)
+	if !strings.Contains(string(r.Body), "No awards match.") {
+		t.Fatalf("%% is a wildcard in the awards search:\n%s", r.Body)
+	}
+	e.mustStatus(b.request("GET", "/awards?status=granted", nil), 422)
+
+	// The line's page lists its first 50 awards and links the rest.
+	r = b.request("GET", fmt.Sprintf("/funding-lines/%d", f.LineID), nil)
+	e.mustStatus(r, 200)
+	if got := row.FindAllSubmatch(r.Body, -1); len(got) != 50 || string(got[0][1]) != shown[0] ||
+		!strings.Contains(string(r.Body), fmt.Sprintf(`The first 50 of 131 awards (%s in all); <a href="/awards?funding_line_id=%d">`, whole, f.LineID)) {
+		t.Fatalf("the line's page shows %d awards:\n%s", len(got), r.Body)
+	}
+
+	// The API: every award once, with the whole list's amount.
+	api := walkAPIPages(t, e, models.RoleAuditor, fmt.Sprintf("/api/v1/awards?funding_line_id=%d&per_page=50", f.LineID), "id", 131)
+	if fmt.Sprint(api) != fmt.Sprint(shown) {
+		t.Fatalf("the API lists the awards in another order than the page")
+	}
+	walkAPIPages(t, e, models.RoleAuditor, fmt.Sprintf("/api/v1/funding-lines/%d/awards?per_page=30&q=%s", f.LineID, url.QueryEscape(ref)), "id", 131)
+	var first struct{ Amount string }
+	e.do(models.RoleBoardMember, "GET", fmt.Sprintf("/api/v1/funding-lines/%d/awards?per_page=2", f.LineID), nil).json(t, &first)
+	if first.Amount != sum.StringFixed(2) {
+		t.Fatalf("the line's awards amount %s, want %s", first.Amount, sum.StringFixed(2))
+	}
+
+	// The manager's approvals: 132 awards and whatever else awaits them,
+	// paged, with the count of all.
+	pending, err := e.st.Approvals(context.Background(), e.users[models.RoleFinanceManager].ID)
+	if err != nil || len(pending) < 132 {
+		t.Fatalf("pending for the manager: %d %v", len(pending), err)
+	}
+	manager := spendWebSignIn(t, e, models.RoleFinanceManager)
+	keys := walkWebPages(t, manager, webList{First: "/approvals?per_page=50", Row: regexp.MustCompile(`action="/approvals/([a-z_]+/\d+)/approve"`),
+		Noun: "Decisions", Total: len(pending), Per: 50})
+	for i, a := range pending {
+		if keys[i] != fmt.Sprintf("%s/%d", a.Entity, a.ID) {
+			t.Fatalf("approval %d is %s, want %s/%d", i, keys[i], a.Entity, a.ID)
+		}
+	}
+	ids := walkAPIPages(t, e, models.RoleFinanceManager, "/api/v1/approvals?per_page=60", "approve", len(pending))
+	if ids[131] == ids[0] {
+		t.Fatal("the API's approvals repeat")
 	}
 }
