@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"granttrack/app/store"
@@ -25,6 +27,75 @@ func (s *Server) listRoutes() []Route {
 // with the link to the next; its items are to be appended.
 func pagedList[T any](c *fiber.Ctx, pg store.Page, shown, total int) list[T] {
 	return list[T]{Items: []T{}, Page: pg.Number, PerPage: pg.PerPage, Total: total, Next: nextLink(c, pg, shown, total)}
+}
+
+// spendImportQuery is the imports list's filters.
+type spendImportQuery struct {
+	Awaiting string `query:"awaiting" doc:"true (the default): only imports with entries awaiting a decision, oldest first; false: every import, newest first"`
+	Page     int    `query:"page" doc:"page number from 1; follow next rather than counting"`
+	PerPage  int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
+}
+
+// spendImportFilter reads the imports list's filters: the API lists the
+// imports awaiting a decision unless told otherwise, the web page every
+// import unless told otherwise.
+func spendImportFilter(c *fiber.Ctx, awaiting bool) (store.SpendImportFilter, error) {
+	var p models.Problems
+	f := store.SpendImportFilter{Awaiting: awaiting, Page: pageOf(c, &p)}
+	if v := c.Query("awaiting"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			p.Add("awaiting", "must be true or false")
+		}
+		f.Awaiting = b
+	}
+	return f, p.Err()
+}
+
+func (s *Server) listSpendImports(c *fiber.Ctx) error {
+	f, err := spendImportFilter(c, true)
+	if err != nil {
+		return err
+	}
+	l, err := s.store.SpendImports(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := pagedList[spendImportJSON](c, f.Page, len(l.Imports), l.Count)
+	out.Amount = moneyOf(l.Amount)
+	for i := range l.Imports {
+		out.Items = append(out.Items, toSpendImportJSON(&l.Imports[i]))
+	}
+	return c.JSON(out)
+}
+
+// spendImportsPage lists every import, newest first, or those awaiting a
+// decision, oldest first.
+func (s *Server) spendImportsPage(c *fiber.Ctx) error {
+	f, ferr := spendImportFilter(c, false)
+	errs, err := formErrors(ferr)
+	if err != nil {
+		return err
+	}
+	if errs != nil {
+		f = store.SpendImportFilter{Page: store.Page{Number: 1, PerPage: 50}}
+	}
+	l, err := s.store.SpendImports(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	rows := make([]importRow, len(l.Imports))
+	for i, imp := range l.Imports {
+		rows[i] = toImportRow(imp)
+	}
+	pg := numberedPager(c, "imports", f.Page, len(rows), l.Count)
+	pg.Amount = moneyOf(l.Amount)
+	status := fiber.StatusOK
+	if errs != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return s.render(c.Status(status), "spend/imports", fiber.Map{"Title": "Spend imports", "Rows": rows, "Pager": pg, "Errors": errs,
+		"Awaiting": f.Awaiting, "PerPage": c.Query("per_page")})
 }
 
 // awardQuery is the awards list's filters.

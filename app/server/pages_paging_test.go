@@ -308,3 +308,55 @@ func TestAwardsAndApprovalsPage(t *testing.T) {
 		t.Fatal("the API's approvals repeat")
 	}
 }
+
+// TestSpendImportsPages: 61 imports, 10 of them rejected, are listed 25 at
+// a time on /spend/imports (newest first, with the money they hold) and
+// through the API (those awaiting a decision by default, oldest first);
+// the awaiting filter is kept across pages, and the spend page lists the
+// oldest 20 awaiting and links the rest.
+func TestSpendImportsPages(t *testing.T) {
+	e := mustEnvAt(t, pgtest.FreshMigrated(t)) // its 51 imports awaiting a decision would crowd other tests' queues
+	f := e.mustFixture("100000.00")
+	all, awaiting := decimal.Zero, decimal.Zero
+	var ids []int64
+	for i := range 61 {
+		amount := fmt.Sprintf("%d.00", 1+i%7)
+		ids = append(ids, e.mustImport(f, amount))
+		all = all.Add(decimal.RequireFromString(amount))
+		if i%6 == 5 {
+			e.mustStatus(e.do(models.RoleFinanceManager, "POST", fmt.Sprintf("/api/v1/spend-imports/%d/reject", ids[i]), map[string]any{"reason": "Wrong month"}), 200)
+		} else {
+			awaiting = awaiting.Add(decimal.RequireFromString(amount))
+		}
+	}
+	b := spendWebSignIn(t, e, models.RoleBoardMember)
+	row := regexp.MustCompile(`<tr><td><a href="/spend/imports/(\d+)">`)
+	newest := walkWebPages(t, b, webList{First: "/spend/imports?per_page=25", Row: row, Noun: "Imports", Total: 61,
+		Amount: models.PoundsText(all.StringFixed(2)), Per: 25})
+	if newest[0] != fmt.Sprint(ids[60]) || newest[60] != fmt.Sprint(ids[0]) {
+		t.Fatalf("imports should be newest first: %v", newest)
+	}
+	oldest := walkWebPages(t, b, webList{First: "/spend/imports?awaiting=true&per_page=20", Row: row, Noun: "Imports", Total: 51,
+		Amount: models.PoundsText(awaiting.StringFixed(2)), Per: 20})
+	if oldest[0] != fmt.Sprint(ids[0]) || oldest[5] != fmt.Sprint(ids[6]) {
+		t.Fatalf("imports awaiting a decision should be oldest first, without the rejected: %v", oldest)
+	}
+	e.mustStatus(b.request("GET", "/spend/imports?awaiting=maybe", nil), 422)
+
+	api := walkAPIPages(t, e, models.RoleAuditor, "/api/v1/spend-imports?per_page=20", "id", 51)
+	if fmt.Sprint(api) != fmt.Sprint(oldest) {
+		t.Fatalf("the API lists those awaiting as the page does: %v", api)
+	}
+	walkAPIPages(t, e, models.RoleAuditor, "/api/v1/spend-imports?awaiting=false&per_page=25", "id", 61)
+	var first struct{ Amount string }
+	e.do(models.RoleBoardMember, "GET", "/api/v1/spend-imports", nil).json(t, &first)
+	if first.Amount != awaiting.StringFixed(2) {
+		t.Fatalf("the imports awaiting hold %s, want %s", first.Amount, awaiting.StringFixed(2))
+	}
+
+	manager := spendWebSignIn(t, e, models.RoleFinanceManager)
+	r := manager.request("GET", "/spend", nil)
+	if got := row.FindAllSubmatch(r.Body, -1); len(got) != 20 || !strings.Contains(string(r.Body), `The oldest 20 of 51; <a href="/spend/imports?awaiting=true">`) {
+		t.Fatalf("the spend page lists %d imports awaiting:\n%s", len(got), r.Body)
+	}
+}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -145,11 +144,7 @@ func (s *Store) ApprovalsPage(ctx context.Context, userID int64, pg Page) ([]App
 		return nil, 0, translate(err)
 	}
 	out := []Approval{}
-	limit := "ALL"
-	if pg.PerPage > 0 {
-		limit = strconv.Itoa(pg.PerPage)
-	}
 	err := s.db.NewRaw(approvalsFor+`
-		ORDER BY p.proposed_at, p.entity, p.id LIMIT `+limit+` OFFSET ?1`, userID, (max(pg.Number, 1)-1)*max(pg.PerPage, 0)).Scan(ctx, &out)
+		ORDER BY p.proposed_at, p.entity, p.id`+pg.clause(), userID).Scan(ctx, &out)
 	return out, total, translate(err)
 }
