@@ -226,11 +226,16 @@ func toDecisionRecordJSON(r *models.DecisionRecord) decisionRecordJSON {
 }
 
 func (s *Server) listDecisionRecords(c *fiber.Ctx) error {
-	rs, err := s.store.DecisionRecords(c.UserContext())
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	rs, total, err := s.store.DecisionRecordsPage(c.UserContext(), pg)
 	if err != nil {
 		return err
 	}
-	out := list[decisionRecordJSON]{Items: []decisionRecordJSON{}, Page: 1, PerPage: len(rs), Total: len(rs)}
+	out := pagedList[decisionRecordJSON](c, pg, len(rs), total)
 	for _, r := range rs {
 		out.Items = append(out.Items, toDecisionRecordJSON(r))
 	}

@@ -189,7 +189,17 @@ func (s *Server) delegationShow(c *fiber.Ctx, form string, errs map[string]strin
 	if err != nil {
 		return err
 	}
-	records, err := s.store.DecisionRecords(c.UserContext())
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if len(p) > 0 {
+		if errs == nil {
+			errs = map[string]string{}
+			c.Status(fiber.StatusUnprocessableEntity)
+		}
+		errs[p[0].Field] = p[0].Message
+		pg = store.Page{Number: 1, PerPage: 50}
+	}
+	records, total, err := s.store.DecisionRecordsPage(c.UserContext(), pg)
 	if err != nil {
 		return err
 	}
@@ -198,5 +208,6 @@ func (s *Server) delegationShow(c *fiber.Ctx, form string, errs map[string]strin
 		rows[i] = toDecisionRecordJSON(r)
 	}
 	return s.render(c, "decisions/delegation", fiber.Map{"Title": "Scheme of delegation", "Kinds": kinds, "Records": rows,
-		"Form": form, "Errors": errs, "Typed": typed, "Roles": models.AllRoles()})
+		"RecordPager": numberedPager(c, "decision records", pg, len(rows), total),
+		"Form":        form, "Errors": errs, "Typed": typed, "Roles": models.AllRoles()})
 }

@@ -360,3 +360,62 @@ func TestSpendImportsPages(t *testing.T) {
 		t.Fatalf("the spend page lists %d imports awaiting:\n%s", len(got), r.Body)
 	}
 }
+
+// TestExpensesAndDecisionRecordsPages: office holders' expenses (a year's
+// 55 of 61, newest first, with their amount) and decision records (61,
+// newest signed first) page on their web pages and through the API, the
+// year kept across pages.
+func TestExpensesAndDecisionRecordsPages(t *testing.T) {
+	e := mustEnvAt(t, pgtest.FreshMigrated(t)) // its 61 pending expenses would crowd other tests' approval queues
+	ctx := context.Background()
+	u := e.users[models.RoleFinanceOfficer]
+	officer := models.Actor{UserID: u.ID, Label: u.Email, Role: u.Role}
+	var csv strings.Builder
+	csv.WriteString("office_holder,office,incurred_on,category,description,amount\n")
+	year := decimal.Zero
+	for i := range 61 {
+		day := fmt.Sprintf("2024-%02d-%02d", 4+i%9, 1+i%28)
+		if i >= 55 {
+			day = fmt.Sprintf("2023-05-%02d", i-50)
+		}
+		amount := fmt.Sprintf("%d.50", 1+i%7)
+		fmt.Fprintf(&csv, "Sophie Linden,Deputy Mayor for Policing and Crime,%s,travel,Taxi %d,%s\n", day, i, amount)
+		if i < 55 {
+			year = year.Add(decimal.RequireFromString(amount))
+		}
+	}
+	if _, err := e.st.ImportOfficeHolderExpenses(ctx, officer, strings.NewReader(csv.String())); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 61 {
+		in := models.DecisionRecordInput{Reference: fmt.Sprintf("PCD %d", 1000+i), Title: "Knife crime hotspots",
+			SignedOn: fmt.Sprintf("2024-%02d-%02d", 1+i%12, 1+i%28), DecisionMaker: "Deputy Mayor", URL: fmt.Sprintf("https://www.london.gov.uk/decisions/pcd-%d", 1000+i)}
+		r, err := in.Validate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.CreateDecisionRecord(ctx, officer, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := spendWebSignIn(t, e, models.RoleBoardMember)
+	taxis := walkWebPages(t, b, webList{First: "/expenses?fy=2024-25&per_page=20", Row: regexp.MustCompile(`<td>(Taxi \d+)`),
+		Noun: "Expenses", Total: 55, Amount: models.PoundsText(year.StringFixed(2)), Per: 20})
+	walkWebPages(t, b, webList{First: "/delegation?per_page=25", Row: regexp.MustCompile(`<tr><td><a href="[^"]+" rel="noopener">([^<]+)</a>`),
+		Noun: "Decision records", Total: 61, Per: 25})
+
+	api := walkAPIPages(t, e, models.RoleAuditor, "/api/v1/office-holder-expenses?fy=2024-25&per_page=20", "description", 55)
+	if fmt.Sprint(api) != fmt.Sprint(taxis) {
+		t.Fatalf("the API lists the expenses as the page does:\n%v\n%v", api, taxis)
+	}
+	var first struct{ Amount string }
+	e.do(models.RoleAuditor, "GET", "/api/v1/office-holder-expenses?fy=2024-25", nil).json(t, &first)
+	if first.Amount != year.StringFixed(2) {
+		t.Fatalf("the year's expenses add up to %s, want %s", first.Amount, year.StringFixed(2))
+	}
+	refs := walkAPIPages(t, e, models.RoleAuditor, "/api/v1/decision-records?per_page=25", "reference", 61)
+	all, err := e.st.DecisionRecords(ctx)
+	if err != nil || len(all) != 61 || refs[0] != all[0].Reference || refs[60] != all[60].Reference {
+		t.Fatalf("decision records through the API: %v (%d, %v)", refs, len(all), err)
+	}
+}
