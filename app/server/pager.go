@@ -83,6 +83,21 @@ func keysetPager(c *fiber.Ctx, noun string, pg store.Page, shown, total int, amo
 	return p
 }
 
+// webPageOf reads a web list's page and per_page; a bad one is a message
+// by field, and the list's first page is shown instead.
+func webPageOf(c *fiber.Ctx) (store.Page, map[string]string) {
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if len(p) == 0 {
+		return pg, nil
+	}
+	errs := map[string]string{}
+	for _, f := range p {
+		errs[f.Field] = f.Message
+	}
+	return store.Page{Number: 1, PerPage: 50}, errs
+}
+
 // nextLink is the link to the page after page pg of an offset-paged list,
 // "" on its last page.
 func nextLink(c *fiber.Ctx, pg store.Page, shown, total int) string {

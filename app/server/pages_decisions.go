@@ -2,11 +2,11 @@ package server
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -21,13 +21,11 @@ func (s *Server) registerDecisionPages() {
 func (s *Server) approvalsPage(c *fiber.Ctx) error { return s.approvalsShow(c, "") }
 
 func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
-	var p models.Problems
-	pg := pageOf(c, &p)
-	if len(p) > 0 {
+	pg, bad := webPageOf(c)
+	for field, msg := range bad {
 		if problem == "" {
-			problem = "The list's " + p[0].Field + " " + p[0].Message + "."
+			problem = "The list's " + field + " " + msg + "."
 		}
-		pg = store.Page{Number: 1, PerPage: 50}
 	}
 	as, total, err := s.store.ApprovalsPage(c.UserContext(), actorOf(c).UserID, pg)
 	if err != nil {
@@ -189,16 +187,12 @@ func (s *Server) delegationShow(c *fiber.Ctx, form string, errs map[string]strin
 	if err != nil {
 		return err
 	}
-	var p models.Problems
-	pg := pageOf(c, &p)
-	if len(p) > 0 {
-		if errs == nil {
-			errs = map[string]string{}
-			c.Status(fiber.StatusUnprocessableEntity)
-		}
-		errs[p[0].Field] = p[0].Message
-		pg = store.Page{Number: 1, PerPage: 50}
+	pg, bad := webPageOf(c)
+	if bad != nil && errs == nil {
+		errs = map[string]string{}
+		c.Status(fiber.StatusUnprocessableEntity)
 	}
+	maps.Copy(errs, bad)
 	records, total, err := s.store.DecisionRecordsPage(c.UserContext(), pg)
 	if err != nil {
 		return err

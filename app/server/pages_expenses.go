@@ -18,16 +18,14 @@ func (s *Server) registerExpensePages() {
 
 func (s *Server) expensesPage(c *fiber.Ctx) error {
 	fy := c.Query("fy")
-	var p models.Problems
-	pg := pageOf(c, &p)
-	err := p.Err()
+	pg, errs := webPageOf(c)
 	var out expensesJSON
-	if err == nil {
+	var err error
+	if errs == nil {
 		out, err = s.expensesOf(c, fy, pg)
-	}
-	errs, err := formErrors(err)
-	if err != nil {
-		return err
+		if errs, err = formErrors(err); err != nil {
+			return err
+		}
 	}
 	if errs != nil { // a bad year or page: every year's first page, with the message beside the field
 		c.Status(fiber.StatusUnprocessableEntity)
