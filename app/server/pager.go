@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
@@ -25,6 +26,20 @@ type pager struct {
 
 // Past says the page starts after the list's end (a stale or typed link).
 func (p pager) Past() bool { return p.Total > 0 && p.First > p.Total }
+
+// at is the pager of a list drawn in answer to a form posted to another
+// path (a refused decision): its links lead to the list's own path.
+func (p pager) at(c *fiber.Ctx, path string) pager {
+	if c.Path() == path {
+		return p
+	}
+	for _, l := range []*string{&p.Prev, &p.Next, &p.FirstPage} {
+		if *l != "" {
+			*l = path + strings.TrimPrefix(*l, c.Path())
+		}
+	}
+	return p
+}
 
 // numberedPager is the pager of an offset-paged list (a small one): page
 // pg of total items, shown items on this page.

@@ -44,7 +44,7 @@ func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem,
-		"Pager":  numberedPager(c, "decisions", pg, len(rows), total),
+		"Pager":  numberedPager(c, "decisions", pg, len(rows), total).at(c, "/approvals"),
 		"Alerts": alertList{Items: alerts, All: len(alerts)}})
 }
 
@@ -202,6 +202,6 @@ func (s *Server) delegationShow(c *fiber.Ctx, form string, errs map[string]strin
 		rows[i] = toDecisionRecordJSON(r)
 	}
 	return s.render(c, "decisions/delegation", fiber.Map{"Title": "Scheme of delegation", "Kinds": kinds, "Records": rows,
-		"RecordPager": numberedPager(c, "decision records", pg, len(rows), total),
+		"RecordPager": numberedPager(c, "decision records", pg, len(rows), total).at(c, "/delegation"),
 		"Form":        form, "Errors": errs, "Typed": typed, "Roles": models.AllRoles()})
 }

@@ -303,6 +303,13 @@ func TestAwardsAndApprovalsPage(t *testing.T) {
 			t.Fatalf("approval %d is %s, want %s/%d", i, keys[i], a.Entity, a.ID)
 		}
 	}
+	// A refused decision draws the list again, its links still the list's.
+	manager.request("GET", "/approvals", nil)
+	r = manager.request("POST", fmt.Sprintf("/approvals/%s/%d/reject", pending[0].Entity, pending[0].ID), url.Values{"reason": {"No"}})
+	e.mustStatus(r, 422)
+	if next := hrefOf(r.Body, nextHref); next != "/approvals?page=2" || !strings.Contains(string(r.Body), "Decisions 1–50 of") {
+		t.Fatalf("the refused decision's page links %q:\n%s", next, r.Body)
+	}
 	ids := walkAPIPages(t, e, models.RoleFinanceManager, "/api/v1/approvals?per_page=60", "approve", len(pending))
 	if ids[131] == ids[0] {
 		t.Fatal("the API's approvals repeat")
