@@ -345,25 +345,6 @@ func (s *Server) changeFundingLineStatus(c *fiber.Ctx) error {
 
 // Awards.
 
-func (s *Server) listAwards(c *fiber.Ctx) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if _, err := s.store.FundingLine(c.UserContext(), id); err != nil {
-		return err
-	}
-	as, err := s.store.Awards(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	out := list[awardJSON]{Items: []awardJSON{}, Page: 1, PerPage: len(as), Total: len(as)}
-	for _, a := range as {
-		out.Items = append(out.Items, toAwardJSON(a))
-	}
-	return c.JSON(out)
-}
-
 func (s *Server) createAward(c *fiber.Ctx) error {
 	id, err := pathID(c)
 	if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,8 +35,10 @@ type auditQuery struct {
 	EntityID string `query:"entity_id"`
 	From     string `query:"from" doc:"RFC 3339 time or YYYY-MM-DD"`
 	To       string `query:"to" doc:"RFC 3339 time or YYYY-MM-DD (the whole day)"`
-	Page     int    `query:"page"`
-	PerPage  int    `query:"per_page"`
+	After    int64  `query:"after" doc:"cursor: the events after this sequence number in the list's order; the next link carries it"`
+	Before   int64  `query:"before" doc:"cursor: the events before this sequence number; give after or before, not both"`
+	Page     int    `query:"page" doc:"page number from 1, used alone (offset) or with a cursor (numbering only); follow next rather than counting"`
+	PerPage  int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
 }
 
 func rawOrNull(b json.RawMessage) json.RawMessage {
@@ -53,6 +56,21 @@ func auditFilter(c *fiber.Ctx) (store.AuditFilter, error) {
 		Entity: queryText(c, "entity", &p), EntityID: queryText(c, "entity_id", &p), Page: pageOf(c, &p)}
 	f.From = queryTime(c, "from", false, &p)
 	f.To = queryTime(c, "to", true, &p)
+	for _, k := range []struct {
+		name string
+		dst  *int64
+	}{{"after", &f.After}, {"before", &f.Before}} {
+		if v := c.Query(k.name); v != "" {
+			seq, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || seq < 1 {
+				p.Add(k.name, "is not a position in the audit trail; follow the list's own links")
+			}
+			*k.dst = seq
+		}
+	}
+	if f.After != 0 && f.Before != 0 {
+		p.Add("before", "give after or before, not both")
+	}
 	return f, p.Err()
 }
 
@@ -61,13 +79,13 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	evs, total, err := s.store.AuditEvents(c.UserContext(), f)
+	l, err := s.store.AuditPage(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	out := list[auditEventJSON]{Items: []auditEventJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total,
-		Next: nextLink(c, f.Page, len(evs), total)}
-	for _, ev := range evs {
+	out := list[auditEventJSON]{Items: []auditEventJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: l.Count,
+		Next: auditPager(c, f.Page, l).Next}
+	for _, ev := range l.Events {
 		out.Items = append(out.Items, auditEventJSON{Seq: ev.Seq, OccurredAt: ev.OccurredAt, ActorID: ev.ActorID, Actor: ev.Actor,
 			Action: ev.Action, Entity: ev.Entity, EntityID: ev.EntityID, Before: rawOrNull(ev.Before), After: rawOrNull(ev.After),
 			RequestID: ev.RequestID, PrevHash: hex.EncodeToString(ev.PrevHash), Hash: hex.EncodeToString(ev.Hash)})

@@ -46,7 +46,7 @@ func TestAwardVariationsThroughTheAPI(t *testing.T) {
 			Approve string
 		}
 	}
-	e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals", nil).json(t, &queue)
+	e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals?per_page=500", nil).json(t, &queue)
 	found := false
 	for _, q := range queue.Items {
 		found = found || (q.Entity == "award_variation" && q.ID == v.ID && q.Approve == fmt.Sprintf("/api/v1/award-variations/%d/approve", v.ID))

@@ -236,8 +236,8 @@ func (s *Server) previewBudgetChange(c *fiber.Ctx) error {
 type budgetChangeQuery struct {
 	FundingLineID int64  `query:"funding_line_id"`
 	Status        string `query:"status" doc:"pending, approved, rejected or withdrawn"`
-	Page          int    `query:"page"`
-	PerPage       int    `query:"per_page"`
+	Page          int    `query:"page" doc:"page number from 1; follow next rather than counting"`
+	PerPage       int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
 }
 
 func (s *Server) listBudgetChanges(c *fiber.Ctx) error {
@@ -253,7 +253,7 @@ func (s *Server) listBudgetChanges(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := list[budgetChangeJSON]{Items: []budgetChangeJSON{}, Page: f.Page.Number, PerPage: f.Page.PerPage, Total: total}
+	out := pagedList[budgetChangeJSON](c, f.Page, len(bcs), total)
 	for _, bc := range bcs {
 		out.Items = append(out.Items, toBudgetChangeJSON(bc, nil))
 	}

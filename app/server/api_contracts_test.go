@@ -184,7 +184,7 @@ func TestContractAwardRulesThroughTheAPI(t *testing.T) {
 			map[string]any{"contract_value": "40000.00", "reason": "Scope widened to every borough by the board"})
 		e.mustStatus(r, 201)
 		r.json(t, &got)
-		r = e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals", nil)
+		r = e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals?per_page=500", nil)
 		e.mustStatus(r, 200)
 		var queue struct {
 			Items []struct {

@@ -153,11 +153,16 @@ func toApprovalJSON(a store.Approval) approvalJSON {
 }
 
 func (s *Server) listApprovals(c *fiber.Ctx) error {
-	as, err := s.store.Approvals(c.UserContext(), actorOf(c).UserID)
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	as, total, err := s.store.ApprovalsPage(c.UserContext(), actorOf(c).UserID, pg)
 	if err != nil {
 		return err
 	}
-	out := list[approvalJSON]{Items: []approvalJSON{}, Page: 1, PerPage: len(as), Total: len(as)}
+	out := pagedList[approvalJSON](c, pg, len(as), total)
 	for _, a := range as {
 		out.Items = append(out.Items, toApprovalJSON(a))
 	}
@@ -221,11 +226,16 @@ func toDecisionRecordJSON(r *models.DecisionRecord) decisionRecordJSON {
 }
 
 func (s *Server) listDecisionRecords(c *fiber.Ctx) error {
-	rs, err := s.store.DecisionRecords(c.UserContext())
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	rs, total, err := s.store.DecisionRecordsPage(c.UserContext(), pg)
 	if err != nil {
 		return err
 	}
-	out := list[decisionRecordJSON]{Items: []decisionRecordJSON{}, Page: 1, PerPage: len(rs), Total: len(rs)}
+	out := pagedList[decisionRecordJSON](c, pg, len(rs), total)
 	for _, r := range rs {
 		out.Items = append(out.Items, toDecisionRecordJSON(r))
 	}

@@ -53,7 +53,7 @@ func TestLineNeedsTwoPeople(t *testing.T) {
 		}
 	}
 	// It waits for the admin, not for the officer who proposed it.
-	e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals", nil).json(t, &approvals)
+	e.do(models.RoleFinanceManager, "GET", "/api/v1/approvals?per_page=500", nil).json(t, &approvals)
 	found := false
 	for _, a := range approvals.Items {
 		found = found || (a.Entity == "line_decision" && a.ID == decision && a.DecisionKind == "line_approval" && a.Amount == "150000.00")
@@ -61,7 +61,7 @@ func TestLineNeedsTwoPeople(t *testing.T) {
 	if !found {
 		t.Fatalf("the admin's approvals do not list the proposal: %+v", approvals.Items)
 	}
-	e.do(models.RoleFinanceOfficer, "GET", "/api/v1/approvals", nil).json(t, &approvals)
+	e.do(models.RoleFinanceOfficer, "GET", "/api/v1/approvals?per_page=500", nil).json(t, &approvals)
 	for _, a := range approvals.Items {
 		if a.Entity == "line_decision" && a.ID == decision {
 			t.Fatal("the proposer's approvals list their own proposal")

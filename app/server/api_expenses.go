@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -27,7 +28,9 @@ func (s *Server) expenseRoutes() []Route {
 const MaxExpensesUpload = 5 << 20
 
 type expenseQuery struct {
-	FY string `query:"fy" doc:"financial year, e.g. 2024-25; default: every year"`
+	FY      string `query:"fy" doc:"financial year, e.g. 2024-25; default: every year"`
+	Page    int    `query:"page" doc:"page number from 1; follow next rather than counting"`
+	PerPage int    `query:"per_page" doc:"items per page, 1 to 500 (default 50)"`
 }
 
 type expenseJSON struct {
@@ -55,9 +58,16 @@ type expenseYearJSON struct {
 	Entries  int    `json:"entries"`
 }
 
+// expensesJSON is a page of expenses, paged as the lists are, with every
+// year's totals.
 type expensesJSON struct {
-	Items  []expenseJSON     `json:"items"`
-	Totals []expenseYearJSON `json:"totals"`
+	Items   []expenseJSON     `json:"items"`
+	Page    int               `json:"page"`
+	PerPage int               `json:"per_page"`
+	Total   int               `json:"total" doc:"how many expenses the year (or every year) has, on every page"`
+	Amount  Money             `json:"amount" doc:"what those expenses add up to, whatever their status"`
+	Next    string            `json:"next,omitempty" doc:"the next page's path and query; absent on the last page"`
+	Totals  []expenseYearJSON `json:"totals"`
 }
 
 func toExpenseJSON(e *models.OfficeHolderExpense) expenseJSON {
@@ -67,9 +77,9 @@ func toExpenseJSON(e *models.OfficeHolderExpense) expenseJSON {
 		DecisionReason: e.DecisionReason}
 }
 
-// expensesOf reads the expenses of the financial year fy ("" for every
-// year) and the totals of every year; EINVALID naming fy.
-func (s *Server) expensesOf(c *fiber.Ctx, fy string) (expensesJSON, error) {
+// expensesOf reads page pg of the expenses of the financial year fy (""
+// for every year) and the totals of every year; EINVALID naming fy.
+func (s *Server) expensesOf(c *fiber.Ctx, fy string, pg store.Page) (expensesJSON, error) {
 	from, to := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	if strings.TrimSpace(fy) != "" {
 		y, err := models.ParseFinancialYear(fy)
@@ -79,15 +89,17 @@ func (s *Server) expensesOf(c *fiber.Ctx, fy string) (expensesJSON, error) {
 		}
 		from, to = y.Start(), y.End()
 	}
-	es, err := s.store.AllOfficeHolderExpenses(c.UserContext(), from, to)
+	l, err := s.store.AllOfficeHolderExpenses(c.UserContext(), from, to, pg)
 	if err != nil {
 		return expensesJSON{}, err
 	}
+	es := l.Expenses
 	ts, err := s.store.OfficeHolderExpenseTotals(c.UserContext())
 	if err != nil {
 		return expensesJSON{}, err
 	}
-	out := expensesJSON{Items: make([]expenseJSON, len(es)), Totals: make([]expenseYearJSON, len(ts))}
+	out := expensesJSON{Items: make([]expenseJSON, len(es)), Totals: make([]expenseYearJSON, len(ts)), Page: pg.Number, PerPage: pg.PerPage,
+		Total: l.Count, Amount: money(l.Amount), Next: nextLink(c, pg, len(es), l.Count)}
 	for i := range es {
 		out.Items[i] = toExpenseJSON(&es[i])
 	}
@@ -98,7 +110,12 @@ func (s *Server) expensesOf(c *fiber.Ctx, fy string) (expensesJSON, error) {
 }
 
 func (s *Server) listExpenses(c *fiber.Ctx) error {
-	out, err := s.expensesOf(c, c.Query("fy"))
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	out, err := s.expensesOf(c, c.Query("fy"), pg)
 	if err != nil {
 		return err
 	}

@@ -281,18 +281,6 @@ type importDecisionJSON struct {
 	DecidedAt time.Time          `json:"decided_at"`
 }
 
-func (s *Server) listSpendImports(c *fiber.Ctx) error {
-	imps, err := s.store.SpendImportsAwaiting(c.UserContext())
-	if err != nil {
-		return err
-	}
-	out := list[spendImportJSON]{Items: []spendImportJSON{}, Page: 1, PerPage: len(imps), Total: len(imps)}
-	for i := range imps {
-		out.Items = append(out.Items, toSpendImportJSON(&imps[i]))
-	}
-	return c.JSON(out)
-}
-
 func (s *Server) getSpendImport(c *fiber.Ctx) error {
 	id, err := pathID(c)
 	if err != nil {

@@ -50,7 +50,7 @@ func TestSpendImportDecisionsThroughTheAPI(t *testing.T) {
 			PendingTotal string `json:"pending_total"`
 		}
 	}
-	e.do(models.RoleBoardMember, "GET", "/api/v1/spend-imports", nil).json(t, &awaiting)
+	e.do(models.RoleBoardMember, "GET", "/api/v1/spend-imports?per_page=500", nil).json(t, &awaiting)
 	found := false
 	for _, it := range awaiting.Items {
 		if it.ID == id {

@@ -359,6 +359,8 @@ var roleMatrix = map[string]string{
 	"GET /api/v1/funding-lines/:id/documents/:document_id": "AOMBU",
 	// The publisher identity the exports name: admins and auditors read it, admins change it.
 	"GET /api/v1/publisher-settings": "A---U", "PUT /api/v1/publisher-settings": "A----",
+	// Every award, paged and filtered: everyone reads it.
+	"GET /api/v1/awards": "AOMBU",
 }
 
 // matrixRoles are the roles in roleMatrix's letter order.

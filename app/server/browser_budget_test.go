@@ -59,7 +59,7 @@ func TestReprofilingWalkedThroughInABrowser(t *testing.T) {
 	approve := fmt.Sprintf(`form[action="/approvals/budget_change/%s/approve"] button`, changeID)
 	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(`input[name="email"]`),
 		signIn(base, e.users[models.RoleFinanceManager]), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
-		chromedp.Navigate(base+"/approvals"), chromedp.WaitVisible(chromedp.CSS(approve)),
+		chromedp.Navigate(base+"/approvals?per_page=500"), chromedp.WaitVisible(chromedp.CSS(approve)),
 		// Gone once the decision is made and the page has come back.
 		chromedp.Click(chromedp.CSS(approve)), chromedp.WaitNotPresent(chromedp.CSS(approve)),
 		chromedp.Navigate(fmt.Sprintf("%s/funding-lines/%d", base, line.ID)), chromedp.WaitVisible(chromedp.CSS(`h1`)))

@@ -46,7 +46,7 @@ func TestPaymentRunInABrowser(t *testing.T) {
 
 	approve := fmt.Sprintf(`form[action="/approvals/payment_run/%d/approve"] button`, id)
 	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(`input[name="email"]`),
-		signIn(base, checker), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)), chromedp.Navigate(base+"/approvals"),
+		signIn(base, checker), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)), chromedp.Navigate(base+"/approvals?per_page=500"),
 		chromedp.WaitVisible(chromedp.CSS(approve)), chromedp.Click(chromedp.CSS(approve)), chromedp.WaitNotPresent(chromedp.CSS(approve)),
 		chromedp.Navigate(fmt.Sprintf("%s/payment-runs/%d", base, id)), chromedp.WaitVisible(chromedp.CSS(`#remittance`)))
 	if err != nil {

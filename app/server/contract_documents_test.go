@@ -213,7 +213,7 @@ func TestContractLinePageForms(t *testing.T) {
 	r = officer.request("POST", page+"/band-exceptions", url.Values{"contract_value": {"32500.00"}, "reason": {"Every borough, as the board asked"}})
 	e.mustStatus(r, 303)
 	manager := spendWebSignIn(t, e, models.RoleFinanceManager)
-	r = manager.request("GET", "/approvals", nil)
+	r = manager.request("GET", "/approvals?per_page=500", nil)
 	m := regexp.MustCompile(`action="/approvals/contract_band_exception/(\d+)/approve"`).FindSubmatch(r.Body)
 	if m == nil {
 		t.Fatalf("the exception waits on the manager's approvals:\n%s", r.Body)

@@ -214,4 +214,6 @@ type list[T any] struct {
 	PerPage int    `json:"per_page"`
 	Total   int    `json:"total"`
 	Next    string `json:"next,omitempty" doc:"the next page's path and query; absent on the last page"`
+	// Amount is the whole filtered list's money, on a list of money.
+	Amount *Money `json:"amount,omitempty" doc:"the money of the whole filtered list (every page), on lists of money such as awards and imports"`
 }

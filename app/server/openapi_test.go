@@ -603,6 +603,10 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	call(bm, "GET", "/api/v1/publisher-settings", nil)
 	call(ad, "PUT", "/api/v1/publisher-settings", map[string]any{"ocid_prefix": "ocds-x"})
 	call(ad, "PUT", "/api/v1/publisher-settings", map[string]any{})
+	// Paged lists: every award, filtered; a bad filter or page is refused.
+	call(bm, "GET", fmt.Sprintf("/api/v1/awards?funding_line_id=%d&per_page=5", f.LineID), nil)
+	call(bm, "GET", "/api/v1/awards?status=granted", nil)
+	call(bm, "GET", "/api/v1/approvals?per_page=501", nil)
 	exercisePaymentRoutes(t, e, f, call, note)
 
 	var missed []string

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
@@ -26,6 +27,20 @@ type pager struct {
 // Past says the page starts after the list's end (a stale or typed link).
 func (p pager) Past() bool { return p.Total > 0 && p.First > p.Total }
 
+// at is the pager of a list drawn in answer to a form posted to another
+// path (a refused decision): its links lead to the list's own path.
+func (p pager) at(c *fiber.Ctx, path string) pager {
+	if c.Path() == path {
+		return p
+	}
+	for _, l := range []*string{&p.Prev, &p.Next, &p.FirstPage} {
+		if *l != "" {
+			*l = path + strings.TrimPrefix(*l, c.Path())
+		}
+	}
+	return p
+}
+
 // numberedPager is the pager of an offset-paged list (a small one): page
 // pg of total items, shown items on this page.
 func numberedPager(c *fiber.Ctx, noun string, pg store.Page, shown, total int) pager {
@@ -41,23 +56,61 @@ func numberedPager(c *fiber.Ctx, noun string, pg store.Page, shown, total int) p
 	return p
 }
 
-// ledgerPager is the pager of the keyset-paged ledger: the page number
-// travels with the cursor only to number the rows.
+// ledgerPager is the pager of the keyset-paged ledger.
 func ledgerPager(c *fiber.Ctx, pg store.Page, l *store.SpendList) pager {
-	n := max(pg.Number, 1)
-	amount := money(l.Amount)
-	p := pager{Noun: "entries", Total: l.Count, Amount: &amount, First: (n-1)*pg.PerPage + 1, FirstPage: pageLink(c, 1, "", "")}
-	p.Last = p.First + len(l.Entries) - 1
+	var prev, next string
 	if l.Prev != nil {
-		p.Prev = pageLink(c, n-1, "before", l.Prev.String())
+		prev = l.Prev.String()
+	}
+	if l.Next != nil {
+		next = l.Next.String()
+	}
+	return keysetPager(c, "entries", pg, len(l.Entries), l.Count, moneyOf(l.Amount), prev, next)
+}
+
+// auditPager is the pager of the keyset-paged audit trail.
+func auditPager(c *fiber.Ctx, pg store.Page, l *store.AuditList) pager {
+	cursor := func(seq int64) string {
+		if seq == 0 {
+			return ""
+		}
+		return strconv.FormatInt(seq, 10)
+	}
+	return keysetPager(c, "events", pg, len(l.Events), l.Count, nil, cursor(l.Prev), cursor(l.Next))
+}
+
+// keysetPager is the pager of a keyset-paged list: the links carry the
+// cursors either side ("" at either end) and the page number travels with
+// them only to number the rows.
+func keysetPager(c *fiber.Ctx, noun string, pg store.Page, shown, total int, amount *Money, prev, next string) pager {
+	n := max(pg.Number, 1)
+	p := pager{Noun: noun, Total: total, Amount: amount, First: (n-1)*pg.PerPage + 1, FirstPage: pageLink(c, 1, "", "")}
+	p.Last = p.First + shown - 1
+	if prev != "" {
+		p.Prev = pageLink(c, n-1, "before", prev)
 		if n-1 <= 1 {
 			p.Prev = pageLink(c, 1, "", "")
 		}
 	}
-	if l.Next != nil {
-		p.Next = pageLink(c, n+1, "after", l.Next.String())
+	if next != "" {
+		p.Next = pageLink(c, n+1, "after", next)
 	}
 	return p
+}
+
+// webPageOf reads a web list's page and per_page; a bad one is a message
+// by field, and the list's first page is shown instead.
+func webPageOf(c *fiber.Ctx) (store.Page, map[string]string) {
+	var p models.Problems
+	pg := pageOf(c, &p)
+	if len(p) == 0 {
+		return pg, nil
+	}
+	errs := map[string]string{}
+	for _, f := range p {
+		errs[f.Field] = f.Message
+	}
+	return store.Page{Number: 1, PerPage: 50}, errs
 }
 
 // nextLink is the link to the page after page pg of an offset-paged list,

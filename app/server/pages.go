@@ -76,6 +76,10 @@ func (s *Server) linesPage(c *fiber.Ctx) error {
 
 func (s *Server) linePage(c *fiber.Ctx) error { return s.lineShowWith(c, lineView{}) }
 
+// lineAwardsShown bounds the awards a line's page lists; the awards list,
+// filtered by the line, pages through the rest.
+const lineAwardsShown = 50
+
 // lineShow draws a funding line with a refused status change at the top.
 func (s *Server) lineShow(c *fiber.Ctx, problem string) error {
 	return s.lineShowWith(c, lineView{Problem: problem})
@@ -98,7 +102,12 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 		return err
 	}
 	t := totals[id]
-	awards, err := s.store.Awards(c.UserContext(), id)
+	// The line's first awards; the awards list pages through the rest.
+	awards, err := s.store.AwardsPage(c.UserContext(), store.AwardListFilter{FundingLineID: id, Page: store.Page{Number: 1, PerPage: lineAwardsShown}})
+	if err != nil {
+		return err
+	}
+	as, err := s.awardRows(c, awards.Awards)
 	if err != nil {
 		return err
 	}
@@ -109,14 +118,6 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	prog, err := s.store.Programme(c.UserContext(), fl.ProgrammeID)
 	if err != nil {
 		return err
-	}
-	type awardRow struct {
-		awardJSON
-		Recipient string
-	}
-	var as []awardRow
-	for _, a := range awards {
-		as = append(as, awardRow{toAwardJSON(a), names.orgs[a.RecipientID]})
 	}
 	decisions, err := s.store.LineDecisions(c.UserContext(), id)
 	if err != nil {
@@ -175,7 +176,7 @@ func (s *Server) lineShowWith(c *fiber.Ctx, v lineView) error {
 	}
 	return s.render(c.Status(status), "lines/show", fiber.Map{"Documents": docs, "DocKinds": models.ContractDocumentKinds(), "BandExceptions": bands,
 		"Title": fl.Code, "L": toFundingLineJSON(fl, &t), "Programme": prog.Name,
-		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "Next": fl.Status.Next(), "Problem": problem,
+		"Funder": names.orgs[fl.FunderID], "Supplier": supplier, "Awards": as, "AwardCount": awards.Count, "AwardAmount": money(awards.Amount), "Next": fl.Status.Next(), "Problem": problem,
 		"Reservations": outcomes.reservations, "Indicators": outcomes.indicators, "V": v, "Today": s.today().Format(models.DateLayout),
 		"Decisions": decisions, "Records": records, "RecordRefs": recordRefs, "People": people,
 		"Budget": budget, "Procedure": fl.Procedure(), "Contract": contractPositionOf(fl, t)})

@@ -115,12 +115,12 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	evs, total, err := s.store.AuditEvents(c.UserContext(), f)
+	l, err := s.store.AuditPage(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	rows := make([]auditRow, len(evs))
-	for i, ev := range evs {
+	rows := make([]auditRow, len(l.Events))
+	for i, ev := range l.Events {
 		rows[i] = auditRow{AuditEvent: ev}
 		var beforeOther, afterOther json.RawMessage
 		if len(ev.Before) > 0 && len(ev.After) > 0 {
@@ -138,7 +138,7 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "audit/list", fiber.Map{"Title": "Audit trail", "Verified": verified, "Busy": c.Query("busy") != "", "Rows": rows,
-		"Pager": numberedPager(c, "events", f.Page, len(rows), total), "Errors": errs, "Q": q})
+		"Pager": auditPager(c, f.Page, l), "Errors": errs, "Q": q})
 }
 
 // verifyNowPage checks the whole chain and ledger at once, keeps the run

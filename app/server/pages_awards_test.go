@@ -47,7 +47,7 @@ func TestAwardVariationWebForms(t *testing.T) {
 	}
 
 	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
-	r = admin.request("GET", "/approvals", nil)
+	r = admin.request("GET", "/approvals?per_page=500", nil)
 	if !strings.Contains(string(r.Body), fmt.Sprintf(`href="/award-variations/%d"`, vs.Items[0].ID)) {
 		t.Fatalf("the variation waits on the approvals page:\n%s", r.Body)
 	}
@@ -64,7 +64,7 @@ func TestAwardVariationWebForms(t *testing.T) {
 		"ends_on": {"2025-03-31"}, "tranches": {"2024-04-01 2000.00\n2024-07-01 2500.00"}, "reason": {"One session fewer"}}), 303)
 	e.do(models.RoleAuditor, "GET", fmt.Sprintf("/api/v1/awards/%d/variations", a.ID), nil).json(t, &vs)
 	reject := fmt.Sprintf("/approvals/award_variation/%d/reject", vs.Items[0].ID)
-	admin.request("GET", "/approvals", nil)
+	admin.request("GET", "/approvals?per_page=500", nil)
 	r = admin.request("POST", reject, url.Values{"reason": {"Keep the sessions"}})
 	e.mustStatus(r, 422)
 	if !strings.Contains(string(r.Body), "Tick the box to confirm") {

@@ -77,10 +77,10 @@ func TestBudgetPages(t *testing.T) {
 	// and not on its proposer's.
 	changeID := strings.TrimPrefix(changePage, "/budget-changes/")
 	decide := `action="/approvals/budget_change/` + changeID + `/approve"`
-	if body := string(admin.request("GET", "/approvals", nil).Body); !strings.Contains(body, decide) || !strings.Contains(body, "Operations start early") {
+	if body := string(admin.request("GET", "/approvals?per_page=500", nil).Body); !strings.Contains(body, decide) || !strings.Contains(body, "Operations start early") {
 		t.Fatalf("the re-profiling is not among the admin's approvals:\n%s", body)
 	}
-	if body := string(officer.request("GET", "/approvals", nil).Body); strings.Contains(body, decide) {
+	if body := string(officer.request("GET", "/approvals?per_page=500", nil).Body); strings.Contains(body, decide) {
 		t.Fatal("the proposer is offered their own re-profiling on the approvals page")
 	}
 	e.mustStatus(admin.request("POST", "/approvals/budget_change/"+changeID+"/approve", url.Values{}), 303)

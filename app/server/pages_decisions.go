@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,7 +22,13 @@ func (s *Server) registerDecisionPages() {
 func (s *Server) approvalsPage(c *fiber.Ctx) error { return s.approvalsShow(c, "") }
 
 func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
-	as, err := s.store.Approvals(c.UserContext(), actorOf(c).UserID)
+	pg, bad := webPageOf(c)
+	for field, msg := range bad {
+		if problem == "" {
+			problem = "The list's " + field + " " + msg + "."
+		}
+	}
+	as, total, err := s.store.ApprovalsPage(c.UserContext(), actorOf(c).UserID, pg)
 	if err != nil {
 		return err
 	}
@@ -38,6 +45,7 @@ func (s *Server) approvalsShow(c *fiber.Ctx, problem string) error {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "decisions/approvals", fiber.Map{"Title": "Awaiting my decision", "Approvals": rows, "Problem": problem,
+		"Pager":  numberedPager(c, "decisions", pg, len(rows), total).at(c, "/approvals"),
 		"Alerts": alertList{Items: alerts, All: allAlerts, More: "/alerts"}})
 }
 
@@ -180,7 +188,13 @@ func (s *Server) delegationShow(c *fiber.Ctx, form string, errs map[string]strin
 	if err != nil {
 		return err
 	}
-	records, err := s.store.DecisionRecords(c.UserContext())
+	pg, bad := webPageOf(c)
+	if bad != nil && errs == nil {
+		errs = map[string]string{}
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	maps.Copy(errs, bad)
+	records, total, err := s.store.DecisionRecordsPage(c.UserContext(), pg)
 	if err != nil {
 		return err
 	}
@@ -189,5 +203,6 @@ func (s *Server) delegationShow(c *fiber.Ctx, form string, errs map[string]strin
 		rows[i] = toDecisionRecordJSON(r)
 	}
 	return s.render(c, "decisions/delegation", fiber.Map{"Title": "Scheme of delegation", "Kinds": kinds, "Records": rows,
-		"Form": form, "Errors": errs, "Typed": typed, "Roles": models.AllRoles()})
+		"RecordPager": numberedPager(c, "decision records", pg, len(rows), total).at(c, "/delegation"),
+		"Form":        form, "Errors": errs, "Typed": typed, "Roles": models.AllRoles()})
 }

@@ -26,7 +26,7 @@ func TestDecisionRecordAndSchemeChangeWebForms(t *testing.T) {
 	reference := unique("PCD ")
 	e.mustStatus(officer.request("POST", "/decision-records", url.Values{"reference": {reference}, "title": {"Knife crime hotspots"},
 		"signed_on": {"2024-03-28"}, "decision_maker": {"Deputy Mayor for Policing and Crime"}, "url": {"https://www.london.gov.uk/pcd"}}), 303)
-	if r := officer.request("GET", "/delegation", nil); !strings.Contains(string(r.Body), reference) {
+	if r := officer.request("GET", "/delegation?per_page=500", nil); !strings.Contains(string(r.Body), reference) {
 		t.Fatalf("the record is listed:\n%s", r.Body)
 	}
 	if strings.Contains(string(r.Body), `id="delegation-change-form"`) {

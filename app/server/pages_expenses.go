@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -17,19 +18,26 @@ func (s *Server) registerExpensePages() {
 
 func (s *Server) expensesPage(c *fiber.Ctx) error {
 	fy := c.Query("fy")
-	out, err := s.expensesOf(c, fy)
-	errs, err := formErrors(err)
-	if err != nil {
-		return err
-	}
-	if errs != nil { // a bad year: every year, with the message beside the field
-		c.Status(fiber.StatusUnprocessableEntity)
-		if out, err = s.expensesOf(c, ""); err != nil {
+	pg, errs := webPageOf(c)
+	var out expensesJSON
+	var err error
+	if errs == nil {
+		out, err = s.expensesOf(c, fy, pg)
+		if errs, err = formErrors(err); err != nil {
 			return err
 		}
 	}
+	if errs != nil { // a bad year or page: every year's first page, with the message beside the field
+		c.Status(fiber.StatusUnprocessableEntity)
+		pg = store.Page{Number: 1, PerPage: 50}
+		if out, err = s.expensesOf(c, "", pg); err != nil {
+			return err
+		}
+	}
+	pager := numberedPager(c, "expenses", pg, len(out.Items), out.Total)
+	pager.Amount = &out.Amount
 	return s.render(c, "expenses/list", fiber.Map{"Title": "Office holders' expenses", "FY": fy, "Expenses": out.Items,
-		"Totals": out.Totals, "Errors": errs})
+		"Totals": out.Totals, "Errors": errs, "Pager": pager})
 }
 
 func (s *Server) expenseFormPage(c *fiber.Ctx) error {

@@ -21,6 +21,7 @@ func (s *Server) registerImportPages() {
 	s.app.Get("/spend/import", s.requireWebRole(writers), s.spendImportPage)
 	s.app.Post("/spend/import", s.requireWebRole(writers), s.spendImport)
 	s.limitBody("POST", "/spend/import", MaxImportFile, "a spend file")
+	s.app.Get("/spend/imports", s.requireWebUser, s.spendImportsPage)
 	s.app.Get("/spend/imports/:id", s.requireWebUser, s.spendImportShowPage)
 	s.app.Post("/spend/imports/:id/approve", s.requireWebRole(writers), s.spendImportDecide(true))
 	s.app.Post("/spend/imports/:id/reject", s.requireWebRole(writers), s.spendImportDecide(false))

@@ -35,7 +35,11 @@ func (s *Server) registerSpendPages() {
 // importRow is an import awaiting decisions, its money as the pages show it.
 type importRow struct {
 	store.SpendImport
-	PendingTotal Money
+	Total, PendingTotal Money
+}
+
+func toImportRow(imp store.SpendImport) importRow {
+	return importRow{SpendImport: imp, Total: money(imp.Total), PendingTotal: money(imp.PendingTotal)}
 }
 
 // spendRow is an entry with the names a person reads.
@@ -97,6 +101,10 @@ func (s *Server) names(c *fiber.Ctx) (nameMaps, error) {
 	return m, nil
 }
 
+// spendPageImports bounds the imports awaiting a decision the spend page
+// lists; /spend/imports pages through the rest.
+const spendPageImports = 20
+
 func (s *Server) spendListPage(c *fiber.Ctx) error {
 	f, err := spendFilter(c)
 	errs, err := formErrors(err)
@@ -128,22 +136,26 @@ func (s *Server) spendListPage(c *fiber.Ctx) error {
 			others = append(others, r)
 		}
 	}
-	awaiting, err := s.store.SpendImportsAwaiting(c.UserContext())
+	// The first imports awaiting someone else's decision; the imports list
+	// pages through the rest.
+	af := store.SpendImportFilter{Awaiting: true, Page: store.Page{Number: 1, PerPage: spendPageImports}}
+	if u := currentUser(c); u != nil {
+		af.NotImportedBy = u.ID
+	}
+	awaiting, err := s.store.SpendImports(c.UserContext(), af)
 	if err != nil {
 		return err
 	}
 	var imports []importRow
-	for i := range awaiting {
-		if u := currentUser(c); u == nil || awaiting[i].ImportedBy != u.ID {
-			imports = append(imports, importRow{SpendImport: awaiting[i], PendingTotal: money(awaiting[i].PendingTotal)})
-		}
+	for _, imp := range awaiting.Imports {
+		imports = append(imports, toImportRow(imp))
 	}
 	status := fiber.StatusOK
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return s.render(c.Status(status), "spend/list", fiber.Map{"Title": "Spend", "Rows": rows, "Pager": ledgerPager(c, f.Page, ledger),
-		"Queue": others, "Imports": imports, "Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"),
+		"Queue": others, "Imports": imports, "ImportCount": awaiting.Count, "Errors": errs, "Q": fiber.Map{"status": c.Query("status"), "fy": c.Query("fy"),
 			"quarter": c.Query("quarter"), "import_id": c.Query("import_id"), "q": c.Query("q")}})
 }
 

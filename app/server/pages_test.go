@@ -83,7 +83,7 @@ func TestFundingLinePages(t *testing.T) {
 		t.Fatalf("the proposer should see withdraw, not approve:\n%s", r.Body)
 	}
 	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
-	r = admin.request("GET", "/approvals", nil)
+	r = admin.request("GET", "/approvals?per_page=500", nil)
 	e.mustStatus(r, 200)
 	m := regexp.MustCompile(`action="/approvals/line_decision/(\d+)/approve"`).FindSubmatch(r.Body)
 	if m == nil || !strings.Contains(string(r.Body), "Make WEB-LINE approved: From the web (Tender agreed)") {

@@ -81,7 +81,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/funding-lines/:id", Summary: "Get a funding line with budget, committed, pending, spent and remaining", Roles: everyone, Response: fundingLineJSON{}, Handler: s.getFundingLine},
 		{Method: "PUT", Path: "/api/v1/funding-lines/:id", Summary: "Replace a funding line's details", Roles: writers, Request: models.FundingLineInput{}, Response: fundingLineJSON{}, Handler: s.updateFundingLine},
 		{Method: "POST", Path: "/api/v1/funding-lines/:id/status", Summary: "Close or cancel a funding line (approving and activating are proposed with /decisions)", Roles: writers, Request: statusInput{}, Response: fundingLineJSON{}, Handler: s.changeFundingLineStatus},
-		{Method: "GET", Path: "/api/v1/funding-lines/:id/awards", Summary: "List a funding line's awards with tranches", Roles: everyone, Response: list[awardJSON]{}, Handler: s.listAwards},
+		{Method: "GET", Path: "/api/v1/funding-lines/:id/awards", Summary: "List a funding line's awards with tranches, paged, with the whole filtered list's count and amount", Roles: everyone, Query: lineAwardQuery{}, Response: list[awardJSON]{}, Handler: s.listAwards},
 		{Method: "POST", Path: "/api/v1/funding-lines/:id/awards", Summary: "Award part of a funding line to a recipient", Roles: writers, Request: models.AwardInput{}, Response: awardJSON{}, Status: 201, Handler: s.createAward},
 		{Method: "GET", Path: "/api/v1/awards/:id", Summary: "Get an award with its tranches", Roles: everyone, Response: awardJSON{}, Handler: s.getAward},
 		{Method: "POST", Path: "/api/v1/awards/:id/approve", Summary: "Approve a proposed award (not your own; within your authority in the scheme of delegation)", Roles: writers, Response: awardJSON{}, Handler: s.decideAward(models.DecisionApproved)},
@@ -92,13 +92,13 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/line-decisions/:id/approve", Summary: "Approve a proposed line approval or activation (not your own; within your authority for the line's budget)", Roles: writers, Response: lineDecisionJSON{}, Handler: s.decideLineStatus(models.DecisionApproved)},
 		{Method: "POST", Path: "/api/v1/line-decisions/:id/reject", Summary: "Reject a proposed line approval or activation with a reason", Roles: writers, Request: reasonInput{}, Response: lineDecisionJSON{}, Handler: s.decideLineStatus(models.DecisionRejected)},
 		{Method: "POST", Path: "/api/v1/line-decisions/:id/withdraw", Summary: "Withdraw your own proposed line approval or activation", Roles: writers, Request: reasonInput{}, Response: lineDecisionJSON{}, Handler: s.decideLineStatus(models.DecisionWithdrawn)},
-		{Method: "GET", Path: "/api/v1/approvals", Summary: "Decisions awaiting me: every pending decision of every kind that someone else proposed and my role may take", Roles: everyone, Response: list[approvalJSON]{}, Handler: s.listApprovals},
+		{Method: "GET", Path: "/api/v1/approvals", Summary: "Decisions awaiting me: every pending decision of every kind that someone else proposed and my role may take", Roles: everyone, Query: pageQuery{}, Response: list[approvalJSON]{}, Handler: s.listApprovals},
 		{Method: "GET", Path: "/api/v1/delegation", Summary: "The scheme of delegation: for each kind of decision, which roles approve it up to what amount, and above what amount it must cite a decision record", Roles: everyone, Response: list[delegationKindJSON]{}, Handler: s.getDelegation},
 		{Method: "POST", Path: "/api/v1/delegation/changes", Summary: "Propose a change to the scheme of delegation (admins; another admin approves it)", Roles: admins, Request: delegationChangeInput{}, Response: models.DelegationChange{}, Status: 201, Handler: s.proposeDelegationChange},
 		{Method: "POST", Path: "/api/v1/delegation-changes/:id/approve", Summary: "Approve a proposed change to the scheme of delegation (another admin)", Roles: admins, Response: models.DelegationChange{}, Handler: s.decideDelegationChange(models.DecisionApproved)},
 		{Method: "POST", Path: "/api/v1/delegation-changes/:id/reject", Summary: "Reject a proposed change to the scheme of delegation with a reason", Roles: admins, Request: reasonInput{}, Response: models.DelegationChange{}, Handler: s.decideDelegationChange(models.DecisionRejected)},
 		{Method: "POST", Path: "/api/v1/delegation-changes/:id/withdraw", Summary: "Withdraw your own proposed change to the scheme of delegation", Roles: admins, Request: reasonInput{}, Response: models.DelegationChange{}, Handler: s.decideDelegationChange(models.DecisionWithdrawn)},
-		{Method: "GET", Path: "/api/v1/decision-records", Summary: "List published decision records (e.g. PCD 1519)", Roles: everyone, Response: list[decisionRecordJSON]{}, Handler: s.listDecisionRecords},
+		{Method: "GET", Path: "/api/v1/decision-records", Summary: "List published decision records (e.g. PCD 1519), newest signed first, paged", Roles: everyone, Query: pageQuery{}, Response: list[decisionRecordJSON]{}, Handler: s.listDecisionRecords},
 		{Method: "POST", Path: "/api/v1/decision-records", Summary: "Record a published decision for lines, awards and budget changes to cite", Roles: writers, Request: models.DecisionRecordInput{}, Response: decisionRecordJSON{}, Status: 201, Handler: s.createDecisionRecord},
 
 		{Method: "POST", Path: "/api/v1/spend", Summary: "Record spend (pending until a second person approves); send an Idempotency-Key header to make retries safe", Roles: writers, Request: models.SpendInput{}, Response: spendJSON{}, Status: 201, Handler: s.recordSpend},
@@ -110,7 +110,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/spend/:id/evidence", Summary: "Add an evidence file (PDF, PNG, JPEG, CSV, XLSX or plain text, at most 5 MiB; at most 5 per entry) to pending or approved spend", Roles: writers, Upload: "file", FileSize: models.MaxEvidenceSize, Response: evidenceJSON{}, Status: 201, Handler: s.addEvidence},
 		{Method: "GET", Path: "/api/v1/spend/:id/evidence", Summary: "List a spend entry's evidence files", Roles: everyone, Response: list[evidenceJSON]{}, Handler: s.listEvidence},
 		{Method: "GET", Path: "/api/v1/spend/:id/evidence/:evidence_id", Summary: "Download an evidence file, as stored", Roles: everyone, Files: mediaTypes(models.EvidencePDF, models.EvidencePNG, models.EvidenceJPEG, models.EvidenceCSV, models.EvidenceText, models.EvidenceXLSX), Handler: s.downloadEvidence},
-		{Method: "GET", Path: "/api/v1/spend-imports", Summary: "List the CSV imports with entries awaiting a decision", Roles: everyone, Response: list[spendImportJSON]{}, Handler: s.listSpendImports},
+		{Method: "GET", Path: "/api/v1/spend-imports", Summary: "List the CSV imports with entries awaiting a decision, oldest first (awaiting=false: every import, newest first), paged, with the whole list's count and amount", Roles: everyone, Query: spendImportQuery{}, Response: list[spendImportJSON]{}, Handler: s.listSpendImports},
 		{Method: "GET", Path: "/api/v1/spend-imports/:id", Summary: "Get a CSV import and how many of its entries are pending, approved and rejected", Roles: everyone, Response: spendImportJSON{}, Handler: s.getSpendImport},
 		{Method: "POST", Path: "/api/v1/spend-imports/:id/approve", Summary: "Approve every pending entry of an import at once, all or nothing (not your own import; within your authority for its largest entry; never beyond a budget)", Roles: writers, Response: importDecisionJSON{}, Handler: s.approveSpendImport},
 		{Method: "POST", Path: "/api/v1/spend-imports/:id/reject", Summary: "Reject every pending entry of an import with one reason", Roles: writers, Request: reasonInput{}, Response: importDecisionJSON{}, Handler: s.rejectSpendImport},
@@ -124,7 +124,7 @@ func (s *Server) apiRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/audit/verify", Summary: "Verify the audit trail's hash chain, and with an anchor (HASH@SEQ from an export's manifest) that the chain still holds that event", Roles: auditors, Query: auditVerifyQuery{}, Response: auditVerifyJSON{}, Handler: s.verifyAudit},
 	}, slices.Concat(s.boardRoutes(), s.budgetRoutes(), s.peopleRoutes(), s.awardVariationRoutes(), s.contractRoutes(), s.alertRoutes(),
 		s.paymentRoutes(), s.indicatorRevisionRoutes(), s.expenseRoutes(), s.twoFactorRoutes(), s.contractDocumentRoutes(),
-		s.publisherRoutes())...)
+		s.publisherRoutes(), s.listRoutes())...)
 }
 
 func (s *Server) registerAPI() {

@@ -155,6 +155,7 @@ func (s *Server) registerWeb() {
 	s.registerTwoFactorPages()
 	s.registerContractPages()
 	s.registerPublisherPages()
+	s.registerListPages()
 }
 
 // webSession loads the signed-in user of a web request, if any.

@@ -132,8 +132,19 @@ var approvalsFor = `SELECT p.kind, p.entity, p.id, p.title, p.reference, p.amoun
 // someone else, of a kind the scheme of delegation gives their role, within
 // their role's limit. Oldest first.
 func (s *Store) Approvals(ctx context.Context, userID int64) ([]Approval, error) {
+	out, _, err := s.ApprovalsPage(ctx, userID, Page{})
+	return out, err
+}
+
+// ApprovalsPage lists one page of the decisions Approvals lists, with the
+// count of all of them.
+func (s *Store) ApprovalsPage(ctx context.Context, userID int64, pg Page) ([]Approval, int, error) {
+	var total int
+	if err := s.db.NewRaw(`SELECT count(*) FROM (`+approvalsFor+`) a`, userID).Scan(ctx, &total); err != nil {
+		return nil, 0, translate(err)
+	}
 	out := []Approval{}
 	err := s.db.NewRaw(approvalsFor+`
-		ORDER BY p.proposed_at, p.entity, p.id`, userID).Scan(ctx, &out)
-	return out, translate(err)
+		ORDER BY p.proposed_at, p.entity, p.id`+pg.clause(), userID).Scan(ctx, &out)
+	return out, total, translate(err)
 }

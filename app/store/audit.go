@@ -246,7 +246,15 @@ type AuditFilter struct {
 	EntityID string
 	From, To *time.Time
 	Newest   bool // newest first, rather than in sequence order
-	Page     Page
+	// After and Before are keyset cursors (sequence numbers): the page
+	// after (before) that event in the list's order; see AuditPage.
+	After, Before int64
+	Page          Page
+}
+
+// filtered says whether f narrows the trail at all.
+func (f AuditFilter) filtered() bool {
+	return f.ActorID != 0 || f.Actor != "" || f.Action != "" || f.Entity != "" || f.EntityID != "" || f.From != nil || f.To != nil
 }
 
 // AuditEvents lists events in sequence order (or newest first), with the
@@ -258,31 +266,93 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]*models.Audit
 		order = "seq DESC"
 	}
 	q := s.db.NewSelect().Model(&evs).Order(order)
-	if f.ActorID != 0 {
-		q = q.Where("actor_id = ?", f.ActorID)
-	}
-	if f.Actor != "" {
-		q = q.Where("actor = ?", f.Actor)
-	}
-	if strings.HasSuffix(f.Action, ".") {
-		q = q.Where("starts_with(action, ?)", f.Action)
-	} else if f.Action != "" {
-		q = q.Where("action = ?", f.Action)
-	}
-	if f.Entity != "" {
-		q = q.Where("entity = ?", f.Entity)
-	}
-	if f.EntityID != "" {
-		q = q.Where("entity_id = ?", f.EntityID)
-	}
-	if f.From != nil {
-		q = q.Where("occurred_at >= ?", *f.From)
-	}
-	if f.To != nil {
-		q = q.Where("occurred_at <= ?", *f.To)
-	}
+	auditWhere(q, f)
 	total, err := f.Page.apply(q).ScanAndCount(ctx)
 	return evs, int(total), translate(err)
+}
+
+// auditWhere adds f's conditions (not its paging) to a query on
+// audit_events.
+func auditWhere(q *bun.SelectQuery, f AuditFilter) {
+	if f.ActorID != 0 {
+		q.Where("actor_id = ?", f.ActorID)
+	}
+	if f.Actor != "" {
+		q.Where("actor = ?", f.Actor)
+	}
+	if strings.HasSuffix(f.Action, ".") {
+		q.Where("starts_with(action, ?)", f.Action)
+	} else if f.Action != "" {
+		q.Where("action = ?", f.Action)
+	}
+	if f.Entity != "" {
+		q.Where("entity = ?", f.Entity)
+	}
+	if f.EntityID != "" {
+		q.Where("entity_id = ?", f.EntityID)
+	}
+	if f.From != nil {
+		q.Where("occurred_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q.Where("occurred_at <= ?", *f.To)
+	}
+}
+
+// AuditList is one page of the audit trail with the count of the whole
+// filtered trail.
+type AuditList struct {
+	Events []*models.AuditEvent
+	Count  int
+	// Prev and Next are the sequence numbers to page from (as Before and
+	// After) to reach the pages either side, 0 at either end.
+	Prev, Next int64
+}
+
+// AuditPage lists one page of events in f's order. With f.After (or
+// f.Before) it reads the page after (before) that event from the sequence's
+// index, so a deep page costs what the first does; without either, page
+// f.Page.Number by offset. The unfiltered count is the audit head's
+// sequence: the sequence is gapless from 1.
+func (s *Store) AuditPage(ctx context.Context, f AuditFilter) (*AuditList, error) {
+	out := &AuditList{}
+	var err error
+	if f.filtered() {
+		q := s.db.NewSelect().TableExpr("audit_events").ColumnExpr("count(*)")
+		auditWhere(q, f)
+		err = q.Scan(ctx, &out.Count)
+	} else {
+		err = s.db.NewSelect().TableExpr("audit_head").Column("seq").Scan(ctx, &out.Count)
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	per := f.Page.PerPage
+	if per <= 0 {
+		per = MaxPerPage
+	}
+	// Forward is the list's own order; a Before page is read backwards
+	// from its cursor and turned round.
+	forward, back, after, before := "seq", "seq DESC", ">", "<"
+	if f.Newest {
+		forward, back, after, before = back, forward, before, after
+	}
+	q := s.db.NewSelect().Model(&out.Events).Limit(int64(per + 1))
+	auditWhere(q, f)
+	switch {
+	case f.After != 0:
+		q = q.Where("seq "+after+" ?", f.After).Order(forward)
+	case f.Before != 0:
+		q = q.Where("seq "+before+" ?", f.Before).Order(back)
+	default:
+		q = q.Order(forward).Offset(int64((max(f.Page.Number, 1) - 1) * per))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, translate(err)
+	}
+	out.Events, out.Prev, out.Next = keysetPage(out.Events, per, f.After != 0, f.Before != 0, f.Page.Number,
+		func(ev *models.AuditEvent) int64 { return ev.Seq })
+	return out, nil
 }
 
 // AuditEventsAfter lists the events after sequence seq with one of actions,

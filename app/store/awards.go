@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"strings"
 
+	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
 	"granttrack/models"
@@ -101,14 +103,65 @@ func (s *Store) Award(ctx context.Context, id int64) (*models.Award, error) {
 	return a, fillPaid(ctx, s.db, s.clock.Today(), a)
 }
 
-// Awards lists a funding line's awards with their tranches.
+// Awards lists all of a funding line's awards with their tranches.
 func (s *Store) Awards(ctx context.Context, fundingLineID int64) ([]*models.Award, error) {
-	var as []*models.Award
-	err := s.db.NewSelect().Model(&as).Where("award.funding_line_id = ?", fundingLineID).
-		Relation("Tranches", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("seq") }).
-		Order("award.awarded_on", "award.id").Scan(ctx)
+	l, err := s.AwardsPage(ctx, AwardListFilter{FundingLineID: fundingLineID})
 	if err != nil {
+		return nil, err
+	}
+	return l.Awards, nil
+}
+
+// AwardListFilter narrows a list of awards.
+type AwardListFilter struct {
+	FundingLineID int64
+	RecipientID   int64
+	Status        models.DecisionStatus
+	Search        string // in the reference, purpose and recipient's name
+	Page          Page   // no PerPage: every award
+}
+
+// AwardList is one page of awards with the figures of the whole filtered
+// list: how many awards and their amount.
+type AwardList struct {
+	Awards []*models.Award
+	Count  int
+	Amount decimal.Decimal
+}
+
+// AwardsPage lists one page of awards with their tranches and payments,
+// oldest award first, with the count and amount of the whole filtered list.
+func (s *Store) AwardsPage(ctx context.Context, f AwardListFilter) (*AwardList, error) {
+	out := &AwardList{}
+	q := s.db.NewSelect().TableExpr("awards AS award").ColumnExpr("count(*), coalesce(sum(award.amount), 0)")
+	awardWhere(q, f)
+	if err := q.Scan(ctx, &out.Count, &out.Amount); err != nil {
 		return nil, translate(err)
 	}
-	return as, fillPaid(ctx, s.db, s.clock.Today(), as...)
+	q = s.db.NewSelect().Model(&out.Awards).
+		Relation("Tranches", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("seq") }).
+		Order("award.awarded_on", "award.id")
+	awardWhere(q, f)
+	if err := f.Page.apply(q).Scan(ctx); err != nil {
+		return nil, translate(err)
+	}
+	return out, fillPaid(ctx, s.db, s.clock.Today(), out.Awards...)
+}
+
+// awardWhere adds f's conditions (not its paging) to a query on awards
+// named award.
+func awardWhere(q *bun.SelectQuery, f AwardListFilter) {
+	if f.FundingLineID != 0 {
+		q.Where("award.funding_line_id = ?", f.FundingLineID)
+	}
+	if f.RecipientID != 0 {
+		q.Where("award.recipient_id = ?", f.RecipientID)
+	}
+	if f.Status != "" {
+		q.Where("award.status = ?", f.Status)
+	}
+	if strings.TrimSpace(f.Search) != "" {
+		q.Where(`(award.reference ILIKE ?0 OR award.purpose ILIKE ?0
+			OR award.recipient_id IN (SELECT id FROM organisations WHERE name ILIKE ?0))`, containsPattern(f.Search))
+	}
 }

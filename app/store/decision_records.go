@@ -29,9 +29,16 @@ func (s *Store) DecisionRecord(ctx context.Context, id int64) (*models.DecisionR
 	return r, nil
 }
 
-// DecisionRecords lists decision records, newest signed first.
+// DecisionRecords lists every decision record, newest signed first.
 func (s *Store) DecisionRecords(ctx context.Context) ([]*models.DecisionRecord, error) {
+	rs, _, err := s.DecisionRecordsPage(ctx, Page{})
+	return rs, err
+}
+
+// DecisionRecordsPage lists one page of decision records, newest signed
+// first, with the count of all of them.
+func (s *Store) DecisionRecordsPage(ctx context.Context, pg Page) ([]*models.DecisionRecord, int, error) {
 	var rs []*models.DecisionRecord
-	err := s.db.NewSelect().Model(&rs).Order("signed_on DESC", "reference").Scan(ctx)
-	return rs, translate(err)
+	total, err := pg.apply(s.db.NewSelect().Model(&rs).Order("signed_on DESC", "reference", "id")).ScanAndCount(ctx)
+	return rs, int(total), translate(err)
 }

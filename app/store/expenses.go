@@ -129,12 +129,24 @@ func (s *Store) OfficeHolderExpenses(ctx context.Context, from, to time.Time) ([
 	return out, translate(err)
 }
 
-// AllOfficeHolderExpenses lists every expense incurred between from and to
-// (inclusive), whatever its status, newest first.
-func (s *Store) AllOfficeHolderExpenses(ctx context.Context, from, to time.Time) ([]models.OfficeHolderExpense, error) {
-	out := []models.OfficeHolderExpense{}
-	err := s.db.NewSelect().Model(&out).Where("incurred_on BETWEEN ?::date AND ?::date", from, to).
-		Order("incurred_on DESC", "id DESC").Scan(ctx)
+// ExpenseList is one page of office holders' expenses with the count and
+// amount of every expense in the range.
+type ExpenseList struct {
+	Expenses []models.OfficeHolderExpense
+	Count    int
+	Amount   decimal.Decimal
+}
+
+// AllOfficeHolderExpenses lists one page of the expenses incurred between
+// from and to (inclusive), whatever their status, newest first.
+func (s *Store) AllOfficeHolderExpenses(ctx context.Context, from, to time.Time, pg Page) (*ExpenseList, error) {
+	out := &ExpenseList{Expenses: []models.OfficeHolderExpense{}}
+	if err := s.db.NewSelect().TableExpr("office_holder_expenses").ColumnExpr("count(*), coalesce(sum(amount), 0)").
+		Where("incurred_on BETWEEN ?::date AND ?::date", from, to).Scan(ctx, &out.Count, &out.Amount); err != nil {
+		return nil, translate(err)
+	}
+	err := pg.apply(s.db.NewSelect().Model(&out.Expenses).Where("incurred_on BETWEEN ?::date AND ?::date", from, to).
+		Order("incurred_on DESC", "id DESC")).Scan(ctx)
 	return out, translate(err)
 }
 

@@ -47,13 +47,59 @@ func (s *Store) SpendImportByID(ctx context.Context, id int64) (*SpendImport, er
 	return imp, nil
 }
 
-// SpendImportsAwaiting lists, oldest first, the imports with entries still
-// awaiting a decision. Imports are few; the index of imported entries by
-// import and status answers each one's question without reading the ledger.
+// SpendImportsAwaiting lists, oldest first, every import with entries
+// still awaiting a decision.
 func (s *Store) SpendImportsAwaiting(ctx context.Context) ([]SpendImport, error) {
-	var out []SpendImport
-	err := s.db.NewRaw(spendImportQuery+` WHERE EXISTS (SELECT 1 FROM spend_entries p
-		WHERE p.import_id = i.id AND p.status = 'pending') ORDER BY i.id`).Scan(ctx, &out)
+	l, err := s.SpendImports(ctx, SpendImportFilter{Awaiting: true})
+	if err != nil {
+		return nil, err
+	}
+	return l.Imports, nil
+}
+
+// SpendImportFilter narrows the list of imports.
+type SpendImportFilter struct {
+	// Awaiting lists only the imports with entries awaiting a decision,
+	// oldest first (a queue); otherwise every import, newest first.
+	Awaiting      bool
+	NotImportedBy int64 // leaves out this user's imports (theirs to wait on, not decide)
+	Page          Page  // no PerPage: every import
+}
+
+// SpendImportList is one page of imports with the figures of the whole
+// filtered list: how many imports and the money they hold.
+type SpendImportList struct {
+	Imports []SpendImport
+	Count   int
+	Amount  decimal.Decimal
+}
+
+// SpendImports lists one page of imports with where their entries stand.
+// The index of imported entries by import and status answers whether an
+// import awaits a decision without reading the ledger.
+func (s *Store) SpendImports(ctx context.Context, f SpendImportFilter) (*SpendImportList, error) {
+	var where []string
+	var args []any
+	if f.Awaiting {
+		where = append(where, "EXISTS (SELECT 1 FROM spend_entries p WHERE p.import_id = i.id AND p.status = 'pending')")
+	}
+	if f.NotImportedBy != 0 {
+		where = append(where, "i.imported_by <> ?")
+		args = append(args, f.NotImportedBy)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	out := &SpendImportList{Imports: []SpendImport{}}
+	if err := s.db.NewRaw("SELECT count(*), coalesce(sum(i.total), 0) FROM spend_imports i"+cond, args...).Scan(ctx, &out.Count, &out.Amount); err != nil {
+		return nil, translate(err)
+	}
+	order := " ORDER BY i.id DESC"
+	if f.Awaiting {
+		order = " ORDER BY i.id"
+	}
+	err := s.db.NewRaw(spendImportQuery+cond+order+f.Page.clause(), args...).Scan(ctx, &out.Imports)
 	return out, translate(err)
 }
 

@@ -109,35 +109,44 @@ func (s *Store) SpendPage(ctx context.Context, f SpendFilter) (*SpendList, error
 	if err := q.Scan(ctx); err != nil {
 		return nil, translate(err)
 	}
-	more := len(out.Entries) > per
-	out.Entries = out.Entries[:min(len(out.Entries), per)]
-	if f.Before != nil {
-		slices.Reverse(out.Entries)
+	out.Entries, out.Prev, out.Next = keysetPage(out.Entries, per, f.After != nil, f.Before != nil, f.Page.Number, cursorOf)
+	return out, nil
+}
+
+// keysetPage trims a keyset read of up to per+1 rows to its page and finds
+// the cursors of the pages either side (zero at either end): the rows were
+// read forward from an after cursor, backward from a before cursor (they
+// are turned round here), or from the start of page number n by offset.
+func keysetPage[T any, K any](rows []T, per int, fromAfter, fromBefore bool, n int, key func(T) K) (page []T, prev, next K) {
+	more := len(rows) > per
+	rows = rows[:min(len(rows), per)]
+	if fromBefore {
+		slices.Reverse(rows)
 	}
-	if len(out.Entries) == 0 {
-		return out, nil
+	if len(rows) == 0 {
+		return rows, prev, next
 	}
-	first, last := cursorOf(out.Entries[0]), cursorOf(out.Entries[len(out.Entries)-1])
+	first, last := key(rows[0]), key(rows[len(rows)-1])
 	switch {
-	case f.Before != nil:
-		out.Next = last
+	case fromBefore:
+		next = last
 		if more {
-			out.Prev = first
+			prev = first
 		}
-	case f.After != nil:
-		out.Prev = first
+	case fromAfter:
+		prev = first
 		if more {
-			out.Next = last
+			next = last
 		}
 	default:
-		if f.Page.Number > 1 {
-			out.Prev = first
+		if n > 1 {
+			prev = first
 		}
 		if more {
-			out.Next = last
+			next = last
 		}
 	}
-	return out, nil
+	return rows, prev, next
 }
 
 // spendWhere adds f's conditions (not its paging) to a query on

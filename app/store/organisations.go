@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -90,6 +91,14 @@ type Page struct {
 
 // MaxPerPage bounds a page so no request can ask for the whole table.
 const MaxPerPage = 500
+
+// clause is the page as a raw query's LIMIT and OFFSET; "" for every row.
+func (p Page) clause() string {
+	if p.PerPage <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", p.PerPage, (max(p.Number, 1)-1)*p.PerPage)
+}
 
 func (p Page) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if p.PerPage <= 0 {

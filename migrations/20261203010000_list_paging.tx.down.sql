@@ -1,0 +1,12 @@
+DROP INDEX decision_records_signed_idx;
+DROP INDEX awards_purpose_trgm;
+DROP INDEX awards_reference_trgm;
+DROP INDEX awards_line_order_idx;
+DROP INDEX awards_order_idx;
+DROP INDEX audit_events_actor_label_seq_idx;
+DROP INDEX audit_events_action_seq_idx;
+DROP INDEX audit_events_entity_only_seq_idx;
+CREATE INDEX audit_events_actor_idx ON audit_events (actor_id);
+DROP INDEX audit_events_actor_seq_idx;
+CREATE INDEX audit_events_entity_idx ON audit_events (entity, entity_id);
+DROP INDEX audit_events_entity_seq_idx;
