@@ -66,7 +66,7 @@ func TestPaymentPages(t *testing.T) {
 	id := strings.TrimPrefix(run, "/payment-runs/")
 
 	admin := spendWebSignIn(t, e, models.RoleFinanceManager)
-	if r = admin.request("GET", "/approvals", nil); !strings.Contains(string(r.Body), `href="`+run+`"`) {
+	if r = admin.request("GET", "/approvals?per_page=500", nil); !strings.Contains(string(r.Body), `href="`+run+`"`) {
 		t.Fatalf("the run should await the admin:\n%s", r.Body)
 	}
 	e.mustStatus(admin.request("POST", "/approvals/payment_run/"+id+"/approve", url.Values{}), 303)
