@@ -72,7 +72,7 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(timings) != 3 {
+	if len(timings) != 5 {
 		t.Fatalf("%d timings", len(timings))
 	}
 	for _, tm := range timings {
