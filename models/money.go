@@ -101,6 +101,19 @@ func ParseNonNegativeMoney(s string) (decimal.Decimal, error) {
 // FormatMoney writes an amount with exactly two decimals, as the API sends it.
 func FormatMoney(d decimal.Decimal) string { return d.StringFixed(2) }
 
+// AddTo adds d to *sum, leaving it untouched when d is zero and taking d
+// itself when *sum is: a report adds ten thousand lines' figures, most of
+// them zero, and each decimal addition allocates.
+func AddTo(sum *decimal.Decimal, d decimal.Decimal) {
+	switch {
+	case d.IsZero():
+	case sum.IsZero():
+		*sum = d
+	default:
+		*sum = sum.Add(d)
+	}
+}
+
 // Pounds writes an amount for people to read, in pages and in messages:
 // £2,000,000.00, and -£600.00 with the sign before the pound sign.
 func Pounds(d decimal.Decimal) string { return PoundsText(FormatMoney(d)) }

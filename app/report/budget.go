@@ -101,19 +101,13 @@ type Figures struct {
 }
 
 func (f *Figures) add(o Figures) {
-	// Most of a line's figures are zero; adding zero still allocates.
-	plus := func(sum *decimal.Decimal, d decimal.Decimal) {
-		if !d.IsZero() {
-			*sum = sum.Add(d)
-		}
-	}
-	plus(&f.Budget, o.Budget)
-	plus(&f.Reserved, o.Reserved)
-	plus(&f.Committed, o.Committed)
-	plus(&f.Pending, o.Pending)
-	plus(&f.PendingReversals, o.PendingReversals)
-	plus(&f.Spent, o.Spent)
-	plus(&f.Forecast, o.Forecast)
+	models.AddTo(&f.Budget, o.Budget)
+	models.AddTo(&f.Reserved, o.Reserved)
+	models.AddTo(&f.Committed, o.Committed)
+	models.AddTo(&f.Pending, o.Pending)
+	models.AddTo(&f.PendingReversals, o.PendingReversals)
+	models.AddTo(&f.Spent, o.Spent)
+	models.AddTo(&f.Forecast, o.Forecast)
 }
 
 // finish derives the figures that are not sums.

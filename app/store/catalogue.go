@@ -28,6 +28,7 @@ type catalogueEntry struct {
 	version int64
 	readAt  time.Time
 	lines   []LineFigures // every reported line, by programme and code, money figures zero
+	index   map[int64]int // each line's position in lines, by id; read only
 }
 
 // catalogueMaxAge bounds how long lines are kept even at an unchanged
@@ -44,7 +45,8 @@ func newLineCatalogue() *lineCatalogue {
 
 // reportedLines returns every approved, active or closed line in scope with
 // its profiled budget for from's financial year, money figures zero, by
-// programme and code, and their positions by id. They come from the catalogue when it holds the
+// programme and code, and their positions by id (a map the caller only
+// reads). They come from the catalogue when it holds the
 // year at the version the database shows now, else from the database.
 func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportScope) ([]LineFigures, map[int64]int, error) {
 	year := models.FinancialYearOf(from)
@@ -52,14 +54,23 @@ func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportS
 	if err := s.db.NewRaw(`SELECT version FROM line_catalogue_version`).Scan(ctx, &version); err != nil {
 		return nil, nil, translate(err)
 	}
-	all, ok := s.catalogue.get(year, version, time.Now())
+	e, ok := s.catalogue.get(year, version, time.Now())
 	if !ok {
-		var err error
-		if all, version, err = s.readReportedLines(ctx, year); err != nil {
+		all, version, err := s.readReportedLines(ctx, year)
+		if err != nil {
 			return nil, nil, err
 		}
-		s.catalogue.put(year, catalogueEntry{version: version, readAt: time.Now(), lines: all})
+		e = catalogueEntry{version: version, readAt: time.Now(), lines: all, index: make(map[int64]int, len(all))}
+		for i, l := range all {
+			e.index[l.LineID] = i
+		}
+		s.catalogue.put(year, e)
 	}
+	if scope == (ReportScope{}) {
+		// Every line: a copy to add the money to, positioned as kept.
+		return slices.Clone(e.lines), e.index, nil
+	}
+	all := e.lines
 	out := make([]LineFigures, 0, len(all))
 	index := make(map[int64]int, len(all))
 	for _, l := range all {
@@ -71,14 +82,14 @@ func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportS
 	return out, index, nil
 }
 
-func (c *lineCatalogue) get(year models.FinancialYear, version int64, now time.Time) ([]LineFigures, bool) {
+func (c *lineCatalogue) get(year models.FinancialYear, version int64, now time.Time) (catalogueEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.years[year]
 	if !ok || e.version != version || now.Sub(e.readAt) > catalogueMaxAge || now.Before(e.readAt) {
-		return nil, false
+		return catalogueEntry{}, false
 	}
-	return e.lines, true
+	return e, true
 }
 
 func (c *lineCatalogue) put(year models.FinancialYear, e catalogueEntry) {

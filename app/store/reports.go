@@ -157,17 +157,18 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 		f := &out[i]
 		switch figure {
 		case "spent":
-			f.Spent = f.Spent.Add(amount)
+			models.AddTo(&f.Spent, amount)
 		case "pending":
-			f.Pending = f.Pending.Add(amount)
+			models.AddTo(&f.Pending, amount)
 		case "pending_reversals":
-			f.PendingReversals = f.PendingReversals.Add(amount)
+			models.AddTo(&f.PendingReversals, amount)
 		case "committed":
-			f.Committed = f.Committed.Add(amount)
+			models.AddTo(&f.Committed, amount)
 		case "reserved":
-			f.Reserved = f.Reserved.Add(amount)
+			models.AddTo(&f.Reserved, amount)
 		case "after_end":
-			f.AfterEnd, f.AfterEndCount = f.AfterEnd.Add(amount), f.AfterEndCount+count
+			models.AddTo(&f.AfterEnd, amount)
+			f.AfterEndCount += count
 			return // spend after the end is also in spent or pending
 		}
 		hasMoney[i] = true
