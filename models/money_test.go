@@ -395,3 +395,20 @@ func TestFormatMoneyPadsWholePounds(t *testing.T) {
 		}
 	}
 }
+
+// TestAddToSumsExactly: AddTo leaves a sum alone for a zero, takes a first
+// figure as it is, and adds the rest exactly.
+func TestAddToSumsExactly(t *testing.T) {
+	var sum decimal.Decimal
+	for _, d := range []string{"0", "0.00", "1234.56", "0", "-34.56", "0.01"} {
+		AddTo(&sum, decimal.RequireFromString(d))
+	}
+	if sum.StringFixed(2) != "1200.01" {
+		t.Fatalf("sum %s, want 1200.01", sum.StringFixed(2))
+	}
+	var none decimal.Decimal
+	AddTo(&none, decimal.Zero)
+	if !none.IsZero() {
+		t.Fatalf("zero plus zero is %s", none)
+	}
+}
