@@ -125,6 +125,20 @@ func TestReadReplica(t *testing.T) {
 	if !reflect.DeepEqual(fromReplica, fromPrimary) || fromReplica.Total.Spent.StringFixed(2) != "350.00" {
 		t.Fatalf("the report from the replica differs from the primary's:\n%+v\n%+v", fromReplica.Total, fromPrimary.Total)
 	}
+	// The dashboard reads side by side in one snapshot exported on the
+	// standby itself (store.SharedSnapshot), and agrees with the primary's.
+	dashReplica, err := report.DashboardReport(ctx, rs, q, 25, 10)
+	if err != nil {
+		t.Fatalf("the dashboard on the replica: %v", err)
+	}
+	dashPrimary, err := report.DashboardReport(ctx, a.Store, q, 25, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(dashReplica.Months, dashPrimary.Months) || !reflect.DeepEqual(dashReplica.Programmes, dashPrimary.Programmes) ||
+		len(dashReplica.Months) != 12 || dashReplica.Programmes.Total.Spent.StringFixed(2) != "350.00" {
+		t.Fatalf("the dashboard from the replica differs from the primary's:\n%+v\n%+v", dashReplica.Programmes.Total, dashPrimary.Programmes.Total)
+	}
 
 	// The dashboard says where its figures came from.
 	srv, err := a.Server()
