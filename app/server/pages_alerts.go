@@ -1,10 +1,6 @@
 package server
 
-import (
-	"github.com/gofiber/fiber/v2"
-
-	"granttrack/models"
-)
+import "github.com/gofiber/fiber/v2"
 
 // alertsPerPage is how many alerts the alerts page shows at a time, and
 // the approvals page its most urgent.
@@ -13,11 +9,7 @@ const alertsPerPage = 50
 // alertsPage lists all the signed-in user's alerts, a page at a time; the
 // dashboard and the approvals page link to it beneath their most urgent.
 func (s *Server) alertsPage(c *fiber.Ctx) error {
-	var p models.Problems
-	pg := pageOf(c, &p)
-	if p.Err() != nil {
-		pg.Number = 1 // a typed or stale link: the first page, as every list does
-	}
+	pg, _ := webPageOf(c) // a bad page shows the first, as every list does
 	pg.PerPage = alertsPerPage
 	items, total, err := s.alertsOf(c, pg)
 	if err != nil {

@@ -80,14 +80,13 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 			alertsRead.Wait()
 			return err
 		}
-		if tmpl == "dashboard" && shared {
-			alertsRead.Go(func() (err error) {
-				urgent, allAlerts, err = report.AlertsPage(ctx, s.store, uid, today, store.Page{Number: 1, PerPage: dashboardAlerts}, d)
-				return err
-			})
-		}
 		if err := alertsRead.Wait(); err != nil {
 			return err
+		}
+		if tmpl == "dashboard" && shared {
+			if urgent, allAlerts, err = report.AlertsPage(ctx, s.store, uid, today, store.Page{Number: 1, PerPage: dashboardAlerts}, d); err != nil {
+				return err
+			}
 		}
 		allLines, allOutcomes := d.AllLines, d.VFM.AllOutcomes
 		data := dashboardJSON{Programmes: toBudgetReportJSON(d.Programmes), Lines: toBudgetReportJSON(d.Lines),

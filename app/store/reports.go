@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -61,7 +60,7 @@ func (s *Store) SharedSnapshot(ctx context.Context, fns ...func(ctx context.Cont
 			others.Go(func() error {
 				return translate(s.bun.RunInTx(ctx, &sqlTxReadOnlySnapshot, func(ctx context.Context, tx bun.Tx) error {
 					// Before any other statement, as PostgreSQL requires.
-					if _, err := tx.ExecContext(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(id)); err != nil {
+					if _, err := tx.NewRaw("SET TRANSACTION SNAPSHOT ?", id).Exec(ctx); err != nil {
 						return err
 					}
 					if err := reportSettings(ctx, tx); err != nil {
@@ -77,9 +76,6 @@ func (s *Store) SharedSnapshot(ctx context.Context, fns ...func(ctx context.Cont
 		return errors.Join(err, others.Wait())
 	})
 }
-
-// quoteLiteral quotes a string as an SQL literal; SET takes no parameters.
-func quoteLiteral(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
 
 // ReportScope narrows a report; zero fields match all.
 type ReportScope struct {
