@@ -16,10 +16,11 @@ import (
 )
 
 // Alerts is the user's alerts list on the day today, read in one snapshot:
-// what the store finds (decisions waiting for them, budget used, lines
-// ending with money unawarded, tranches and readings overdue, spend after a
-// line's end) and the lines the budget report rates red for the current
-// financial year. Most urgent first, then by kind and line.
+// what the store finds (decisions waiting for them, lines ending with money
+// unawarded, tranches and readings overdue, spend after a line's end) and,
+// from the budget report's line figures for the current financial year, the
+// lines it rates red and the lines that have spent the threshold share of
+// the year's budget. Most urgent first, then by kind and line.
 func Alerts(ctx context.Context, st *store.Store, userID int64, today time.Time) ([]models.Alert, error) {
 	out, _, err := AlertsPage(ctx, st, userID, today, store.Page{}, nil)
 	return out, err
@@ -41,6 +42,10 @@ func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.T
 		for _, r := range rows {
 			all = append(all, alertOf(r))
 		}
+		settings, err := st.AlertSettings(ctx)
+		if err != nil {
+			return err
+		}
 		q := alertLinesQuery(today)
 		ls := d.linesFor(q)
 		if ls == nil {
@@ -53,6 +58,7 @@ func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.T
 			}
 		}
 		all = append(all, redLines(q, ls)...)
+		all = append(all, budgetUsed(q, ls, settings.BudgetUsedPercent)...)
 		return nil
 	})
 	if err != nil {
@@ -118,15 +124,59 @@ func redLines(q Query, ls []line) []found {
 	return out
 }
 
+// budgetUsed are the approved and active lines whose approved spend in q,
+// the current financial year, has reached percent of the year's profiled
+// budget.
+func budgetUsed(q Query, ls []line, percent int) []found {
+	var out []found
+	hundred, share := decimal.NewFromInt(100), decimal.NewFromInt(int64(percent))
+	for _, l := range ls {
+		if (l.Status != models.StatusApproved && l.Status != models.StatusActive) || !l.YearBudget.IsPositive() ||
+			l.Spent.Mul(hundred).LessThan(l.YearBudget.Mul(share)) {
+			continue
+		}
+		spent, budget := l.Spent, l.YearBudget
+		out = append(out, alertOf(store.AlertFigures{Kind: models.AlertBudgetUsed, Entity: "funding_line", EntityID: l.LineID,
+			LineID: &l.LineID, Code: l.Code, Title: l.Title, Detail: q.Period.Year.String(), Amount: &spent, Total: &budget}))
+	}
+	return out
+}
+
 func lineLink(id int64) string { return "/funding-lines/" + strconv.FormatInt(id, 10) }
 
-// alertOf is one alert the store found, with its wording.
+// alertOf is one alert the store found (or budgetUsed), worded only when
+// shown: budget used, like red lines, can come by the thousand.
 func alertOf(r store.AlertFigures) found {
 	a := models.Alert{Kind: r.Kind, Entity: r.Entity, EntityID: r.EntityID, FundingLineID: r.LineID, Amount: r.Amount, On: r.On}
 	if r.LineID != nil {
 		a.FundingLineCode = r.Code
 		a.Link = lineLink(*r.LineID)
 	}
+	switch r.Kind {
+	case models.AlertDecisionWaiting:
+		a.Severity = models.SeverityMedium
+		a.Link = decisionLink(r)
+		a.On = nil
+	case models.AlertBudgetUsed:
+		a.Severity = models.SeverityMedium
+		if r.Total != nil && r.Amount != nil && r.Total.IsPositive() && r.Amount.GreaterThanOrEqual(*r.Total) {
+			a.Severity = models.SeverityHigh
+		}
+	case models.AlertLineEnding:
+		a.Severity = models.SeverityMedium
+	case models.AlertTrancheOverdue, models.AlertSpendAfterEnd:
+		a.Severity = models.SeverityHigh
+	case models.AlertReadingOverdue:
+		a.Severity = models.SeverityLow
+		if a.Link == "" {
+			a.Link = "/dashboard"
+		}
+	}
+	return found{Alert: a, word: func() string { return messageOf(r) }}
+}
+
+// messageOf words an alert the store found.
+func messageOf(r store.AlertFigures) string {
 	amount := func(d *decimal.Decimal) string {
 		if d == nil {
 			return models.Pounds(decimal.Zero)
@@ -141,51 +191,36 @@ func alertOf(r store.AlertFigures) found {
 	}
 	switch r.Kind {
 	case models.AlertDecisionWaiting:
-		a.Severity = models.SeverityMedium
-		a.Link = decisionLink(r)
-		a.On = nil
 		what := strings.ReplaceAll(r.Detail, "_", " ")
-		a.Message = fmt.Sprintf("%s awaits your decision: %s", upperFirst(what), r.Title)
+		m := fmt.Sprintf("%s awaits your decision: %s", upperFirst(what), r.Title)
 		if r.Amount != nil && !r.Amount.IsZero() {
-			a.Message += ", " + amount(r.Amount)
+			m += ", " + amount(r.Amount)
 		}
-		a.Message += fmt.Sprintf(" (proposed by %s on %s).", r.Who, day(r.On))
+		return m + fmt.Sprintf(" (proposed by %s on %s).", r.Who, day(r.On))
 	case models.AlertBudgetUsed:
-		a.Severity = models.SeverityMedium
 		share := decimal.Zero
 		if r.Total != nil && r.Amount != nil && r.Total.IsPositive() {
 			share = r.Amount.Mul(decimal.NewFromInt(100)).Div(*r.Total).Floor()
-			if r.Amount.GreaterThanOrEqual(*r.Total) {
-				a.Severity = models.SeverityHigh
-			}
 		}
-		a.Message = fmt.Sprintf("%s %s has spent %s of its %s budget for %s (%s%%).",
+		return fmt.Sprintf("%s %s has spent %s of its %s budget for %s (%s%%).",
 			r.Code, r.Title, amount(r.Amount), amount(r.Total), r.Detail, share)
 	case models.AlertLineEnding:
-		a.Severity = models.SeverityMedium
-		a.Message = fmt.Sprintf("%s %s ends on %s (in %s) with %s of its %s budget neither awarded nor reserved.",
+		return fmt.Sprintf("%s %s ends on %s (in %s) with %s of its %s budget neither awarded nor reserved.",
 			r.Code, r.Title, day(r.On), days(r.Count), amount(r.Amount), amount(r.Total))
 	case models.AlertTrancheOverdue:
-		a.Severity = models.SeverityHigh
-		a.Message = fmt.Sprintf("Tranche %d of award %s to %s on %s, %s due on %s, is overdue: %s of it is unpaid.",
+		return fmt.Sprintf("Tranche %d of award %s to %s on %s, %s due on %s, is overdue: %s of it is unpaid.",
 			r.Count, r.Title, r.Detail, r.Code, amount(r.Total), day(r.On), amount(r.Amount))
 	case models.AlertReadingOverdue:
-		a.Severity = models.SeverityLow
-		if a.Link == "" {
-			a.Link = "/dashboard"
-		}
-		a.Message = fmt.Sprintf("A reading of %q (%s %s) was due by %s and has not been recorded.", r.Title, r.Code, r.Detail, day(r.On))
+		return fmt.Sprintf("A reading of %q (%s %s) was due by %s and has not been recorded.", r.Title, r.Code, r.Detail, day(r.On))
 	case models.AlertSpendAfterEnd:
-		a.Severity = models.SeverityHigh
 		entries := "1 spend entry"
 		if r.Count != 1 {
 			entries = strconv.Itoa(r.Count) + " spend entries"
 		}
-		a.Message = fmt.Sprintf("%s of %s on %s %s dated after the line ended (the latest on %s).",
+		return fmt.Sprintf("%s of %s on %s %s dated after the line ended (the latest on %s).",
 			entries, amount(r.Amount), r.Code, map[bool]string{true: "is", false: "are"}[r.Count == 1], day(r.On))
 	}
-	// The store finds few alerts; only red lines come by the thousand.
-	return found{Alert: a, word: func() string { return a.Message }}
+	return ""
 }
 
 func days(n int) string {

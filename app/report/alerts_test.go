@@ -103,6 +103,36 @@ func TestAlertsWordEachKindAndAddTheReportsRedLines(t *testing.T) {
 	if len(mine) != 2 || mine[0].Kind != models.AlertRedLine || mine[1].Kind != models.AlertBudgetUsed {
 		t.Fatalf("the proposer's alerts: %+v", mine)
 	}
+	// Budget used follows the threshold in alert_settings: 90 % is used at
+	// 90 and not at 91; spending the whole budget makes it high.
+	for _, c := range []struct {
+		percent int
+		spend   string
+		want    string
+	}{{91, "", ""}, {90, "", "medium"}, {90, "1000.00", "high"}} {
+		_, err := st.UpdateAlertSettings(ctx, officers[0], models.AlertSettings{BudgetUsedPercent: c.percent, EndingWithinDays: 60, TrancheGraceDays: 0})
+		must(t, err)
+		if c.spend != "" {
+			more, err := models.SpendInput{FundingLineID: l.ID, PayeeID: l.Payee.ID, Amount: c.spend, IncurredOn: "2024-05-03",
+				Category: "services", Purpose: "Outreach", VFMReason: "Tendered"}.Validate()
+			must(t, err)
+			_, err = st.RecordSpend(ctx, officers[0], more, "", nil)
+			must(t, err)
+			_, err = st.ApproveSpend(ctx, officers[1], more.ID)
+			must(t, err)
+		}
+		mine, err := report.Alerts(ctx, st, officers[0].UserID, today)
+		must(t, err)
+		got := ""
+		for _, a := range mine {
+			if a.Kind == models.AlertBudgetUsed {
+				got = string(a.Severity)
+			}
+		}
+		if got != c.want {
+			t.Errorf("budget used at %d %% after %q more: %q, want %q", c.percent, c.spend, got, c.want)
+		}
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -20,7 +20,7 @@ type AlertFigures struct {
 	LineID   *int64
 	Code     string // the funding line's code (a programme's, for a programme's indicator)
 	Title    string // the line's title, the decision's, the indicator's name, or the award's reference
-	Detail   string // a decision's kind; a tranche's recipient; a year for budget used
+	Detail   string // a decision's kind; a tranche's recipient
 	Who      string // who proposed a decision
 	Amount   *decimal.Decimal
 	Total    *decimal.Decimal
@@ -29,25 +29,14 @@ type AlertFigures struct {
 }
 
 // alertSources are the kinds of alert the database finds, one SELECT each
-// with the columns of AlertFigures, reading the thresholds from s, the day
-// from today (d) and the current financial year from fy. Each is one
-// set-based query over its tables, never a query per line.
+// with the columns of AlertFigures, reading the thresholds from s and the
+// day from today (d). Each is one set-based query over its tables, never a
+// query per line.
 var alertSources = []string{
 	// Decisions waiting for me: the approvals list itself.
 	`SELECT 'decision_waiting' AS kind, a.entity, a.id AS entity_id, a.funding_line_id AS line_id, a.funding_line_code AS code,
 		a.title, a.kind AS detail, a.proposed_by_name AS who, a.amount, NULL::numeric AS total, a.proposed_at::date AS on_date, a.entries AS count
 	FROM (` + approvalsFor + `) a`,
-	// Lines whose approved spend in the current financial year has reached
-	// the threshold share of the year's profiled budget (from the yearly
-	// rollup, one or two rows a line).
-	`SELECT 'budget_used', 'funding_line', fl.id, fl.id, fl.code, fl.title, fy.name, '', sp.spent, bp.amount, NULL::date, 0
-	FROM fy
-	JOIN budget_profiles bp ON bp.financial_year = fy.year AND bp.amount > 0
-	JOIN funding_lines fl ON fl.id = bp.funding_line_id AND fl.status IN ('approved', 'active')
-	JOIN LATERAL (SELECT sum(y.amount) AS spent FROM spend_yearly y
-		WHERE y.funding_line_id = fl.id AND y.financial_year = fy.year AND y.status = 'approved') sp ON sp.spent IS NOT NULL
-	CROSS JOIN s
-	WHERE sp.spent * 100 >= bp.amount * s.budget_used_percent`,
 	// Lines ending within the threshold with budget neither awarded (pending
 	// or approved awards) nor held in reservations.
 	`SELECT 'line_ending', 'funding_line', fl.id, fl.id, fl.code, fl.title, '', '', fl.budget - coalesce(a.awarded, 0) - coalesce(r.reserved, 0),
@@ -97,15 +86,13 @@ var alertSources = []string{
 // Alerts finds every alert the database holds for the user on the day
 // today (a London date): the decisions waiting for them and, for everyone,
 // the lines, tranches, indicators and spend that need attention, with the
-// thresholds in alert_settings. Red lines are the report's (see
+// thresholds in alert_settings. Red lines and budget used come from the
+// current year's line figures, which the report has already (see
 // report.Alerts). One statement; the order is the caller's.
 func (s *Store) Alerts(ctx context.Context, userID int64, today time.Time) ([]AlertFigures, error) {
 	out := []AlertFigures{}
 	q := `WITH s AS (SELECT * FROM alert_settings),
-		today AS (SELECT ?1::date AS d),
-		fy AS (SELECT financial_year_of(d) AS year, make_date(financial_year_of(d), 4, 1) AS starts,
-			make_date(financial_year_of(d) + 1, 3, 31) AS ends,
-			financial_year_of(d)::text || '-' || lpad(((financial_year_of(d) + 1) % 100)::text, 2, '0') AS name FROM today)
+		today AS (SELECT ?1::date AS d)
 		SELECT kind, entity, entity_id, line_id, code, title, detail, who, amount, total, on_date, count FROM (
 		` + strings.Join(alertSources, "\n\tUNION ALL\n\t") + `) a`
 	err := s.db.NewRaw(q, userID, today.Format(models.DateLayout)).Scan(ctx, &out)
