@@ -195,6 +195,10 @@ GRANT SELECT, INSERT ON indicator_revisions TO :"app";
 -- The yearly rollup, like the monthly one, is written only by its triggers,
 -- which run as the owner (SECURITY DEFINER): the application reads it.
 GRANT SELECT ON spend_yearly TO :"app";
+-- The monthly totals likewise; the application may fold their rows
+-- (compact_spend_month_totals keeps every total) but not write them.
+GRANT SELECT ON spend_month_totals TO :"app";
+GRANT EXECUTE ON FUNCTION compact_spend_month_totals() TO :"app";
 -- The line catalogue's version is bumped only by its triggers, which run as
 -- the owner: the application reads it, and cannot wind it back.
 GRANT SELECT ON line_catalogue_version TO :"app";

@@ -48,6 +48,9 @@ func TestListBenchSeedsTheAwardAndTimesEveryPage(t *testing.T) {
 	if drift, err := st.YearlyRollupDrift(ctx); err != nil || len(drift) > 0 {
 		t.Fatalf("the yearly rollup differs from the ledger after seeding the award's entries: %v %v", drift, err)
 	}
+	if drift, err := st.MonthTotalsDrift(ctx); err != nil || len(drift) > 0 {
+		t.Fatalf("the monthly totals differ from the ledger after seeding (%v): %+v", err, drift)
+	}
 	srv, err := server.New(server.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)

@@ -133,7 +133,8 @@ type seedStep struct {
 }
 
 // rollUp adds the spend entries whose reference is LIKE pattern to the
-// monthly and yearly rollups, whose triggers are off while a bench seeds.
+// monthly and yearly rollups and the monthly totals, whose triggers are off
+// while a bench seeds.
 func rollUp(pattern string) []seedStep {
 	return []seedStep{
 		{`INSERT INTO spend_monthly AS m (funding_line_id, month, status, amount, entries)
@@ -146,6 +147,9 @@ func rollUp(pattern string) []seedStep {
 			FROM spend_entries WHERE reference LIKE ? GROUP BY 1, 2, 3, 4
 			ON CONFLICT (funding_line_id, financial_year, status, reversal)
 			DO UPDATE SET amount = y.amount + EXCLUDED.amount, entries = y.entries + EXCLUDED.entries`, []any{pattern}},
+		{`INSERT INTO spend_month_totals (month, status, amount, entries)
+			SELECT date_trunc('month', incurred_on)::date, status, sum(amount), count(*)
+			FROM spend_entries WHERE reference LIKE ? GROUP BY 1, 2`, []any{pattern}},
 	}
 }
 

@@ -51,6 +51,9 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 	if drift, err := st.YearlyRollupDrift(ctx); err != nil || len(drift) > 0 {
 		t.Fatalf("the seeded yearly rollup differs from the ledger (%v): %+v", err, drift)
 	}
+	if drift, err := st.MonthTotalsDrift(ctx); err != nil || len(drift) > 0 {
+		t.Fatalf("the monthly totals differ from the ledger after seeding (%v): %+v", err, drift)
+	}
 	// The year's report over one bench programme equals the raw sum.
 	var progID int64
 	var raw decimal.Decimal

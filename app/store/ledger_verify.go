@@ -286,13 +286,36 @@ const yearlyRollupDrift = `
 	WHERE r.amount IS DISTINCT FROM l.amount OR r.entries IS DISTINCT FROM l.entries
 	ORDER BY k.funding_line_id, k.financial_year, k.status, k.reversal`
 
-// checkYearlyRollup adds to st a finding for each line and year whose
-// yearly rollup differs from the ledger, in tx's snapshot.
-func checkYearlyRollup(ctx context.Context, tx bun.IDB, st *LedgerStatus) error {
+// monthTotalsDrift compares spend_month_totals, each month's and status's
+// rows added up, with the ledger's own GROUP BY and names each month and
+// status where they differ.
+const monthTotalsDrift = `
+	SELECT k.financial_year || '-' || lpad(((k.financial_year + 1) % 100)::text, 2, '0') AS financial_year,
+		'the monthly totals for ' || to_char(k.month, 'FMMonth YYYY') || ', ' || k.status || ' entries, hold '
+			|| coalesce(r.amount, 0) || ' in ' || coalesce(r.entries, 0) || ' entries; the ledger has '
+			|| coalesce(l.amount, 0) || ' in ' || coalesce(l.entries, 0) AS problem
+	FROM (SELECT month, status, sum(amount) AS amount, sum(entries) AS entries FROM spend_month_totals GROUP BY 1, 2
+		HAVING sum(amount) <> 0 OR sum(entries) <> 0) r
+	FULL JOIN (SELECT date_trunc('month', incurred_on)::date AS month, status, sum(amount) AS amount, count(*) AS entries
+		FROM spend_entries GROUP BY 1, 2) l USING (month, status)
+	CROSS JOIN LATERAL (SELECT coalesce(r.month, l.month) AS month, coalesce(r.status, l.status) AS status,
+		financial_year_of(coalesce(r.month, l.month)) AS financial_year) k
+	WHERE r.amount IS DISTINCT FROM l.amount OR r.entries IS DISTINCT FROM l.entries
+	ORDER BY k.month, k.status`
+
+// checkRollups adds to st a finding for each line and year whose yearly
+// rollup, and each month whose monthly totals, differ from the ledger, in
+// tx's snapshot.
+func checkRollups(ctx context.Context, tx bun.IDB, st *LedgerStatus) error {
 	drift, err := yearlyRollupDriftIn(ctx, tx)
 	if err != nil {
 		return err
 	}
+	months, err := monthTotalsDriftIn(ctx, tx)
+	if err != nil {
+		return err
+	}
+	drift = append(drift, months...)
 	for _, f := range drift {
 		if len(st.Findings) < maxLedgerFindings {
 			st.Findings = append(st.Findings, f)
@@ -308,6 +331,28 @@ func yearlyRollupDriftIn(ctx context.Context, db bun.IDB) ([]LedgerFinding, erro
 	var drift []LedgerFinding
 	err := db.NewRaw(yearlyRollupDrift).Scan(ctx, &drift)
 	return drift, err
+}
+
+func monthTotalsDriftIn(ctx context.Context, db bun.IDB) ([]LedgerFinding, error) {
+	var drift []LedgerFinding
+	err := db.NewRaw(monthTotalsDrift).Scan(ctx, &drift)
+	return drift, err
+}
+
+// MonthTotalsDrift lists the months whose monthly totals differ from the
+// ledger; empty when they agree.
+func (s *Store) MonthTotalsDrift(ctx context.Context) ([]LedgerFinding, error) {
+	drift, err := monthTotalsDriftIn(ctx, s.db)
+	return drift, translate(err)
+}
+
+// CompactMonthTotals folds the monthly totals' rows, which every statement
+// that changes spend appends to, into one a month and status, and says how
+// many rows it removed. Every total stays as it was.
+func (s *Store) CompactMonthTotals(ctx context.Context) (int64, error) {
+	var removed int64
+	err := s.db.NewRaw("SELECT compact_spend_month_totals()").Scan(ctx, &removed)
+	return removed, translate(err)
 }
 
 // YearlyRollupDrift lists the funding lines and years whose yearly rollup

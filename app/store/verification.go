@@ -103,10 +103,10 @@ func (s *Store) Verify(ctx context.Context, scope, trigger string, by *int64) (*
 		if err := checkLedger(ctx, tx, afterID, &ledger); err != nil {
 			return err
 		}
-		// The yearly rollup is checked whole, so only by a full run: an
+		// The rollups are checked whole, so only by a full run: an
 		// incremental run could not see a change to an earlier year's row.
 		if scope == VerifyFull {
-			if err := checkYearlyRollup(ctx, tx, &ledger); err != nil {
+			if err := checkRollups(ctx, tx, &ledger); err != nil {
 				return err
 			}
 		}
