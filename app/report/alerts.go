@@ -28,10 +28,10 @@ func Alerts(ctx context.Context, st *store.Store, userID int64, today time.Time)
 
 // AlertsPage is one page of the user's alerts, most urgent first (all of
 // them when pg has no size), worded, and how many there are in all. Only
-// the alerts returned are worded: at ten thousand red lines the wording
-// cost more than finding them. When d is the dashboard of the current
-// financial year as of today, unscoped, its line figures are the red
-// lines' own, so they are not worked out a second time.
+// the alerts returned are made and worded: red lines and budget used come
+// by the thousand. When d is the dashboard of the current financial year as
+// of today, unscoped, its line figures are the red lines' own, so they are
+// not worked out a second time.
 func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.Time, pg store.Page, d *Dashboard) ([]models.Alert, int, error) {
 	var all []found
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
@@ -64,14 +64,8 @@ func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.T
 	if err != nil {
 		return nil, 0, err
 	}
-	rank := map[models.AlertKind]int{}
-	for i, k := range models.AlertKinds {
-		rank[k] = i
-	}
-	slices.SortStableFunc(all, func(x, y found) int {
-		a, b := x.Alert, y.Alert
-		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), cmp.Compare(rank[a.Kind], rank[b.Kind]),
-			cmp.Compare(a.FundingLineCode, b.FundingLineCode), cmp.Compare(a.EntityID, b.EntityID))
+	slices.SortStableFunc(all, func(a, b found) int {
+		return cmp.Or(cmp.Compare(a.severity, b.severity), cmp.Compare(a.kind, b.kind), cmp.Compare(a.code, b.code), cmp.Compare(a.entityID, b.entityID))
 	})
 	from, to := 0, len(all)
 	if pg.PerPage > 0 {
@@ -80,9 +74,7 @@ func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.T
 	}
 	out := make([]models.Alert, 0, to-from)
 	for _, f := range all[from:to] {
-		a := f.Alert
-		a.Message = f.word()
-		out = append(out, a)
+		out = append(out, f.alert())
 	}
 	return out, len(all), nil
 }
@@ -93,33 +85,50 @@ func alertLinesQuery(today time.Time) Query {
 	return Query{Period: models.PeriodOf(models.FinancialYearOf(today), 0), AsOf: today, GroupBy: ByFundingLine}
 }
 
-// found is an alert before it is worded.
+// found is an alert before it is shown: what orders it (its severity's
+// rank, its kind's place in models.AlertKinds, the line's code and the
+// entity's id), and how to make it, worded.
 type found struct {
-	models.Alert
-	word func() string
+	severity, kind int
+	code           string
+	entityID       int64
+	alert          func() models.Alert
+}
+
+// kindRank is each kind's place in models.AlertKinds.
+var kindRank = func() map[models.AlertKind]int {
+	m := map[models.AlertKind]int{}
+	for i, k := range models.AlertKinds {
+		m[k] = i
+	}
+	return m
+}()
+
+func foundOf(severity models.Severity, kind models.AlertKind, code string, entityID int64, alert func() models.Alert) found {
+	return found{severity: severity.Rank(), kind: kindRank[kind], code: code, entityID: entityID, alert: alert}
 }
 
 // redLines are the funding lines the budget report rates red for q, the
 // current financial year, from the report's own line figures and ratings.
 func redLines(q Query, ls []line) []found {
 	var out []found
-	for _, l := range ls {
-		g := l.fig
-		if g.RAG != models.Red {
+	for i := range ls {
+		l := &ls[i] // the alert, made only when shown, points at the line
+		if l.fig.RAG != models.Red {
 			continue
 		}
-		id := l.LineID
-		way := "over"
-		if g.Variance.IsNegative() {
-			way = "under"
-		}
-		variance := g.Variance.Abs()
-		out = append(out, found{Alert: models.Alert{Kind: models.AlertRedLine, Severity: models.SeverityHigh,
-			Link: lineLink(id), Entity: "funding_line", EntityID: id, FundingLineID: &id, FundingLineCode: l.Code, Amount: &variance},
-			word: func() string {
-				return fmt.Sprintf("%s %s is red for %s: forecast %s against a budget of %s, %s %s.",
-					l.Code, l.Title, q.Period, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way)
-			}})
+		out = append(out, foundOf(models.SeverityHigh, models.AlertRedLine, l.Code, l.LineID, func() models.Alert {
+			g, id := l.fig, l.LineID
+			way := "over"
+			if g.Variance.IsNegative() {
+				way = "under"
+			}
+			variance := g.Variance.Abs()
+			return models.Alert{Kind: models.AlertRedLine, Severity: models.SeverityHigh, Link: lineLink(id), Entity: "funding_line",
+				EntityID: id, FundingLineID: &id, FundingLineCode: l.Code, Amount: &variance,
+				Message: fmt.Sprintf("%s %s is red for %s: forecast %s against a budget of %s, %s %s.",
+					l.Code, l.Title, q.Period, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way)}
+		}))
 	}
 	return out
 }
@@ -130,49 +139,51 @@ func redLines(q Query, ls []line) []found {
 func budgetUsed(q Query, ls []line, percent int) []found {
 	var out []found
 	hundred, share := decimal.NewFromInt(100), decimal.NewFromInt(int64(percent))
-	for _, l := range ls {
+	for i := range ls {
+		l := &ls[i]
 		if (l.Status != models.StatusApproved && l.Status != models.StatusActive) || !l.YearBudget.IsPositive() ||
 			l.Spent.Mul(hundred).LessThan(l.YearBudget.Mul(share)) {
 			continue
 		}
-		spent, budget := l.Spent, l.YearBudget
 		out = append(out, alertOf(store.AlertFigures{Kind: models.AlertBudgetUsed, Entity: "funding_line", EntityID: l.LineID,
-			LineID: &l.LineID, Code: l.Code, Title: l.Title, Detail: q.Period.Year.String(), Amount: &spent, Total: &budget}))
+			LineID: &l.LineID, Code: l.Code, Title: l.Title, Detail: q.Period.Year.String(), Amount: &l.Spent, Total: &l.YearBudget}))
 	}
 	return out
 }
 
 func lineLink(id int64) string { return "/funding-lines/" + strconv.FormatInt(id, 10) }
 
-// alertOf is one alert the store found (or budgetUsed), worded only when
-// shown: budget used, like red lines, can come by the thousand.
+// alertOf is one alert the store found (or budgetUsed), made and worded
+// only when shown.
 func alertOf(r store.AlertFigures) found {
-	a := models.Alert{Kind: r.Kind, Entity: r.Entity, EntityID: r.EntityID, FundingLineID: r.LineID, Amount: r.Amount, On: r.On}
-	if r.LineID != nil {
-		a.FundingLineCode = r.Code
-		a.Link = lineLink(*r.LineID)
-	}
+	severity := models.SeverityMedium
 	switch r.Kind {
-	case models.AlertDecisionWaiting:
-		a.Severity = models.SeverityMedium
-		a.Link = decisionLink(r)
-		a.On = nil
 	case models.AlertBudgetUsed:
-		a.Severity = models.SeverityMedium
 		if r.Total != nil && r.Amount != nil && r.Total.IsPositive() && r.Amount.GreaterThanOrEqual(*r.Total) {
-			a.Severity = models.SeverityHigh
+			severity = models.SeverityHigh
 		}
-	case models.AlertLineEnding:
-		a.Severity = models.SeverityMedium
 	case models.AlertTrancheOverdue, models.AlertSpendAfterEnd:
-		a.Severity = models.SeverityHigh
+		severity = models.SeverityHigh
 	case models.AlertReadingOverdue:
-		a.Severity = models.SeverityLow
-		if a.Link == "" {
+		severity = models.SeverityLow
+	}
+	code := ""
+	if r.LineID != nil {
+		code = r.Code
+	}
+	return foundOf(severity, r.Kind, code, r.EntityID, func() models.Alert {
+		a := models.Alert{Kind: r.Kind, Severity: severity, Entity: r.Entity, EntityID: r.EntityID, FundingLineID: r.LineID,
+			FundingLineCode: code, Amount: r.Amount, On: r.On, Message: messageOf(r)}
+		switch {
+		case r.Kind == models.AlertDecisionWaiting:
+			a.Link, a.On = decisionLink(r), nil
+		case r.LineID != nil:
+			a.Link = lineLink(*r.LineID)
+		case r.Kind == models.AlertReadingOverdue:
 			a.Link = "/dashboard"
 		}
-	}
-	return found{Alert: a, word: func() string { return messageOf(r) }}
+		return a
+	})
 }
 
 // messageOf words an alert the store found.

@@ -279,21 +279,23 @@ var partsOf = map[string]string{ByProgramme: "programmes", ByFundingLine: "fundi
 
 func byProgramme(q Query, ls []line) []Group {
 	var out []Group
+	var rollUps []models.RollUp
 	index := map[int64]int{}
-	ratings := map[int64][]models.RAG{}
-	for _, l := range ls {
-		i, ok := index[l.ProgrammeID]
+	for i := range ls {
+		l := &ls[i]
+		g, ok := index[l.ProgrammeID]
 		if !ok {
-			i = len(out)
-			index[l.ProgrammeID] = i
+			g = len(out)
+			index[l.ProgrammeID] = g
 			out = append(out, Group{Key: strconv.FormatInt(l.ProgrammeID, 10), Code: l.ProgrammeCode, Name: l.ProgrammeName})
+			rollUps = append(rollUps, models.RollUp{Of: "funding lines"})
 		}
-		out[i].add(l.fig)
-		ratings[l.ProgrammeID] = append(ratings[l.ProgrammeID], l.fig.RAG)
+		out[g].add(l.fig)
+		rollUps[g].Add(l.fig.RAG)
 	}
-	for id, i := range index {
-		out[i].finish(q.Period, q.AsOf)
-		out[i].rollUp("funding lines", ratings[id]...)
+	for g := range out {
+		out[g].finish(q.Period, q.AsOf)
+		out[g].RollUp, out[g].RAG = &rollUps[g], rollUps[g].Worst()
 	}
 	return out
 }

@@ -87,7 +87,7 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, ou
 			return err
 		}
 		d.AllLines, d.lines = len(ls), ls
-		d.Lines.Total = totalOf(byLine, len(ls), func(i int) Figures { return ls[i].fig })
+		d.Lines.Total = linesTotal(d.Programmes)
 		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries, outcomes)
 		return err
 	}, func(ctx context.Context, st *store.Store) (err error) {
@@ -99,6 +99,20 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, ou
 	}
 	d.Months = cumulative(q.Period, months, d.Programmes.Total.Budget)
 	return d, nil
+}
+
+// linesTotal is the total over every line of a report by programme: the
+// programmes' total, whose figures are the sums of the lines' (exact
+// decimal sums, in any order), rated from the lines' ratings, which the
+// programmes' roll-ups count, rather than from the programmes'.
+func linesTotal(byProgramme *Budget) Figures {
+	t := byProgramme.Total
+	u := models.RollUp{Of: partsOf[ByFundingLine]}
+	for _, g := range byProgramme.Groups {
+		u.Red, u.Amber, u.Green, u.NotRated = u.Red+g.RollUp.Red, u.Amber+g.RollUp.Amber, u.Green+g.RollUp.Green, u.NotRated+g.RollUp.NotRated
+	}
+	t.RollUp, t.RAG = &u, u.Worst()
+	return t
 }
 
 // byVariance is the n lines with the largest variance (all when n is

@@ -19,8 +19,8 @@ import (
 // recorded, approved, rejected and reversed, and a line with approved spend
 // cancelled, the dashboard's monthly chart for every year and quarter, over
 // every programme and for each, is the ledger's approved spend by month on
-// the lines the reports count; whether the monthly totals it reads are
-// compacted or not.
+// the lines the reports count, whether the monthly totals it reads are
+// compacted or not; and its lines' total is the budget report's by line.
 func TestDashboardChartIsTheLedgersMonths(t *testing.T) {
 	// A database of its own: the chart over every programme counts every line.
 	st, err := store.Open(context.Background(), pgtest.FreshMigrated(t))
@@ -71,9 +71,23 @@ func TestDashboardChartIsTheLedgersMonths(t *testing.T) {
 					for _, m := range want {
 						byMonth[m.Month.Format("2006-01")] = m.Amount
 					}
-					d, err := report.DashboardReport(ctx, st, report.Query{Period: p, AsOf: time.Date(2024, 11, 22, 0, 0, 0, 0, time.UTC),
-						GroupBy: report.ByProgramme, Scope: scope}, 5, 5)
+					q := report.Query{Period: p, AsOf: time.Date(2024, 11, 22, 0, 0, 0, 0, time.UTC), GroupBy: report.ByProgramme, Scope: scope}
+					d, err := report.DashboardReport(ctx, st, q, 5, 5)
 					must(t, err)
+					// The lines' total is the budget report's by funding line.
+					q.GroupBy = report.ByFundingLine
+					byLine, err := report.BudgetReport(ctx, st, q)
+					must(t, err)
+					lt, bt := d.Lines.Total, byLine.Total
+					name := fmt.Sprintf("%s: %s programme %d lines' total", stage, p, scope.ProgrammeID)
+					sameMoney(t, name+" budget", lt.Budget, bt.Budget)
+					sameMoney(t, name+" spent", lt.Spent, bt.Spent)
+					sameMoney(t, name+" forecast", lt.Forecast, bt.Forecast)
+					sameMoney(t, name+" variance", lt.Variance, bt.Variance)
+					if *lt.RollUp != *bt.RollUp || lt.RAG != bt.RAG || d.AllLines != len(byLine.Groups) {
+						t.Fatalf("%s: %s from %+v over %d lines, want %s from %+v over %d", name, lt.RAG, *lt.RollUp, d.AllLines,
+							bt.RAG, *bt.RollUp, len(byLine.Groups))
+					}
 					for _, m := range d.Months {
 						key := m.Month.Format("2006-01")
 						sameMoney(t, fmt.Sprintf("%s: %s programme %d, %s", stage, p, scope.ProgrammeID, key), m.Spent, byMonth[key])

@@ -80,42 +80,54 @@ func ValueForMoneyReport(ctx context.Context, st *store.Store, q Query) (*ValueF
 // readings, the others only the latest.
 func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store.LineFigures, seriesFor, outcomes int) (*ValueForMoney, error) {
 	v := &ValueForMoney{Query: q}
-	programmeSpend := map[int64]decimal.Decimal{}
 	lineOf := make(map[int64]*store.LineFigures, len(rows))
 	programmeOf := map[int64]*store.LineFigures{}
 	var contractIDs []int64
 	for i := range rows {
 		r := &rows[i]
-		programmeSpend[r.ProgrammeID] = programmeSpend[r.ProgrammeID].Add(r.Spent)
 		lineOf[r.LineID], programmeOf[r.ProgrammeID] = r, r
 		if r.Kind == models.KindContract {
 			contractIDs = append(contractIDs, r.LineID)
 		}
 	}
-	all, err := st.Indicators(ctx, store.IndicatorFilter{FundingLineID: q.Scope.FundingLineID, ProgrammeID: q.Scope.ProgrammeID})
+	owners, err := st.IndicatorOwners(ctx, store.IndicatorFilter{FundingLineID: q.Scope.FundingLineID, ProgrammeID: q.Scope.ProgrammeID})
 	if err != nil {
 		return nil, err
 	}
-	// Only the indicators shown are worked out; a line outside the report
-	// (draft, cancelled, or not running) shows none.
-	var inds []*models.Indicator
-	for _, ind := range all {
+	// Only the indicators shown are read and worked out; a line outside
+	// the report (draft, cancelled, or not running) shows none.
+	var ids []int64
+	for _, o := range owners {
 		in := false
-		if ind.FundingLineID != nil {
-			_, in = lineOf[*ind.FundingLineID]
+		if o.FundingLineID != nil {
+			_, in = lineOf[*o.FundingLineID]
 		} else {
-			_, in = programmeOf[*ind.ProgrammeID]
+			_, in = programmeOf[*o.ProgrammeID]
 		}
 		if in {
 			v.AllOutcomes++
-			if outcomes < 0 || len(inds) < outcomes {
-				inds = append(inds, ind)
+			if outcomes < 0 || len(ids) < outcomes {
+				ids = append(ids, o.ID)
 			}
 		}
 	}
-	ids := make([]int64, 0, len(inds))
+	inds, err := st.IndicatorsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	// A programme's own indicators divide the spend of all its lines.
+	programmeSpend := map[int64]decimal.Decimal{}
 	for _, ind := range inds {
-		ids = append(ids, ind.ID)
+		if ind.FundingLineID == nil {
+			programmeSpend[*ind.ProgrammeID] = decimal.Zero
+		}
+	}
+	if len(programmeSpend) > 0 {
+		for i := range rows {
+			if sum, ok := programmeSpend[rows[i].ProgrammeID]; ok {
+				programmeSpend[rows[i].ProgrammeID] = sum.Add(rows[i].Spent)
+			}
+		}
 	}
 	// The readings that open and close the period, and the spend since
 	// each baseline: one set-based query each, however many indicators.
@@ -133,13 +145,13 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 	}
 	// The trends are of the first seriesFor indicators of them all, as
 	// the dashboard's charts have always drawn them.
-	withSeries := all
+	withSeries := owners
 	if seriesFor >= 0 {
-		withSeries = all[:min(seriesFor, len(all))]
+		withSeries = owners[:min(seriesFor, len(owners))]
 	}
 	ids = make([]int64, 0, len(withSeries))
-	for _, ind := range withSeries {
-		ids = append(ids, ind.ID)
+	for _, o := range withSeries {
+		ids = append(ids, o.ID)
 	}
 	current, err := st.CurrentMeasurements(ctx, ids...)
 	if err != nil {

@@ -27,8 +27,8 @@ type lineCatalogue struct {
 type catalogueEntry struct {
 	version int64
 	readAt  time.Time
-	lines   []LineFigures // every reported line, by programme and code, money figures zero
-	index   map[int64]int // each line's position in lines, by id; read only
+	lines   []ReportedLine // every reported line, by programme and code
+	index   map[int64]int  // each line's position in lines, by id; read only
 }
 
 // catalogueMaxAge bounds how long lines are kept even at an unchanged
@@ -43,9 +43,9 @@ func newLineCatalogue() *lineCatalogue {
 	return &lineCatalogue{years: map[models.FinancialYear]catalogueEntry{}}
 }
 
-// reportedLines returns every approved, active or closed line in scope with
-// its profiled budget for from's financial year, money figures zero, by
-// programme and code, and their positions by id (a map the caller only
+// reportedLines returns the figures of every approved, active or closed
+// line in scope, with its profiled budget for from's financial year and
+// money figures zero, by programme and code, and their positions by id (a map the caller only
 // reads). They come from the catalogue when it holds the
 // year at the version the database shows now, else from the database.
 func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportScope) ([]LineFigures, map[int64]int, error) {
@@ -66,17 +66,22 @@ func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportS
 		}
 		s.catalogue.put(year, e)
 	}
+	// Each line's figures point at the kept line, shared and read only;
+	// only the money is the caller's.
 	if scope == (ReportScope{}) {
-		// Every line: a copy to add the money to, positioned as kept.
-		return slices.Clone(e.lines), e.index, nil
+		out := make([]LineFigures, len(e.lines))
+		for i := range e.lines {
+			out[i].ReportedLine = &e.lines[i]
+		}
+		return out, e.index, nil
 	}
-	all := e.lines
-	out := make([]LineFigures, 0, len(all))
-	index := make(map[int64]int, len(all))
-	for _, l := range all {
+	out := make([]LineFigures, 0, len(e.lines))
+	index := make(map[int64]int, len(e.lines))
+	for i := range e.lines {
+		l := &e.lines[i]
 		if (scope.ProgrammeID == 0 || l.ProgrammeID == scope.ProgrammeID) && (scope.FundingLineID == 0 || l.LineID == scope.FundingLineID) {
 			index[l.LineID] = len(out)
-			out = append(out, l)
+			out = append(out, LineFigures{ReportedLine: l})
 		}
 	}
 	return out, index, nil
@@ -106,7 +111,7 @@ func (c *lineCatalogue) put(year models.FinancialYear, e catalogueEntry) {
 // statement, so the two describe the same moment whatever the isolation.
 // Scanned by hand: ten thousand lines through Bun's reflection took a third
 // of a large report's own time.
-func (s *Store) readReportedLines(ctx context.Context, year models.FinancialYear) ([]LineFigures, int64, error) {
+func (s *Store) readReportedLines(ctx context.Context, year models.FinancialYear) ([]ReportedLine, int64, error) {
 	var n int
 	if err := s.db.NewRaw(`SELECT count(*) FROM funding_lines WHERE status IN (?)`, bun.In(reportedStatuses)).Scan(ctx, &n); err != nil {
 		return nil, 0, translate(err)
@@ -124,9 +129,9 @@ func (s *Store) readReportedLines(ctx context.Context, year models.FinancialYear
 	}
 	defer rows.Close()
 	var version int64
-	out := make([]LineFigures, 0, n)
+	out := make([]ReportedLine, 0, n)
 	for rows.Next() {
-		var f LineFigures
+		var f ReportedLine
 		var yearBudget *decimal.Decimal
 		if err := rows.Scan(&version, &f.LineID, &f.Code, &f.Title, &f.Kind, &f.Status, &f.ProgrammeID, &f.ProgrammeCode, &f.ProgrammeName,
 			&f.Budget, &yearBudget, &f.StartsOn, &f.EndsOn, &f.TenderMin, &f.TenderMax, &f.ContractValue); err != nil {
@@ -142,7 +147,7 @@ func (s *Store) readReportedLines(ctx context.Context, year models.FinancialYear
 	}
 	// Kept in the reports' order, by programme and line code (byte order,
 	// whatever the database's collation), so no report sorts them again.
-	slices.SortFunc(out, func(a, b LineFigures) int {
+	slices.SortFunc(out, func(a, b ReportedLine) int {
 		return cmp.Or(cmp.Compare(a.ProgrammeCode, b.ProgrammeCode), cmp.Compare(a.Code, b.Code))
 	})
 	if len(out) == 0 {

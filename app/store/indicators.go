@@ -115,14 +115,44 @@ type IndicatorFilter struct {
 // Indicators lists indicators, programme-level ones first.
 func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]*models.Indicator, error) {
 	var out []*models.Indicator
-	q := s.db.NewSelect().Model(&out).OrderExpr("funding_line_id NULLS FIRST, id")
+	return out, translate(f.apply(s.db.NewSelect().Model(&out)).Scan(ctx))
+}
+
+// IndicatorOwner is an indicator's id and what owns it: its funding line,
+// or its programme.
+type IndicatorOwner struct {
+	ID            int64  `bun:"id"`
+	FundingLineID *int64 `bun:"funding_line_id"`
+	ProgrammeID   *int64 `bun:"programme_id"`
+}
+
+// IndicatorOwners lists the indicators Indicators lists, in its order, with
+// only what owns them: a report picks the few it shows from thousands.
+func (s *Store) IndicatorOwners(ctx context.Context, f IndicatorFilter) ([]IndicatorOwner, error) {
+	var out []IndicatorOwner
+	err := f.apply(s.db.NewSelect().Model((*models.Indicator)(nil)).Column("id", "funding_line_id", "programme_id")).Scan(ctx, &out)
+	return out, translate(err)
+}
+
+// IndicatorsByID returns the indicators with the ids given, in that order.
+func (s *Store) IndicatorsByID(ctx context.Context, ids []int64) ([]*models.Indicator, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []*models.Indicator
+	err := s.db.NewSelect().Model(&out).Where("id IN (?)", bun.In(ids)).OrderExpr("array_position(?::bigint[], id)", pgdialect.Array(ids)).Scan(ctx)
+	return out, translate(err)
+}
+
+func (f IndicatorFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	q = q.OrderExpr("funding_line_id NULLS FIRST, id")
 	if f.FundingLineID != 0 {
 		q = q.Where("funding_line_id = ?", f.FundingLineID)
 	}
 	if f.ProgrammeID != 0 {
 		q = q.Where("programme_id = ? OR funding_line_id IN (SELECT id FROM funding_lines WHERE programme_id = ?)", f.ProgrammeID, f.ProgrammeID)
 	}
-	return out, translate(q.Scan(ctx))
+	return q
 }
 
 // RecordMeasurement stores a reading of an indicator. A correction names

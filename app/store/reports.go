@@ -83,13 +83,12 @@ type ReportScope struct {
 	FundingLineID int64
 }
 
-// LineFigures are one funding line's money figures for a period: its whole
-// budget, its dates and its profiled budget for the period's financial year
-// (a report splits that into a quarter), and what
-// was reserved (expected in the period), committed (tranches due in the
-// period), pending, pending reversals and spent (incurred in the period), and
-// the spend incurred in the period after the line's last day.
-type LineFigures struct {
+// ReportedLine is a funding line as a report describes it: its code, title,
+// kind, status and programme, its whole budget, its dates and its profiled
+// budget for the report's financial year (a report splits that into a
+// quarter). The line catalogue keeps these between reports and every
+// report of the year shares them: read only.
+type ReportedLine struct {
 	LineID        int64
 	Code          string
 	Title         string
@@ -105,9 +104,17 @@ type LineFigures struct {
 	TenderMin     *decimal.Decimal
 	TenderMax     *decimal.Decimal
 	ContractValue *decimal.Decimal // a contract line's contract, once recorded
-	Reserved      decimal.Decimal
-	Committed     decimal.Decimal
-	Pending       decimal.Decimal // spend awaiting approval, reversals left out
+}
+
+// LineFigures are one funding line's money figures for a period: what was
+// reserved (expected in the period), committed (tranches due in the
+// period), pending, pending reversals and spent (incurred in the period),
+// and the spend incurred in the period after the line's last day.
+type LineFigures struct {
+	*ReportedLine
+	Reserved  decimal.Decimal
+	Committed decimal.Decimal
+	Pending   decimal.Decimal // spend awaiting approval, reversals left out
 	// PendingReversals is what reversals awaiting approval would take off,
 	// as a positive amount.
 	PendingReversals decimal.Decimal
