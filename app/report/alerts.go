@@ -35,14 +35,7 @@ func Alerts(ctx context.Context, st *store.Store, userID int64, today time.Time)
 func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.Time, pg store.Page, d *Dashboard) ([]models.Alert, int, error) {
 	var all []found
 	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
-		rows, err := st.Alerts(ctx, userID, today)
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			all = append(all, alertOf(r))
-		}
-		settings, err := st.AlertSettings(ctx)
+		f, err := findAlerts(ctx, st, userID, today)
 		if err != nil {
 			return err
 		}
@@ -57,13 +50,75 @@ func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.T
 				return err
 			}
 		}
-		all = append(all, redLines(q, ls)...)
-		all = append(all, budgetUsed(q, ls, settings.BudgetUsedPercent)...)
+		all = f.with(q, ls)
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
+	out, n := pageOf(all, pg)
+	return out, n, nil
+}
+
+// FoundAlerts are what the database finds of a user's alerts on a day
+// (FindAlerts), before the red lines and budget used are added from the
+// current year's line figures.
+type FoundAlerts struct {
+	today    time.Time
+	rows     []store.AlertFigures
+	settings models.AlertSettings
+}
+
+// FindAlerts reads what the database finds of the user's alerts on the day
+// today, in one snapshot: the board's dashboard reads it alongside its own
+// figures, then adds them (DashboardPage).
+func FindAlerts(ctx context.Context, st *store.Store, userID int64, today time.Time) (*FoundAlerts, error) {
+	var f *FoundAlerts
+	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) (err error) {
+		f, err = findAlerts(ctx, st, userID, today)
+		return err
+	})
+	return f, err
+}
+
+func findAlerts(ctx context.Context, st *store.Store, userID int64, today time.Time) (*FoundAlerts, error) {
+	rows, err := st.Alerts(ctx, userID, today)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := st.AlertSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &FoundAlerts{today: today, rows: rows, settings: settings}, nil
+}
+
+// DashboardPage is AlertsPage for a dashboard that shares the alerts' line
+// figures (SharesAlertLines), from what FindAlerts found alongside it.
+func (f *FoundAlerts) DashboardPage(d *Dashboard, pg store.Page) ([]models.Alert, int, error) {
+	q := alertLinesQuery(f.today)
+	ls := d.linesFor(q)
+	if ls == nil {
+		return nil, 0, fmt.Errorf("report: the dashboard for %s as of %s is not the alerts' year", d.Query.Period, d.Query.AsOf.Format(models.DateLayout))
+	}
+	out, n := pageOf(f.with(q, ls), pg)
+	return out, n, nil
+}
+
+// with is every alert: the ones found, and the lines' red lines and budget
+// used.
+func (f *FoundAlerts) with(q Query, ls []line) []found {
+	all := make([]found, 0, len(f.rows))
+	for _, r := range f.rows {
+		all = append(all, alertOf(r))
+	}
+	all = append(all, redLines(q, ls)...)
+	return append(all, budgetUsed(q, ls, f.settings.BudgetUsedPercent)...)
+}
+
+// pageOf sorts the alerts, most urgent first, then by kind, line and
+// entity, and makes the page's (all of them when pg has no size).
+func pageOf(all []found, pg store.Page) ([]models.Alert, int) {
 	slices.SortStableFunc(all, func(a, b found) int {
 		return cmp.Or(cmp.Compare(a.severity, b.severity), cmp.Compare(a.kind, b.kind), cmp.Compare(a.code, b.code), cmp.Compare(a.entityID, b.entityID))
 	})
@@ -76,7 +131,7 @@ func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.T
 	for _, f := range all[from:to] {
 		out = append(out, f.alert())
 	}
-	return out, len(all), nil
+	return out, len(all)
 }
 
 // alertLinesQuery is the report the red lines come from: the current

@@ -191,6 +191,9 @@ type line struct {
 // forecast against it.
 func lines(rows []store.LineFigures, q Query) ([]line, error) {
 	out := make([]line, 0, len(rows))
+	remembered := ratings.of(q.Period, q.AsOf)
+	remembered.mu.Lock()
+	defer remembered.mu.Unlock()
 	for _, r := range rows {
 		budget, err := budgetIn(r.YearBudget, q.Period, r.StartsOn, r.EndsOn)
 		if err != nil {
@@ -199,11 +202,10 @@ func lines(rows []store.LineFigures, q Query) ([]line, error) {
 		l := line{LineFigures: r, state: models.LineStateOn(r.Status, r.StartsOn, r.EndsOn, models.StateDay(q.Period, q.AsOf))}
 		l.fig = Figures{Budget: budget, Reserved: r.Reserved, Committed: r.Committed,
 			Pending: r.Pending, PendingReversals: r.PendingReversals, Spent: r.Spent}
-		l.fig.rate(q.Period, r.StartsOn, r.EndsOn, q.AsOf)
 		// The figures that are not sums wait until the line is shown
 		// (budgetFrom by funding line): a report by programme of ten
 		// thousand lines needs only each line's variance.
-		l.fig.Variance = l.fig.Forecast.Sub(l.fig.Budget)
+		remembered.rate(r.LineID, &l.fig, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
 		out = append(out, l)
 	}
 	return out, nil

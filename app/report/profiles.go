@@ -55,3 +55,70 @@ func budgetIn(yearBudget decimal.Decimal, p models.Period, starts, ends time.Tim
 	}
 	return split[p.Quarter-1], nil
 }
+
+// ratings remembers each line's forecast, variance and rating for a period
+// as of a moment. They are a pure function of the line's budget and spend
+// in the period, its dates, the period and the moment, and working out ten
+// thousand forecasts is most of a dashboard's own time, though between two
+// views of it few lines' money moves. The key holds the line, the period and
+// the moment, and the entry the rest of the inputs, compared exactly, so a
+// line whose money or dates moved simply misses. One lock a period: a
+// report holds it while it rates its lines.
+var ratings = ratingCache{periods: map[ratingPeriod]*periodRatings{}}
+
+// maxRatedPeriods bounds the periods remembered (each ~1.5 MB at 10,000
+// lines); all are forgotten when one more is asked for.
+const maxRatedPeriods = 8
+
+type ratingPeriod struct {
+	year    models.FinancialYear
+	quarter models.Quarter
+	asOf    int64 // Unix nanoseconds
+}
+
+type rated struct {
+	budget, spent      decimal.Decimal
+	starts, ends       time.Time
+	forecast, variance decimal.Decimal
+	rag                models.RAG
+}
+
+type periodRatings struct {
+	mu     sync.Mutex
+	lines  map[int64]rated
+	worked int // ratings worked out rather than remembered
+}
+
+type ratingCache struct {
+	mu      sync.Mutex
+	periods map[ratingPeriod]*periodRatings
+}
+
+func (c *ratingCache) of(p models.Period, asOf time.Time) *periodRatings {
+	k := ratingPeriod{year: p.Year, quarter: p.Quarter, asOf: asOf.UnixNano()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.periods[k]
+	if !ok {
+		if len(c.periods) >= maxRatedPeriods {
+			clear(c.periods)
+		}
+		r = &periodRatings{lines: map[int64]rated{}}
+		c.periods[k] = r
+	}
+	return r
+}
+
+// rate sets f's forecast, variance and rating for line id as f.rate and
+// the variance would, from what is remembered when the inputs are the
+// same. The caller holds r.mu.
+func (r *periodRatings) rate(id int64, f *Figures, p models.Period, starts, ends, asOf time.Time) {
+	if m, ok := r.lines[id]; ok && m.budget.Equal(f.Budget) && m.spent.Equal(f.Spent) && m.starts.Equal(starts) && m.ends.Equal(ends) {
+		f.Forecast, f.Variance, f.RAG = m.forecast, m.variance, m.rag
+		return
+	}
+	f.rate(p, starts, ends, asOf)
+	f.Variance = f.Forecast.Sub(f.Budget)
+	r.worked++
+	r.lines[id] = rated{budget: f.Budget, spent: f.Spent, starts: starts, ends: ends, forecast: f.Forecast, variance: f.Variance, rag: f.RAG}
+}

@@ -61,17 +61,25 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if tmpl == "dashboard" {
 			topLines, outcomes = dashboardLines, dashboardOutcomes
 		}
-		// The dashboard's alerts are the user's most urgent. When they do not
-		// come from the dashboard's own line figures, they are read at the
-		// same time, on a connection of their own.
+		// The dashboard's alerts are the user's most urgent, read at the
+		// same time as its figures, on a connection of their own: all of
+		// them, or, when the dashboard works out the very line figures
+		// the red lines come from, what the database finds, to which the
+		// dashboard's lines are then added.
 		var urgent []models.Alert
 		var allAlerts int
+		var found *report.FoundAlerts
 		var alertsRead errgroup.Group
 		ctx, uid, today := c.UserContext(), actorOf(c).UserID, s.today()
 		shared := report.SharesAlertLines(q, today)
-		if tmpl == "dashboard" && !shared {
+		page := store.Page{Number: 1, PerPage: dashboardAlerts}
+		if tmpl == "dashboard" {
 			alertsRead.Go(func() (err error) {
-				urgent, allAlerts, err = report.AlertsPage(ctx, s.store, uid, today, store.Page{Number: 1, PerPage: dashboardAlerts}, nil)
+				if shared {
+					found, err = report.FindAlerts(ctx, s.store, uid, today)
+					return err
+				}
+				urgent, allAlerts, err = report.AlertsPage(ctx, s.store, uid, today, page, nil)
 				return err
 			})
 		}
@@ -83,8 +91,8 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		if err := alertsRead.Wait(); err != nil {
 			return err
 		}
-		if tmpl == "dashboard" && shared {
-			if urgent, allAlerts, err = report.AlertsPage(ctx, s.store, uid, today, store.Page{Number: 1, PerPage: dashboardAlerts}, d); err != nil {
+		if found != nil {
+			if urgent, allAlerts, err = found.DashboardPage(d, page); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,69 @@
+package report
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"granttrack/models"
+)
+
+// TestRememberedRatingsAreTheRatings: whatever a line's budget, spend and
+// dates do between reports, the remembered forecast, variance and rating
+// are what working them out afresh gives, and a line whose inputs did not
+// change is not worked out again.
+func TestRememberedRatingsAreTheRatings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	p := models.PeriodOf(2024, 0)
+	asOf := time.Date(2024, 11, 22, 0, 0, 0, 0, time.UTC)
+	r := &periodRatings{lines: map[int64]rated{}}
+	days := []time.Time{time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), p.Start, time.Date(2024, 9, 30, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC), p.End, time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)}
+	money := func() decimal.Decimal { return decimal.New(rng.Int64N(2_000_000), -2) }
+	type inputs struct {
+		budget, spent decimal.Decimal
+		starts, ends  time.Time
+	}
+	lines := make([]inputs, 5)
+	for i := range lines {
+		lines[i] = inputs{money(), money(), days[0], days[4]}
+	}
+	hits := 0
+	for step := range 2000 {
+		i := rng.IntN(len(lines))
+		switch rng.IntN(5) {
+		case 0:
+			lines[i].spent = lines[i].spent.Add(decimal.New(1, -2)) // a penny more
+		case 1:
+			lines[i].budget = money()
+		case 2:
+			lines[i].starts, lines[i].ends = days[rng.IntN(3)], days[3+rng.IntN(3)]
+		}
+		in := lines[i]
+		before, seen := r.lines[int64(i)]
+		worked := r.worked
+		got := Figures{Budget: in.budget, Spent: in.spent}
+		r.rate(int64(i), &got, p, in.starts, in.ends, asOf)
+		want := Figures{Budget: in.budget, Spent: in.spent}
+		want.rate(p, in.starts, in.ends, asOf)
+		want.Variance = want.Forecast.Sub(want.Budget)
+		if !got.Forecast.Equal(want.Forecast) || !got.Variance.Equal(want.Variance) || got.RAG != want.RAG {
+			t.Fatalf("step %d, line %d %+v: remembered %s %s %s, afresh %s %s %s", step, i, in,
+				got.Forecast, got.Variance, got.RAG, want.Forecast, want.Variance, want.RAG)
+		}
+		same := seen && before.budget.Equal(in.budget) && before.spent.Equal(in.spent) && before.starts.Equal(in.starts) && before.ends.Equal(in.ends)
+		switch {
+		case same && r.worked != worked:
+			t.Fatalf("step %d: line %d, unchanged, was worked out again", step, i)
+		case !same && r.worked != worked+1:
+			t.Fatalf("step %d: line %d, changed, was not worked out again", step, i)
+		case same:
+			hits++
+		}
+	}
+	if hits < 500 {
+		t.Fatalf("only %d of 2000 ratings came from memory; the test exercised little of it", hits)
+	}
+}
