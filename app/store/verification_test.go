@@ -62,10 +62,12 @@ func TestVerificationFromCheckpoint(t *testing.T) {
 		!strings.Contains(full.ChainReason, "altered") {
 		t.Fatalf("the next full run must find the altered first event: %+v %v", full, err)
 	}
-	// The entry was altered behind the rollup's triggers too, so the
-	// yearly rollup of its line and year no longer matches it either.
-	if full.LedgerOK || full.LedgerFindings != 2 || full.Findings[0].EntryID != first.ID || full.Findings[1].FundingLineID != fl.ID {
-		t.Fatalf("the next full run must find the altered first entry and its line's rollup: %+v", full)
+	// The entry was altered behind the rollups' triggers too, so neither
+	// the yearly rollup of its line and year nor its month's total matches
+	// it any longer.
+	if full.LedgerOK || full.LedgerFindings != 3 || full.Findings[0].EntryID != first.ID || full.Findings[1].FundingLineID != fl.ID ||
+		!strings.Contains(full.Findings[2].Problem, "monthly totals for") {
+		t.Fatalf("the next full run must find the altered first entry, its line's rollup and its month's total: %+v", full)
 	}
 	v, err := st.LastVerification(ctx)
 	if err != nil || v.OK() || v.Full.ID != full.ID || v.Incremental != nil || *v.Full.RequestedBy != maker.UserID {
