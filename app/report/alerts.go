@@ -33,30 +33,32 @@ func Alerts(ctx context.Context, st *store.Store, userID int64, today time.Time)
 // of today, unscoped, its line figures are the red lines' own, so they are
 // not worked out a second time.
 func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.Time, pg store.Page, d *Dashboard) ([]models.Alert, int, error) {
-	var all []found
-	err := st.Snapshot(ctx, func(ctx context.Context, st *store.Store) error {
-		f, err := findAlerts(ctx, st, userID, today)
-		if err != nil {
-			return err
-		}
-		q := alertLinesQuery(today)
-		ls := d.linesFor(q)
-		if ls == nil {
+	q := alertLinesQuery(today)
+	ls := d.linesFor(q)
+	var f *FoundAlerts
+	find := func(ctx context.Context, st *store.Store) (err error) {
+		f, err = findAlerts(ctx, st, userID, today)
+		return err
+	}
+	var err error
+	if ls != nil {
+		err = st.Snapshot(ctx, find)
+	} else {
+		// The line figures are read alongside what the database finds, in
+		// the same snapshot.
+		err = st.SharedSnapshot(ctx, func(ctx context.Context, st *store.Store) error {
 			rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
 			if err != nil {
 				return err
 			}
-			if ls, err = lines(rows, q); err != nil {
-				return err
-			}
-		}
-		all = f.with(q, ls)
-		return nil
-	})
+			ls, err = lines(rows, q)
+			return err
+		}, find)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
-	out, n := pageOf(all, pg)
+	out, n := pageOf(f.with(q, ls), pg)
 	return out, n, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"granttrack/app/bench"
@@ -73,9 +74,14 @@ func (c *command) benchReport(args []string) error {
 	for _, t := range timings {
 		fmt.Fprintln(c.stdout, t)
 	}
-	raw := timings[0].Median()
 	for _, t := range timings[1:] {
-		fmt.Fprintf(c.stdout, "  %s / raw: %.1fx\n", t.Name, float64(t.Median())/float64(raw))
+		raw := &timings[0]
+		if t.Raw != nil {
+			raw = t.Raw
+		} else if strings.HasPrefix(t.Name, "raw ") {
+			continue
+		}
+		fmt.Fprintf(c.stdout, "  %s / %s: %.1fx\n", t.Name, raw.Name, float64(t.Median())/float64(raw.Median()))
 	}
 	for _, t := range alerts {
 		fmt.Fprintln(c.stdout, t)
