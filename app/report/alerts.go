@@ -192,14 +192,12 @@ func redLines(q Query, ls []line) []found {
 
 // budgetUsed are the approved and active lines whose approved spend in q,
 // the current financial year, has reached percent of the year's profiled
-// budget.
+// budget (the line's budget for q).
 func budgetUsed(q Query, ls []line, percent int) []found {
 	var out []found
-	hundred, share := decimal.NewFromInt(100), decimal.NewFromInt(int64(percent))
 	for i := range ls {
 		l := &ls[i]
-		if (l.Status != models.StatusApproved && l.Status != models.StatusActive) || !l.YearBudget.IsPositive() ||
-			l.Spent.Mul(hundred).LessThan(l.YearBudget.Mul(share)) {
+		if (l.Status != models.StatusApproved && l.Status != models.StatusActive) || l.used < int64(percent) {
 			continue
 		}
 		out = append(out, alertOf(store.AlertFigures{Kind: models.AlertBudgetUsed, Entity: "funding_line", EntityID: l.LineID,

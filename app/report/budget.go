@@ -184,6 +184,7 @@ type line struct {
 	store.LineFigures
 	fig   Figures
 	state models.LineState
+	used  int64 // the whole percentage of its budget for the period spent (usedPercent)
 }
 
 // lines works out each line's figures for the period: its budget from its
@@ -205,7 +206,7 @@ func lines(rows []store.LineFigures, q Query) ([]line, error) {
 		// The figures that are not sums wait until the line is shown
 		// (budgetFrom by funding line): a report by programme of ten
 		// thousand lines needs only each line's variance.
-		remembered.rate(r.LineID, &l.fig, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
+		l.used = remembered.rate(r.LineID, &l.fig, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
 		out = append(out, l)
 	}
 	return out, nil

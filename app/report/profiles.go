@@ -81,6 +81,7 @@ type rated struct {
 	starts, ends       time.Time
 	forecast, variance decimal.Decimal
 	rag                models.RAG
+	used               int64
 }
 
 type periodRatings struct {
@@ -110,15 +111,36 @@ func (c *ratingCache) of(p models.Period, asOf time.Time) *periodRatings {
 }
 
 // rate sets f's forecast, variance and rating for line id as f.rate and
-// the variance would, from what is remembered when the inputs are the
-// same. The caller holds r.mu.
-func (r *periodRatings) rate(id int64, f *Figures, p models.Period, starts, ends, asOf time.Time) {
+// the variance would, and returns usedPercent(f), from what is remembered
+// when the inputs are the same. The caller holds r.mu.
+func (r *periodRatings) rate(id int64, f *Figures, p models.Period, starts, ends, asOf time.Time) (used int64) {
 	if m, ok := r.lines[id]; ok && m.budget.Equal(f.Budget) && m.spent.Equal(f.Spent) && m.starts.Equal(starts) && m.ends.Equal(ends) {
 		f.Forecast, f.Variance, f.RAG = m.forecast, m.variance, m.rag
-		return
+		return m.used
 	}
 	f.rate(p, starts, ends, asOf)
 	f.Variance = f.Forecast.Sub(f.Budget)
+	used = usedPercent(*f)
 	r.worked++
-	r.lines[id] = rated{budget: f.Budget, spent: f.Spent, starts: starts, ends: ends, forecast: f.Forecast, variance: f.Variance, rag: f.RAG}
+	r.lines[id] = rated{budget: f.Budget, spent: f.Spent, starts: starts, ends: ends, forecast: f.Forecast, variance: f.Variance, rag: f.RAG,
+		used: used}
+	return used
 }
+
+// usedPercent is the whole percentage of its budget that f has spent,
+// rounded down (so spent × 100 ≥ budget × n exactly when it is n or
+// more), at most maxUsedPercent; 0 without a positive budget and spend.
+func usedPercent(f Figures) int64 {
+	if !f.Budget.IsPositive() || !f.Spent.IsPositive() {
+		return 0
+	}
+	q, _ := f.Spent.Shift(2).QuoRem(f.Budget, 0)
+	if q.GreaterThan(maxUsed) {
+		return maxUsedPercent
+	}
+	return q.IntPart()
+}
+
+const maxUsedPercent = 1_000_000
+
+var maxUsed = decimal.NewFromInt(maxUsedPercent)

@@ -63,6 +63,20 @@ func TestRememberedRatingsAreTheRatings(t *testing.T) {
 			hits++
 		}
 	}
+	// Whole percentages used, against the rule they stand for.
+	for range 5000 {
+		f := Figures{Budget: money(), Spent: money()}
+		if rng.IntN(10) == 0 {
+			f.Spent = f.Budget.Mul(decimal.New(int64(rng.IntN(200)), -2)) // on a percentage exactly
+		}
+		used := usedPercent(f)
+		for _, percent := range []int64{1, 50, 80, 90, 99, 100} {
+			want := f.Budget.IsPositive() && f.Spent.Mul(decimal.NewFromInt(100)).GreaterThanOrEqual(f.Budget.Mul(decimal.NewFromInt(percent)))
+			if (used >= percent) != want {
+				t.Fatalf("spent %s of %s is %d%% used: at %d%% %v, want %v", f.Spent, f.Budget, used, percent, used >= percent, want)
+			}
+		}
+	}
 	if hits < 500 {
 		t.Fatalf("only %d of 2000 ratings came from memory; the test exercised little of it", hits)
 	}
