@@ -175,7 +175,7 @@ func redLines(q Query, ls []line) []found {
 			continue
 		}
 		out = append(out, foundOf(models.SeverityHigh, models.AlertRedLine, l.Code, l.LineID, func() models.Alert {
-			g, id := l.fig, l.LineID
+			g, id := l.fig, l.LineID // budget, forecast and variance
 			way := "over"
 			if g.Variance.IsNegative() {
 				way = "under"

@@ -179,35 +179,48 @@ type Budget struct {
 // UnawardedKey names the recipient group holding budget no award covers.
 const UnawardedKey = "unawarded"
 
-// line is a funding line's figures worked out for the period.
+// line is a funding line's figures worked out for the period: its money
+// (shared with the rows it came from) and its rating.
 type line struct {
-	store.LineFigures
-	fig   Figures
+	*store.LineFigures
+	fig   rating
 	state models.LineState
 	used  int64 // the whole percentage of its budget for the period spent (usedPercent)
+}
+
+// rating is a line's budget for the period and its forecast, variance and
+// RAG rating: what lines works out for each of ten thousand lines, kept
+// small; the rest of its Figures are sums or wait until it is shown.
+type rating struct {
+	Budget, Forecast, Variance decimal.Decimal
+	RAG                        models.RAG
+}
+
+// figures are the line's Figures as a report by funding line shows them,
+// before the figures that are not sums (Figures.finish).
+func (l *line) figures() Figures {
+	return Figures{Budget: l.fig.Budget, Reserved: l.Reserved, Committed: l.Committed, Pending: l.Pending,
+		PendingReversals: l.PendingReversals, Spent: l.Spent, Forecast: l.fig.Forecast, Variance: l.fig.Variance, RAG: l.fig.RAG}
 }
 
 // lines works out each line's figures for the period: its budget from its
 // stored profile (the year's amount, split by days for a quarter) and its
 // forecast against it.
 func lines(rows []store.LineFigures, q Query) ([]line, error) {
-	out := make([]line, 0, len(rows))
+	out := make([]line, len(rows))
 	remembered := ratings.of(q.Period, q.AsOf)
 	remembered.mu.Lock()
 	defer remembered.mu.Unlock()
-	for _, r := range rows {
+	day := models.StateDay(q.Period, q.AsOf)
+	for i := range rows {
+		r := &rows[i]
 		budget, err := budgetIn(r.YearBudget, q.Period, r.StartsOn, r.EndsOn)
 		if err != nil {
 			return nil, err
 		}
-		l := line{LineFigures: r, state: models.LineStateOn(r.Status, r.StartsOn, r.EndsOn, models.StateDay(q.Period, q.AsOf))}
-		l.fig = Figures{Budget: budget, Reserved: r.Reserved, Committed: r.Committed,
-			Pending: r.Pending, PendingReversals: r.PendingReversals, Spent: r.Spent}
-		// The figures that are not sums wait until the line is shown
-		// (budgetFrom by funding line): a report by programme of ten
-		// thousand lines needs only each line's variance.
-		l.used = remembered.rate(r.LineID, &l.fig, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
-		out = append(out, l)
+		l := &out[i]
+		l.LineFigures, l.state = r, models.LineStateOn(r.Status, r.StartsOn, r.EndsOn, day)
+		l.fig, l.used = remembered.rate(r.LineID, budget, r.Spent, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
 	}
 	return out, nil
 }
@@ -243,7 +256,7 @@ func budgetFrom(ctx context.Context, st *store.Store, q Query, ls []line) (*Budg
 	case ByFundingLine:
 		b.Groups = make([]Group, 0, len(ls))
 		for _, l := range ls {
-			g := Group{Key: strconv.FormatInt(l.LineID, 10), Code: l.Code, Name: l.Title, Figures: l.fig, Kind: l.Kind,
+			g := Group{Key: strconv.FormatInt(l.LineID, 10), Code: l.Code, Name: l.Title, Figures: l.figures(), Kind: l.Kind,
 				TenderMin: l.TenderMin, TenderMax: l.TenderMax, ContractValue: l.ContractValue,
 				BandPosition: models.ContractBand(l.ContractValue, l.TenderMin, l.TenderMax),
 				State:        l.state, AfterEnd: l.AfterEnd, AfterEndCount: l.AfterEndCount}
@@ -293,7 +306,7 @@ func byProgramme(q Query, ls []line) []Group {
 			out = append(out, Group{Key: strconv.FormatInt(l.ProgrammeID, 10), Code: l.ProgrammeCode, Name: l.ProgrammeName})
 			rollUps = append(rollUps, models.RollUp{Of: "funding lines"})
 		}
-		out[g].add(l.fig)
+		out[g].add(l.figures())
 		rollUps[g].Add(l.fig.RAG)
 	}
 	for g := range out {

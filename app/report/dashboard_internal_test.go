@@ -18,7 +18,7 @@ func TestByVarianceIsTheStableSortsHead(t *testing.T) {
 	for round := range 50 {
 		ls := make([]line, rng.IntN(60))
 		for i := range ls {
-			ls[i].LineFigures = store.LineFigures{ReportedLine: &store.ReportedLine{LineID: int64(i)}}
+			ls[i].LineFigures = &store.LineFigures{ReportedLine: &store.ReportedLine{LineID: int64(i)}}
 			ls[i].fig.Variance = decimal.New(int64(rng.IntN(7)-3), -2)
 		}
 		all := byVariance(ls, -1)

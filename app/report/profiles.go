@@ -77,11 +77,10 @@ type ratingPeriod struct {
 }
 
 type rated struct {
-	budget, spent      decimal.Decimal
-	starts, ends       time.Time
-	forecast, variance decimal.Decimal
-	rag                models.RAG
-	used               int64
+	budget, spent decimal.Decimal
+	starts, ends  time.Time
+	rating
+	used int64
 }
 
 type periodRatings struct {
@@ -110,21 +109,22 @@ func (c *ratingCache) of(p models.Period, asOf time.Time) *periodRatings {
 	return r
 }
 
-// rate sets f's forecast, variance and rating for line id as f.rate and
-// the variance would, and returns usedPercent(f), from what is remembered
-// when the inputs are the same. The caller holds r.mu.
-func (r *periodRatings) rate(id int64, f *Figures, p models.Period, starts, ends, asOf time.Time) (used int64) {
-	if m, ok := r.lines[id]; ok && m.budget.Equal(f.Budget) && m.spent.Equal(f.Spent) && m.starts.Equal(starts) && m.ends.Equal(ends) {
-		f.Forecast, f.Variance, f.RAG = m.forecast, m.variance, m.rag
-		return m.used
+// rate is a line's rating for the period (its forecast, variance and RAG
+// as Figures.rate and the variance work them out from its budget for the
+// period and its spend) and usedPercent, from what is remembered when the
+// inputs are the same. The caller holds r.mu.
+func (r *periodRatings) rate(id int64, budget, spent decimal.Decimal, p models.Period, starts, ends, asOf time.Time) (rating, int64) {
+	if m, ok := r.lines[id]; ok && m.budget.Equal(budget) && m.spent.Equal(spent) && m.starts.Equal(starts) && m.ends.Equal(ends) {
+		return m.rating, m.used
 	}
+	f := Figures{Budget: budget, Spent: spent}
 	f.rate(p, starts, ends, asOf)
 	f.Variance = f.Forecast.Sub(f.Budget)
-	used = usedPercent(*f)
+	m := rated{budget: budget, spent: spent, starts: starts, ends: ends,
+		rating: rating{Budget: budget, Forecast: f.Forecast, Variance: f.Variance, RAG: f.RAG}, used: usedPercent(f)}
 	r.worked++
-	r.lines[id] = rated{budget: f.Budget, spent: f.Spent, starts: starts, ends: ends, forecast: f.Forecast, variance: f.Variance, rag: f.RAG,
-		used: used}
-	return used
+	r.lines[id] = m
+	return m.rating, m.used
 }
 
 // usedPercent is the whole percentage of its budget that f has spent,

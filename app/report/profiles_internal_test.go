@@ -44,11 +44,13 @@ func TestRememberedRatingsAreTheRatings(t *testing.T) {
 		in := lines[i]
 		before, seen := r.lines[int64(i)]
 		worked := r.worked
-		got := Figures{Budget: in.budget, Spent: in.spent}
-		r.rate(int64(i), &got, p, in.starts, in.ends, asOf)
+		got, used := r.rate(int64(i), in.budget, in.spent, p, in.starts, in.ends, asOf)
 		want := Figures{Budget: in.budget, Spent: in.spent}
 		want.rate(p, in.starts, in.ends, asOf)
 		want.Variance = want.Forecast.Sub(want.Budget)
+		if !got.Budget.Equal(in.budget) || used != usedPercent(want) {
+			t.Fatalf("step %d, line %d: remembered budget %s and %d%% used, want %s and %d%%", step, i, got.Budget, used, in.budget, usedPercent(want))
+		}
 		if !got.Forecast.Equal(want.Forecast) || !got.Variance.Equal(want.Variance) || got.RAG != want.RAG {
 			t.Fatalf("step %d, line %d %+v: remembered %s %s %s, afresh %s %s %s", step, i, in,
 				got.Forecast, got.Variance, got.RAG, want.Forecast, want.Variance, want.RAG)
