@@ -144,12 +144,17 @@ func alertLinesQuery(today time.Time) Query {
 
 // found is an alert before it is shown: what orders it (its severity's
 // rank, its kind's place in models.AlertKinds, the line's code and the
-// entity's id), and how to make it, worded.
+// entity's id), and what it is made from when shown: the store's figures,
+// or a line of the current year's report (a red line, or budget used).
+// Red lines and budget used come by the thousand, so they carry pointers,
+// not alerts or closures.
 type found struct {
 	severity, kind int
 	code           string
 	entityID       int64
-	alert          func() models.Alert
+	figures        *store.AlertFigures
+	line           *line
+	period         *models.Period
 }
 
 // kindRank is each kind's place in models.AlertKinds.
@@ -161,33 +166,52 @@ var kindRank = func() map[models.AlertKind]int {
 	return m
 }()
 
-func foundOf(severity models.Severity, kind models.AlertKind, code string, entityID int64, alert func() models.Alert) found {
-	return found{severity: severity.Rank(), kind: kindRank[kind], code: code, entityID: entityID, alert: alert}
+func foundOf(severity models.Severity, kind models.AlertKind, code string, entityID int64) found {
+	return found{severity: severity.Rank(), kind: kindRank[kind], code: code, entityID: entityID}
+}
+
+// alert makes the alert, worded.
+func (f found) alert() models.Alert {
+	switch {
+	case f.figures != nil:
+		return storeAlert(*f.figures)
+	case models.AlertKinds[f.kind] == models.AlertRedLine:
+		return redLineAlert(*f.period, f.line)
+	}
+	return storeAlert(budgetUsedFigures(*f.period, f.line))
 }
 
 // redLines are the funding lines the budget report rates red for q, the
 // current financial year, from the report's own line figures and ratings.
 func redLines(q Query, ls []line) []found {
-	var out []found
+	n := 0
 	for i := range ls {
-		l := &ls[i] // the alert, made only when shown, points at the line
-		if l.fig.RAG != models.Red {
-			continue
+		if ls[i].fig.RAG == models.Red {
+			n++
 		}
-		out = append(out, foundOf(models.SeverityHigh, models.AlertRedLine, l.Code, l.LineID, func() models.Alert {
-			g, id := l.fig, l.LineID // budget, forecast and variance
-			way := "over"
-			if g.Variance.IsNegative() {
-				way = "under"
-			}
-			variance := g.Variance.Abs()
-			return models.Alert{Kind: models.AlertRedLine, Severity: models.SeverityHigh, Link: lineLink(id), Entity: "funding_line",
-				EntityID: id, FundingLineID: &id, FundingLineCode: l.Code, Amount: &variance,
-				Message: fmt.Sprintf("%s %s is red for %s: forecast %s against a budget of %s, %s %s.",
-					l.Code, l.Title, q.Period, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way)}
-		}))
+	}
+	out := make([]found, 0, n)
+	for i := range ls {
+		if l := &ls[i]; l.fig.RAG == models.Red {
+			f := foundOf(models.SeverityHigh, models.AlertRedLine, l.Code, l.LineID)
+			f.line, f.period = l, &q.Period
+			out = append(out, f)
+		}
 	}
 	return out
+}
+
+func redLineAlert(p models.Period, l *line) models.Alert {
+	g, id := l.fig, l.LineID // budget, forecast and variance
+	way := "over"
+	if g.Variance.IsNegative() {
+		way = "under"
+	}
+	variance := g.Variance.Abs()
+	return models.Alert{Kind: models.AlertRedLine, Severity: models.SeverityHigh, Link: lineLink(id), Entity: "funding_line",
+		EntityID: id, FundingLineID: &id, FundingLineCode: l.Code, Amount: &variance,
+		Message: fmt.Sprintf("%s %s is red for %s: forecast %s against a budget of %s, %s %s.",
+			l.Code, l.Title, p, models.Pounds(g.Forecast), models.Pounds(g.Budget), models.Pounds(variance), way)}
 }
 
 // budgetUsed are the approved and active lines whose approved spend in q,
@@ -200,45 +224,64 @@ func budgetUsed(q Query, ls []line, percent int) []found {
 		if (l.Status != models.StatusApproved && l.Status != models.StatusActive) || l.used < int64(percent) {
 			continue
 		}
-		out = append(out, alertOf(store.AlertFigures{Kind: models.AlertBudgetUsed, Entity: "funding_line", EntityID: l.LineID,
-			LineID: &l.LineID, Code: l.Code, Title: l.Title, Detail: q.Period.Year.String(), Amount: &l.Spent, Total: &l.YearBudget}))
+		f := foundOf(severityOf(budgetUsedFigures(q.Period, l)), models.AlertBudgetUsed, l.Code, l.LineID)
+		f.line, f.period = l, &q.Period
+		out = append(out, f)
 	}
 	return out
 }
 
+// budgetUsedFigures are a line's budget used as the store would find them.
+func budgetUsedFigures(p models.Period, l *line) store.AlertFigures {
+	return store.AlertFigures{Kind: models.AlertBudgetUsed, Entity: "funding_line", EntityID: l.LineID,
+		LineID: &l.LineID, Code: l.Code, Title: l.Title, Detail: p.Year.String(), Amount: &l.Spent, Total: &l.YearBudget}
+}
+
 func lineLink(id int64) string { return "/funding-lines/" + strconv.FormatInt(id, 10) }
 
-// alertOf is one alert the store found (or budgetUsed), made and worded
-// only when shown.
+// alertOf is one alert the store found, made and worded only when shown.
 func alertOf(r store.AlertFigures) found {
-	severity := models.SeverityMedium
-	switch r.Kind {
-	case models.AlertBudgetUsed:
-		if r.Total != nil && r.Amount != nil && r.Total.IsPositive() && r.Amount.GreaterThanOrEqual(*r.Total) {
-			severity = models.SeverityHigh
-		}
-	case models.AlertTrancheOverdue, models.AlertSpendAfterEnd:
-		severity = models.SeverityHigh
-	case models.AlertReadingOverdue:
-		severity = models.SeverityLow
-	}
 	code := ""
 	if r.LineID != nil {
 		code = r.Code
 	}
-	return foundOf(severity, r.Kind, code, r.EntityID, func() models.Alert {
-		a := models.Alert{Kind: r.Kind, Severity: severity, Entity: r.Entity, EntityID: r.EntityID, FundingLineID: r.LineID,
-			FundingLineCode: code, Amount: r.Amount, On: r.On, Message: messageOf(r)}
-		switch {
-		case r.Kind == models.AlertDecisionWaiting:
-			a.Link, a.On = decisionLink(r), nil
-		case r.LineID != nil:
-			a.Link = lineLink(*r.LineID)
-		case r.Kind == models.AlertReadingOverdue:
-			a.Link = "/dashboard"
+	f := foundOf(severityOf(r), r.Kind, code, r.EntityID)
+	f.figures = &r
+	return f
+}
+
+// severityOf is how urgent an alert the store found is.
+func severityOf(r store.AlertFigures) models.Severity {
+	switch r.Kind {
+	case models.AlertBudgetUsed:
+		if r.Total != nil && r.Amount != nil && r.Total.IsPositive() && r.Amount.GreaterThanOrEqual(*r.Total) {
+			return models.SeverityHigh
 		}
-		return a
-	})
+	case models.AlertTrancheOverdue, models.AlertSpendAfterEnd:
+		return models.SeverityHigh
+	case models.AlertReadingOverdue:
+		return models.SeverityLow
+	}
+	return models.SeverityMedium
+}
+
+// storeAlert makes an alert the store found, worded.
+func storeAlert(r store.AlertFigures) models.Alert {
+	code := ""
+	if r.LineID != nil {
+		code = r.Code
+	}
+	a := models.Alert{Kind: r.Kind, Severity: severityOf(r), Entity: r.Entity, EntityID: r.EntityID, FundingLineID: r.LineID,
+		FundingLineCode: code, Amount: r.Amount, On: r.On, Message: messageOf(r)}
+	switch {
+	case r.Kind == models.AlertDecisionWaiting:
+		a.Link, a.On = decisionLink(r), nil
+	case r.LineID != nil:
+		a.Link = lineLink(*r.LineID)
+	case r.Kind == models.AlertReadingOverdue:
+		a.Link = "/dashboard"
+	}
+	return a
 }
 
 // messageOf words an alert the store found.
