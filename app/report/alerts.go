@@ -110,12 +110,12 @@ func (f *FoundAlerts) DashboardPage(d *Dashboard, pg store.Page) ([]models.Alert
 // with is every alert: the ones found, and the lines' red lines and budget
 // used.
 func (f *FoundAlerts) with(q Query, ls []line) []found {
-	all := make([]found, 0, len(f.rows))
+	red, used := redLines(q, ls), budgetUsed(q, ls, f.settings.BudgetUsedPercent)
+	all := make([]found, 0, len(f.rows)+len(red)+len(used))
 	for _, r := range f.rows {
 		all = append(all, alertOf(r))
 	}
-	all = append(all, redLines(q, ls)...)
-	return append(all, budgetUsed(q, ls, f.settings.BudgetUsedPercent)...)
+	return append(append(all, red...), used...)
 }
 
 // pageOf sorts the alerts, most urgent first, then by kind, line and
