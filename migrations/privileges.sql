@@ -199,6 +199,9 @@ GRANT SELECT ON spend_yearly TO :"app";
 -- (compact_spend_month_totals keeps every total) but not write them.
 GRANT SELECT ON spend_month_totals TO :"app";
 GRANT EXECUTE ON FUNCTION compact_spend_month_totals() TO :"app";
+-- Each indicator's latest reading, raised only by its trigger (as the
+-- owner): the application reads it.
+GRANT SELECT ON indicator_last_readings TO :"app";
 -- The line catalogue's version is bumped only by its triggers, which run as
 -- the owner: the application reads it, and cannot wind it back.
 GRANT SELECT ON line_catalogue_version TO :"app";

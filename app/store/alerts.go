@@ -56,14 +56,15 @@ var alertSources = []string{
 	JOIN organisations o ON o.id = aw.recipient_id`,
 	// Indicators whose next reading is overdue: one reporting period after
 	// the last reading's period (or the baseline, before any reading), as
-	// the value-for-money report's overdue flag.
+	// the value-for-money report's overdue flag. The last reading's period
+	// is kept by indicator_last_readings' trigger.
 	`SELECT 'reading_overdue', 'indicator', i.id, i.funding_line_id, coalesce(fl.code, pr.code), i.name,
 		coalesce(fl.title, pr.name), '', NULL::numeric, NULL::numeric, measurement_due(i.frequency, coalesce(m.last_end, i.baseline_on)), 0
 	FROM today
 	CROSS JOIN indicators i
 	LEFT JOIN funding_lines fl ON fl.id = i.funding_line_id
 	LEFT JOIN programmes pr ON pr.id = i.programme_id
-	LEFT JOIN LATERAL (SELECT max(period_end) AS last_end FROM measurements WHERE indicator_id = i.id) m ON true -- one probe of measurements_latest_idx each
+	LEFT JOIN indicator_last_readings m ON m.indicator_id = i.id
 	WHERE (fl.status IN ('approved', 'active') OR i.programme_id IS NOT NULL)
 	  AND measurement_due(i.frequency, coalesce(m.last_end, i.baseline_on)) < today.d`,
 	// Spend (pending or approved, reversals included) dated after its line

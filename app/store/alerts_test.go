@@ -313,3 +313,83 @@ func TestTrancheOverdueFollowsItsStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestLastReadingsAreKeptByTheDatabase: each indicator's latest reading,
+// which the overdue-reading alert reads, follows readings recorded in any
+// order and corrections, equals the readings' own maximum, and the
+// application role can neither write it nor run its trigger function.
+func TestLastReadingsAreKeptByTheDatabase(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	fl := line(t, st, "1000.00")
+	officer := person(t, st, models.RoleFinanceOfficer)
+	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Referrals", Unit: "count", Direction: "higher_is_better",
+		BaselineValue: "0", BaselineOn: "2024-05-31", BaselineSrc: "returns", Frequency: "monthly"}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateIndicator(ctx, officer, ind); err != nil {
+		t.Fatal(err)
+	}
+	today := date("2025-03-10")
+	due := func() string {
+		t.Helper()
+		rows, err := st.Alerts(ctx, officer.UserID, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Kind == models.AlertReadingOverdue && r.EntityID == ind.ID {
+				return r.On.Format(models.DateLayout)
+			}
+		}
+		return "not overdue"
+	}
+	record := func(start, end string, supersedes int64) int64 {
+		t.Helper()
+		m, err := models.MeasurementInput{PeriodStart: start, PeriodEnd: end, Value: "5", Source: "returns", Supersedes: supersedes}.Validate(ind.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordMeasurement(ctx, officer, m); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	if got := due(); got != "2024-06-30" {
+		t.Fatalf("before any reading, due %s; want a month after the baseline", got)
+	}
+	steps := []struct {
+		start, end string
+		correct    bool
+		want       string
+	}{
+		{"2024-06-01", "2024-06-30", false, "2024-07-30"}, // a month on, as measurement_due counts it
+		{"2024-12-01", "2024-12-31", false, "2025-01-31"},
+		{"2024-08-01", "2024-08-31", false, "2025-01-31"}, // an earlier month, recorded late
+		{"2024-12-01", "2024-12-31", true, "2025-01-31"},  // a correction of December
+		{"2025-02-01", "2025-02-28", false, "not overdue"},
+	}
+	ids := map[string]int64{}
+	for _, s := range steps {
+		supersedes := int64(0)
+		if s.correct {
+			supersedes = ids[s.end]
+		}
+		ids[s.end] = record(s.start, s.end, supersedes)
+		if got := due(); got != s.want {
+			t.Fatalf("after the reading for %s (correction %v): due %s, want %s", s.end, s.correct, got, s.want)
+		}
+		var kept, latest time.Time
+		if err := st.DB().NewRaw(`SELECT (SELECT last_end FROM indicator_last_readings WHERE indicator_id = ?0),
+			(SELECT max(period_end) FROM measurements WHERE indicator_id = ?0)`, ind.ID).Scan(ctx, &kept, &latest); err != nil || !kept.Equal(latest) {
+			t.Fatalf("kept %v, readings' latest %v (%v)", kept, latest, err)
+		}
+	}
+	refusedToApp(t, st, ind.ID, []struct{ name, sql string }{
+		{"ErrLastReadingUpdated", "UPDATE indicator_last_readings SET last_end = '2030-01-31' WHERE indicator_id = ?"},
+		{"ErrLastReadingInserted", "INSERT INTO indicator_last_readings (indicator_id, last_end) VALUES (? + 1000000, '2030-01-31')"},
+		{"ErrLastReadingDeleted", "DELETE FROM indicator_last_readings WHERE indicator_id = ?"},
+		{"ErrTriggerFunctionCalled", "SELECT indicator_last_readings_add() WHERE ? > 0"},
+	})
+}

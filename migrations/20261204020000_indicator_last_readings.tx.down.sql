@@ -1,0 +1,3 @@
+DROP TRIGGER indicator_last_readings_add ON measurements;
+DROP FUNCTION indicator_last_readings_add();
+DROP TABLE indicator_last_readings;
