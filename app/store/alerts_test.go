@@ -135,6 +135,14 @@ func TestAlertsFindEachKindInOneQuery(t *testing.T) {
 	if len(mine) != len(rows)-2 {
 		t.Errorf("the proposer has %d alerts, the checker %d", len(mine), len(rows))
 	}
+	// A board member decides nothing: the same alerts, no decision.
+	board, err := st.Alerts(ctx, person(t, st, models.RoleBoardMember).UserID, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(alertKeys(board), "\n"), strings.Join(alertKeys(mine), "\n"); got != want {
+		t.Errorf("a board member's alerts:\n%s\nwant the proposer's:\n%s", got, want)
+	}
 
 	// Tighter thresholds: 96 %, 10 days, 30 days' grace for tranches.
 	if _, err := st.UpdateAlertSettings(ctx, maker, models.AlertSettings{BudgetUsedPercent: 96, EndingWithinDays: 10, TrancheGraceDays: 30}); err != nil {
