@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,16 +120,16 @@ func (f *FoundAlerts) with(q Query, ls []line) []found {
 // pageOf sorts the alerts, most urgent first, then by kind, line and
 // entity, and makes the page's (all of them when pg has no size).
 func pageOf(all []found, pg store.Page) ([]models.Alert, int) {
-	slices.SortStableFunc(all, func(a, b found) int {
-		return cmp.Or(cmp.Compare(a.severity, b.severity), cmp.Compare(a.kind, b.kind), cmp.Compare(a.code, b.code), cmp.Compare(a.entityID, b.entityID))
-	})
 	from, to := 0, len(all)
 	if pg.PerPage > 0 {
 		from = min((max(pg.Number, 1)-1)*pg.PerPage, len(all))
 		to = min(from+pg.PerPage, len(all))
 	}
+	head := headOf(all, to, func(a, b found) int {
+		return cmp.Or(cmp.Compare(a.severity, b.severity), cmp.Compare(a.kind, b.kind), cmp.Compare(a.code, b.code), cmp.Compare(a.entityID, b.entityID))
+	})
 	out := make([]models.Alert, 0, to-from)
-	for _, f := range all[from:to] {
+	for _, f := range head[from:to] {
 		out = append(out, f.alert())
 	}
 	return out, len(all)

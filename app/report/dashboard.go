@@ -116,24 +116,32 @@ func linesTotal(byProgramme *Budget) Figures {
 }
 
 // byVariance is the n lines with the largest variance (all when n is
-// negative), largest first, lines of equal variance in their given order:
-// what a stable sort would put first, without sorting ten thousand lines
-// to show twenty-five.
+// negative), largest first, lines of equal variance in their given order.
 func byVariance(ls []line, n int) []line {
-	larger := func(a, b line) bool { return a.fig.Variance.Cmp(b.fig.Variance) > 0 }
-	if n < 0 || n >= len(ls) {
-		out := slices.Clone(ls)
-		slices.SortStableFunc(out, func(a, b line) int { return b.fig.Variance.Cmp(a.fig.Variance) })
+	return headOf(ls, n, func(a, b line) int { return b.fig.Variance.Cmp(a.fig.Variance) })
+}
+
+// headOf is the first n of s (all when n is negative) as a stable sort by
+// cmp would order them, without sorting ten thousand lines or alerts to
+// show twenty-five.
+func headOf[T any](s []T, n int, cmp func(a, b T) int) []T {
+	// Kept in order by insertion, which beats a sort only for a short head.
+	if n < 0 || n >= len(s) || n > 100 {
+		out := slices.Clone(s)
+		slices.SortStableFunc(out, cmp)
+		if n >= 0 && n < len(out) {
+			out = out[:n]
+		}
 		return out
 	}
-	top := make([]line, 0, n+1)
-	for _, l := range ls {
-		if n == 0 || (len(top) == n && !larger(l, top[n-1])) {
+	top := make([]T, 0, n+1)
+	for _, x := range s {
+		if n == 0 || (len(top) == n && cmp(x, top[n-1]) >= 0) {
 			continue
 		}
-		// After every line of equal or larger variance already kept.
-		i := sort.Search(len(top), func(i int) bool { return larger(l, top[i]) })
-		top = slices.Insert(top, i, l)
+		// After every one that sorts before it or equal.
+		i := sort.Search(len(top), func(i int) bool { return cmp(x, top[i]) < 0 })
+		top = slices.Insert(top, i, x)
 		top = top[:min(len(top), n)]
 	}
 	return top

@@ -16,7 +16,7 @@ import (
 func TestByVarianceIsTheStableSortsHead(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 50 {
-		ls := make([]line, rng.IntN(60))
+		ls := make([]line, rng.IntN(300))
 		for i := range ls {
 			ls[i].LineFigures = &store.LineFigures{ReportedLine: &store.ReportedLine{LineID: int64(i)}}
 			ls[i].fig.Variance = decimal.New(int64(rng.IntN(7)-3), -2)
@@ -25,7 +25,7 @@ func TestByVarianceIsTheStableSortsHead(t *testing.T) {
 		if len(all) != len(ls) {
 			t.Fatalf("round %d: %d lines sorted, want %d", round, len(all), len(ls))
 		}
-		for _, n := range []int{0, 1, 5, 25, len(ls), len(ls) + 3} {
+		for _, n := range []int{0, 1, 5, 25, 150, len(ls), len(ls) + 3} { // 150: a head too long to keep by insertion
 			top := byVariance(ls, n)
 			want := all[:min(n, len(all))]
 			if !slices.EqualFunc(top, want, func(a, b line) bool { return a.LineID == b.LineID }) {
