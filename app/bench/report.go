@@ -254,7 +254,7 @@ func Reports(ctx context.Context, st *store.Store, srv *server.Server, fy models
 		}
 		dashCurrent.Runs = append(dashCurrent.Runs, took)
 		began := time.Now()
-		q := report.Query{Period: p, AsOf: time.Now(), GroupBy: report.ByProgramme}
+		q := report.Query{Period: p, AsOf: st.Clock().Today(), GroupBy: report.ByProgramme} // as the page asks
 		if _, err := report.DashboardReport(ctx, st, q, 25, 10); err != nil {
 			return nil, err
 		}
