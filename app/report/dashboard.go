@@ -67,13 +67,18 @@ func (q Query) sameLines(o Query) bool {
 func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, outcomes int) (*Dashboard, error) {
 	d := &Dashboard{Query: q}
 	var months []store.MonthAmount
-	// The monthly chart is read alongside the line figures, in the same
-	// snapshot (store.SharedSnapshot).
+	// Three connections read one snapshot (store.SharedSnapshot): the line
+	// figures, the monthly chart, and the outcomes, which wait for the
+	// line figures and then read their indicators while the first works
+	// out the lines' ratings and groups.
+	figures := make(chan []store.LineFigures, 1)
 	err := st.SharedSnapshot(ctx, func(ctx context.Context, st *store.Store) error {
 		rows, err := st.LineFiguresFor(ctx, q.Period.Start, q.Period.End, q.Scope)
 		if err != nil {
+			close(figures)
 			return err
 		}
+		figures <- rows // read only from here on, by both
 		ls, err := lines(rows, q)
 		if err != nil {
 			return err
@@ -88,10 +93,16 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, ou
 		}
 		d.AllLines, d.lines = len(ls), ls
 		d.Lines.Total = linesTotal(d.Programmes)
-		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries, outcomes)
-		return err
+		return nil
 	}, func(ctx context.Context, st *store.Store) (err error) {
 		months, err = st.ApprovedSpendByMonth(ctx, q.Period.Start, q.Period.End, q.Scope)
+		return err
+	}, func(ctx context.Context, st *store.Store) (err error) {
+		rows, ok := <-figures
+		if !ok {
+			return nil // the line figures' error is the one reported
+		}
+		d.VFM, err = valueForMoneyIn(ctx, st, q, rows, DashboardSeries, outcomes)
 		return err
 	})
 	if err != nil {
