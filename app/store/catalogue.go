@@ -45,9 +45,10 @@ func newLineCatalogue() *lineCatalogue {
 
 // reportedLines returns the figures of every approved, active or closed
 // line in scope, with its profiled budget for from's financial year and
-// money figures zero, by programme and code, and their positions by id (a map the caller only
-// reads). They come from the catalogue when it holds the
-// year at the version the database shows now, else from the database.
+// money figures zero, by programme and code, and their positions by id (a
+// map the caller only reads). The lines come from the catalogue when it
+// holds the year at the version the database shows now, else from the
+// database.
 func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportScope) ([]LineFigures, map[int64]int, error) {
 	year := models.FinancialYearOf(from)
 	var version int64
