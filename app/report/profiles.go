@@ -56,11 +56,11 @@ func budgetIn(yearBudget decimal.Decimal, p models.Period, starts, ends time.Tim
 	return split[p.Quarter-1], nil
 }
 
-// ratings remembers each line's forecast, variance and rating for a period
-// as of a moment. They are a pure function of the line's budget and spend
-// in the period, its dates, the period and the moment, and working out ten
-// thousand forecasts is most of a dashboard's own time, though between two
-// views of it few lines' money moves. The key holds the line, the period and
+// ratings remembers each line's forecast, variance, rating and share of its
+// budget spent for a period as of a moment. They are a pure function of the
+// line's budget and spend in the period, its dates, the period and the
+// moment, and working out ten thousand forecasts was most of a dashboard's
+// own time, though between two views of it few lines' money moves. The key holds the line, the period and
 // the moment, and the entry the rest of the inputs, compared exactly, so a
 // line whose money or dates moved simply misses. One lock a period: a
 // report holds it while it rates its lines.
