@@ -331,14 +331,8 @@ func TestLastReadingsAreKeptByTheDatabase(t *testing.T) {
 	ctx := context.Background()
 	fl := line(t, st, "1000.00")
 	officer := person(t, st, models.RoleFinanceOfficer)
-	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Referrals", Unit: "count", Direction: "higher_is_better",
-		BaselineValue: "0", BaselineOn: "2024-05-31", BaselineSrc: "returns", Frequency: "monthly"}.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateIndicator(ctx, officer, ind); err != nil {
-		t.Fatal(err)
-	}
+	ind := indicatorOn(t, st, officer, models.IndicatorInput{FundingLineID: fl.ID, Name: "Referrals", Unit: "count",
+		Direction: "higher_is_better", BaselineValue: "0", BaselineOn: "2024-05-31", BaselineSrc: "returns", Frequency: "monthly"})
 	today := date("2025-03-10")
 	due := func() string {
 		t.Helper()

@@ -8,8 +8,23 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
+
+// indicatorOn creates the indicator in, as by, failing the test if it
+// cannot.
+func indicatorOn(t *testing.T, st *store.Store, by models.Actor, in models.IndicatorInput) *models.Indicator {
+	t.Helper()
+	ind, err := in.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateIndicator(context.Background(), by, ind); err != nil {
+		t.Fatal(err)
+	}
+	return ind
+}
 
 // TestOneCurrentReadingPerPeriod: a second reading of a period is refused
 // unless it is a correction naming the one it replaces, for the same
@@ -20,14 +35,8 @@ func TestOneCurrentReadingPerPeriod(t *testing.T) {
 	ctx := context.Background()
 	fl := line(t, st, "1000.00")
 	officer := person(t, st, models.RoleFinanceOfficer)
-	ind, err := models.IndicatorInput{FundingLineID: fl.ID, Name: "Lines closed", Unit: "count", Direction: "higher_is_better",
-		BaselineValue: "0", BaselineOn: "2024-04-01", BaselineSrc: "taskforce", Frequency: "quarterly"}.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateIndicator(ctx, officer, ind); err != nil {
-		t.Fatal(err)
-	}
+	ind := indicatorOn(t, st, officer, models.IndicatorInput{FundingLineID: fl.ID, Name: "Lines closed", Unit: "count",
+		Direction: "higher_is_better", BaselineValue: "0", BaselineOn: "2024-04-01", BaselineSrc: "taskforce", Frequency: "quarterly"})
 	q1 := func(v string, supersedes int64) *models.Measurement {
 		m, err := models.MeasurementInput{PeriodStart: "2024-04-01", PeriodEnd: "2024-06-30", Value: v, Source: "returns", Supersedes: supersedes}.Validate(ind.ID)
 		if err != nil {
@@ -39,7 +48,7 @@ func TestOneCurrentReadingPerPeriod(t *testing.T) {
 	if err := st.RecordMeasurement(ctx, officer, first); err != nil {
 		t.Fatal(err)
 	}
-	err = st.RecordMeasurement(ctx, officer, q1("41", 0))
+	err := st.RecordMeasurement(ctx, officer, q1("41", 0))
 	var e *models.Error
 	if !errors.As(err, &e) || e.Code != models.ECONFLICT || len(e.Fields) != 1 || e.Fields[0].Field != "supersedes" ||
 		!strings.Contains(e.Message, "record a correction") {
