@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
@@ -34,16 +33,7 @@ func TestReadReplica(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg, err := LoadConfig(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = filepath.Join(dir, "p")
-	a, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := openPrivate(t, dir)
 	fl := storetest.ActiveLine(t, a.Store, storetest.LineSpec{Code: "REPLICA", PayeeName: "Replica Trust", Budget: "1000.00",
 		StartsOn: "2024-04-01", EndsOn: "2025-03-31"})
 	officers := storetest.Officers(t, a.Store, "maker@replica.example", "checker@replica.example")
