@@ -54,6 +54,19 @@ func (a *App) verifyOnce(ctx context.Context, trigger string) {
 	} else if removed > 0 {
 		a.Log.Debug("monthly totals compacted", "rows_removed", removed)
 	}
+	// Every statement that moves a line's money names the line for the
+	// processes that keep money between reports; those names are needed
+	// only until every process has read past them. Pruned as seldom as
+	// full runs, since each prune makes every process read all of its
+	// kept money again once.
+	if scope != store.VerifyFull {
+		return
+	}
+	if removed, err := a.Store.PruneLineMoneyChanges(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Warn("lines' money changes: cannot prune", "err", err)
+	} else if removed > 0 {
+		a.Log.Debug("lines' money changes pruned", "rows_removed", removed)
+	}
 }
 
 // verificationScope is full when there has been no full run, or the last

@@ -32,11 +32,12 @@ func openPrivate(t *testing.T, dir string) *App {
 	return a
 }
 
-// TestBackgroundVerificationFoldsTheMonthlyTotals: every recording and
-// approval appends to the monthly totals; a turn of the background
-// verification folds them to one row a month and status, each total as it
-// was and equal to the ledger.
-func TestBackgroundVerificationFoldsTheMonthlyTotals(t *testing.T) {
+// TestBackgroundVerificationFoldsTheMonthlyTotalsAndPrunesMoneyChanges:
+// every recording and approval appends to the monthly totals; a turn of the
+// background verification folds them to one row a month and status, each
+// total as it was and equal to the ledger. A full run also prunes the
+// names of the lines whose money moved; an incremental one does not.
+func TestBackgroundVerificationFoldsTheMonthlyTotalsAndPrunesMoneyChanges(t *testing.T) {
 	ctx := context.Background()
 	a := openPrivate(t, t.TempDir())
 	fl := storetest.ActiveLine(t, a.Store, storetest.LineSpec{Code: "FOLD", PayeeName: "Fold Trust", Budget: "1000.00",
@@ -72,5 +73,28 @@ func TestBackgroundVerificationFoldsTheMonthlyTotals(t *testing.T) {
 	}
 	if drift, err := a.Store.MonthTotalsDrift(ctx); err != nil || len(drift) > 0 {
 		t.Fatalf("the folded totals differ from the ledger (%v): %+v", err, drift)
+	}
+
+	// That first run was a full one, which also prunes the names of the
+	// lines whose money moved; an incremental run leaves them.
+	changes := func() (n int, pruned bool) {
+		t.Helper()
+		if err := a.Store.DB().NewRaw(`SELECT (SELECT count(*) FROM line_money_changes), (SELECT below > '0' FROM line_money_changes_pruned)`).
+			Scan(ctx, &n, &pruned); err != nil {
+			t.Fatal(err)
+		}
+		return n, pruned
+	}
+	if n, pruned := changes(); n != 0 || !pruned {
+		t.Fatalf("after a full run: %d changes left, pruned mark raised %v; want none left, raised", n, pruned)
+	}
+	e := &models.SpendEntry{FundingLineID: fl.ID, PayeeID: fl.Payee.ID, Amount: decimal.RequireFromString("5.00"),
+		IncurredOn: time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC), Category: "other"}
+	if _, err := a.Store.RecordSpend(ctx, officers[0], e, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	a.verifyOnce(ctx, store.TriggerSchedule)
+	if n, _ := changes(); n == 0 {
+		t.Fatal("an incremental run pruned the lines' money changes; only full runs should")
 	}
 }

@@ -205,6 +205,14 @@ GRANT SELECT ON indicator_last_readings TO :"app";
 -- The line catalogue's version is bumped only by its triggers, which run as
 -- the owner: the application reads it, and cannot wind it back.
 GRANT SELECT ON line_catalogue_version TO :"app";
+-- The lines whose money moved, and the mark below which they were pruned,
+-- are written only by their triggers and prune_line_money_changes, which
+-- run as the owner: the application reads them, and may ask for pruning
+-- (which removes only changes every snapshot already sees), but cannot hide
+-- a change from a process that keeps money between reports.
+GRANT SELECT ON line_money_changes TO :"app";
+GRANT SELECT ON line_money_changes_pruned TO :"app";
+GRANT EXECUTE ON FUNCTION prune_line_money_changes() TO :"app";
 -- Org-id registers (org_id_registered): the copy of the local-authority-eng
 -- register that organisations' GB-LAE codes are checked against, read by
 -- the trigger (which runs as the application) and by nothing else.

@@ -8,6 +8,7 @@ package report
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -205,8 +206,21 @@ func (l *line) figures() Figures {
 
 // lines works out each line's figures for the period: its budget from its
 // stored profile (the year's amount, split by days for a quarter) and its
-// forecast against it.
+// forecast against it. The lines are read only: the same rows as of the
+// same moment give the very same lines (worked).
 func lines(rows []store.LineFigures, q Query) ([]line, error) {
+	if w := worked.find(q, func(w *workedLines) bool { return sameSlice(w.rows, rows) }); w != nil {
+		return w.ls, nil
+	}
+	ls, err := workOut(rows, q)
+	if err != nil {
+		return nil, err
+	}
+	worked.put(q, &workedLines{rows: rows, ls: ls})
+	return ls, nil
+}
+
+func workOut(rows []store.LineFigures, q Query) ([]line, error) {
 	out := make([]line, len(rows))
 	remembered := ratings.of(q.Period, q.AsOf)
 	remembered.mu.Lock()
@@ -293,7 +307,18 @@ func totalOf(q Query, n int, part func(i int) Figures) Figures {
 // partsOf names what a report's groups are, for the total's roll-up.
 var partsOf = map[string]string{ByProgramme: "programmes", ByFundingLine: "funding lines", ByRecipient: "recipients"}
 
+// byProgramme groups the lines by programme; lines worked out for q (lines)
+// are grouped once.
 func byProgramme(q Query, ls []line) []Group {
+	w := worked.find(q, func(w *workedLines) bool { return sameSlice(w.ls, ls) })
+	if w == nil {
+		return groupByProgramme(q, ls)
+	}
+	w.once.Do(func() { w.programmes = groupByProgramme(q, ls) })
+	return slices.Clone(w.programmes)
+}
+
+func groupByProgramme(q Query, ls []line) []Group {
 	var out []Group
 	var rollUps []models.RollUp
 	index := map[int64]int{}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -144,3 +145,62 @@ func usedPercent(f Figures) int64 {
 const maxUsedPercent = 1_000_000
 
 var maxUsed = decimal.NewFromInt(maxUsedPercent)
+
+// worked remembers, for each period, moment and scope, the lines last
+// worked out and their programmes, with the line figures they came from.
+// The store hands back the very same figures, never changed, while no
+// line's details or money have moved (its line catalogue and kept money),
+// so the same figures for the same period as of the same moment are the
+// same lines and programmes; at ten thousand lines, grouping them was most
+// of what was left of a dashboard's own time. Any other figures simply
+// replace what is remembered for their period and scope. Read only.
+var worked = workedCache{m: map[workedKey]*workedLines{}}
+
+// maxWorked bounds the periods and scopes remembered (each ~1 MB at 10,000
+// lines); all are forgotten when one more is asked for.
+const maxWorked = 8
+
+type workedKey struct {
+	period ratingPeriod
+	scope  store.ReportScope
+}
+
+type workedLines struct {
+	rows []store.LineFigures // what they were worked out from
+	ls   []line
+
+	once       sync.Once
+	programmes []Group
+}
+
+type workedCache struct {
+	mu sync.Mutex
+	m  map[workedKey]*workedLines
+}
+
+// find is what is remembered for q, if match says it is what is sought.
+func (c *workedCache) find(q Query, match func(w *workedLines) bool) *workedLines {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w := c.m[q.workedKey()]; w != nil && match(w) {
+		return w
+	}
+	return nil
+}
+
+// sameSlice says whether a and b are the very same elements in memory.
+func sameSlice[T any](a, b []T) bool { return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0] }
+
+func (c *workedCache) put(q Query, w *workedLines) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := q.workedKey()
+	if _, ok := c.m[k]; !ok && len(c.m) >= maxWorked {
+		clear(c.m)
+	}
+	c.m[k] = w
+}
+
+func (q Query) workedKey() workedKey {
+	return workedKey{period: ratingPeriod{year: q.Period.Year, quarter: q.Period.Quarter, asOf: q.AsOf.UnixNano()}, scope: q.Scope}
+}

@@ -1,12 +1,16 @@
 package report
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"granttrack/app/store"
 	"granttrack/models"
 )
 
@@ -81,5 +85,73 @@ func TestRememberedRatingsAreTheRatings(t *testing.T) {
 	}
 	if hits < 500 {
 		t.Fatalf("only %d of 2000 ratings came from memory; the test exercised little of it", hits)
+	}
+}
+
+// TestWorkedLinesAreTheSameRowsLines: the very same line figures for the
+// same period and moment give back the lines and programmes worked out
+// before, which equal working them out afresh; other figures (a changed
+// line, or another moment) are worked out again; and what a caller does to
+// the programmes it is given does not change what is remembered.
+func TestWorkedLinesAreTheSameRowsLines(t *testing.T) {
+	p := models.PeriodOf(2024, 0)
+	asOf := time.Date(2024, 11, 22, 0, 0, 0, 0, time.UTC)
+	q := Query{Period: p, AsOf: asOf, GroupBy: ByProgramme}
+	rows := make([]store.LineFigures, 40)
+	for i := range rows {
+		rows[i] = store.LineFigures{ReportedLine: &store.ReportedLine{LineID: int64(i + 1), ProgrammeID: int64(i%3 + 1),
+			ProgrammeCode: fmt.Sprintf("P%d", i%3+1), YearBudget: decimal.New(int64(1000+i), 0), StartsOn: p.Start, EndsOn: p.End,
+			Status: models.StatusActive}, Spent: decimal.New(int64(37*i), -1)}
+	}
+	ls, err := lines(rows, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := lines(rows, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &again[0] != &ls[0] {
+		t.Fatal("the same figures were worked out again")
+	}
+	afresh, err := workOut(rows, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ls, afresh) {
+		t.Fatal("the remembered lines differ from working them out afresh")
+	}
+	progs := byProgramme(q, ls)
+	if want := groupByProgramme(q, afresh); !reflect.DeepEqual(progs, want) || len(progs) != 3 {
+		t.Fatalf("programmes %+v, want %+v", progs, want)
+	}
+	progs[0].Spent, progs[0].Name = decimal.New(-1, 0), "changed by a caller"
+	if again := byProgramme(q, ls); again[0].Name == "changed by a caller" || again[0].Spent.IsNegative() {
+		t.Fatal("a caller's change to its programmes changed what is remembered")
+	}
+
+	// A line's money moved: the store hands back new figures.
+	moved := slices.Clone(rows)
+	moved[5].Spent = moved[5].Spent.Add(decimal.New(1, -2)) // line 6, in P3
+	ls2, err := lines(moved, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &ls2[0] == &ls[0] || !ls2[5].Spent.Equal(moved[5].Spent) {
+		t.Fatal("changed figures were given the lines worked out before")
+	}
+	penny := decimal.New(1, -2)
+	if got := byProgramme(q, ls2); !reflect.DeepEqual(got, groupByProgramme(q, ls2)) || !got[2].Spent.Equal(progs[2].Spent.Add(penny)) {
+		t.Fatalf("programmes after line 6 moved a penny: %+v, want P3 at %s", got, progs[2].Spent.Add(penny))
+	}
+	// Another moment, the same figures.
+	later := q
+	later.AsOf = asOf.AddDate(0, 0, 1)
+	ls3, err := lines(moved, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &ls3[0] == &ls2[0] {
+		t.Fatal("lines worked out as of one day were given for the next")
 	}
 }

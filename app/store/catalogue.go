@@ -18,10 +18,10 @@ import (
 // database bumps that version in the same transaction as any change to the
 // lines, their budget profiles or their programmes, so lines read at the
 // version a report's snapshot shows are exactly the lines that snapshot
-// holds. Money is not kept here: reports read it afresh every time.
+// holds. Money is kept apart (lineMoney), with the lines it was read with.
 type lineCatalogue struct {
 	mu    sync.Mutex
-	years map[models.FinancialYear]catalogueEntry
+	years map[models.FinancialYear]*catalogueEntry
 }
 
 type catalogueEntry struct {
@@ -40,32 +40,17 @@ const catalogueMaxAge = 5 * time.Minute
 const catalogueYears = 4
 
 func newLineCatalogue() *lineCatalogue {
-	return &lineCatalogue{years: map[models.FinancialYear]catalogueEntry{}}
+	return &lineCatalogue{years: map[models.FinancialYear]*catalogueEntry{}}
 }
 
 // reportedLines returns the figures of every approved, active or closed
 // line in scope, with its profiled budget for from's financial year and
 // money figures zero, by programme and code, and their positions by id (a
-// map the caller only reads). The lines come from the catalogue when it
-// holds the year at the version the database shows now, else from the
-// database.
+// map the caller only reads).
 func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportScope) ([]LineFigures, map[int64]int, error) {
-	year := models.FinancialYearOf(from)
-	var version int64
-	if err := s.db.NewRaw(`SELECT version FROM line_catalogue_version`).Scan(ctx, &version); err != nil {
-		return nil, nil, translate(err)
-	}
-	e, ok := s.catalogue.get(year, version, time.Now())
-	if !ok {
-		all, version, err := s.readReportedLines(ctx, year)
-		if err != nil {
-			return nil, nil, err
-		}
-		e = catalogueEntry{version: version, readAt: time.Now(), lines: all, index: make(map[int64]int, len(all))}
-		for i, l := range all {
-			e.index[l.LineID] = i
-		}
-		s.catalogue.put(year, e)
+	e, err := s.catalogueFor(ctx, models.FinancialYearOf(from))
+	if err != nil {
+		return nil, nil, err
 	}
 	// Each line's figures point at the kept line, shared and read only;
 	// only the money is the caller's.
@@ -88,17 +73,40 @@ func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportS
 	return out, index, nil
 }
 
-func (c *lineCatalogue) get(year models.FinancialYear, version int64, now time.Time) (catalogueEntry, bool) {
+// catalogueFor is the year's reported lines from the catalogue when it
+// holds the year at the version the database shows now, else from the
+// database (and then kept). Read only.
+func (s *Store) catalogueFor(ctx context.Context, year models.FinancialYear) (*catalogueEntry, error) {
+	var version int64
+	if err := s.db.NewRaw(`SELECT version FROM line_catalogue_version`).Scan(ctx, &version); err != nil {
+		return nil, translate(err)
+	}
+	if e, ok := s.catalogue.get(year, version, time.Now()); ok {
+		return e, nil
+	}
+	all, version, err := s.readReportedLines(ctx, year)
+	if err != nil {
+		return nil, err
+	}
+	e := &catalogueEntry{version: version, readAt: time.Now(), lines: all, index: make(map[int64]int, len(all))}
+	for i, l := range all {
+		e.index[l.LineID] = i
+	}
+	s.catalogue.put(year, e)
+	return e, nil
+}
+
+func (c *lineCatalogue) get(year models.FinancialYear, version int64, now time.Time) (*catalogueEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.years[year]
 	if !ok || e.version != version || now.Sub(e.readAt) > catalogueMaxAge || now.Before(e.readAt) {
-		return catalogueEntry{}, false
+		return nil, false
 	}
 	return e, true
 }
 
-func (c *lineCatalogue) put(year models.FinancialYear, e catalogueEntry) {
+func (c *lineCatalogue) put(year models.FinancialYear, e *catalogueEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.years[year]; !ok && len(c.years) >= catalogueYears {

@@ -55,7 +55,7 @@ func (s *Store) OpenReplica(ctx context.Context, dsn string, maxLag time.Duratio
 		return fmt.Errorf("store: replica: %w", err)
 	}
 	db := bun.NewDB(stdlib.OpenDBFromPool(pool), pgdialect.New())
-	s.replica = &replica{st: &Store{db: db, bun: db, pool: pool, clock: s.clock, activity: s.activity, catalogue: s.catalogue}, maxLag: maxLag}
+	s.replica = &replica{st: &Store{db: db, bun: db, pool: pool, clock: s.clock, activity: s.activity, catalogue: s.catalogue, money: newLineMoney()}, maxLag: maxLag}
 	return nil
 }
 

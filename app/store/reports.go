@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"golang.org/x/sync/errgroup"
 
 	"granttrack/models"
@@ -148,12 +149,25 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 		return nil, models.Errorf(models.EINVALID, "A report period lies within one financial year, not %s to %s.",
 			from.Format(models.DateLayout), to.Format(models.DateLayout))
 	}
+	if scope == (ReportScope{}) {
+		return s.allLineFigures(ctx, from, to)
+	}
 	out, index, err := s.reportedLines(ctx, from, scope)
 	if err != nil {
 		return nil, err
 	}
 	hasMoney := make([]bool, len(out))
-	err = s.lineMoneyIn(ctx, from, to, scope, func(lineID int64, figure []byte, amount decimal.Decimal, count int) {
+	if err := s.addMoney(ctx, from, to, scope, nil, index, out, hasMoney); err != nil {
+		return nil, err
+	}
+	return runningOrWithMoney(out, hasMoney, from, to), nil
+}
+
+// addMoney adds the money in [from, to] of the lines in scope (of the lines
+// ids only, when not nil) to their figures in out, index giving each line's
+// place, and marks in hasMoney the lines that have any.
+func (s *Store) addMoney(ctx context.Context, from, to time.Time, scope ReportScope, ids []int64, index map[int64]int, out []LineFigures, hasMoney []bool) error {
+	return s.lineMoneyIn(ctx, from, to, scope, ids, func(lineID int64, figure []byte, amount decimal.Decimal, count int) {
 		i, ok := index[lineID]
 		if !ok {
 			return // a draft or cancelled line's money is not reported
@@ -177,16 +191,6 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 		}
 		hasMoney[i] = true
 	})
-	if err != nil {
-		return nil, err
-	}
-	kept := out[:0]
-	for i, f := range out {
-		if hasMoney[i] || (!f.StartsOn.After(to) && !f.EndsOn.Before(from)) {
-			kept = append(kept, f)
-		}
-	}
-	return kept, nil
 }
 
 // lineMoneyIn calls add for each part of each line's money in [from, to],
@@ -199,7 +203,7 @@ func (s *Store) LineFiguresFor(ctx context.Context, from, to time.Time, scope Re
 // year reads the yearly rollup's rows as they are, one or two a line; a
 // quarter sums the monthly rollup and the pending entries, which are few at
 // any time (a partial index finds them).
-func (s *Store) lineMoneyIn(ctx context.Context, from, to time.Time, scope ReportScope,
+func (s *Store) lineMoneyIn(ctx context.Context, from, to time.Time, scope ReportScope, ids []int64,
 	add func(lineID int64, figure []byte, amount decimal.Decimal, count int)) error {
 	spend := `SELECT m.funding_line_id, 'spent' AS figure, sum(m.amount) AS amount, 0 AS count
 			FROM spend_monthly m WHERE m.month BETWEEN ?0 AND ?1 AND m.status = 'approved' AND m.entries > 0 GROUP BY 1
@@ -218,8 +222,9 @@ func (s *Store) lineMoneyIn(ctx context.Context, from, to time.Time, scope Repor
 	// in the period find their lines by key rather than joining them all.
 	rows, err := s.db.QueryContext(ctx, `
 		WITH lines AS NOT MATERIALIZED (
-			SELECT id, ends_on FROM funding_lines WHERE status IN (?2) AND (?3 = 0 OR programme_id = ?3) AND (?4 = 0 OR id = ?4))
-		SELECT * FROM (`+spend+`) spend WHERE (?3 = 0 AND ?4 = 0) OR spend.funding_line_id IN (SELECT id FROM lines)
+			SELECT id, ends_on FROM funding_lines WHERE status IN (?2) AND (?3 = 0 OR programme_id = ?3) AND (?4 = 0 OR id = ?4)
+				AND (NOT ?5 OR id = ANY(?6)))
+		SELECT * FROM (`+spend+`) spend WHERE (?3 = 0 AND ?4 = 0 AND NOT ?5) OR spend.funding_line_id IN (SELECT id FROM lines)
 		UNION ALL
 		SELECT a.funding_line_id, 'committed', sum(t.amount), 0
 		FROM tranches t JOIN awards a ON a.id = t.award_id JOIN lines ON lines.id = a.funding_line_id
@@ -233,7 +238,7 @@ func (s *Store) lineMoneyIn(ctx context.Context, from, to time.Time, scope Repor
 		FROM lines JOIN spend_entries se ON se.funding_line_id = lines.id
 		WHERE lines.ends_on < ?1 AND se.incurred_on > lines.ends_on AND se.incurred_on BETWEEN ?0 AND ?1
 		  AND se.status IN ('pending', 'approved')
-		GROUP BY 1`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID)
+		GROUP BY 1`, from, to, bun.In(reportedStatuses), scope.ProgrammeID, scope.FundingLineID, ids != nil, pgdialect.Array(ids))
 	if err != nil {
 		return translate(err)
 	}

@@ -33,6 +33,8 @@ type Store struct {
 	// catalogue keeps the reported lines between reports (see
 	// lineCatalogue).
 	catalogue *lineCatalogue
+	// money keeps the lines' money between reports (see lineMoney).
+	money *lineMoney
 }
 
 // Open connects to the PostgreSQL server at dsn and checks that it answers.
@@ -57,7 +59,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
-	return &Store{db: db, bun: db, pool: pool, activity: newActivity(), catalogue: newLineCatalogue()}, nil
+	return &Store{db: db, bun: db, pool: pool, activity: newActivity(), catalogue: newLineCatalogue(), money: newLineMoney()}, nil
 }
 
 // SetClock makes the store read the time from clock; tests pin it to an
