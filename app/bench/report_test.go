@@ -75,8 +75,15 @@ func TestReportBenchSeedsWhatItSaysAndTimesAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(timings) != 7 || timings[6].Raw != &timings[5] {
+	if len(timings) != 8 || timings[7].Raw != &timings[6] {
 		t.Fatalf("%d timings", len(timings))
+	}
+	// The dashboard after a change was timed after spend was recorded,
+	// once a run, each on another line.
+	var changes, changedLines int
+	if err := st.DB().NewRaw(`SELECT count(*), count(DISTINCT funding_line_id) FROM spend_entries WHERE purpose = 'Bench change' AND status = 'pending'`).
+		Scan(ctx, &changes, &changedLines); err != nil || changes != 2 || changedLines != 2 {
+		t.Fatalf("spend recorded for the dashboard after a change: %d entries on %d lines (%v), want 2 on 2", changes, changedLines, err)
 	}
 	for _, tm := range timings {
 		if len(tm.Runs) != 2 || tm.Median() <= 0 {
