@@ -23,16 +23,21 @@ type RollUp struct {
 }
 
 // Add counts one part's rating.
-func (u *RollUp) Add(r RAG) {
+func (u *RollUp) Add(r RAG) { u.count(r, 1) }
+
+// Remove uncounts one part's rating (a part rated again).
+func (u *RollUp) Remove(r RAG) { u.count(r, -1) }
+
+func (u *RollUp) count(r RAG, by int) {
 	switch r {
 	case Red:
-		u.Red++
+		u.Red += by
 	case Amber:
-		u.Amber++
+		u.Amber += by
 	case Green:
-		u.Green++
+		u.Green += by
 	default:
-		u.NotRated++
+		u.NotRated += by
 	}
 }
 

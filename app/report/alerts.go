@@ -50,7 +50,7 @@ func AlertsPage(ctx context.Context, st *store.Store, userID int64, today time.T
 			if err != nil {
 				return err
 			}
-			ls, err = lines(rows, q)
+			ls, err = lines(rows, q, st.MovedLines)
 			return err
 		}, find)
 	}

@@ -102,13 +102,24 @@ type Figures struct {
 }
 
 func (f *Figures) add(o Figures) {
-	models.AddTo(&f.Budget, o.Budget)
-	models.AddTo(&f.Reserved, o.Reserved)
-	models.AddTo(&f.Committed, o.Committed)
-	models.AddTo(&f.Pending, o.Pending)
-	models.AddTo(&f.PendingReversals, o.PendingReversals)
-	models.AddTo(&f.Spent, o.Spent)
-	models.AddTo(&f.Forecast, o.Forecast)
+	mine, theirs := f.sums(), o.sums()
+	for i := range mine {
+		models.AddTo(mine[i], *theirs[i])
+	}
+}
+
+// sub takes o's sums off f: a line's old figures off its programme's when
+// its money moved.
+func (f *Figures) sub(o Figures) {
+	mine, theirs := f.sums(), o.sums()
+	for i := range mine {
+		*mine[i] = mine[i].Sub(*theirs[i])
+	}
+}
+
+// sums are the figures that add up from parts to groups.
+func (f *Figures) sums() [7]*decimal.Decimal {
+	return [7]*decimal.Decimal{&f.Budget, &f.Reserved, &f.Committed, &f.Pending, &f.PendingReversals, &f.Spent, &f.Forecast}
 }
 
 // finish derives the figures that are not sums.
@@ -206,37 +217,82 @@ func (l *line) figures() Figures {
 
 // lines works out each line's figures for the period: its budget from its
 // stored profile (the year's amount, split by days for a quarter) and its
-// forecast against it. The lines are read only: the same rows as of the
-// same moment give the very same lines (worked).
-func lines(rows []store.LineFigures, q Query) ([]line, error) {
-	if w := worked.find(q, func(w *workedLines) bool { return sameSlice(w.rows, rows) }); w != nil {
+// forecast against it. The lines are read only. The same rows as of the
+// same moment give the very same lines (worked); rows that differ from the
+// last ones worked out for q only in the money of a few lines (as moved,
+// the store's MovedLines, says; nil when not known) have just those lines
+// worked out again.
+func lines(rows []store.LineFigures, q Query, moved movedLines) ([]line, error) {
+	w := worked.find(q, func(*workedLines) bool { return true })
+	if w != nil && sameSlice(w.rows, rows) {
 		return w.ls, nil
 	}
-	ls, err := workOut(rows, q)
-	if err != nil {
-		return nil, err
+	next := &workedLines{rows: rows}
+	var at []int
+	var ok bool
+	if w != nil && moved != nil {
+		at, ok = moved(w.rows, rows)
 	}
-	worked.put(q, &workedLines{rows: rows, ls: ls})
-	return ls, nil
+	if ok && len(w.ls) == len(rows) {
+		next.ls = slices.Clone(w.ls)
+		for i := range next.ls {
+			// Equal figures, but the old rows need not be kept alive.
+			next.ls[i].LineFigures = &rows[i]
+		}
+		if err := workOutAt(rows, q, next.ls, at); err != nil {
+			return nil, err
+		}
+		worked.follow(next, w, at)
+	} else {
+		var err error
+		if next.ls, err = workOut(rows, q); err != nil {
+			return nil, err
+		}
+	}
+	worked.put(q, next)
+	return next.ls, nil
 }
+
+// movedLines is store.Store.MovedLines.
+type movedLines func(before, after []store.LineFigures) ([]int, bool)
 
 func workOut(rows []store.LineFigures, q Query) ([]line, error) {
 	out := make([]line, len(rows))
+	return out, workOutAt(rows, q, out, nil)
+}
+
+// workOutAt works out out[i] from rows[i] for each place i in at (every
+// place when at is nil).
+func workOutAt(rows []store.LineFigures, q Query, out []line, at []int) error {
 	remembered := ratings.of(q.Period, q.AsOf)
 	remembered.mu.Lock()
 	defer remembered.mu.Unlock()
 	day := models.StateDay(q.Period, q.AsOf)
-	for i := range rows {
+	one := func(i int) error {
 		r := &rows[i]
 		budget, err := budgetIn(r.YearBudget, q.Period, r.StartsOn, r.EndsOn)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		l := &out[i]
 		l.LineFigures, l.state = r, models.LineStateOn(r.Status, r.StartsOn, r.EndsOn, day)
 		l.fig, l.used = remembered.rate(r.LineID, budget, r.Spent, q.Period, r.StartsOn, r.EndsOn, q.AsOf)
+		return nil
 	}
-	return out, nil
+	if at == nil {
+		for i := range rows {
+			if err := one(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, i := range at {
+		if err := one(i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // BudgetReport builds the budget report in one snapshot of the database.
@@ -255,7 +311,7 @@ func budgetOf(ctx context.Context, st *store.Store, q Query) (*Budget, error) {
 	if err != nil {
 		return nil, err
 	}
-	ls, err := lines(rows, q)
+	ls, err := lines(rows, q, st.MovedLines)
 	if err != nil {
 		return nil, err
 	}
@@ -312,33 +368,72 @@ var partsOf = map[string]string{ByProgramme: "programmes", ByFundingLine: "fundi
 func byProgramme(q Query, ls []line) []Group {
 	w := worked.find(q, func(w *workedLines) bool { return sameSlice(w.ls, ls) })
 	if w == nil {
-		return groupByProgramme(q, ls)
+		return groupByProgramme(q, ls).groups
 	}
-	w.once.Do(func() { w.programmes = groupByProgramme(q, ls) })
-	return slices.Clone(w.programmes)
+	sums, prev, base := worked.programmesOf(w)
+	if sums == nil {
+		if base != nil {
+			sums = base.moved(q, prev.ls, ls, w.moved)
+		}
+		if sums == nil {
+			sums = groupByProgramme(q, ls)
+		}
+		sums = worked.keepProgrammes(w, sums)
+	}
+	return slices.Clone(sums.groups)
 }
 
-func groupByProgramme(q Query, ls []line) []Group {
-	var out []Group
-	var rollUps []models.RollUp
-	index := map[int64]int{}
+// programmeSums are lines grouped by programme: the groups, their
+// roll-ups (which the groups point at), and each programme's group.
+type programmeSums struct {
+	groups  []Group
+	rollUps []models.RollUp
+	at      map[int64]int
+}
+
+func groupByProgramme(q Query, ls []line) *programmeSums {
+	s := &programmeSums{at: map[int64]int{}}
 	for i := range ls {
 		l := &ls[i]
-		g, ok := index[l.ProgrammeID]
+		g, ok := s.at[l.ProgrammeID]
 		if !ok {
-			g = len(out)
-			index[l.ProgrammeID] = g
-			out = append(out, Group{Key: strconv.FormatInt(l.ProgrammeID, 10), Code: l.ProgrammeCode, Name: l.ProgrammeName})
-			rollUps = append(rollUps, models.RollUp{Of: "funding lines"})
+			g = len(s.groups)
+			s.at[l.ProgrammeID] = g
+			s.groups = append(s.groups, Group{Key: strconv.FormatInt(l.ProgrammeID, 10), Code: l.ProgrammeCode, Name: l.ProgrammeName})
+			s.rollUps = append(s.rollUps, models.RollUp{Of: "funding lines"})
 		}
-		out[g].add(l.figures())
-		rollUps[g].Add(l.fig.RAG)
+		s.groups[g].add(l.figures())
+		s.rollUps[g].Add(l.fig.RAG)
 	}
-	for g := range out {
-		out[g].finish(q.Period, q.AsOf)
-		out[g].RollUp, out[g].RAG = &rollUps[g], rollUps[g].Worst()
+	s.finish(q)
+	return s
+}
+
+// moved is s with the lines at the places at, as before, taken off their
+// programmes and put back as after: exact decimal sums, so the same as
+// grouping after afresh. nil if a line moved programme, which the store's
+// MovedLines never reports.
+func (s *programmeSums) moved(q Query, before, after []line, at []int) *programmeSums {
+	out := &programmeSums{groups: slices.Clone(s.groups), rollUps: slices.Clone(s.rollUps), at: s.at}
+	for _, i := range at {
+		g, ok := s.at[after[i].ProgrammeID]
+		if !ok || before[i].ProgrammeID != after[i].ProgrammeID {
+			return nil
+		}
+		out.groups[g].sub(before[i].figures())
+		out.groups[g].add(after[i].figures())
+		out.rollUps[g].Remove(before[i].fig.RAG)
+		out.rollUps[g].Add(after[i].fig.RAG)
 	}
+	out.finish(q)
 	return out
+}
+
+func (s *programmeSums) finish(q Query) {
+	for g := range s.groups {
+		s.groups[g].finish(q.Period, q.AsOf)
+		s.groups[g].RollUp, s.groups[g].RAG = &s.rollUps[g], s.rollUps[g].Worst()
+	}
 }
 
 // byRecipient gives each organisation the budget its awards hold in the

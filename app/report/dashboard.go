@@ -79,7 +79,7 @@ func DashboardReport(ctx context.Context, st *store.Store, q Query, topLines, ou
 			return err
 		}
 		figures <- rows // read only from here on, by both
-		ls, err := lines(rows, q)
+		ls, err := lines(rows, q, st.MovedLines)
 		if err != nil {
 			return err
 		}

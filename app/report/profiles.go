@@ -168,9 +168,13 @@ type workedKey struct {
 type workedLines struct {
 	rows []store.LineFigures // what they were worked out from
 	ls   []line
-
-	once       sync.Once
-	programmes []Group
+	// moved are the places of the lines worked out again when ls was made
+	// from prev's (lines), whose programmes byProgramme then moves rather
+	// than grouping ten thousand lines afresh; prev is dropped once ls's
+	// own are kept. Both, and programmes, are guarded by the cache's lock.
+	moved      []int
+	prev       *workedLines
+	programmes *programmeSums
 }
 
 type workedCache struct {
@@ -186,6 +190,40 @@ func (c *workedCache) find(q Query, match func(w *workedLines) bool) *workedLine
 		return w
 	}
 	return nil
+}
+
+// follow records that next's lines were made from prev's, the lines at the
+// places at worked out again, when prev's programmes are kept (so that
+// next's can be moved from them, and no longer chain of lines is kept
+// alive).
+func (c *workedCache) follow(next, prev *workedLines, at []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev.programmes != nil {
+		next.prev, next.moved = prev, at
+	}
+}
+
+// programmesOf is w's programmes if kept; else the lines it was made from
+// and their programmes, if kept.
+func (c *workedCache) programmesOf(w *workedLines) (sums *programmeSums, prev *workedLines, base *programmeSums) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w.programmes != nil || w.prev == nil {
+		return w.programmes, nil, nil
+	}
+	return nil, w.prev, w.prev.programmes
+}
+
+// keepProgrammes keeps sums as w's programmes, unless another report kept
+// them first, and returns what is kept.
+func (c *workedCache) keepProgrammes(w *workedLines, sums *programmeSums) *programmeSums {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w.programmes == nil {
+		w.programmes, w.prev = sums, nil
+	}
+	return w.programmes
 }
 
 // sameSlice says whether a and b are the very same elements in memory.

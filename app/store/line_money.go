@@ -37,9 +37,16 @@ type keptMoney struct {
 	catalogue *catalogueEntry // the lines it was read with
 	snapshot  pgSnapshot
 	readAt    time.Time
-	all       []LineFigures // every reported line, as the catalogue orders them
-	hasMoney  []bool        // whether all[i] has any money in the period
-	kept      []LineFigures // what LineFiguresFor returns: those of all that run in the period or have money in it
+	// kept is what LineFiguresFor returns: the catalogue's lines that run
+	// in the period or have money in it, in its order; index is each one's
+	// place in kept, by id. A line not kept has no money in the period.
+	kept  []LineFigures
+	index map[int64]int
+	// When kept was made from before by reading again the money of a few
+	// lines, none of which entered or left it, moved are their places
+	// (MovedLines).
+	before []LineFigures
+	moved  []int
 }
 
 // moneyPeriods bounds the periods kept (each ~2 MB at 10,000 lines).
@@ -137,21 +144,72 @@ func (s *Store) allLineFigures(ctx context.Context, from, to time.Time) ([]LineF
 		}
 		return k.kept, nil
 	}
-	ids := make([]int64, 0, len(changed))
-	next := &keptMoney{catalogue: e, snapshot: now, readAt: k.readAt, all: slices.Clone(k.all), hasMoney: slices.Clone(k.hasMoney)}
+	// The changed lines' money, read again.
+	var ids []int64
+	var fresh []LineFigures
+	freshIndex := map[int64]int{}
 	for _, id := range changed {
 		if i, ok := e.index[*id]; ok {
-			ids = append(ids, *id)
-			next.all[i] = LineFigures{ReportedLine: next.all[i].ReportedLine}
-			next.hasMoney[i] = false
+			freshIndex[*id] = len(fresh)
+			ids, fresh = append(ids, *id), append(fresh, LineFigures{ReportedLine: &e.lines[i]})
 		}
 	}
-	if err := s.addMoney(ctx, from, to, ReportScope{}, ids, e.index, next.all, next.hasMoney); err != nil {
+	has := make([]bool, len(fresh))
+	if err := s.addMoney(ctx, from, to, ReportScope{}, ids, freshIndex, fresh, has); err != nil {
 		return nil, err
 	}
-	next.kept = runningOrWithMoney(next.all, next.hasMoney, from, to)
+	next := &keptMoney{catalogue: e, snapshot: now, readAt: k.readAt}
+	same := true
+	for j, f := range fresh {
+		if _, was := k.index[f.LineID]; was != reported(f, has[j], from, to) {
+			same = false
+		}
+	}
+	if same {
+		// Each in its place; the places are as they were.
+		next.kept, next.index, next.before = slices.Clone(k.kept), k.index, k.kept
+		for _, f := range fresh {
+			if at, ok := k.index[f.LineID]; ok {
+				next.kept[at] = f
+				next.moved = append(next.moved, at)
+			}
+		}
+	} else {
+		// A line entered or left the report: laid out again, in the
+		// catalogue's order.
+		next.kept = make([]LineFigures, 0, len(k.kept)+len(fresh))
+		for i := range e.lines {
+			if j, ok := freshIndex[e.lines[i].LineID]; ok {
+				if reported(fresh[j], has[j], from, to) {
+					next.kept = append(next.kept, fresh[j])
+				}
+			} else if at, ok := k.index[e.lines[i].LineID]; ok {
+				next.kept = append(next.kept, k.kept[at])
+			}
+		}
+		next.index = indexOf(next.kept)
+	}
 	s.money.put(period, next)
 	return next.kept, nil
+}
+
+// MovedLines says, when after is what LineFiguresFor returned next over
+// every line for a period after it returned before, and none of its lines
+// entered or left, which places in after hold lines whose money was read
+// again (every other line's figures are before's); false when it does not
+// know.
+func (s *Store) MovedLines(before, after []LineFigures) ([]int, bool) {
+	if len(before) == 0 || len(after) == 0 {
+		return nil, false
+	}
+	s.money.mu.Lock()
+	defer s.money.mu.Unlock()
+	for _, k := range s.money.periods {
+		if len(k.kept) > 0 && &k.kept[0] == &after[0] && len(k.before) == len(before) && &k.before[0] == &before[0] {
+			return k.moved, true
+		}
+	}
+	return nil, false
 }
 
 // readAllMoney reads every line's money for the period and keeps it.
@@ -166,15 +224,23 @@ func (s *Store) readAllMoney(ctx context.Context, period moneyPeriod, from, to t
 
 // readMoney reads every line's money for the period.
 func (s *Store) readMoney(ctx context.Context, from, to time.Time, e *catalogueEntry, now pgSnapshot, readAt time.Time) (*keptMoney, error) {
-	k := &keptMoney{catalogue: e, snapshot: now, readAt: readAt, all: make([]LineFigures, len(e.lines)), hasMoney: make([]bool, len(e.lines))}
+	all, hasMoney := make([]LineFigures, len(e.lines)), make([]bool, len(e.lines))
 	for i := range e.lines {
-		k.all[i].ReportedLine = &e.lines[i]
+		all[i].ReportedLine = &e.lines[i]
 	}
-	if err := s.addMoney(ctx, from, to, ReportScope{}, nil, e.index, k.all, k.hasMoney); err != nil {
+	if err := s.addMoney(ctx, from, to, ReportScope{}, nil, e.index, all, hasMoney); err != nil {
 		return nil, err
 	}
-	k.kept = runningOrWithMoney(k.all, k.hasMoney, from, to)
-	return k, nil
+	kept := runningOrWithMoney(all, hasMoney, from, to)
+	return &keptMoney{catalogue: e, snapshot: now, readAt: readAt, kept: kept, index: indexOf(kept)}, nil
+}
+
+func indexOf(ls []LineFigures) map[int64]int {
+	index := make(map[int64]int, len(ls))
+	for i, l := range ls {
+		index[l.LineID] = i
+	}
+	return index
 }
 
 // pgSnapshot is a PostgreSQL snapshot (pg_current_snapshot): every
@@ -227,16 +293,22 @@ func (s pgSnapshot) sees(o pgSnapshot) bool {
 	return true
 }
 
-// runningOrWithMoney is the lines of all that run in [from, to] or have
-// money in it.
+// runningOrWithMoney is the lines of all that a report of [from, to]
+// shows (reported).
 func runningOrWithMoney(all []LineFigures, hasMoney []bool, from, to time.Time) []LineFigures {
 	kept := make([]LineFigures, 0, len(all))
 	for i, f := range all {
-		if hasMoney[i] || (!f.StartsOn.After(to) && !f.EndsOn.Before(from)) {
+		if reported(f, hasMoney[i], from, to) {
 			kept = append(kept, f)
 		}
 	}
 	return kept
+}
+
+// reported says whether a report of [from, to] shows the line: when it
+// runs in the period or has money in it.
+func reported(f LineFigures, hasMoney bool, from, to time.Time) bool {
+	return hasMoney || (!f.StartsOn.After(to) && !f.EndsOn.Before(from))
 }
 
 // PruneLineMoneyChanges removes the changes to lines' money that every

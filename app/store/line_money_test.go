@@ -81,8 +81,9 @@ func sameMoney(t *testing.T, when string, got, want map[int64]string) {
 // money between requests and read again only the lines whose money moved;
 // through a random walk of spend recorded, approved, rejected and reversed,
 // reservations held and released, awards with tranches and lines renamed,
-// every line's money for the year and for a quarter is, after each step,
-// what reading it afresh line by line gives.
+// every line's money for the year, for a quarter and for a later year
+// (which lines enter and leave) is, after each step, what reading it
+// afresh line by line gives.
 func TestKeptMoneyIsEveryLinesMoney(t *testing.T) {
 	st := FreshStore(t)
 	ctx := context.Background()
@@ -95,8 +96,9 @@ func TestKeptMoneyIsEveryLinesMoney(t *testing.T) {
 	}
 	maker, checker := person(t, st, models.RoleFinanceOfficer), person(t, st, models.RoleFinanceOfficer)
 	days := []string{"2024-04-01", "2024-07-15", "2024-09-30", "2024-10-01", "2025-03-31"}
-	var pending, approved, held []int64
+	var pending, reversals, approved, held []int64
 	done := map[string]int{}
+	shown := 0 // lines in the 2026-27 report
 	pick := func(s *[]int64) (int64, bool) {
 		if len(*s) == 0 {
 			return 0, false
@@ -106,10 +108,11 @@ func TestKeptMoneyIsEveryLinesMoney(t *testing.T) {
 		*s = slices.Delete(*s, i, i+1)
 		return id, true
 	}
-	for step := range 80 {
+	for step := range 120 {
 		fl := fls[rng.IntN(len(fls))]
 		amount := fmt.Sprintf("%d.%02d", 1+rng.IntN(900), rng.IntN(100))
-		kind := []string{"record", "record", "approve", "approve", "reject", "reverse", "reserve", "release", "award", "rename"}[rng.IntN(10)]
+		kinds := []string{"record", "record", "approve", "approve", "reject", "reverse", "approve reversal", "reject reversal", "reserve", "release", "award", "rename"}
+		kind := kinds[rng.IntN(len(kinds))]
 		switch kind {
 		case "record":
 			pending = append(pending, spendOn(t, st, maker, fl, amount, days[rng.IntN(len(days))]).ID)
@@ -118,17 +121,29 @@ func TestKeptMoneyIsEveryLinesMoney(t *testing.T) {
 			if !ok {
 				continue
 			}
-			e, err := st.ApproveSpend(ctx, checker, id)
+			_, err := st.ApproveSpend(ctx, checker, id)
 			must(t, err)
-			if e.ReversesID == nil {
-				approved = append(approved, id)
+			approved = append(approved, id)
+		case "approve reversal":
+			id, ok := pick(&reversals)
+			if !ok {
+				continue
 			}
+			_, err := st.ApproveSpend(ctx, checker, id)
+			must(t, err)
 		case "reject":
 			id, ok := pick(&pending)
 			if !ok {
 				continue
 			}
 			_, err := st.RejectSpend(ctx, checker, id, "not ours")
+			must(t, err)
+		case "reject reversal":
+			id, ok := pick(&reversals)
+			if !ok {
+				continue
+			}
+			_, err := st.RejectSpend(ctx, checker, id, "paid once after all")
 			must(t, err)
 		case "reverse":
 			id, ok := pick(&approved)
@@ -137,7 +152,7 @@ func TestKeptMoneyIsEveryLinesMoney(t *testing.T) {
 			}
 			rev, err := st.ReverseSpend(ctx, maker, id, "paid twice")
 			must(t, err)
-			pending = append(pending, rev.ID)
+			reversals = append(reversals, rev.ID)
 		case "reserve":
 			r, err := reserve(t, st, maker, fl.ID, amount)
 			must(t, err)
@@ -156,12 +171,24 @@ func TestKeptMoneyIsEveryLinesMoney(t *testing.T) {
 			must(t, st.UpdateFundingLine(ctx, actor, fl.ID, fl))
 		}
 		done[kind]++
-		for _, p := range [][2]string{{"2024-04-01", "2025-03-31"}, {"2024-07-01", "2024-09-30"}} {
-			sameMoney(t, fmt.Sprintf("step %d (%s), %s to %s", step, kind, p[0], p[1]),
-				moneyOf(t, st, p[0], p[1]), moneyReadAfresh(t, st, p[0], p[1], ids))
+		// The lines run through 2024-25; reversals are dated the day they
+		// are recorded, in 2026-27, where a line shows only while it has
+		// money, so lines enter and leave that year's report.
+		for _, p := range [][2]string{{"2024-04-01", "2025-03-31"}, {"2024-07-01", "2024-09-30"}, {"2026-04-01", "2027-03-31"}} {
+			got := moneyOf(t, st, p[0], p[1])
+			sameMoney(t, fmt.Sprintf("step %d (%s), %s to %s", step, kind, p[0], p[1]), got, moneyReadAfresh(t, st, p[0], p[1], ids))
+			if p[0] == "2026-04-01" {
+				switch {
+				case len(got) > shown:
+					done["entered"]++
+				case len(got) < shown:
+					done["left"]++
+				}
+				shown = len(got)
+			}
 		}
 	}
-	for _, kind := range []string{"record", "approve", "reject", "reverse", "reserve", "release", "award", "rename"} {
+	for _, kind := range []string{"record", "approve", "reject", "reverse", "approve reversal", "reject reversal", "reserve", "release", "award", "rename", "entered", "left"} {
 		if done[kind] == 0 {
 			t.Fatalf("the walk never did %q: %v", kind, done)
 		}
