@@ -153,7 +153,7 @@ func valueForMoneyIn(ctx context.Context, st *store.Store, q Query, rows []store
 	for _, o := range withSeries {
 		ids = append(ids, o.ID)
 	}
-	current, err := st.CurrentMeasurements(ctx, ids...)
+	current, err := st.CurrentMeasurementsBy(ctx, q.Period.End, ids...)
 	if err != nil {
 		return nil, err
 	}

@@ -88,4 +88,11 @@ func TestOneCurrentReadingPerPeriod(t *testing.T) {
 	if len(current) != 1 || current[0].ID != fix.ID {
 		t.Fatalf("current %+v", current)
 	}
+	// Up to a day: the reading of the quarter ending 30 June 2024 only
+	// from that day on.
+	for by, want := range map[string]int{"2024-06-29": 0, "2024-06-30": 1, "2025-03-31": 1} {
+		if current, err := st.CurrentMeasurementsBy(ctx, date(by), ind.ID); err != nil || len(current) != want {
+			t.Fatalf("current by %s: %d readings (%v), want %d", by, len(current), err, want)
+		}
+	}
 }
