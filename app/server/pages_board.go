@@ -69,12 +69,18 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		var urgent []models.Alert
 		var allAlerts int
 		var found *report.FoundAlerts
-		var alertsRead errgroup.Group
+		var progs []*models.Programme
+		var alongside errgroup.Group
 		ctx, uid, today := c.UserContext(), actorOf(c).UserID, s.today()
 		shared := report.SharesAlertLines(q, today)
 		page := store.Page{Number: 1, PerPage: dashboardAlerts}
+		// So are the programmes the page offers to narrow it to.
+		alongside.Go(func() (err error) {
+			progs, err = s.store.Programmes(ctx)
+			return err
+		})
 		if tmpl == "dashboard" {
-			alertsRead.Go(func() (err error) {
+			alongside.Go(func() (err error) {
 				if shared {
 					found, err = report.FindAlerts(ctx, s.store, uid, today)
 					return err
@@ -85,10 +91,10 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 		}
 		d, err := report.DashboardReport(ctx, s.reads(c), q, topLines, outcomes)
 		if err != nil {
-			alertsRead.Wait()
+			alongside.Wait()
 			return err
 		}
-		if err := alertsRead.Wait(); err != nil {
+		if err := alongside.Wait(); err != nil {
 			return err
 		}
 		if found != nil {
@@ -104,10 +110,6 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 				Cumulative: money(m.Cumulative), Plan: money(m.Plan)})
 		}
 		chart, err := json.Marshal(data)
-		if err != nil {
-			return err
-		}
-		progs, err := s.store.Programmes(c.UserContext())
 		if err != nil {
 			return err
 		}

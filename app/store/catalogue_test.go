@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -124,5 +125,24 @@ func TestSharedSnapshotReadsOneMoment(t *testing.T) {
 	}
 	if first != before || second != before || count(ctx, st) != before+1 {
 		t.Fatalf("before %d; the shared snapshot read %d and %d; after it %d", before, first, second, count(ctx, st))
+	}
+
+	// Every transaction of a shared snapshot has the reports' settings.
+	settings := func(ctx context.Context, tx *store.Store) error {
+		workers, err := tx.Setting(ctx, "max_parallel_workers_per_gather")
+		if err != nil {
+			return err
+		}
+		jit, err := tx.Setting(ctx, "jit")
+		if err != nil {
+			return err
+		}
+		if workers != "0" || jit != "off" {
+			return fmt.Errorf("parallel workers %s, jit %s; want 0, off", workers, jit)
+		}
+		return nil
+	}
+	if err := st.SharedSnapshot(ctx, settings, settings, settings); err != nil {
+		t.Fatal(err)
 	}
 }

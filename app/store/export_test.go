@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // SQLRFC3339 lets the tests check the database's time format against Go's.
 var SQLRFC3339 = sqlRFC3339
 
@@ -13,3 +15,11 @@ func SetImportBatch(n int) (restore func()) {
 // Translate is translate, for tests that check how a refusal by the
 // database reads to a user.
 var Translate = translate
+
+// Setting is a run-time setting as the store's own connection (its
+// transaction, inside Snapshot) sees it.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.NewRaw("SELECT current_setting(?)", name).Scan(ctx, &v)
+	return v, err
+}
