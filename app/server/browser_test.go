@@ -101,6 +101,36 @@ func TestBoardMemberReadsTheDashboardInABrowser(t *testing.T) {
 			t.Errorf("programme %s: chart %s, API %s", g["code"], got, g["spent"])
 		}
 	}
+	// Each trend draws its indicator's readings as the API gives them.
+	var vfm struct {
+		Outcomes []struct {
+			Series []struct {
+				PeriodEnd string `json:"period_end"`
+				Value     string `json:"value"`
+			} `json:"series"`
+		} `json:"outcomes"`
+	}
+	e.do(models.RoleBoardMember, "GET", "/api/v1/reports/value-for-money?fy=2024-25", nil).json(t, &vfm)
+	if len(vfm.Outcomes) == 0 || len(vfm.Outcomes[0].Series) == 0 {
+		t.Fatal("the demo's first indicator has no readings in 2024-25; the comparison would mean nothing")
+	}
+	type trend struct {
+		Labels []string  `json:"labels"`
+		Data   []float64 `json:"data"`
+	}
+	drew, err := chromedp.Run(ctx, chromedp.Evaluate[trend](`(c => ({labels: c.data.labels, data: c.data.datasets[0].data}))(Chart.getChart('chart-indicator-0'))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := vfm.Outcomes[0].Series
+	if len(drew.Labels) != len(series) || len(drew.Data) != len(series) {
+		t.Fatalf("the first trend draws %d readings (%d values), the API has %d", len(drew.Labels), len(drew.Data), len(series))
+	}
+	for i, m := range series {
+		if drew.Labels[i] != m.PeriodEnd || !decimal.NewFromFloat(drew.Data[i]).Equal(decimal.RequireFromString(m.Value)) {
+			t.Errorf("reading %d: drawn %s %v, API %s %s", i, drew.Labels[i], drew.Data[i], m.PeriodEnd, m.Value)
+		}
+	}
 	screenshot(t, ctx, "dashboard-2024-25.png")
 }
 

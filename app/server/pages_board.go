@@ -34,12 +34,55 @@ type monthJSON struct {
 }
 
 // dashboardJSON is what the page shows; the charts read the same values
-// from a JSON block, so the drawing and the tables cannot disagree.
+// from a JSON block (chartJSON), so the drawing and the tables cannot
+// disagree.
 type dashboardJSON struct {
 	Programmes budgetReportJSON `json:"programmes"`
 	Lines      budgetReportJSON `json:"lines"`
 	Months     []monthJSON      `json:"months"`
 	VFM        vfmReportJSON    `json:"value_for_money"`
+}
+
+// chartJSON is what the page's charts draw, written beside the tables from
+// the same figures: the programmes, the months, and each outcome's
+// indicator and readings, period and value only. The tables show the rest,
+// and the API has all of it: two dozen trends in the API's own form made
+// half a megabyte of page.
+type chartJSON struct {
+	Programmes budgetReportJSON `json:"programmes"`
+	Months     []monthJSON      `json:"months"`
+	VFM        struct {
+		Outcomes []chartOutcomeJSON `json:"outcomes"`
+	} `json:"value_for_money"`
+}
+
+type chartOutcomeJSON struct {
+	Indicator struct {
+		Name          string  `json:"name"`
+		BaselineValue *string `json:"baseline_value"`
+		TargetValue   *string `json:"target_value"`
+	} `json:"indicator"`
+	Series []chartReadingJSON `json:"series"`
+}
+
+type chartReadingJSON struct {
+	PeriodEnd Date   `json:"period_end"`
+	Value     string `json:"value"`
+}
+
+func chartOf(d dashboardJSON) chartJSON {
+	c := chartJSON{Programmes: d.Programmes, Months: d.Months}
+	c.VFM.Outcomes = make([]chartOutcomeJSON, 0, len(d.VFM.Outcomes))
+	for _, o := range d.VFM.Outcomes {
+		var co chartOutcomeJSON
+		co.Indicator.Name, co.Indicator.BaselineValue, co.Indicator.TargetValue = o.Indicator.Name, o.Indicator.BaselineValue, o.Indicator.TargetValue
+		co.Series = make([]chartReadingJSON, 0, len(o.Series))
+		for _, m := range o.Series {
+			co.Series = append(co.Series, chartReadingJSON{PeriodEnd: m.PeriodEnd, Value: m.Value})
+		}
+		c.VFM.Outcomes = append(c.VFM.Outcomes, co)
+	}
+	return c
 }
 
 // dashboardPage draws the dashboard for the financial year (and quarter)
@@ -109,7 +152,7 @@ func (s *Server) dashboardPage(tmpl string) fiber.Handler {
 			data.Months = append(data.Months, monthJSON{Month: m.Month.Format("Jan 2006"), Spent: money(m.Spent),
 				Cumulative: money(m.Cumulative), Plan: money(m.Plan)})
 		}
-		chart, err := json.Marshal(data)
+		chart, err := json.Marshal(chartOf(data))
 		if err != nil {
 			return err
 		}
