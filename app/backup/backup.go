@@ -169,7 +169,18 @@ func Restore(ctx context.Context, dsn, path string, m *Manifest) error {
 	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
 		return fmt.Errorf("restore: analyze: %w", err)
 	}
-	return Check(ctx, conn, m)
+	if err := Check(ctx, conn, m); err != nil {
+		return err
+	}
+	// The changes to lines' money name transactions of the database backed
+	// up, whose ids mean nothing in this one (a new cluster may be far
+	// behind them, and would then never be trusted to keep money): what
+	// processes keep between reports starts afresh from here.
+	if _, err := conn.Exec(ctx, `DELETE FROM line_money_changes;
+		UPDATE line_money_changes_pruned SET below = pg_snapshot_xmin(pg_current_snapshot())`); err != nil {
+		return fmt.Errorf("restore: line_money_changes: %w", err)
+	}
+	return nil
 }
 
 // Check compares the database conn reaches with a backup's manifest: every
