@@ -52,14 +52,20 @@ func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportS
 	if err != nil {
 		return nil, nil, err
 	}
-	// Each line's figures point at the kept line, shared and read only;
-	// only the money is the caller's.
+	out, index := e.figures(scope)
+	return out, index, nil
+}
+
+// figures are the entry's lines in scope with money figures zero, and their
+// positions by id. Each line's figures point at the kept line, shared and
+// read only; only the money is the caller's.
+func (e *catalogueEntry) figures(scope ReportScope) ([]LineFigures, map[int64]int) {
 	if scope == (ReportScope{}) {
 		out := make([]LineFigures, len(e.lines))
 		for i := range e.lines {
 			out[i].ReportedLine = &e.lines[i]
 		}
-		return out, e.index, nil
+		return out, e.index
 	}
 	out := make([]LineFigures, 0, len(e.lines))
 	index := make(map[int64]int, len(e.lines))
@@ -70,7 +76,7 @@ func (s *Store) reportedLines(ctx context.Context, from time.Time, scope ReportS
 			out = append(out, LineFigures{ReportedLine: l})
 		}
 	}
-	return out, index, nil
+	return out, index
 }
 
 // catalogueFor is the year's reported lines from the catalogue when it

@@ -224,11 +224,9 @@ func (s *Store) readAllMoney(ctx context.Context, period moneyPeriod, from, to t
 
 // readMoney reads every line's money for the period.
 func (s *Store) readMoney(ctx context.Context, from, to time.Time, e *catalogueEntry, now pgSnapshot, readAt time.Time) (*keptMoney, error) {
-	all, hasMoney := make([]LineFigures, len(e.lines)), make([]bool, len(e.lines))
-	for i := range e.lines {
-		all[i].ReportedLine = &e.lines[i]
-	}
-	if err := s.addMoney(ctx, from, to, ReportScope{}, nil, e.index, all, hasMoney); err != nil {
+	all, index := e.figures(ReportScope{})
+	hasMoney := make([]bool, len(all))
+	if err := s.addMoney(ctx, from, to, ReportScope{}, nil, index, all, hasMoney); err != nil {
 		return nil, err
 	}
 	kept := runningOrWithMoney(all, hasMoney, from, to)
